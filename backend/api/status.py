@@ -1,0 +1,109 @@
+"""Read-only REST: liveness, service and receiver status, gateway figures, event replay."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from backend import __version__
+from backend.envelope import utc_now_iso
+from backend.hub import Since
+from backend.runtime import Runtime
+from backend.status import overall_status, unknown_websdr
+from backend.topics import ALL_TOPICS, SERVICES_HEALTH, WEBSDRS_STATUS, WILDCARD
+
+router = APIRouter()
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+@router.get("/healthz", tags=["health"])
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers. Renders no page and checks no target."""
+    return {"status": "ok"}
+
+
+@router.get("/api/v1/system/status", tags=["status"])
+async def system_status(request: Request) -> dict[str, Any]:
+    services = list(runtime_of(request).hub.latest(SERVICES_HEALTH).data.values())
+    return {
+        "overall_status": overall_status([s["status"] for s in services]),
+        "services": services,
+        "timestamp": utc_now_iso(),
+    }
+
+
+@router.get("/api/v1/websdrs", tags=["status"])
+async def websdrs(request: Request) -> list[dict[str, Any]]:
+    """Every configured receiver with its latest status."""
+    runtime = runtime_of(request)
+    health = runtime.hub.latest(WEBSDRS_STATUS).data
+    answer = []
+    for websdr in runtime.settings.config.websdrs:
+        status = health.get(websdr.id) or unknown_websdr(websdr.id)
+        answer.append({**websdr.model_dump(), **{k: v for k, v in status.items() if k != "websdr_id"}})
+    return answer
+
+
+@router.get("/api/v1/websdrs/health", tags=["status"])
+async def websdrs_health(request: Request) -> dict[str, Any]:
+    """A map keyed by receiver id: status, response_time_ms, last_check, error_message."""
+    return runtime_of(request).hub.latest(WEBSDRS_STATUS).data
+
+
+@router.get("/api/v1/gateway/stats", tags=["status"])
+async def gateway_stats(request: Request) -> dict[str, Any]:
+    """The gateway's own figures."""
+    runtime = runtime_of(request)
+    stats = runtime.manager.stats
+    return {
+        "version": __version__,
+        "epoch": runtime.hub.epoch,
+        "uptime_s": round(runtime.uptime_s(), 1),
+        "last_seq": runtime.hub.last_seq,
+        "events_published": runtime.hub.events_published,
+        "ws_clients": len(runtime.manager.connections),
+        "ws_connections_total": stats.connections_total,
+        "ws_slow_consumers_closed": stats.slow_consumers_closed,
+        "ws_rate_limited_closed": stats.rate_limited_closed,
+        "ws_oversized_closed": stats.oversized_closed,
+        "ws_binary_closed": stats.binary_closed,
+        "ws_client_errors": stats.client_errors,
+    }
+
+
+@router.get("/api/v1/events", tags=["events"])
+async def events(
+    request: Request,
+    after: Annotated[int | None, Query(ge=0, description="seq of the last event you have")] = None,
+    epoch: Annotated[str | None, Query(description="epoch of that seq (from a previous answer)")] = None,
+    topics: Annotated[str, Query(description="comma-separated topics, or *")] = WILDCARD,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> dict[str, Any]:
+    """The replay buffer, for clients that poll instead of holding a WebSocket.
+
+    recovered true: `events` are every event of `topics` after `after`, in order (`more`
+    says a further page waits). recovered false (no `after`, another epoch, or `after`
+    has left the buffer): `events` are the latest value of each state topic instead.
+    Poll again with after=`next_after`.
+    """
+    hub = runtime_of(request).hub
+    wanted = frozenset(t.strip() for t in topics.split(",") if t.strip())
+    unknown = sorted(t for t in wanted if t != WILDCARD and t not in ALL_TOPICS)
+    if not wanted or unknown:
+        raise HTTPException(422, f"unknown topic {unknown[0]!r}" if unknown else "topics must name at least one topic")
+    if after is not None and epoch is None:
+        raise HTTPException(422, "epoch is required with after: pass the epoch of a previous answer")
+    last_seq = hub.last_seq
+    replay = hub.replay(wanted, Since(epoch, after) if after is not None and epoch else None, limit=limit)
+    next_after = replay.events[-1].seq if replay.more else last_seq
+    return {
+        "epoch": hub.epoch,
+        "recovered": replay.recovered,
+        "more": replay.more,
+        "next_after": next_after,
+        "events": [env.as_dict() for env in replay.events],
+    }

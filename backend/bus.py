@@ -1,0 +1,63 @@
+"""The hand-off of events between the hubs of all gateway processes.
+
+A bus stamps each published event (sequence number, timestamp, epoch) and delivers it
+to every attached hub, in seq order. `LocalBus` is the single-process bus. A Redis bus
+(several processes) implements the same interface: the sequence counter and the epoch
+then live in Redis, so nothing outside this module may assume one process.
+"""
+
+from __future__ import annotations
+
+import abc
+import secrets
+from typing import Any, Callable
+
+from backend.envelope import Envelope, utc_now_iso
+
+Deliver = Callable[[Envelope], None]
+
+
+class Bus(abc.ABC):
+    """Stamps events and delivers them to every process's hub."""
+
+    epoch: str
+
+    @abc.abstractmethod
+    def attach(self, deliver: Deliver) -> None:
+        """Register the local hub's delivery function (called in seq order, on the event loop)."""
+
+    @abc.abstractmethod
+    async def publish(self, event: str, data: Any) -> Envelope:
+        """Stamp and deliver an event; returns it once the local hub has it."""
+
+    @abc.abstractmethod
+    def last_seq(self) -> int:
+        """The seq of the last event delivered to this process."""
+
+    async def start(self) -> None:
+        """Open connections, if any."""
+
+    async def stop(self) -> None:
+        """Close connections, if any."""
+
+
+class LocalBus(Bus):
+    """One process: a counter and a direct call."""
+
+    def __init__(self, epoch: str | None = None) -> None:
+        self.epoch = epoch or secrets.token_hex(8)
+        self._seq = 0
+        self._deliver: list[Deliver] = []
+
+    def attach(self, deliver: Deliver) -> None:
+        self._deliver.append(deliver)
+
+    async def publish(self, event: str, data: Any) -> Envelope:
+        self._seq += 1
+        envelope = Envelope.make(event, data, utc_now_iso(), self._seq, self.epoch)
+        for deliver in self._deliver:
+            deliver(envelope)
+        return envelope
+
+    def last_seq(self) -> int:
+        return self._seq

@@ -1,0 +1,37 @@
+"""The envelope every hub event travels in, and its one wire encoding."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+
+def utc_now_iso() -> str:
+    """ISO-8601 UTC with millisecond precision and a trailing Z."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def encode(message: dict[str, Any]) -> str:
+    """Compact JSON, ASCII only, so that len(text) is the frame's size in bytes."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    event: str
+    data: Any
+    timestamp: str
+    seq: int
+    epoch: str
+    wire: str = field(default="", compare=False)
+
+    @classmethod
+    def make(cls, event: str, data: Any, timestamp: str, seq: int, epoch: str) -> "Envelope":
+        # Encoded once here; every WebSocket subscriber is sent this same text.
+        wire = encode({"event": event, "data": data, "timestamp": timestamp, "seq": seq})
+        return cls(event, data, timestamp, seq, epoch, wire)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"event": self.event, "data": self.data, "timestamp": self.timestamp, "seq": self.seq}

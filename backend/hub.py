@@ -1,0 +1,131 @@
+"""The hub: the one place every event enters and every consumer reads from.
+
+It keeps the latest value of each state topic and a bounded replay buffer, and calls
+its subscribers (the /ws/updates manager, the pages, storage, alerts) for each event.
+Subscribers are plain functions called on the event loop: they must not block and
+must not await (a broadcast never waits for a slow consumer).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from backend.bus import Bus
+from backend.envelope import Envelope, utc_now_iso
+from backend.topics import ALL_TOPICS, STATE_TOPICS, WILDCARD
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[Envelope], None]
+
+
+class UnknownTopic(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Since:
+    """A resume point: the last event a client has, in a given epoch."""
+
+    epoch: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a client resuming from `since` should be sent.
+
+    recovered: every event of the asked topics after `since` is in `events`, in order.
+    Otherwise `events` holds the latest value of each asked state topic instead, and the
+    client knows it may have a gap in the stream topics.
+    """
+
+    recovered: bool
+    events: list[Envelope]
+    more: bool = False
+
+
+def topic_matches(topics: frozenset[str], event: str) -> bool:
+    return WILDCARD in topics or event in topics
+
+
+class Hub:
+    def __init__(self, bus: Bus, initial_state: dict[str, Any], replay_size: int = 10_000) -> None:
+        self._bus = bus
+        self._buffer: deque[Envelope] = deque(maxlen=replay_size)
+        self._evicted_upto = 0  # seq of the newest event that has left the buffer
+        self._subscribers: list[Subscriber] = []
+        self.events_published = 0
+        started = utc_now_iso()
+        # Seq 0: the configured targets, all `unknown`, before any check. Not an event.
+        self._latest: dict[str, Envelope] = {
+            topic: Envelope.make(topic, initial_state.get(topic, {}), started, 0, bus.epoch) for topic in STATE_TOPICS
+        }
+        bus.attach(self._deliver)
+
+    @property
+    def epoch(self) -> str:
+        return self._bus.epoch
+
+    @property
+    def last_seq(self) -> int:
+        return self._bus.last_seq()
+
+    async def publish(self, event: str, data: Any) -> Envelope:
+        """The only way an event enters."""
+        if event not in ALL_TOPICS:
+            raise UnknownTopic(event)
+        return await self._bus.publish(event, data)
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call `subscriber` for every event from now on; returns the function that stops it."""
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    def latest(self, topic: str) -> Envelope:
+        return self._latest[topic]
+
+    def latest_values(self, topics: frozenset[str]) -> list[Envelope]:
+        """The latest event of each asked state topic, oldest first."""
+        chosen = [env for topic, env in self._latest.items() if topic_matches(topics, topic)]
+        return sorted(chosen, key=lambda env: env.seq)
+
+    def replay(self, topics: frozenset[str], since: Since | None, limit: int | None = None) -> Replay:
+        """Events of `topics` after `since`, or the latest values when that cannot be done."""
+        if since is None or not self._can_resume(since):
+            return Replay(recovered=False, events=self.latest_values(topics))
+        events: list[Envelope] = []
+        for env in self._after(since.seq):
+            if topic_matches(topics, env.event):
+                if limit is not None and len(events) >= limit:
+                    return Replay(recovered=True, events=events, more=True)
+                events.append(env)
+        return Replay(recovered=True, events=events)
+
+    def _can_resume(self, since: Since) -> bool:
+        return since.epoch == self.epoch and self._evicted_upto <= since.seq <= self.last_seq
+
+    def _after(self, seq: int) -> Iterable[Envelope]:
+        # Walk back from the newest: resumes are usually from a recent point.
+        newer: list[Envelope] = []
+        for env in reversed(self._buffer):
+            if env.seq <= seq:
+                break
+            newer.append(env)
+        return reversed(newer)
+
+    def _deliver(self, env: Envelope) -> None:
+        self.events_published += 1
+        if len(self._buffer) == self._buffer.maxlen:
+            self._evicted_upto = self._buffer[0].seq
+        self._buffer.append(env)
+        if env.event in STATE_TOPICS:
+            self._latest[env.event] = env
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(env)
+            except Exception:  # one broken consumer must not starve the others
+                log.exception("hub subscriber %r failed on %s #%d", subscriber, env.event, env.seq)

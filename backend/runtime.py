@@ -1,0 +1,24 @@
+"""The running gateway's parts, built once and shared by the routes, pages and jobs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from backend.hub import Hub
+from backend.settings import Settings
+from backend.storage import Store
+from backend.ws.manager import ConnectionManager
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    hub: Hub
+    store: Store
+    manager: ConnectionManager
+    api_token: str
+    started_monotonic: float = field(default_factory=time.monotonic)
+
+    def uptime_s(self) -> float:
+        return time.monotonic() - self.started_monotonic

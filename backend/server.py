@@ -1,0 +1,58 @@
+"""Serving: bind the listening socket ourselves (a clear error when the port is taken),
+then run uvicorn on it with the WebSocket settings /ws/updates needs."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+import uvicorn
+from fastapi import FastAPI
+
+from backend.settings import Settings
+
+# Frames above this are refused by uvicorn itself; /ws/updates applies its own, lower
+# limit (max_message_bytes) so that it can answer with close 1009 and count it.
+TRANSPORT_MAX_FRAME_BYTES = 1024 * 1024
+
+
+class ListenError(Exception):
+    pass
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise ListenError(f"cannot listen on {host}:{port}: {reason}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
+    heartbeat = settings.config.websocket.heartbeat_interval_s
+    return uvicorn.Config(
+        app,
+        log_level="warning",
+        ws="websockets-sansio",
+        ws_max_size=TRANSPORT_MAX_FRAME_BYTES,
+        # Protocol pings every heartbeat; a client that answers none for another
+        # heartbeat is closed: dead peers go within two intervals.
+        ws_ping_interval=heartbeat,
+        ws_ping_timeout=heartbeat,
+        # Compressing each message for each client costs more CPU than it saves here.
+        ws_per_message_deflate=False,
+        backlog=2048,
+        timeout_graceful_shutdown=3,
+    )
+
+
+def serve(app: FastAPI, settings: Settings, sock: socket.socket) -> None:
+    server = uvicorn.Server(uvicorn_config(app, settings))
+    server.run(sockets=[sock])

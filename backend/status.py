@@ -1,0 +1,44 @@
+"""Status values of monitored targets and the rules that combine them.
+
+The shapes here are those of the REST answers (`/api/v1/system/status`,
+`/api/v1/websdrs/health`) and of the `services:health` / `websdrs:status` events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.settings import Config
+from backend.topics import SERVICES_HEALTH, WEBSDRS_STATUS
+
+SERVICE_STATUSES = ("healthy", "degraded", "unhealthy", "unreachable", "unknown")
+WEBSDR_STATUSES = ("online", "offline", "unknown")
+
+
+def unknown_service(name: str, url: str) -> dict[str, Any]:
+    return {"name": name, "status": "unknown", "url": url, "response_time_ms": None, "last_check": None, "error": None}
+
+
+def unknown_websdr(websdr_id: str) -> dict[str, Any]:
+    return {"websdr_id": websdr_id, "status": "unknown", "response_time_ms": None, "last_check": None, "error_message": None}
+
+
+def initial_state(config: Config) -> dict[str, dict[str, Any]]:
+    """Every configured target with status `unknown`, keyed by state topic."""
+    return {
+        SERVICES_HEALTH: {s.name: unknown_service(s.name, s.url) for s in config.services},
+        WEBSDRS_STATUS: {w.id: unknown_websdr(w.id) for w in config.websdrs},
+    }
+
+
+def overall_status(statuses: list[str]) -> str:
+    """healthy when every service is; unhealthy when none answers at all; degraded otherwise.
+
+    A service not yet checked (`unknown`) keeps the whole from being called healthy, but
+    does not by itself make it unhealthy: a gateway that has just started is not down.
+    """
+    if all(s == "healthy" for s in statuses):
+        return "healthy"
+    if all(s in ("unhealthy", "unreachable") for s in statuses):
+        return "unhealthy"
+    return "degraded"

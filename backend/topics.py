@@ -1,0 +1,14 @@
+"""The event topics of the hub.
+
+State topics carry the full current value each time (a map keyed by target), so the
+latest event alone is a snapshot. The other topics are a stream of new things.
+"""
+
+SERVICES_HEALTH = "services:health"
+WEBSDRS_STATUS = "websdrs:status"
+SIGNALS_DETECTED = "signals:detected"
+LOCALIZATIONS_UPDATED = "localizations:updated"
+
+STATE_TOPICS = frozenset({SERVICES_HEALTH, WEBSDRS_STATUS})
+ALL_TOPICS = frozenset({SERVICES_HEALTH, WEBSDRS_STATUS, SIGNALS_DETECTED, LOCALIZATIONS_UPDATED})
+WILDCARD = "*"

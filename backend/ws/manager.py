@@ -1,0 +1,177 @@
+"""The /ws/updates connection manager: who is connected, who wants which topic.
+
+It subscribes to the hub and fans each event out by queuing the event's one encoded
+text on every interested connection (never awaiting a socket). It applies the
+protocol rules of `protocol.py` to what clients send, and sends the heartbeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from starlette.websockets import WebSocket
+
+from backend import __version__
+from backend.envelope import Envelope, encode, utc_now_iso
+from backend.hub import Hub
+from backend.settings import WebSocketSettings
+from backend.topics import ALL_TOPICS, WILDCARD
+from backend.ws import protocol
+from backend.ws.connection import Connection
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ManagerStats:
+    connections_total: int = 0
+    slow_consumers_closed: int = 0
+    rate_limited_closed: int = 0
+    oversized_closed: int = 0
+    binary_closed: int = 0
+    client_errors: int = 0
+
+
+def _expand(topics: tuple[str, ...]) -> set[str]:
+    return set(ALL_TOPICS) if WILDCARD in topics else set(topics)
+
+
+class ConnectionManager:
+    def __init__(self, hub: Hub, settings: WebSocketSettings, clock: Callable[[], float] = time.monotonic) -> None:
+        self._hub = hub
+        self._settings = settings
+        self._clock = clock
+        self.connections: set[Connection] = set()
+        self._by_topic: dict[str, set[Connection]] = {topic: set() for topic in ALL_TOPICS}
+        self._limiters: dict[Connection, protocol.RateLimiter] = {}
+        self.stats = ManagerStats()
+        self._unsubscribe_hub = hub.subscribe(self._on_event)
+
+    # -- connection life -------------------------------------------------------------
+
+    def open(self, websocket: WebSocket) -> Connection:
+        conn = Connection(websocket, self._settings.send_queue_bytes)
+        self.connections.add(conn)
+        self._limiters[conn] = protocol.RateLimiter(
+            self._settings.rate_limit_per_s, self._settings.rate_limit_burst, self._clock
+        )
+        self.stats.connections_total += 1
+        data = protocol.connected_data(
+            self._hub.epoch, self._hub.last_seq, __version__, self._settings.heartbeat_interval_s
+        )
+        self._send_control(conn, "connected", data)
+        return conn
+
+    def remove(self, conn: Connection) -> None:
+        """Forget a connection everywhere (its socket is gone or going)."""
+        self.connections.discard(conn)
+        self._limiters.pop(conn, None)
+        for topic in conn.topics:
+            self._by_topic[topic].discard(conn)
+        conn.topics.clear()
+        conn.stop()
+
+    # -- outgoing ---------------------------------------------------------------------
+
+    def _on_event(self, env: Envelope) -> None:
+        wire = env.wire
+        overflowed = [conn for conn in self._by_topic.get(env.event, ()) if not conn.send(wire)]
+        for conn in overflowed:
+            self._drop_slow(conn)
+
+    def _queue(self, conn: Connection, text: str) -> None:
+        if not conn.send(text):
+            self._drop_slow(conn)
+
+    def _send_control(self, conn: Connection, event: str, data: dict[str, Any]) -> None:
+        self._queue(conn, encode(protocol.control(event, data, utc_now_iso(), self._hub.last_seq)))
+
+    def _drop_slow(self, conn: Connection) -> None:
+        self.stats.slow_consumers_closed += 1
+        log.warning("closing a /ws/updates client that let %d bytes queue up", conn.queued_bytes)
+        self._unindex(conn)
+        conn.abort(protocol.CLOSE_TRY_AGAIN_LATER, "send queue full: the client does not read fast enough")
+
+    def _unindex(self, conn: Connection) -> None:
+        for topic in conn.topics:
+            self._by_topic[topic].discard(conn)
+        conn.topics.clear()
+
+    async def heartbeat_loop(self) -> None:
+        """Every interval, one heartbeat to every client (encoded once)."""
+        while True:
+            await asyncio.sleep(self._settings.heartbeat_interval_s)
+            wire = encode(protocol.control("heartbeat", {}, utc_now_iso(), self._hub.last_seq))
+            for conn in list(self.connections):
+                self._queue(conn, wire)
+
+    # -- incoming ---------------------------------------------------------------------
+
+    def handle_frame(self, conn: Connection, text: str | None, binary: bytes | None) -> None:
+        """Apply the protocol to one received frame."""
+        if conn.closing:
+            return
+        limiter = self._limiters.get(conn)
+        if limiter is not None and not limiter.allow():
+            self.stats.rate_limited_closed += 1
+            rate = self._settings.rate_limit_per_s
+            self._send_control(conn, "error", protocol.error_data("rate_limited", f"more than {rate:g} messages a second"))
+            self._close(conn, protocol.CloseFrame(protocol.CLOSE_POLICY_VIOLATION, "rate limit exceeded"))
+            return
+        close = protocol.check_frame(text, binary, self._settings.max_message_bytes)
+        if close is not None:
+            if close.code == protocol.CLOSE_MESSAGE_TOO_BIG:
+                self.stats.oversized_closed += 1
+            else:
+                self.stats.binary_closed += 1
+            self._close(conn, close)
+            return
+        try:
+            request = protocol.parse_client_message(text or "")
+        except protocol.ClientError as error:
+            self.stats.client_errors += 1
+            self._send_control(conn, "error", protocol.error_data(error.code, error.message))
+            return
+        self._apply(conn, request)
+
+    def _close(self, conn: Connection, close: protocol.CloseFrame) -> None:
+        self._unindex(conn)
+        conn.finish(close.code, close.reason)
+
+    def _apply(self, conn: Connection, request: protocol.Request) -> None:
+        if isinstance(request, protocol.Ping):
+            self._send_control(conn, "pong", {})
+        elif isinstance(request, protocol.Subscribe):
+            self._subscribe(conn, request)
+        elif isinstance(request, protocol.Unsubscribe):
+            for topic in _expand(request.topics):
+                self._by_topic[topic].discard(conn)
+                conn.topics.discard(topic)
+            self._send_control(conn, "unsubscribed", {"events": list(request.topics)})
+
+    def _subscribe(self, conn: Connection, request: protocol.Subscribe) -> None:
+        # All of this runs in one step of the event loop: no event can slip in between
+        # the replay and the subscription, so the client gets no gap and no duplicate.
+        topics = _expand(request.topics)
+        replay = self._hub.replay(frozenset(topics), request.since)
+        for topic in topics:
+            self._by_topic[topic].add(conn)
+        conn.topics |= topics
+        recovered = replay.recovered if request.since is not None else None
+        if replay.recovered:
+            for env in replay.events:
+                self._queue(conn, env.wire)
+            self._send_control(conn, "subscribed", protocol.subscribed_data(request.topics, recovered))
+        else:
+            self._send_control(conn, "subscribed", protocol.subscribed_data(request.topics, recovered))
+            for env in replay.events:
+                self._queue(conn, env.wire)
+
+    def close_all(self) -> None:
+        self._unsubscribe_hub()
+        for conn in list(self.connections):
+            conn.finish(1001, "server shutting down")
