@@ -1,0 +1,100 @@
+"""A real gateway process on 127.0.0.1 for the integration tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "test-token-0123456789"
+
+# Tests reach nothing but loopback: a config with no targets unless a test adds some.
+QUIET_CONFIG = """
+[websocket]
+heartbeat_interval_s = {heartbeat}
+send_queue_bytes = {queue}
+
+[hub]
+replay_buffer = {replay}
+"""
+
+
+def write_config(path: Path, heartbeat: float = 30, queue: int = 1024 * 1024, replay: int = 10_000, extra: str = "") -> Path:
+    path.write_text(QUIET_CONFIG.format(heartbeat=heartbeat, queue=queue, replay=replay) + extra)
+    return path
+
+
+class Gateway:
+    """`python main.py` in a subprocess, on a port the OS picks."""
+
+    def __init__(self, config: Path, data_dir: Path, token: str | None = TOKEN, port: int = 0) -> None:
+        self.config = config
+        self.data_dir = data_dir
+        self.token = token
+        self.port = port
+        self.process: subprocess.Popen | None = None
+        self.url = ""
+        self.output: list[str] = []
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/ws/updates"
+
+    def start(self, timeout: float = 30) -> "Gateway":
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HEIMDALL_")}
+        if self.token:
+            env["HEIMDALL_API_TOKEN"] = self.token
+        command = [sys.executable, "main.py", "--port", str(self.port), "--config", str(self.config),
+                   "--data-dir", str(self.data_dir)]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + timeout
+        assert self.process.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError("gateway exited at start:\n" + "".join(self.output))
+            self.output.append(line)
+            found = re.search(r"listening on (http://[\d.]+:(\d+))/", line)
+            if found:
+                self.url = found.group(1)
+                self.port = int(found.group(2))  # a restart comes back on the same port
+                self._wait_ready(deadline)
+                return self
+        raise RuntimeError("gateway did not start in time:\n" + "".join(self.output))
+
+    def _wait_ready(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError("gateway never answered /healthz")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process and self.process.stdout:
+            self.process.stdout.close()
+
+    def restart(self) -> "Gateway":
+        self.stop()
+        return self.start()
+
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def stats(self) -> dict:
+        return httpx.get(self.url + "/api/v1/gateway/stats", timeout=5).json()
