@@ -1,0 +1,68 @@
+"""The hub's rules: stamping, latest values, replay and its limits."""
+
+from __future__ import annotations
+
+import re
+
+from backend.bus import LocalBus
+from backend.hub import Hub, Since
+
+INITIAL = {"services:health": {"a": {"status": "unknown"}}, "websdrs:status": {}}
+
+
+async def test_publish_stamps_seq_epoch_and_utc_timestamp():
+    hub = Hub(LocalBus(), INITIAL)
+    first = await hub.publish("signals:detected", {"n": 1})
+    second = await hub.publish("signals:detected", {"n": 2})
+    assert (first.seq, second.seq) == (1, 2)
+    assert first.epoch == second.epoch == hub.epoch
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", first.timestamp)
+
+
+async def test_state_topics_start_unknown_and_keep_the_latest():
+    hub = Hub(LocalBus(), INITIAL)
+    assert hub.latest("services:health").data == {"a": {"status": "unknown"}}
+    assert hub.latest("services:health").seq == 0
+    await hub.publish("services:health", {"a": {"status": "healthy"}})
+    assert hub.latest("services:health").data["a"]["status"] == "healthy"
+
+
+async def test_subscribers_get_every_event_and_a_failing_one_harms_no_other():
+    hub = Hub(LocalBus(), INITIAL)
+    got = []
+    hub.subscribe(lambda env: 1 / 0)
+    stop = hub.subscribe(got.append)
+    await hub.publish("signals:detected", {})
+    stop()
+    await hub.publish("signals:detected", {})
+    assert [e.seq for e in got] == [1]
+
+
+async def test_replay_filters_topics_and_reports_recovery():
+    hub = Hub(LocalBus(), INITIAL, replay_size=5)
+    for i in range(4):
+        await hub.publish("signals:detected" if i % 2 else "localizations:updated", {"i": i})
+    replay = hub.replay(frozenset({"signals:detected"}), Since(hub.epoch, 1))
+    assert replay.recovered and [e.data["i"] for e in replay.events] == [1, 3]
+    assert hub.replay(frozenset({"*"}), Since(hub.epoch, 4)).events == []
+
+
+async def test_replay_is_not_recovered_for_another_epoch_an_evicted_seq_or_a_future_seq():
+    hub = Hub(LocalBus(), INITIAL, replay_size=3)
+    for i in range(5):
+        await hub.publish("signals:detected", {"i": i})
+    topics = frozenset({"*"})
+    assert hub.replay(topics, Since(hub.epoch, 2)).recovered  # 3, 4, 5 are all still there
+    assert not hub.replay(topics, Since(hub.epoch, 1)).recovered  # 2 has left the buffer
+    assert not hub.replay(topics, Since("another", 4)).recovered
+    assert not hub.replay(topics, Since(hub.epoch, 99)).recovered
+    fallback = hub.replay(topics, Since("another", 4))
+    assert {e.event for e in fallback.events} == {"services:health", "websdrs:status"}
+
+
+async def test_replay_pages_with_a_limit():
+    hub = Hub(LocalBus(), INITIAL)
+    for i in range(5):
+        await hub.publish("signals:detected", {"i": i})
+    page = hub.replay(frozenset({"*"}), Since(hub.epoch, 0), limit=2)
+    assert page.more and [e.seq for e in page.events] == [1, 2]
