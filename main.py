@@ -7,7 +7,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from backend.app import build_app, build_runtime
+    from backend.app import build_app, build_runtime, with_updates_endpoint
     from backend.auth import TOKEN_FILE, load_or_create_token
     from backend.server import ListenError, bind_socket, serve
     from backend.settings import ConfigError, load_settings
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ui.attach(app, runtime)
     host, port = sock.getsockname()[:2]
     print(f"Heimdall Live listening on http://{host}:{port}/ (config {settings.config_path})", flush=True)
-    serve(app, settings, sock)
+    serve(with_updates_endpoint(app, runtime), settings, sock)
     return 0
 
 

@@ -16,7 +16,7 @@ from backend.runtime import Runtime
 from backend.settings import Settings
 from backend.status import initial_state
 from backend.storage import SQLiteStore
-from backend.ws.endpoint import add_websocket_routes
+from backend.ws.endpoint import UpdatesEndpoint, UpdatesRouter
 from backend.ws.manager import ConnectionManager
 
 DATABASE_FILE = "heimdall.db"
@@ -45,5 +45,9 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.include_router(status.router)
     app.include_router(ingest.router)
-    add_websocket_routes(app, runtime.manager)
     return app
+
+
+def with_updates_endpoint(app: FastAPI, runtime: Runtime) -> UpdatesRouter:
+    """The ASGI app to serve: /ws/updates in front, the FastAPI app (REST, pages) behind."""
+    return UpdatesRouter(app, UpdatesEndpoint(runtime.manager))

@@ -1,8 +1,9 @@
 """One /ws/updates connection: a send queue bounded in bytes and the task that drains it.
 
-`send` never awaits: it queues the text and wakes the writer. A client that stops
-reading lets its queue fill; `send` then answers False and the manager drops the
-client (close 1013), so a slow consumer costs nobody else anything.
+`send` never awaits: it queues the text and starts a writer task if none is running
+(an idle connection holds no task). A client that stops reading lets its queue fill;
+`send` then answers False and the manager drops the client (close 1013), so a slow
+consumer costs nobody else anything.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import asyncio
 import logging
 from collections import deque
 
-from starlette.websockets import WebSocket
+from typing import Any, Awaitable, Callable
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +25,16 @@ _CLOSE = object()  # queue marker: send the close frame once what is before it i
 
 
 class Connection:
-    def __init__(self, websocket: WebSocket, queue_limit_bytes: int) -> None:
-        self.websocket = websocket
+    def __init__(self, send: Send, queue_limit_bytes: int) -> None:
+        self._send = send
         self.topics: set[str] = set()
         self.closing = False
         self._limit = queue_limit_bytes
         self._queue: deque = deque()
         self._queued_bytes = 0
-        self._wakeup = asyncio.Event()
         self._close_code = 1000
         self._close_reason = ""
-        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        self._writer: asyncio.Task | None = None
         self._closer: asyncio.Task | None = None
 
     @property
@@ -48,8 +50,12 @@ class Connection:
             return False
         self._queue.append(text)
         self._queued_bytes += size
-        self._wakeup.set()
+        self._start_writer()
         return True
+
+    def _start_writer(self) -> None:
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write())
 
     def finish(self, code: int, reason: str) -> None:
         """Close after everything already queued (an error message, say) is sent."""
@@ -58,7 +64,7 @@ class Connection:
         self.closing = True
         self._close_code, self._close_reason = code, reason
         self._queue.append(_CLOSE)
-        self._wakeup.set()
+        self._start_writer()
 
     def abort(self, code: int, reason: str) -> None:
         """Close now, dropping the queue: the client is not reading it anyway."""
@@ -67,57 +73,53 @@ class Connection:
         self.closing = True
         self._queue.clear()
         self._queued_bytes = 0
-        self._writer.cancel()
+        if self._writer is not None:
+            self._writer.cancel()
         self._closer = asyncio.get_running_loop().create_task(self._close(code, reason))
 
     def stop(self) -> None:
         """The peer is gone: stop writing."""
         self.closing = True
-        self._writer.cancel()
+        self._queue.clear()
+        if self._writer is not None:
+            self._writer.cancel()
 
-    async def _write_loop(self) -> None:
+    async def _write(self) -> None:
         try:
-            while True:
-                await self._wakeup.wait()
-                self._wakeup.clear()
-                while self._queue:
-                    item = self._queue.popleft()
-                    if item is _CLOSE:
-                        await self._close(self._close_code, self._close_reason)
-                        return
-                    self._queued_bytes -= len(item)
-                    await self.websocket.send_text(item)
+            while self._queue:
+                item = self._queue.popleft()
+                if item is _CLOSE:
+                    await self._close(self._close_code, self._close_reason)
+                    return
+                self._queued_bytes -= len(item)
+                await self._send({"type": "websocket.send", "text": item})
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the peer went away while we wrote: the reader cleans up
             log.debug("write to /ws/updates client failed: %r", exc)
             self.closing = True
+        finally:
+            self._writer = None
 
     async def _close(self, code: int, reason: str) -> None:
         try:
-            await asyncio.wait_for(self.websocket.close(code, reason), CLOSE_TIMEOUT_S)
+            await asyncio.wait_for(self._send({"type": "websocket.close", "code": code, "reason": reason}),
+                                   CLOSE_TIMEOUT_S)
         except asyncio.TimeoutError:
-            _cut(self.websocket)
+            _cut(self._send)
         except Exception as exc:
             log.debug("close of /ws/updates client failed: %r", exc)
 
 
-def _cut(websocket: WebSocket) -> None:
+def _cut(send: Send) -> None:
     """Drop the TCP connection of a client that never reads its close frame.
 
-    ASGI offers no way to abort a connection. Under uvicorn the innermost `send` is a
-    method of the protocol object, which holds the transport; Starlette wraps it in
-    closures, so follow those. Without this the socket would linger with its unsent
-    buffer for as long as the peer keeps it open without reading.
+    ASGI offers no way to abort a connection; under uvicorn, `send` is a method of the
+    protocol object, which holds the transport. Without this the socket would linger
+    with its unsent buffer for as long as the peer keeps it open without reading.
     """
-    send = getattr(websocket, "_send", None)
-    for _ in range(8):
-        transport = getattr(getattr(send, "__self__", None), "transport", None)
-        if transport is not None:
-            transport.abort()
-            return
-        cells = [c.cell_contents for c in (getattr(send, "__closure__", None) or ()) if callable(c.cell_contents)]
-        send = next((c for c in cells if getattr(c, "__name__", "") in ("send", "sender", "asgi_send")), None)
-        if send is None:
-            break
-    log.warning("could not cut a /ws/updates client that does not read; it is left to time out")
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is not None:
+        transport.abort()
+    else:
+        log.warning("could not cut a /ws/updates client that does not read; it is left to time out")

@@ -1,26 +1,53 @@
-"""The socket I/O of /ws/updates (also served at /ws): accept, read frames, clean up."""
+"""The socket I/O of /ws/updates (also served at /ws): accept, read frames, clean up.
+
+A bare ASGI app in front of the FastAPI app: an updates connection lives for hours and
+there are thousands of them, so it skips the routing and middleware layers, whose
+per-connection coroutines and objects would be held (and scanned by the garbage
+collector) for the connection's whole life.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, WebSocket
+from typing import Any, Awaitable, Callable
 
 from backend.ws.manager import ConnectionManager
 
-PATHS = ("/ws/updates", "/ws")
+PATHS = frozenset({"/ws/updates", "/ws"})
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def add_websocket_routes(app: FastAPI, manager: ConnectionManager) -> None:
-    async def updates(websocket: WebSocket) -> None:
-        await websocket.accept()
-        conn = manager.open(websocket)
+class UpdatesEndpoint:
+    def __init__(self, manager: ConnectionManager) -> None:
+        self._manager = manager
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (await receive())["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})
+        conn = self._manager.open(send)
         try:
             while True:
-                message = await websocket.receive()
+                message = await receive()
                 if message["type"] == "websocket.disconnect":
                     break
-                manager.handle_frame(conn, message.get("text"), message.get("bytes"))
+                self._manager.handle_frame(conn, message.get("text"), message.get("bytes"))
         finally:
-            manager.remove(conn)
+            self._manager.remove(conn)
 
-    for path in PATHS:
-        app.add_api_websocket_route(path, updates)
+
+class UpdatesRouter:
+    """ASGI: WebSocket requests for PATHS go to the updates endpoint, all else to `app`."""
+
+    def __init__(self, app: ASGIApp, endpoint: UpdatesEndpoint) -> None:
+        self.app = app  # NiceGUI finds its uvicorn server by following `.app`
+        self._endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] in PATHS:
+            await self._endpoint(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

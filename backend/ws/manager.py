@@ -13,15 +13,13 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from starlette.websockets import WebSocket
-
 from backend import __version__
 from backend.envelope import Envelope, encode, utc_now_iso
 from backend.hub import Hub
 from backend.settings import WebSocketSettings
 from backend.topics import ALL_TOPICS, WILDCARD
 from backend.ws import protocol
-from backend.ws.connection import Connection
+from backend.ws.connection import Connection, Send
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +51,8 @@ class ConnectionManager:
 
     # -- connection life -------------------------------------------------------------
 
-    def open(self, websocket: WebSocket) -> Connection:
-        conn = Connection(websocket, self._settings.send_queue_bytes)
+    def open(self, send: Send) -> Connection:
+        conn = Connection(send, self._settings.send_queue_bytes)
         self.connections.add(conn)
         self._limiters[conn] = protocol.RateLimiter(
             self._settings.rate_limit_per_s, self._settings.rate_limit_burst, self._clock
