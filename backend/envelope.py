@@ -18,6 +18,16 @@ def encode(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=True)
 
 
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode(text: str | bytes) -> Any:
+    """Standard JSON only: NaN and Infinity, which Python would accept, are refused,
+    since nothing could encode them again for a client. Raises ValueError."""
+    return json.loads(text, parse_constant=_reject_constant)
+
+
 @dataclass(frozen=True, slots=True)
 class Envelope:
     event: str

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.gateway import write_config
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -86,6 +88,7 @@ def test_the_command_it_runs_serves_and_passes_its_healthcheck(tmp_path):
     port = free_port()
     env["HEIMDALL_PORT"] = str(port)  # 8000 may be taken on this machine
     env["HEIMDALL_DATA_DIR"] = str(tmp_path / "data")  # the volume
+    env["HEIMDALL_CONFIG"] = str(write_config(tmp_path / "loopback.toml"))  # tests reach only 127.0.0.1
     command = json.loads(next(rest for keyword, rest in parsed if keyword == "CMD"))
     command[0] = sys.executable if command[0] == "python" else command[0]
     process = subprocess.Popen(command, cwd=app_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -33,9 +33,10 @@ def test_repeated_topics_are_folded():
 
 
 @pytest.mark.parametrize("text, code", [
+    pytest.param("[" * 100_000, "invalid_json", id="deeply-nested"),
     ("", "invalid_json"),
     ("nul", "invalid_json"),
-    ("[" * 100_000, "invalid_json"),
+    ('{"event": "ping", "x": NaN}', "invalid_json"),
     ('"ping"', "not_an_object"),
     ("{}", "invalid_field"),
     ('{"event": "shout"}', "unknown_event"),

@@ -92,9 +92,13 @@ def test_invalid_objects_are_422_naming_the_field(gateway, path, body, field):
     assert gateway.stats()["last_seq"] == seq
 
 
-def test_body_that_is_not_json_is_400(gateway):
-    response = post(gateway, "/api/v1/signals", None, raw=b"{nope")
+@pytest.mark.parametrize("raw", [b"{nope", b"", b'{"frequency_mhz": NaN}', b"\xff\xfe", b"[" * 10_000],
+                         ids=["broken", "empty", "nan", "not-utf8", "deeply-nested"])
+def test_body_that_is_not_json_is_400_and_changes_nothing(gateway, raw):
+    seq = gateway.stats()["last_seq"]
+    response = post(gateway, "/api/v1/signals", None, raw=raw)
     assert response.status_code == 400
+    assert gateway.stats()["last_seq"] == seq
 
 
 def test_body_that_is_not_an_object_is_422(gateway):

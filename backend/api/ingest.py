@@ -6,7 +6,6 @@ too large, not JSON, invalid) is answered before anything is kept or published.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Annotated, Any
 
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from backend.api.status import runtime_of
 from backend.auth import bearer_matches
+from backend.envelope import decode
 from backend.models import MAX_OBJECT_BYTES, Detection, Localization
 from backend.settings import format_validation_error
 from backend.topics import LOCALIZATIONS_UPDATED, SIGNALS_DETECTED
@@ -52,7 +52,7 @@ async def _ingest(request: Request, model: type[BaseModel], kind: str, topic: st
     if raw is None:
         return _error(413, f"object larger than {MAX_OBJECT_BYTES} bytes")
     try:
-        document = json.loads(raw)
+        document = decode(raw)
     except (ValueError, RecursionError):
         return _error(400, "body is not valid JSON")
     if not isinstance(document, dict):

@@ -8,10 +8,10 @@ The I/O (accepting, reading, writing) lives in `endpoint.py` and `connection.py`
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from backend.envelope import decode
 from backend.hub import Since
 from backend.topics import ALL_TOPICS, WILDCARD
 
@@ -112,8 +112,8 @@ def _topics_and_since(message: dict[str, Any]) -> tuple[tuple[str, ...], Since |
 def parse_client_message(text: str) -> Request:
     """One received text frame to a request; raises ClientError for anything else."""
     try:
-        message = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+        message = decode(text)
+    except (ValueError, RecursionError):
         raise ClientError("invalid_json", "message is not valid JSON") from None
     if not isinstance(message, dict):
         raise ClientError("not_an_object", "message must be a JSON object with an 'event' field")
