@@ -1,4 +1,4 @@
-"""Builds the gateway: hub, storage, /ws/updates, REST. Pages are added by `ui/`."""
+"""Builds the gateway: storage, hub, monitor, /ws/updates, REST. Pages are added by `ui/`."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from backend import __version__
-from backend.api import ingest, status
+from backend.api import history, ingest, status
 from backend.bus import Bus, LocalBus
 from backend.hub import Hub
+from backend.monitor.poller import Monitor
+from backend.monitor.scheduler import build_scheduler
 from backend.runtime import Runtime
 from backend.settings import Settings
 from backend.status import initial_state
-from backend.storage import SQLiteStore
+from backend.storage import Database, SQLiteHistoryStore, SQLiteRecordStore
 from backend.ws.endpoint import UpdatesEndpoint, UpdatesRouter
 from backend.ws.manager import ConnectionManager
 
@@ -24,26 +26,43 @@ DATABASE_FILE = "heimdall.db"
 
 def build_runtime(settings: Settings, api_token: str, bus: Bus | None = None) -> Runtime:
     config = settings.config
-    hub = Hub(bus or LocalBus(), initial_state(config), replay_size=config.hub.replay_buffer)
-    store = SQLiteStore(settings.data_dir / DATABASE_FILE)
-    manager = ConnectionManager(hub, config.websocket)
-    return Runtime(settings=settings, hub=hub, store=store, manager=manager, api_token=api_token)
+    database = Database(settings.data_dir / DATABASE_FILE)
+    history_store = SQLiteHistoryStore(database)
+    # The last known statuses from before a restart are there before the first round.
+    hub = Hub(bus or LocalBus(), initial_state(config, history_store.last_entries()),
+              replay_size=config.hub.replay_buffer)
+    return Runtime(
+        settings=settings,
+        hub=hub,
+        database=database,
+        records=SQLiteRecordStore(database),
+        history=history_store,
+        monitor=Monitor(config, hub, history_store),
+        manager=ConnectionManager(hub, config.websocket),
+        api_token=api_token,
+    )
 
 
 def build_app(runtime: Runtime) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.monitor.start()
+        scheduler = build_scheduler(runtime.monitor, runtime.settings.config)
+        scheduler.start()
         heartbeat = asyncio.create_task(runtime.manager.heartbeat_loop())
         try:
             yield
         finally:
             heartbeat.cancel()
+            scheduler.shutdown(wait=False)
             runtime.manager.close_all()
-            await runtime.store.close()
+            await runtime.monitor.stop()
+            await runtime.database.close()
 
     app = FastAPI(title="Heimdall Live", version=__version__, lifespan=lifespan)
     app.state.runtime = runtime
     app.include_router(status.router)
+    app.include_router(history.router)
     app.include_router(ingest.router)
     return app
 

@@ -12,7 +12,8 @@ import abc
 import secrets
 from typing import Any, Callable
 
-from backend.envelope import Envelope, utc_now_iso
+from backend.envelope import Envelope
+from backend.timefmt import utc_now_iso
 
 Deliver = Callable[[Envelope], None]
 

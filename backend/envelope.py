@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
-
-
-def utc_now_iso() -> str:
-    """ISO-8601 UTC with millisecond precision and a trailing Z."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def encode(message: dict[str, Any]) -> str:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from backend.bus import Bus
-from backend.envelope import Envelope, utc_now_iso
+from backend.envelope import Envelope
+from backend.timefmt import utc_now_iso
 from backend.topics import ALL_TOPICS, STATE_TOPICS, WILDCARD
 
 log = logging.getLogger(__name__)

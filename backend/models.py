@@ -7,23 +7,17 @@ metrics without a gateway release.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from backend.timefmt import iso_z
 
 MAX_OBJECT_BYTES = 16 * 1024
 
 FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 ClientId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
-
-
-def iso_z(moment: datetime) -> str:
-    """A datetime as ISO-8601 UTC ending in Z (naive times are taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    text = moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
 
 
 class _Ingested(BaseModel):

@@ -6,8 +6,9 @@ import time
 from dataclasses import dataclass, field
 
 from backend.hub import Hub
+from backend.monitor.poller import Monitor
 from backend.settings import Settings
-from backend.storage import Store
+from backend.storage import Database, HistoryStore, RecordStore
 from backend.ws.manager import ConnectionManager
 
 
@@ -15,7 +16,10 @@ from backend.ws.manager import ConnectionManager
 class Runtime:
     settings: Settings
     hub: Hub
-    store: Store
+    database: Database
+    records: RecordStore
+    history: HistoryStore
+    monitor: Monitor
     manager: ConnectionManager
     api_token: str
     started_monotonic: float = field(default_factory=time.monotonic)

@@ -79,6 +79,24 @@ class PollingSettings(_Section):
     services_interval_s: Annotated[float, Field(gt=0)] = 30
     websdrs_interval_s: Annotated[float, Field(gt=0)] = 60
     timeout_s: Annotated[float, Field(gt=0)] = 5
+    degraded_threshold_ms: Annotated[float, Field(gt=0)] = 1000  # a slower 2xx is "degraded"
+    max_concurrency: Annotated[int, Field(ge=1, le=10_000)] = 256  # probes in flight at once
+    down_after: Annotated[int, Field(ge=1)] = 2  # consecutive failed checks before a target is down
+    up_after: Annotated[int, Field(ge=1)] = 1  # consecutive good checks before it is up again
+
+
+class HistorySettings(_Section):
+    raw_retention_h: Annotated[float, Field(gt=0)] = 6  # every single check
+    minute_retention_h: Annotated[float, Field(gt=0)] = 25
+    hour_retention_d: Annotated[float, Field(gt=0)] = 31
+    day_retention_d: Annotated[float, Field(gt=0)] = 366
+    changes_retention_d: Annotated[float, Field(gt=0)] = 366
+    prune_interval_min: Annotated[float, Field(gt=0)] = 60
+
+    def retention_s(self) -> dict[str, float]:
+        return {"checks": self.raw_retention_h * 3600, "minute": self.minute_retention_h * 3600,
+                "hour": self.hour_retention_d * 86400, "day": self.day_retention_d * 86400,
+                "changes": self.changes_retention_d * 86400}
 
 
 class WebSocketSettings(_Section):
@@ -101,6 +119,7 @@ class Config(_Section):
     polling: PollingSettings = PollingSettings()
     websocket: WebSocketSettings = WebSocketSettings()
     hub: HubSettings = HubSettings()
+    history: HistorySettings = HistorySettings()
 
     @model_validator(mode="after")
     def _unique_names(self) -> "Config":

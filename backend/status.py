@@ -16,18 +16,24 @@ WEBSDR_STATUSES = ("online", "offline", "unknown")
 
 
 def unknown_service(name: str, url: str) -> dict[str, Any]:
-    return {"name": name, "status": "unknown", "url": url, "response_time_ms": None, "last_check": None, "error": None}
+    return {"name": name, "status": "unknown", "url": url, "response_time_ms": None, "last_check": None,
+            "error": None, "since": None, "uptime_24h": None}
 
 
 def unknown_websdr(websdr_id: str) -> dict[str, Any]:
-    return {"websdr_id": websdr_id, "status": "unknown", "response_time_ms": None, "last_check": None, "error_message": None}
+    return {"websdr_id": websdr_id, "status": "unknown", "response_time_ms": None, "last_check": None,
+            "error_message": None, "since": None, "uptime_24h": None, "details": {}}
 
 
-def initial_state(config: Config) -> dict[str, dict[str, Any]]:
-    """Every configured target with status `unknown`, keyed by state topic."""
+def initial_state(config: Config, last_known: dict[tuple[str, str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every configured target, keyed by state topic: its last known entry from before a
+    restart, else status `unknown`. Targets no longer configured are left out."""
     return {
-        SERVICES_HEALTH: {s.name: unknown_service(s.name, s.url) for s in config.services},
-        WEBSDRS_STATUS: {w.id: unknown_websdr(w.id) for w in config.websdrs},
+        SERVICES_HEALTH: {
+            s.name: {**last_known.get(("services", s.name), unknown_service(s.name, s.url)), "url": s.url}
+            for s in config.services
+        },
+        WEBSDRS_STATUS: {w.id: last_known.get(("websdrs", w.id)) or unknown_websdr(w.id) for w in config.websdrs},
     }
 
 

@@ -8,7 +8,8 @@ SERVICES_HEALTH = "services:health"
 WEBSDRS_STATUS = "websdrs:status"
 SIGNALS_DETECTED = "signals:detected"
 LOCALIZATIONS_UPDATED = "localizations:updated"
+STATUS_CHANGED = "status:changed"  # a monitored target went up or down (after flap suppression)
 
 STATE_TOPICS = frozenset({SERVICES_HEALTH, WEBSDRS_STATUS})
-ALL_TOPICS = frozenset({SERVICES_HEALTH, WEBSDRS_STATUS, SIGNALS_DETECTED, LOCALIZATIONS_UPDATED})
+ALL_TOPICS = frozenset({SERVICES_HEALTH, WEBSDRS_STATUS, SIGNALS_DETECTED, LOCALIZATIONS_UPDATED, STATUS_CHANGED})
 WILDCARD = "*"

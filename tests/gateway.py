@@ -16,6 +16,11 @@ TOKEN = "test-token-0123456789"
 
 # Tests reach nothing but loopback: a config with no targets unless a test adds some.
 QUIET_CONFIG = """
+[polling]
+services_interval_s = {interval}
+websdrs_interval_s = {interval}
+timeout_s = {timeout}
+
 [websocket]
 heartbeat_interval_s = {heartbeat}
 send_queue_bytes = {queue}
@@ -25,8 +30,10 @@ replay_buffer = {replay}
 """
 
 
-def write_config(path: Path, heartbeat: float = 30, queue: int = 1024 * 1024, replay: int = 10_000, extra: str = "") -> Path:
-    path.write_text(QUIET_CONFIG.format(heartbeat=heartbeat, queue=queue, replay=replay) + extra)
+def write_config(path: Path, heartbeat: float = 30, queue: int = 1024 * 1024, replay: int = 10_000,
+                 interval: float = 30, timeout: float = 5, extra: str = "") -> Path:
+    path.write_text(QUIET_CONFIG.format(heartbeat=heartbeat, queue=queue, replay=replay, interval=interval,
+                                        timeout=timeout) + extra)
     return path
 
 

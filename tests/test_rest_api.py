@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from tests.fake_targets import FakeTargets
 from tests.gateway import Gateway
 
 
@@ -131,34 +132,38 @@ def test_system_status_shape(gateway):
 
 
 def test_websdrs_and_their_health_list_configured_receivers(make_gateway):
-    gw = make_gateway(extra="""
+    with FakeTargets() as targets:
+        gw = make_gateway(timeout=30, extra=f"""
 [[services]]
 name = "inference"
-url = "http://127.0.0.1:9/health"
+url = "{targets.url('inference-hangs', 'hang')}"
 
 [[websdrs]]
 id = "genova"
 name = "Genova"
-url = "http://127.0.0.1:9/"
+url = "{targets.url('genova-hangs', 'hang')}"
 kind = "kiwisdr"
 latitude = 44.395
 longitude = 8.956
 altitude_m = 100
 frequency_ranges_mhz = [[144, 146]]
 """)
-    websdrs = httpx.get(gw.url + "/api/v1/websdrs").json()
-    assert websdrs == [{
-        "id": "genova", "name": "Genova", "url": "http://127.0.0.1:9/", "kind": "kiwisdr",
-        "latitude": 44.395, "longitude": 8.956, "altitude_m": 100.0, "frequency_ranges_mhz": [[144.0, 146.0]],
-        "status": "unknown", "response_time_ms": None, "last_check": None, "error_message": None,
-    }]
-    health = httpx.get(gw.url + "/api/v1/websdrs/health").json()
-    assert health == {"genova": {"websdr_id": "genova", "status": "unknown", "response_time_ms": None,
-                                 "last_check": None, "error_message": None}}
-    status = httpx.get(gw.url + "/api/v1/system/status").json()
-    assert status["services"] == [{"name": "inference", "status": "unknown", "url": "http://127.0.0.1:9/health",
-                                   "response_time_ms": None, "last_check": None, "error": None}]
-    assert status["overall_status"] == "degraded"
+        # Until the first check ends (these targets never answer): configured, status unknown.
+        websdrs = httpx.get(gw.url + "/api/v1/websdrs").json()
+        unknown = {"status": "unknown", "response_time_ms": None, "last_check": None, "error_message": None,
+                   "since": None, "uptime_24h": None, "details": {}}
+        assert websdrs == [{
+            "id": "genova", "name": "Genova", "url": targets.url("genova-hangs"), "kind": "kiwisdr",
+            "latitude": 44.395, "longitude": 8.956, "altitude_m": 100.0, "frequency_ranges_mhz": [[144.0, 146.0]],
+            **unknown,
+        }]
+        health = httpx.get(gw.url + "/api/v1/websdrs/health").json()
+        assert health == {"genova": {"websdr_id": "genova", **unknown}}
+        status = httpx.get(gw.url + "/api/v1/system/status").json()
+        assert status["services"] == [{"name": "inference", "status": "unknown", "url": targets.url("inference-hangs"),
+                                       "response_time_ms": None, "last_check": None, "error": None, "since": None,
+                                       "uptime_24h": None}]
+        assert status["overall_status"] == "degraded"
 
 
 def test_events_endpoint_replays_and_pages(gateway):

@@ -11,6 +11,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.fake_targets import FakeTargets
 from tests.rawws import RawWebSocket
 
 
@@ -75,23 +76,24 @@ async def test_each_subscribe_form_answers_subscribed_then_snapshot(gateway, for
 
 
 async def test_snapshot_lists_configured_targets_as_unknown(make_gateway):
-    gw = make_gateway(extra="""
+    with FakeTargets() as targets:  # they never answer: the first check is still running
+        gw = make_gateway(timeout=30, extra=f"""
 [[services]]
 name = "inference"
-url = "http://127.0.0.1:9/health"
+url = "{targets.url('inference', 'hang')}"
 
 [[websdrs]]
 id = "torino"
 name = "Torino"
-url = "http://127.0.0.1:9/"
+url = "{targets.url('torino', 'hang')}"
 kind = "openwebrx"
 latitude = 45.044
 longitude = 7.672
 """)
-    async with connect(gw.ws_url) as ws:
-        await recv(ws)
-        await subscribe(ws, {"event": "subscribe", "data": {"events": ["*"]}})
-        snapshots = {m["event"]: m["data"] for m in [await recv(ws), await recv(ws)]}
+        async with connect(gw.ws_url) as ws:
+            await recv(ws)
+            await subscribe(ws, {"event": "subscribe", "data": {"events": ["*"]}})
+            snapshots = {m["event"]: m["data"] for m in [await recv(ws), await recv(ws)]}
     assert snapshots["services:health"]["inference"]["status"] == "unknown"
     assert snapshots["websdrs:status"]["torino"]["status"] == "unknown"
 

@@ -63,7 +63,7 @@ async def _ingest(request: Request, model: type[BaseModel], kind: str, topic: st
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or None
         return _error(422, format_validation_error(exc), field=field)
-    record, created = await runtime.store.add(kind, item.stored_form(server_id=uuid.uuid4().hex))
+    record, created = await runtime.records.add(kind, item.stored_form(server_id=uuid.uuid4().hex))
     if not created:
         return JSONResponse(record, status_code=200)  # the same id again: the first one, not published twice
     await runtime.hub.publish(topic, record)
@@ -85,10 +85,10 @@ async def post_localization(request: Request) -> JSONResponse:
 @router.get("/api/v1/signals")
 async def list_signals(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
     """Stored detections, latest first."""
-    return await runtime_of(request).store.latest("detections", limit)
+    return await runtime_of(request).records.latest("detections", limit)
 
 
 @router.get("/api/v1/localizations")
 async def list_localizations(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
     """Stored localizations, latest first."""
-    return await runtime_of(request).store.latest("localizations", limit)
+    return await runtime_of(request).records.latest("localizations", limit)

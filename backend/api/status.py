@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from backend import __version__
-from backend.envelope import utc_now_iso
+from backend.timefmt import utc_now_iso
 from backend.hub import Since
 from backend.runtime import Runtime
 from backend.status import overall_status, unknown_websdr

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from backend import __version__
-from backend.envelope import Envelope, encode, utc_now_iso
+from backend.envelope import Envelope, encode
+from backend.timefmt import utc_now_iso
 from backend.hub import Hub
 from backend.settings import WebSocketSettings
 from backend.topics import ALL_TOPICS, WILDCARD

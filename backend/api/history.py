@@ -1,0 +1,90 @@
+"""Monitoring history: a target's buckets over a time range, its uptime, state changes."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from backend.api.status import runtime_of
+from backend.storage.history import BUCKET_SECONDS
+from backend.timefmt import iso_from_ms, parse_iso_ms
+
+router = APIRouter(tags=["history"])
+
+Kind = Literal["services", "websdrs"]
+DAY_MS = 86_400_000
+MAX_BUCKETS = 5000
+
+
+def choose_resolution(span_ms: int) -> str:
+    """The finest bucket size that keeps a range to a chart's worth of points."""
+    if span_ms <= 2 * DAY_MS:
+        return "minute"
+    if span_ms <= 60 * DAY_MS:
+        return "hour"
+    return "day"
+
+
+def _configured(request: Request, kind: str, target_id: str) -> bool:
+    config = runtime_of(request).settings.config
+    keys = [s.name for s in config.services] if kind == "services" else [w.id for w in config.websdrs]
+    return target_id in keys
+
+
+def _instant(text: str | None, default_ms: int, name: str) -> int:
+    if text is None:
+        return default_ms
+    try:
+        return parse_iso_ms(text)
+    except ValueError:
+        raise HTTPException(422, f"{name}: not an ISO-8601 date-time, e.g. 2026-11-25T14:00:00Z") from None
+
+
+@router.get("/api/v1/history/{kind}/{target_id}")
+async def target_history(
+    request: Request,
+    kind: Kind,
+    target_id: str,
+    start: Annotated[str | None, Query(description="ISO-8601; default 24 h before end")] = None,
+    end: Annotated[str | None, Query(description="ISO-8601; default now")] = None,
+    resolution: Annotated[Literal["auto", "minute", "hour", "day"], Query()] = "auto",
+) -> dict[str, Any]:
+    """Check buckets of one service or receiver (oldest first) and its uptime over 24 h, 7 d and 30 d."""
+    if not _configured(request, kind, target_id):
+        raise HTTPException(404, f"no {kind[:-1]} {target_id!r} in the configuration")
+    now_ms = int(time.time() * 1000)
+    end_ms = _instant(end, now_ms, "end")
+    start_ms = _instant(start, end_ms - DAY_MS, "start")
+    if start_ms >= end_ms:
+        raise HTTPException(422, "start must be before end")
+    size = choose_resolution(end_ms - start_ms) if resolution == "auto" else resolution
+    if (end_ms - start_ms) / 1000 / BUCKET_SECONDS[size] > MAX_BUCKETS:
+        raise HTTPException(422, f"more than {MAX_BUCKETS} {size} buckets: use a coarser resolution or a shorter range")
+    history = runtime_of(request).history
+    buckets = await history.buckets(kind, target_id, size, start_ms, end_ms)
+    uptime = {}
+    for label, days in (("24h", 1), ("7d", 7), ("30d", 30)):
+        uptime[label] = (await history.uptime(kind, now_ms - days * DAY_MS)).get(target_id)
+    return {
+        "kind": kind,
+        "id": target_id,
+        "resolution": size,
+        "start": iso_from_ms(start_ms),
+        "end": iso_from_ms(end_ms),
+        "uptime_pct": uptime,
+        "buckets": [{"start": iso_from_ms(b.pop("start_ms")), **b} for b in buckets],
+    }
+
+
+@router.get("/api/v1/status-changes")
+async def status_changes(
+    request: Request,
+    kind: Kind | None = None,
+    id: Annotated[str | None, Query(description="a service name or receiver id")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Targets going up or down (after flap suppression), newest first."""
+    changes = await runtime_of(request).history.changes(kind, id, limit)
+    return [{"at": iso_from_ms(c.pop("ts_ms")), **c} for c in changes]

@@ -1,0 +1,1 @@
+"""Live monitoring: scheduled probe rounds, flap suppression, history."""

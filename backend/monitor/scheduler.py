@@ -1,0 +1,31 @@
+"""The scheduled jobs of one gateway process: probe rounds and history pruning.
+
+APScheduler 3 (`AsyncIOScheduler`): the jobs are coroutines on the server's event loop.
+Only one process may run them; a second worker would probe every target twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from backend.monitor.poller import Monitor
+from backend.settings import Config
+
+
+def build_scheduler(monitor: Monitor, config: Config) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=timezone.utc)
+    now = datetime.now(timezone.utc)
+    # A round still running when the next is due is not doubled (max_instances=1), and
+    # rounds missed while the loop was busy collapse into one (coalesce).
+    common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None, "next_run_time": now}
+    if monitor.has_targets("services"):
+        scheduler.add_job(monitor.poll_services, "interval", seconds=config.polling.services_interval_s,
+                          id="poll-services", **common)
+    if monitor.has_targets("websdrs"):
+        scheduler.add_job(monitor.poll_websdrs, "interval", seconds=config.polling.websdrs_interval_s,
+                          id="poll-websdrs", **common)
+    scheduler.add_job(monitor.prune, "interval", minutes=config.history.prune_interval_min, id="prune-history",
+                      **common)
+    return scheduler

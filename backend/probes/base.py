@@ -1,0 +1,84 @@
+"""What every probe returns, and the shared rules for timing and for naming failures."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+import httpx
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One check of one target. `status` is in the target kind's vocabulary."""
+
+    status: str
+    response_time_ms: float | None
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# (client, url, timeout_s) -> result. Receiver probes never raise.
+ReceiverProbe = Callable[[httpx.AsyncClient, str, float], Awaitable[ProbeResult]]
+
+
+class Timer:
+    def __init__(self) -> None:
+        self._start = time.perf_counter()
+
+    def ms(self) -> float:
+        return round((time.perf_counter() - self._start) * 1000, 1)
+
+
+def _causes(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def describe_failure(exc: BaseException, timeout_s: float) -> str:
+    """A short human reason for a failed request: 'connection refused', 'timeout after 5 s'."""
+    if isinstance(exc, (asyncio.TimeoutError, httpx.TimeoutException)):
+        return f"timeout after {timeout_s:g} s"
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {getattr(cause, 'reason', None) or cause}"
+        if isinstance(cause, socket.gaierror):
+            return "DNS lookup failed"
+        if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+            return "connection refused"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset"
+    text = str(exc)
+    if "Name or service not known" in text or "nodename nor servname" in text or "Temporary failure in name resolution" in text:
+        return "DNS lookup failed"
+    if "Connection refused" in text or "All connection attempts failed" in text:
+        return "connection refused"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "connection closed without a valid HTTP response"
+    if isinstance(exc, httpx.HTTPError):
+        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+MAX_BODY_BYTES = 1024 * 1024  # a status page larger than this is not a status page
+
+
+async def fetch(client: httpx.AsyncClient, method: str, url: str, timeout_s: float) -> tuple[httpx.Response, bytes, float]:
+    """One request with a hard total deadline; returns the response, its body (capped) and ms."""
+    timer = Timer()
+    async with asyncio.timeout(timeout_s):
+        async with client.stream(method, url, timeout=timeout_s) as response:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    break
+    return response, bytes(body[:MAX_BODY_BYTES]), timer.ms()

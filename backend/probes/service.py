@@ -1,0 +1,48 @@
+"""Platform services: GET the configured health URL.
+
+2xx in time is healthy; 2xx slower than the degraded threshold, or a body that says
+degraded, is degraded; any other HTTP status is unhealthy; no HTTP answer at all
+(refused, DNS, TLS, timeout) is unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from backend.probes.base import ProbeResult, describe_failure, fetch
+
+_SAYS_DOWN = {"unhealthy", "down", "error", "fail", "failed", "critical"}
+
+
+def parse(status_code: int, body: bytes, elapsed_ms: float, degraded_after_ms: float) -> ProbeResult:
+    """A health endpoint's answer to a service status. Pure."""
+    if not 200 <= status_code < 300:
+        return ProbeResult("unhealthy", elapsed_ms, f"HTTP {status_code}")
+    said = _reported_status(body)
+    if said in _SAYS_DOWN:
+        return ProbeResult("unhealthy", elapsed_ms, f"service reports {said}")
+    if said == "degraded":
+        return ProbeResult("degraded", elapsed_ms, "service reports degraded")
+    if elapsed_ms > degraded_after_ms:
+        return ProbeResult("degraded", elapsed_ms, f"slow: {elapsed_ms:.0f} ms (threshold {degraded_after_ms:.0f} ms)")
+    return ProbeResult("healthy", elapsed_ms)
+
+
+def _reported_status(body: bytes) -> str | None:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(document, dict) and isinstance(document.get("status"), str):
+        return document["status"].strip().lower()
+    return None
+
+
+async def probe(client: httpx.AsyncClient, url: str, timeout_s: float, degraded_after_ms: float) -> ProbeResult:
+    try:
+        response, body, elapsed = await fetch(client, "GET", url, timeout_s)
+    except Exception as exc:  # every failure is a status, never an exception in the job
+        return ProbeResult("unreachable", None, describe_failure(exc, timeout_s))
+    return parse(response.status_code, body, elapsed, degraded_after_ms)

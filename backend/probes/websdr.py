@@ -1,0 +1,32 @@
+"""Classic websdr.org servers: reachability and response time from the main page."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from backend.probes.base import ProbeResult, describe_failure, fetch
+
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def parse(status_code: int, body: bytes, elapsed_ms: float) -> ProbeResult:
+    """The main page to a receiver status. Pure."""
+    if not 200 <= status_code < 300:
+        return ProbeResult("offline", elapsed_ms, f"HTTP {status_code}")
+    if b"<" not in body[:4096]:
+        return ProbeResult("offline", elapsed_ms, "main page is not HTML")
+    details = {"software": "WebSDR"}
+    title = _TITLE.search(body[:65536])
+    if title:
+        details["title"] = " ".join(title.group(1).decode("utf-8", errors="replace").split())[:200]
+    return ProbeResult("online", elapsed_ms, None, details)
+
+
+async def probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> ProbeResult:
+    try:
+        response, body, elapsed = await fetch(client, "GET", url, timeout_s)
+    except Exception as exc:
+        return ProbeResult("offline", None, describe_failure(exc, timeout_s))
+    return parse(response.status_code, body, elapsed)

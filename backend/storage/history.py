@@ -1,0 +1,200 @@
+"""Monitoring history: every check for a short while, roll-ups for longer, state changes,
+and the last known status of each target (so a restart shows it at once).
+
+Roll-ups: per minute, per hour and per day, each row a target's count of checks, of
+checks that were up, and response-time sum, count and maximum. Uptime over 24 h, 7 d
+and 30 d reads the hourly rows; a response-time series reads whichever size fits the
+range. Retention of each level is configured (`[history]`) and pruned on a schedule.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from backend.storage.database import Database
+
+BUCKET_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    kind: str  # "services" or "websdrs"
+    key: str  # service name or receiver id
+    ts_ms: int
+    status: str
+    up: bool
+    response_ms: float | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class StateChange:
+    kind: str
+    key: str
+    ts_ms: int
+    from_status: str
+    to_status: str
+    reason: str | None
+
+
+class HistoryStore(abc.ABC):
+    @abc.abstractmethod
+    async def record_round(self, checks: list[CheckRecord], changes: list[StateChange]) -> None:
+        """Keep one round: its checks (rolled up) and its state changes."""
+
+    @abc.abstractmethod
+    async def save_last(self, entries: dict[tuple[str, str], dict[str, Any]]) -> None:
+        """Keep the entries just published, to show them at once after a restart."""
+
+    @abc.abstractmethod
+    def last_entries(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """The last published entry of every target (read once, at start, before serving)."""
+
+    @abc.abstractmethod
+    async def uptime(self, kind: str, since_ms: int) -> dict[str, float]:
+        """Percent of checks up since `since_ms`, by target key."""
+
+    @abc.abstractmethod
+    async def buckets(self, kind: str, key: str, size: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        """Roll-up rows of one target between two instants, oldest first."""
+
+    @abc.abstractmethod
+    async def changes(self, kind: str | None, key: str | None, limit: int) -> list[dict[str, Any]]:
+        """State changes, newest first, optionally of one kind or one target."""
+
+    @abc.abstractmethod
+    async def prune(self, now_ms: int, retention_s: dict[str, float]) -> dict[str, int]:
+        """Delete rows past their retention; returns how many of each table went."""
+
+
+def percent(up: int, checks: int) -> float | None:
+    return round(up * 100.0 / checks, 1) if checks else None
+
+
+class SQLiteHistoryStore(HistoryStore):
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._ids: dict[tuple[str, str], int] = {}
+        self._keys: dict[int, tuple[str, str]] = {}
+        for target_id, kind, key in db.connection.execute("SELECT id, kind, key FROM targets"):
+            self._ids[(kind, key)] = target_id
+            self._keys[target_id] = (kind, key)
+
+    def _target(self, kind: str, key: str) -> int:
+        """The row id of a target, created on first sight (database thread only)."""
+        found = self._ids.get((kind, key))
+        if found is None:
+            connection = self._db.connection
+            connection.execute("INSERT OR IGNORE INTO targets (kind, key) VALUES (?, ?)", (kind, key))
+            (found,) = connection.execute("SELECT id FROM targets WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+            self._ids[(kind, key)] = found
+            self._keys[found] = (kind, key)
+        return found
+
+    async def record_round(self, checks, changes) -> None:
+        await self._db.run(self._record_round, checks, changes)
+
+    def _record_round(self, checks: list[CheckRecord], changes: list[StateChange]) -> None:
+        with self._db.transaction() as connection:
+            rows = [(self._target(c.kind, c.key), c) for c in checks]
+            connection.executemany(
+                "INSERT OR REPLACE INTO checks (target, ts, status, response_ms, error) VALUES (?, ?, ?, ?, ?)",
+                [(t, c.ts_ms, c.status, c.response_ms, c.error) for t, c in rows],
+            )
+            for size, seconds in BUCKET_SECONDS.items():
+                connection.executemany(
+                    f"""INSERT INTO rollup_{size} (target, bucket, checks, up, rt_sum, rt_count, rt_max)
+                        VALUES (?, ?, 1, ?, ?, ?, ?)
+                        ON CONFLICT (target, bucket) DO UPDATE SET
+                            checks = checks + 1, up = up + excluded.up, rt_sum = rt_sum + excluded.rt_sum,
+                            rt_count = rt_count + excluded.rt_count,
+                            rt_max = max(coalesce(rt_max, excluded.rt_max), coalesce(excluded.rt_max, rt_max))""",
+                    [(t, c.ts_ms // 1000 // seconds * seconds, int(c.up), c.response_ms or 0.0,
+                      int(c.response_ms is not None), c.response_ms) for t, c in rows],
+                )
+            connection.executemany(
+                "INSERT INTO state_changes (target, ts, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?)",
+                [(self._target(s.kind, s.key), s.ts_ms, s.from_status, s.to_status, s.reason) for s in changes],
+            )
+
+    async def save_last(self, entries) -> None:
+        await self._db.run(self._save_last, entries)
+
+    def _save_last(self, entries: dict[tuple[str, str], dict[str, Any]]) -> None:
+        with self._db.transaction() as connection:
+            connection.executemany(
+                "INSERT OR REPLACE INTO last_status (target, entry) VALUES (?, ?)",
+                [(self._target(kind, key), json.dumps(entry)) for (kind, key), entry in entries.items()],
+            )
+
+    def last_entries(self) -> dict[tuple[str, str], dict[str, Any]]:
+        rows = self._db.connection.execute("SELECT target, entry FROM last_status").fetchall()
+        return {self._keys[target]: json.loads(entry) for target, entry in rows if target in self._keys}
+
+    async def uptime(self, kind: str, since_ms: int) -> dict[str, float]:
+        return await self._db.run(self._uptime, kind, since_ms)
+
+    def _uptime(self, kind: str, since_ms: int) -> dict[str, float]:
+        rows = self._db.connection.execute(
+            """SELECT t.key, sum(r.up), sum(r.checks) FROM rollup_hour r JOIN targets t ON t.id = r.target
+               WHERE t.kind = ? AND r.bucket >= ? GROUP BY t.key""",
+            (kind, since_ms // 1000 // 3600 * 3600),
+        ).fetchall()
+        return {key: percent(up, checks) for key, up, checks in rows if checks}
+
+    async def buckets(self, kind, key, size, start_ms, end_ms) -> list[dict[str, Any]]:
+        return await self._db.run(self._buckets, kind, key, size, start_ms, end_ms)
+
+    def _buckets(self, kind: str, key: str, size: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        target = self._ids.get((kind, key))
+        if target is None or size not in BUCKET_SECONDS:
+            return []
+        seconds = BUCKET_SECONDS[size]
+        rows = self._db.connection.execute(
+            f"""SELECT bucket, checks, up, rt_sum, rt_count, rt_max FROM rollup_{size}
+                WHERE target = ? AND bucket >= ? AND bucket < ? ORDER BY bucket""",
+            (target, start_ms // 1000 // seconds * seconds, end_ms // 1000),
+        ).fetchall()
+        return [
+            {"start_ms": bucket * 1000, "checks": checks, "up": up, "uptime_pct": percent(up, checks),
+             "avg_response_ms": round(rt_sum / rt_count, 1) if rt_count else None, "max_response_ms": rt_max}
+            for bucket, checks, up, rt_sum, rt_count, rt_max in rows
+        ]
+
+    async def changes(self, kind, key, limit) -> list[dict[str, Any]]:
+        return await self._db.run(self._changes, kind, key, limit)
+
+    def _changes(self, kind: str | None, key: str | None, limit: int) -> list[dict[str, Any]]:
+        where, args = [], []
+        if kind is not None:
+            where.append("t.kind = ?")
+            args.append(kind)
+        if key is not None:
+            where.append("t.key = ?")
+            args.append(key)
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        rows = self._db.connection.execute(
+            f"""SELECT t.kind, t.key, s.ts, s.from_status, s.to_status, s.reason FROM state_changes s
+                JOIN targets t ON t.id = s.target {clause} ORDER BY s.ts DESC, s.rowid DESC LIMIT ?""",
+            (*args, limit),
+        ).fetchall()
+        return [{"kind": k, "id": key_, "ts_ms": ts, "from": f, "to": to, "reason": reason}
+                for k, key_, ts, f, to, reason in rows]
+
+    async def prune(self, now_ms: int, retention_s: dict[str, float]) -> dict[str, int]:
+        return await self._db.run(self._prune, now_ms, retention_s)
+
+    def _prune(self, now_ms: int, retention_s: dict[str, float]) -> dict[str, int]:
+        removed = {}
+        with self._db.transaction() as connection:
+            cutoff_ms = now_ms - int(retention_s["checks"] * 1000)
+            removed["checks"] = connection.execute("DELETE FROM checks WHERE ts < ?", (cutoff_ms,)).rowcount
+            for size in BUCKET_SECONDS:
+                cutoff_s = (now_ms // 1000) - int(retention_s[size])
+                removed[size] = connection.execute(f"DELETE FROM rollup_{size} WHERE bucket < ?", (cutoff_s,)).rowcount
+            cutoff_ms = now_ms - int(retention_s["changes"] * 1000)
+            removed["changes"] = connection.execute("DELETE FROM state_changes WHERE ts < ?", (cutoff_ms,)).rowcount
+        return removed

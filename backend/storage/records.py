@@ -1,0 +1,58 @@
+"""What was ingested: detections and localizations, stored before they are answered."""
+
+from __future__ import annotations
+
+import abc
+import json
+from typing import Any
+
+from backend.storage.database import Database
+
+KINDS = ("detections", "localizations")
+
+
+class RecordStore(abc.ABC):
+    @abc.abstractmethod
+    async def add(self, kind: str, record: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Keep `record` (which has an `id`) durably. Returns (the stored record, created).
+
+        When a record with that id exists already, it is returned unchanged and created is False.
+        """
+
+    @abc.abstractmethod
+    async def latest(self, kind: str, limit: int) -> list[dict[str, Any]]:
+        """Newest first, by the record's own timestamp."""
+
+
+def _table(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}")
+    return kind
+
+
+class SQLiteRecordStore(RecordStore):
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, kind: str, record: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        return await self._db.run(self._add, _table(kind), record)
+
+    def _add(self, table: str, record: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        connection = self._db.connection
+        cursor = connection.execute(
+            f"INSERT OR IGNORE INTO {table} (id, timestamp, body) VALUES (?, ?, ?)",
+            (record["id"], record["timestamp"], json.dumps(record, separators=(",", ":"))),
+        )
+        if cursor.rowcount == 1:
+            return record, True
+        (body,) = connection.execute(f"SELECT body FROM {table} WHERE id = ?", (record["id"],)).fetchone()
+        return json.loads(body), False
+
+    async def latest(self, kind: str, limit: int) -> list[dict[str, Any]]:
+        return await self._db.run(self._latest, _table(kind), limit)
+
+    def _latest(self, table: str, limit: int) -> list[dict[str, Any]]:
+        rows = self._db.connection.execute(
+            f"SELECT body FROM {table} ORDER BY timestamp DESC, rowid DESC LIMIT ?", (limit,)
+        ).fetchall()
+        return [json.loads(body) for (body,) in rows]
