@@ -20,9 +20,13 @@ def make_gateway(tmp_path):
     """Gateways with a config of the test's own; stopped at the end of the test."""
     started: list[Gateway] = []
 
-    def make(**config) -> Gateway:
-        extra = config.pop("extra", "")
-        path = write_config(tmp_path / f"config{len(started)}.toml", extra=extra, **config)
+    def make(raw: str | None = None, **config) -> Gateway:
+        """A gateway with the quiet test config (changed by `config`), or with `raw` as its whole config."""
+        path = tmp_path / f"config{len(started)}.toml"
+        if raw is not None:
+            path.write_text(raw)
+        else:
+            write_config(path, **config)
         gw = Gateway(path, tmp_path / "data").start()
         started.append(gw)
         return gw
