@@ -4,12 +4,12 @@ then run uvicorn on it with the WebSocket settings /ws/updates needs."""
 from __future__ import annotations
 
 import errno
-import gc
 import socket
 
 import uvicorn
 from typing import Any
 
+from backend.gcpolicy import tune_garbage_collector
 from backend.settings import Settings
 
 # Frames above this are refused by uvicorn itself; /ws/updates applies its own, lower
@@ -52,21 +52,6 @@ def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
         backlog=2048,
         timeout_graceful_shutdown=3,
     )
-
-
-def tune_garbage_collector() -> None:
-    """Keep the cyclic garbage collector's full passes rare.
-
-    A full pass scans every live object; with thousands of /ws/updates clients it stops
-    the process for 100 ms and more. With the default thresholds, a fan-out's short-lived
-    tasks are caught mid-flight by young collections, promoted, and trigger a full pass
-    every second or so. A larger first threshold lets them die young (freed by reference
-    counting), and freezing what start-up built (imports, app, pages), which lives as long
-    as the process, takes it out of every pass. Measured in bench/fanout.py.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 10)
 
 
 def serve(app: Any, settings: Settings, sock: socket.socket) -> None:

@@ -126,7 +126,9 @@ class FakeTargets:
             method, target = head.split(b" ", 2)[:2]
             name = target.decode().strip("/").split("/")[0]
             self.hits[name] = self.hits.get(name, 0) + 1
-            behaviour = BEHAVIOURS.get(self.routes.get(name, ""), (404, "text/plain", b"no such target", 0.0))
+            # A path not set by a test behaves as its name says: /hang-17/ hangs, /openwebrx-3/ is a receiver.
+            chosen = self.routes.get(name) or name.rsplit("-", 1)[0]
+            behaviour = BEHAVIOURS.get(chosen, (404, "text/plain", b"no such target", 0.0))
             if behaviour == "hang":
                 await asyncio.sleep(3600)
                 return
@@ -142,8 +144,8 @@ class FakeTargets:
                 f"Connection: close\r\n\r\n".encode() + (b"" if method == b"HEAD" else body)
             )
             await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
-            pass
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, asyncio.CancelledError):
+            pass  # a client that went away, or the server shutting down
         finally:
             writer.close()
 

@@ -120,6 +120,7 @@ def test_a_target_goes_down_after_two_failed_checks_and_comes_back_after_one(mak
 
 async def test_rounds_publish_full_maps_and_state_changes(make_gateway, targets):
     gw = make_gateway(raw=monitoring_config(targets, interval=1.0))
+    await asyncio.to_thread(wait_for, lambda: services_of(gw)["svc-degraded"]["status"] == "degraded")
     async with connect(gw.ws_url) as ws:
         await ws.recv()
         await ws.send(json.dumps({"event": "subscribe", "data": {"events": ["services:health", "status:changed"]}}))

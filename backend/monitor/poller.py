@@ -4,18 +4,15 @@ state as a `status:changed` event)."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, TypeVar
-
-import httpx
+from typing import Any
 
 from backend.hub import Hub
 from backend.monitor.debounce import Debouncer, is_down
-from backend.probes import RECEIVER_PROBES, ProbeResult, service
+from backend.monitor.worker import CheckSpec, ProbeWorker
+from backend.probes import ProbeResult
 from backend.settings import Config
 from backend.storage import CheckRecord, HistoryStore, StateChange
 from backend.timefmt import iso_from_ms
@@ -23,25 +20,7 @@ from backend.topics import SERVICES_HEALTH, STATUS_CHANGED, WEBSDRS_STATUS
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-LAUNCH_BATCH = 25  # probes started per turn of the event loop: keeps its ticks short
 DAY_MS = 86_400_000
-
-
-async def run_bounded(jobs: list[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
-    """Run every job, at most `limit` at a time; results in the order of `jobs`."""
-    semaphore = asyncio.Semaphore(limit)
-
-    async def guarded(job: Callable[[], Awaitable[T]]) -> T:
-        async with semaphore:
-            return await job()
-
-    tasks = []
-    for index, job in enumerate(jobs):
-        tasks.append(asyncio.create_task(guarded(job)))
-        if index % LAUNCH_BATCH == LAUNCH_BATCH - 1:
-            await asyncio.sleep(0)
-    return await asyncio.gather(*tasks)
 
 
 @dataclass(frozen=True)
@@ -49,7 +28,7 @@ class Target:
     kind: str  # "services" or "websdrs"
     key: str  # service name or receiver id
     name: str
-    check: Callable[[httpx.AsyncClient], Awaitable[ProbeResult]]
+    spec: CheckSpec
 
 
 def service_entry(previous: dict[str, Any], result: ProbeResult, status: str, checked: str, since: str | None,
@@ -80,14 +59,12 @@ class Monitor:
         polling = config.polling
         self._targets = {
             "services": [
-                Target("services", s.name, s.name, functools.partial(
-                    _check_service, url=s.url, timeout_s=polling.timeout_s,
-                    degraded_after_ms=polling.degraded_threshold_ms))
+                Target("services", s.name, s.name,
+                       CheckSpec("service", s.url, polling.timeout_s, polling.degraded_threshold_ms))
                 for s in config.services
             ],
             "websdrs": [
-                Target("websdrs", w.id, w.name, functools.partial(
-                    _check_receiver, probe=RECEIVER_PROBES[w.kind], url=w.url, timeout_s=polling.timeout_s))
+                Target("websdrs", w.id, w.name, CheckSpec(w.kind, w.url, polling.timeout_s))
                 for w in config.websdrs
             ],
         }
@@ -96,24 +73,17 @@ class Monitor:
             (kind, key): Debouncer(entry["status"], polling.down_after, polling.up_after)
             for kind, entries in self._entries.items() for key, entry in entries.items()
         }
-        self._client: httpx.AsyncClient | None = None
+        self._worker = ProbeWorker()
         self.rounds = 0
 
     def has_targets(self, kind: str) -> bool:
         return bool(self._targets[kind])
 
     async def start(self) -> None:
-        concurrency = self._config.polling.max_concurrency
-        self._client = httpx.AsyncClient(
-            # No keep-alive: each check opens its own connection, as a new visitor would.
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=0),
-            trust_env=False,
-            headers={"User-Agent": "HeimdallLive-monitor"},
-        )
+        await self._worker.start()
 
     async def stop(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        self._worker.stop()
 
     async def poll_services(self) -> None:
         await self.poll("services")
@@ -123,11 +93,14 @@ class Monitor:
 
     async def poll(self, kind: str) -> None:
         """One round over every target of `kind`."""
-        assert self._client is not None, "Monitor.start() first"
-        client = self._client
         targets = self._targets[kind]
-        results = await run_bounded([functools.partial(t.check, client) for t in targets],
-                                    self._config.polling.max_concurrency)
+        # Slowest first: a target that timed out last time starts its wait at once, beside
+        # the quick ones, instead of after them. The round then lasts about one timeout.
+        order = sorted(range(len(targets)), key=lambda i: self._expected_ms(kind, targets[i].key), reverse=True)
+        started = await self._worker.run([targets[i].spec for i in order], self._config.polling.max_concurrency)
+        results: list[ProbeResult] = [None] * len(targets)  # type: ignore[list-item]
+        for position, index in enumerate(order):
+            results[index] = started[position]
         now_ms = int(time.time() * 1000)
         checked = iso_from_ms(now_ms)
         checks, changes, events = [], [], []
@@ -161,23 +134,13 @@ class Monitor:
             await self._hub.publish(STATUS_CHANGED, event)
         self.rounds += 1
 
+    def _expected_ms(self, kind: str, key: str) -> float:
+        entry = self._entries[kind].get(key) or {}
+        if entry.get("last_check") is None:
+            return 0.0
+        took = entry.get("response_time_ms")
+        return float("inf") if took is None else took
+
     async def prune(self) -> None:
         removed = await self._history.prune(int(time.time() * 1000), self._config.history.retention_s())
         log.info("history pruned: %s", removed)
-
-
-async def _check_service(client: httpx.AsyncClient, url: str, timeout_s: float, degraded_after_ms: float) -> ProbeResult:
-    return await _never_raise(service.probe(client, url, timeout_s, degraded_after_ms), "unreachable")
-
-
-async def _check_receiver(client: httpx.AsyncClient, probe, url: str, timeout_s: float) -> ProbeResult:
-    return await _never_raise(probe(client, url, timeout_s), "offline")
-
-
-async def _never_raise(check: Awaitable[ProbeResult], down: str) -> ProbeResult:
-    """A probe with a bug is a failed check with the reason, never a failed round."""
-    try:
-        return await check
-    except Exception as exc:
-        log.exception("probe failed")
-        return ProbeResult(down, None, f"probe error: {type(exc).__name__}")

@@ -1,0 +1,112 @@
+"""Probe rounds run in a worker process.
+
+A round of a thousand HTTP checks costs about a second of CPU and leaves some 70
+cyclic-garbage objects per request (httpx, httpcore and anyio build reference cycles
+around each connection). In the server's process, collecting them stalled the event
+loop that serves the pages and /ws/updates for 30–100 ms per round. In a process of
+its own, the round has its own event loop, garbage collector and core; the server only
+receives the results (bench/monitor_round.py measures both).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import logging
+import multiprocessing
+from dataclasses import dataclass
+from typing import Awaitable, Callable, TypeVar
+
+import httpx
+
+from backend.probes import RECEIVER_PROBES, ProbeResult, service
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """What to check: `probe` is "service" or a receiver kind."""
+
+    probe: str
+    url: str
+    timeout_s: float
+    degraded_after_ms: float = 0.0
+
+
+async def run_bounded(jobs: list[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
+    """Run every job, at most `limit` at a time; results in the order of `jobs`."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def guarded(job: Callable[[], Awaitable[T]]) -> T:
+        async with semaphore:
+            return await job()
+
+    return await asyncio.gather(*(guarded(job) for job in jobs))
+
+
+async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+    """One check; a probe with a bug is a failed check with the reason, never a failed round."""
+    down = "unreachable" if spec.probe == "service" else "offline"
+    try:
+        if spec.probe == "service":
+            return await service.probe(client, spec.url, spec.timeout_s, spec.degraded_after_ms)
+        return await RECEIVER_PROBES[spec.probe](client, spec.url, spec.timeout_s)
+    except Exception as exc:
+        log.exception("probe failed")
+        return ProbeResult(down, None, f"probe error: {type(exc).__name__}")
+
+
+async def probe_all(specs: list[CheckSpec], max_concurrency: int) -> list[ProbeResult]:
+    async with httpx.AsyncClient(
+        # No keep-alive: each check opens its own connection, as a new visitor would.
+        limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=0),
+        trust_env=False,
+        headers={"User-Agent": "HeimdallLive-monitor"},
+    ) as client:
+        return await run_bounded([functools.partial(check, client, spec) for spec in specs], max_concurrency)
+
+
+def run_round(specs: list[CheckSpec], max_concurrency: int) -> list[ProbeResult]:
+    """Entry point in the worker process."""
+    return asyncio.run(probe_all(specs, max_concurrency))
+
+
+def _ready() -> bool:
+    return True
+
+
+class ProbeWorker:
+    """One worker process, started once and reused; replaced if it dies."""
+
+    def __init__(self) -> None:
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn: forking a process that runs an event loop and threads is not safe.
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    async def start(self) -> None:
+        """Start the process now, so the first round does not wait for it."""
+        await asyncio.get_running_loop().run_in_executor(self._executor(), _ready)
+
+    async def run(self, specs: list[CheckSpec], max_concurrency: int) -> list[ProbeResult]:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor(), run_round, specs, max_concurrency)
+        except concurrent.futures.process.BrokenProcessPool:
+            log.error("the probe worker process died; starting a new one for the next round")
+            self._pool = None
+            return [ProbeResult("unreachable" if s.probe == "service" else "offline", None,
+                                "monitor worker failed; checking again next round") for s in specs]
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
