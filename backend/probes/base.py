@@ -82,3 +82,13 @@ async def fetch(client: httpx.AsyncClient, method: str, url: str, timeout_s: flo
                 if len(body) > MAX_BODY_BYTES:
                     break
     return response, bytes(body[:MAX_BODY_BYTES]), timer.ms()
+
+
+async def get_and_parse(client: httpx.AsyncClient, url: str, timeout_s: float,
+                        parse: Callable[[int, bytes, float], ProbeResult], down: str = "offline") -> ProbeResult:
+    """GET `url` and hand the answer to a kind's parser; no answer at all is `down`, with the reason."""
+    try:
+        response, body, elapsed = await fetch(client, "GET", url, timeout_s)
+    except Exception as exc:  # every failure is a status, never an exception in the round
+        return ProbeResult(down, None, describe_failure(exc, timeout_s))
+    return parse(response.status_code, body, elapsed)

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from backend.probes.base import ProbeResult, describe_failure, fetch
+from backend.probes.base import ProbeResult, get_and_parse
 
 _GPS = re.compile(r"^\(\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)$")
 
@@ -69,8 +69,4 @@ def parse(status_code: int, body: bytes, elapsed_ms: float) -> ProbeResult:
 
 
 async def probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> ProbeResult:
-    try:
-        response, body, elapsed = await fetch(client, "GET", url.rstrip("/") + "/status", timeout_s)
-    except Exception as exc:
-        return ProbeResult("offline", None, describe_failure(exc, timeout_s))
-    return parse(response.status_code, body, elapsed)
+    return await get_and_parse(client, url.rstrip("/") + "/status", timeout_s, parse)

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from backend.probes.base import ProbeResult, describe_failure, fetch
+from backend.probes.base import ProbeResult, get_and_parse
 
 
 def _number(value: Any) -> float | None:
@@ -72,8 +72,4 @@ def _bands(sdrs: Any) -> list[list[float]]:
 
 
 async def probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> ProbeResult:
-    try:
-        response, body, elapsed = await fetch(client, "GET", url.rstrip("/") + "/status.json", timeout_s)
-    except Exception as exc:
-        return ProbeResult("offline", None, describe_failure(exc, timeout_s))
-    return parse(response.status_code, body, elapsed)
+    return await get_and_parse(client, url.rstrip("/") + "/status.json", timeout_s, parse)

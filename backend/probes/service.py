@@ -7,11 +7,12 @@ degraded, is degraded; any other HTTP status is unhealthy; no HTTP answer at all
 
 from __future__ import annotations
 
+import functools
 import json
 
 import httpx
 
-from backend.probes.base import ProbeResult, describe_failure, fetch
+from backend.probes.base import ProbeResult, get_and_parse
 
 _SAYS_DOWN = {"unhealthy", "down", "error", "fail", "failed", "critical"}
 
@@ -41,8 +42,5 @@ def _reported_status(body: bytes) -> str | None:
 
 
 async def probe(client: httpx.AsyncClient, url: str, timeout_s: float, degraded_after_ms: float) -> ProbeResult:
-    try:
-        response, body, elapsed = await fetch(client, "GET", url, timeout_s)
-    except Exception as exc:  # every failure is a status, never an exception in the job
-        return ProbeResult("unreachable", None, describe_failure(exc, timeout_s))
-    return parse(response.status_code, body, elapsed, degraded_after_ms)
+    return await get_and_parse(client, url, timeout_s, functools.partial(parse, degraded_after_ms=degraded_after_ms),
+                               down="unreachable")

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from backend.probes.base import ProbeResult, describe_failure, fetch
+from backend.probes.base import ProbeResult, get_and_parse
 
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
@@ -25,8 +25,4 @@ def parse(status_code: int, body: bytes, elapsed_ms: float) -> ProbeResult:
 
 
 async def probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> ProbeResult:
-    try:
-        response, body, elapsed = await fetch(client, "GET", url, timeout_s)
-    except Exception as exc:
-        return ProbeResult("offline", None, describe_failure(exc, timeout_s))
-    return parse(response.status_code, body, elapsed)
+    return await get_and_parse(client, url, timeout_s, parse)
