@@ -2,14 +2,51 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
+from nicegui import app as nicegui_app
 from nicegui import ui
 
 from backend.runtime import Runtime
-from ui import pages
+from ui import dashboard, frame, receivers, system
+from ui.state import LiveState
 
 
-def attach(app: FastAPI, runtime: Runtime) -> None:
+def attach(app: FastAPI, runtime: Runtime) -> LiveState:
     """Mount the pages on the gateway's FastAPI app (after its own routes)."""
-    pages.register(runtime)
-    ui.run_with(app, title="Heimdall Live", dark=None, show_welcome_message=False, reconnect_timeout=10.0)
+    state = LiveState(runtime)
+    frame.install()
+
+    @ui.page("/", title="Heimdall Live")
+    async def dashboard_page() -> None:
+        await state.loaded.wait()
+        dashboard.render(state)
+
+    @ui.page("/websdrs", title="Receivers · Heimdall Live")
+    async def receivers_page() -> None:
+        await state.loaded.wait()
+        await receivers.render(state)
+
+    @ui.page("/system", title="System · Heimdall Live")
+    async def system_page() -> None:
+        await state.loaded.wait()
+        await system.render(state)
+
+    tasks: list[asyncio.Task] = []
+
+    async def start() -> None:
+        await state.load()
+        tasks.append(asyncio.create_task(state.update_figures_forever()))
+
+    def stop() -> None:
+        for task in tasks:
+            task.cancel()
+
+    nicegui_app.on_startup(start)
+    nicegui_app.on_shutdown(stop)
+    # The tab's session is kept 30 s after its socket drops, so a short outage resumes
+    # without a reload; after that the page reloads and shows fresh state.
+    ui.run_with(app, title="Heimdall Live", dark=None, show_welcome_message=False, reconnect_timeout=30.0,
+                favicon="📡")
+    return state

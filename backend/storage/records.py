@@ -23,6 +23,10 @@ class RecordStore(abc.ABC):
     async def latest(self, kind: str, limit: int) -> list[dict[str, Any]]:
         """Newest first, by the record's own timestamp."""
 
+    @abc.abstractmethod
+    async def count(self, kind: str, since: str | None = None) -> int:
+        """How many records, or how many with a timestamp at or after `since` (ISO, Z)."""
+
 
 def _table(kind: str) -> str:
     if kind not in KINDS:
@@ -56,3 +60,11 @@ class SQLiteRecordStore(RecordStore):
             f"SELECT body FROM {table} ORDER BY timestamp DESC, rowid DESC LIMIT ?", (limit,)
         ).fetchall()
         return [json.loads(body) for (body,) in rows]
+
+    async def count(self, kind: str, since: str | None = None) -> int:
+        return await self._db.run(self._count, _table(kind), since)
+
+    def _count(self, table: str, since: str | None) -> int:
+        if since is None:
+            return self._db.connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return self._db.connection.execute(f"SELECT count(*) FROM {table} WHERE timestamp >= ?", (since,)).fetchone()[0]

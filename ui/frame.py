@@ -1,0 +1,52 @@
+"""What every page shares: the header with the connection badge, navigation, theme."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nicegui import app, ui
+
+STATIC_URL = "/heimdall-static"
+STATIC_DIR = Path(__file__).with_name("static")
+
+PAGES = [("/", "Dashboard"), ("/websdrs", "Receivers"), ("/system", "System")]
+
+BADGE_HTML = """
+<div class="flex items-center gap-3">
+  <span id="hl-badge" data-state="connecting" role="status" aria-live="polite">
+    <span class="dot"></span><span id="hl-badge-text">Connecting…</span>
+  </span>
+  <button id="hl-reconnect" type="button" onclick="heimdallReconnect()" hidden>Reconnect</button>
+  <span id="hl-last-update"></span>
+</div>
+"""
+
+
+def install() -> None:
+    """Once per process: the static files and the tags every page loads."""
+    app.add_static_files(STATIC_URL, STATIC_DIR)
+    ui.add_head_html(
+        f'<link rel="stylesheet" href="{STATIC_URL}/heimdall.css">'
+        f'<script src="{STATIC_URL}/heimdall.js" defer></script>',
+        shared=True,
+    )
+
+
+def header(active: str) -> None:
+    dark = ui.dark_mode()
+    with ui.header().classes("items-center justify-between px-4 py-2 bg-slate-900 text-white"):
+        with ui.row().classes("items-center gap-6"):
+            ui.label("Heimdall Live").classes("text-2xl font-bold tracking-wide")
+            for path, label in PAGES:
+                link = ui.link(label, path).classes("text-lg text-white no-underline hover:underline")
+                if path == active:
+                    link.classes("font-bold underline")
+        with ui.row().classes("items-center gap-4"):
+            ui.html(BADGE_HTML, sanitize=False)
+            ui.button(icon="dark_mode", on_click=dark.toggle).props("flat round color=white").tooltip("Dark / light")
+    ui.html('<div id="hl-stale-banner" hidden></div>', sanitize=False).classes("w-full")
+
+
+def time_tag(iso: str | None) -> str:
+    """A relative time ("12 s ago") that the browser keeps current, absolute on hover."""
+    return f'<time datetime="{iso}">{iso}</time>' if iso else "—"

@@ -1,0 +1,139 @@
+"""Receivers (`/websdrs`): everything each probe tells, response time over 24 h, state changes."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from nicegui import ui
+
+from backend.settings import WebSDRTarget
+from backend.timefmt import parse_iso_ms
+from ui import format as fmt
+from ui.frame import header, time_tag
+from ui.state import LiveState
+
+DAY_MS = 86_400_000
+
+
+def detail_lines(websdr: WebSDRTarget, entry: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) pairs of what is known about a receiver, in reading order."""
+    d = entry.get("details") or {}
+    lines = [("Kind", websdr.kind), ("Address", websdr.url), ("Response", fmt.ms(entry.get("response_time_ms"))),
+             ("Uptime 24 h", fmt.percent(entry.get("uptime_24h"))), ("Users", fmt.users(d))]
+    if "gps" in d:
+        lines.append(("GPS", f"{d['gps']['lat']:.4f}, {d['gps']['lon']:.4f}" +
+                      (f" ({d['gps_good']} satellites)" if "gps_good" in d else "")))
+    if "snr_db" in d:
+        lines.append(("SNR", f"{d['snr_db']['all']} dB all, {d['snr_db']['hf']} dB HF"))
+    if "uptime_s" in d:
+        lines.append(("Receiver uptime", f"{d['uptime_s'] // 3600} h {d['uptime_s'] % 3600 // 60} min"))
+    if "sw_version" in d:
+        lines.append(("Software", f"{d.get('software', '')} {d['sw_version']}".strip()))
+    if "bands_mhz" in d:
+        lines.append(("Bands", ", ".join(f"{lo:g}–{hi:g} MHz" for lo, hi in d["bands_mhz"])))
+    if entry.get("error_message"):
+        lines.append(("Last error", entry["error_message"]))
+    return lines
+
+
+def chart_options(points: list[list[float]]) -> dict[str, Any]:
+    return {
+        "animation": False,
+        "grid": {"left": 50, "right": 16, "top": 16, "bottom": 30},
+        "tooltip": {"trigger": "axis"},
+        "xAxis": {"type": "time"},
+        "yAxis": {"type": "value", "name": "ms", "min": 0},
+        "series": [{"type": "line", "showSymbol": False, "data": points, "name": "response time"}],
+    }
+
+
+async def render(state: LiveState) -> None:
+    config = state.runtime.settings.config
+    history = state.runtime.history
+    header("/websdrs")
+    now_ms = int(time.time() * 1000)
+    cards: dict[str, dict[str, Any]] = {}
+    with ui.column().classes("w-full p-4 gap-4"):
+        ui.label("Receivers").classes("text-2xl font-semibold")
+        if not config.websdrs:
+            ui.label("No receivers are configured.").classes("text-lg")
+        for w in config.websdrs:
+            entry = state.websdrs.get(w.id) or {}
+            buckets = await history.buckets("websdrs", w.id, "minute", now_ms - DAY_MS, now_ms)
+            points = [[b["start_ms"], b["avg_response_ms"]] for b in buckets if b["avg_response_ms"] is not None]
+            changes = await history.changes("websdrs", w.id, 10)
+            with ui.card().classes("w-full hl-live").props(f"id=receiver-{w.id}"):
+                with ui.row().classes("items-center gap-3"):
+                    dot = ui.html("", sanitize=False)
+                    ui.label(w.name).classes("text-xl font-semibold")
+                    status = ui.label().classes("text-lg")
+                    since = ui.html("", sanitize=False).classes("opacity-80")
+                with ui.row().classes("w-full gap-6 items-start max-lg:flex-wrap"):
+                    details = ui.column().classes("gap-1 min-w-[20rem]")
+                    chart = ui.echart(chart_options(points)).classes("grow h-56 min-w-[20rem]")
+                    with ui.column().classes("gap-1 min-w-[16rem]"):
+                        ui.label("State changes").classes("font-semibold")
+                        change_list = ui.column().classes("gap-0")
+            cards[w.id] = {"websdr": w, "dot": dot, "status": status, "since": since, "details": details,
+                           "chart": chart, "changes": change_list}
+            fill_card(cards[w.id], entry)
+            for change in changes:
+                add_change(change_list, change)
+
+    def on_websdrs(websdrs: dict[str, Any]) -> None:
+        for key, card in cards.items():
+            entry = websdrs.get(key) or {}
+            fill_card(card, entry)
+            if entry.get("response_time_ms") is not None and entry.get("last_check"):
+                append_point(card["chart"], parse_iso_ms(entry["last_check"]), entry["response_time_ms"])
+
+    def on_change(change: dict[str, Any]) -> None:
+        card = cards.get(change.get("id", "")) if change.get("kind") == "websdrs" else None
+        if card is not None:
+            add_change(card["changes"], change, first=True)
+
+    state.websdrs_changed.subscribe(on_websdrs)
+    state.change_added.subscribe(on_change)
+
+
+def fill_card(card: dict[str, Any], entry: dict[str, Any]) -> None:
+    status = entry.get("status", "unknown")
+    card["dot"].set_content(f'<span class="hl-dot" style="background:{fmt.status_color(status)}"></span>')
+    card["status"].set_text(status)
+    card["since"].set_content(f"since {time_tag(entry.get('since'))}" if entry.get("since") else "")
+    card["details"].clear()
+    with card["details"]:
+        for label, text in detail_lines(card["websdr"], entry):
+            with ui.row().classes("gap-2"):
+                ui.label(label).classes("opacity-70 w-32")
+                ui.label(text)
+
+
+def append_point(chart: ui.echart, at_ms: int, value: float) -> None:
+    """One new point: kept in the element's options, and sent to the browser alone."""
+    data = chart.options["series"][0]["data"]
+    data.append([at_ms, value])
+    cutoff = at_ms - DAY_MS
+    if data[0][0] < cutoff:
+        data[:] = [point for point in data if point[0] >= cutoff]
+    ui.run_javascript(
+        f"const c = getElement({chart.id}).chart; const o = c.getOption();"
+        f"const d = o.series[0].data.filter(p => p[0] >= {cutoff}); d.push([{at_ms}, {value}]);"
+        f"c.setOption({{series: [{{data: d}}]}});"
+    )
+
+
+def add_change(column: ui.column, change: dict[str, Any], first: bool = False) -> None:
+    at = change.get("at") or change.get("since")
+    with column:
+        row = ui.row().classes("gap-2 items-center")
+        with row:
+            ui.html(f'<span class="hl-dot" style="background:{fmt.status_color(change.get("to"))}"></span>',
+                    sanitize=False)
+            ui.label(f"{change.get('to')}").classes("font-medium")
+            ui.html(time_tag(at), sanitize=False).classes("opacity-80")
+            if change.get("reason"):
+                ui.label(change["reason"]).classes("opacity-70 text-sm")
+    if first:
+        row.move(column, target_index=0)

@@ -1,0 +1,122 @@
+"""The one place the pages read from: fed by the hub, shared by every open tab.
+
+Each tab subscribes to the Events below when it renders (NiceGUI unsubscribes it when
+the tab goes away) and updates only what changed. No tab runs a timer for data, and
+nothing here fetches from a target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter, deque
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from nicegui import Event, binding
+
+from backend import __version__
+from backend.envelope import Envelope
+from backend.runtime import Runtime
+from backend.timefmt import iso_z
+from backend.topics import LOCALIZATIONS_UPDATED, SERVICES_HEALTH, SIGNALS_DETECTED, STATUS_CHANGED, WEBSDRS_STATUS
+
+RECENT_DETECTIONS = 50
+RECENT_LOCALIZATIONS = 20
+RECENT_CHANGES = 50
+FIGURES_EVERY_S = 5.0
+
+
+@binding.bindable_dataclass
+class GatewayFigures:
+    """The gateway's own figures: one task updates them, every tab binds to them."""
+
+    ws_clients: int = 0
+    events_published: int = 0
+    uptime_s: float = 0.0
+    slow_consumers_closed: int = 0
+    version: str = __version__
+
+
+class LiveState:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        hub = runtime.hub
+        self.services: dict[str, dict[str, Any]] = dict(hub.latest(SERVICES_HEALTH).data)
+        self.websdrs: dict[str, dict[str, Any]] = dict(hub.latest(WEBSDRS_STATUS).data)
+        self.detections: deque[dict[str, Any]] = deque(maxlen=RECENT_DETECTIONS)
+        self.localizations: deque[dict[str, Any]] = deque(maxlen=RECENT_LOCALIZATIONS)
+        self.changes: deque[dict[str, Any]] = deque(maxlen=RECENT_CHANGES)
+        self.detections_total = 0
+        self._per_minute: Counter[int] = Counter()  # detections of the last 24 h, by minute received
+        self.last_event_at: str | None = None
+        self.figures = GatewayFigures()
+        self.loaded = asyncio.Event()  # pages wait for it: a page opened at start-up shows stored data too
+
+        self.services_changed: Event[dict[str, Any]] = Event()
+        self.websdrs_changed: Event[dict[str, Any]] = Event()
+        self.detection_added: Event[dict[str, Any]] = Event()
+        self.localization_added: Event[dict[str, Any]] = Event()
+        self.change_added: Event[dict[str, Any]] = Event()
+        self.summary_changed: Event[()] = Event()
+        hub.subscribe(self._on_event)
+
+    async def load(self) -> None:
+        """What storage has from before this process started."""
+        records, history = self.runtime.records, self.runtime.history
+        self.detections.extend(await records.latest("detections", RECENT_DETECTIONS))
+        self.localizations.extend(await records.latest("localizations", RECENT_LOCALIZATIONS))
+        self.changes.extend(await history.changes(None, None, RECENT_CHANGES))
+        self.detections_total = await records.count("detections")
+        since = iso_z(datetime.now(timezone.utc) - timedelta(hours=24))
+        self._per_minute[int(time.time() // 60)] += await records.count("detections", since)
+        self.loaded.set()
+
+    @property
+    def detections_24h(self) -> int:
+        self._forget_old_minutes()
+        return sum(self._per_minute.values())
+
+    @property
+    def last_localization(self) -> dict[str, Any] | None:
+        return self.localizations[0] if self.localizations else None
+
+    def _forget_old_minutes(self) -> None:
+        oldest = int(time.time() // 60) - 24 * 60
+        for minute in [m for m in self._per_minute if m <= oldest]:
+            del self._per_minute[minute]
+
+    def _on_event(self, env: Envelope) -> None:
+        self.last_event_at = env.timestamp
+        if env.event == SERVICES_HEALTH:
+            self.services = dict(env.data)
+            self.services_changed.emit(self.services)
+        elif env.event == WEBSDRS_STATUS:
+            self.websdrs = dict(env.data)
+            self.websdrs_changed.emit(self.websdrs)
+        elif env.event == SIGNALS_DETECTED:
+            self.detections.appendleft(env.data)
+            self.detections_total += 1
+            self._per_minute[int(time.time() // 60)] += 1
+            self.detection_added.emit(env.data)
+        elif env.event == LOCALIZATIONS_UPDATED:
+            self.localizations.appendleft(env.data)
+            self.localization_added.emit(env.data)
+        elif env.event == STATUS_CHANGED:
+            change = {**env.data, "at": env.data.get("since")}
+            self.changes.appendleft(change)
+            self.change_added.emit(change)
+            return
+        else:
+            return
+        self.summary_changed.emit()
+
+    async def update_figures_forever(self) -> None:
+        """One task for the whole process; tabs see the values through bindings."""
+        while True:
+            runtime = self.runtime
+            self.figures.ws_clients = len(runtime.manager.connections)
+            self.figures.events_published = runtime.hub.events_published
+            self.figures.uptime_s = round(runtime.uptime_s())
+            self.figures.slow_consumers_closed = runtime.manager.stats.slow_consumers_closed
+            await asyncio.sleep(FIGURES_EVERY_S)

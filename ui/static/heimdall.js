@@ -1,0 +1,160 @@
+// Heimdall Live: the connection badge, stale marking and relative times.
+// Runs in the browser, so it keeps telling the truth while the server is unreachable.
+(function () {
+  "use strict";
+  const BACKOFF_S = [1, 2, 4, 8, 16]; // then every 30 s
+  const MAX_S = 30;
+  const JITTER = 0.1; // +-10 %
+
+  const conn = {
+    state: "connecting", // connecting | connected | disconnected | reconnecting
+    attempt: 0,
+    nextTryAt: null,
+    lostAt: null,
+    lastUpdateAt: Date.now(),
+    timer: null,
+  };
+  window.heimdallConnection = conn; // read by tests and by curious operators
+
+  function delayMs(attempt) {
+    const base = attempt <= BACKOFF_S.length ? BACKOFF_S[attempt - 1] : MAX_S;
+    return base * 1000 * (1 - JITTER + Math.random() * 2 * JITTER);
+  }
+
+  function clock(ms) {
+    return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  function ago(ms) {
+    const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+    if (s < 60) return s + " s ago";
+    if (s < 3600) return Math.floor(s / 60) + " min ago";
+    if (s < 86400) return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min ago";
+    return Math.floor(s / 86400) + " d ago";
+  }
+
+  function render() {
+    const badge = document.getElementById("hl-badge");
+    if (!badge) return;
+    const text = document.getElementById("hl-badge-text");
+    const button = document.getElementById("hl-reconnect");
+    const last = document.getElementById("hl-last-update");
+    const banner = document.getElementById("hl-stale-banner");
+    let label;
+    if (conn.state === "connected") {
+      label = "Connected";
+    } else if (conn.state === "connecting") {
+      label = "Connecting…";
+    } else {
+      const wait = conn.nextTryAt ? Math.max(0, Math.ceil((conn.nextTryAt - Date.now()) / 1000)) : null;
+      const head = conn.state === "disconnected" ? "Disconnected" : "Reconnecting · attempt " + conn.attempt;
+      label = head + (wait === null ? " · trying now…" : " · next try in " + wait + " s");
+    }
+    badge.dataset.state = conn.state;
+    text.textContent = label;
+    button.hidden = conn.state === "connected";
+    last.textContent = "last update " + clock(conn.lastUpdateAt);
+    last.title = new Date(conn.lastUpdateAt).toString();
+    const stale = conn.state !== "connected";
+    document.body.classList.toggle("hl-stale", stale);
+    if (banner) {
+      banner.hidden = !stale;
+      banner.textContent = stale
+        ? "Connection to the gateway lost " + (conn.lostAt ? ago(conn.lostAt) : "") +
+          ". The figures below are from " + clock(conn.lastUpdateAt) + " (" + ago(conn.lastUpdateAt) + ") and may be out of date."
+        : "";
+    }
+  }
+
+  function tryNow() {
+    clearTimeout(conn.timer);
+    conn.nextTryAt = null;
+    if (conn.state !== "connecting") conn.state = conn.attempt === 0 ? "connecting" : "reconnecting";
+    render();
+    const socket = window.socket;
+    // NiceGUI resumes from the last message it has; keep the query it reconnects with current.
+    if (socket.io.opts.query) socket.io.opts.query.next_message_id = window.nextMessageId;
+    socket.connect();
+  }
+
+  function scheduleRetry() {
+    clearTimeout(conn.timer);
+    conn.attempt += 1;
+    const wait = delayMs(conn.attempt);
+    conn.nextTryAt = Date.now() + wait;
+    conn.timer = setTimeout(tryNow, wait);
+    render();
+  }
+
+  window.heimdallReconnect = function () {
+    if (conn.state === "connected") return;
+    if (conn.state === "disconnected") conn.attempt = 1;
+    tryNow();
+  };
+
+  function attach(socket) {
+    socket.io.reconnection(false); // this page decides when to retry, and says so
+    if (socket.connected) conn.state = "connected";
+    socket.on("connect", function () {
+      conn.state = "connected";
+      conn.attempt = 0;
+      conn.nextTryAt = null;
+      conn.lostAt = null;
+      conn.lastUpdateAt = Date.now();
+      clearTimeout(conn.timer);
+      render();
+    });
+    socket.on("disconnect", function (reason) {
+      if (reason === "io client disconnect") return; // the page is going away
+      conn.state = "disconnected";
+      conn.lostAt = Date.now();
+      conn.attempt = 0;
+      clearTimeout(conn.timer);
+      const wait = delayMs(1);
+      conn.nextTryAt = Date.now() + wait;
+      conn.timer = setTimeout(function () {
+        conn.attempt = 1;
+        conn.state = "reconnecting";
+        tryNow();
+      }, wait);
+      render();
+    });
+    socket.on("connect_error", function () {
+      if (conn.state === "connected") return;
+      conn.state = "reconnecting";
+      scheduleRetry();
+    });
+    socket.onAny(function () {
+      conn.lastUpdateAt = Date.now();
+    });
+    render();
+  }
+
+  // Relative times: <time datetime="ISO"> elements, re-read on every tick so that server
+  // updates to them show at once; the absolute local time is on hover.
+  function formatTimes() {
+    document.querySelectorAll("time[datetime]").forEach(function (el) {
+      const iso = el.getAttribute("datetime");
+      if (!iso) return;
+      const ms = Date.parse(iso);
+      if (isNaN(ms)) return;
+      // Write only what changed: a write is a DOM mutation, which would wake the observer again.
+      const text = ago(ms);
+      const title = new Date(ms).toLocaleString();
+      if (el.textContent !== text) el.textContent = text;
+      if (el.title !== title) el.title = title;
+    });
+  }
+
+  const wait = setInterval(function () {
+    if (window.socket && window.socket.io) {
+      clearInterval(wait);
+      attach(window.socket);
+    }
+  }, 20);
+  setInterval(function () {
+    render();
+    formatTimes();
+  }, 1000);
+  new MutationObserver(formatTimes).observe(document.documentElement, { subtree: true, childList: true, attributes: true, attributeFilter: ["datetime"] });
+})();
