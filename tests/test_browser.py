@@ -1,0 +1,196 @@
+"""The pages in a real headless Chromium against a real gateway and real fake targets.
+
+Screenshots of the three pages land in test-output/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fake_targets import FakeTargets, wait_for
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+from tests.browser import CHROMIUM, launch  # noqa: E402
+
+OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)", allow_module_level=True)
+
+
+def config(targets: FakeTargets) -> str:
+    text = f"""
+[polling]
+services_interval_s = 1
+websdrs_interval_s = 1
+timeout_s = 1
+down_after = 1
+
+[websocket]
+heartbeat_interval_s = 30
+
+[[services]]
+name = "inference"
+url = "{targets.url('inference', 'healthy')}health"
+
+[[services]]
+name = "training"
+url = "{targets.url('training', 'healthy')}health"
+"""
+    for key, name, lat, lon, kind in (("torino", "Torino", 45.044, 7.672, "openwebrx"),
+                                      ("genova", "Genova", 44.395, 8.956, "kiwisdr")):
+        text += (f'[[websdrs]]\nid = "{key}"\nname = "{name}"\nurl = "{targets.url(key, kind)}"\nkind = "{kind}"\n'
+                 f"latitude = {lat}\nlongitude = {lon}\n")
+    return text
+
+
+@pytest.fixture(scope="module")
+def targets():
+    with FakeTargets() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def gateway(make_gateway, targets):
+    for name, behaviour in (("inference", "healthy"), ("training", "healthy")):
+        targets.set(name, behaviour)
+    return make_gateway(raw=config(targets))
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    # Map tiles come from the internet, which this machine does not reach: do not wait for them.
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_function("window.heimdallConnection && window.heimdallConnection.state === 'connected'",
+                           timeout=15_000)
+    return page
+
+
+def badge_state(page) -> str:
+    return page.get_attribute("#hl-badge", "data-state")
+
+
+def detection(i: int, **extra) -> dict:
+    return {"frequency_mhz": round(145.0 + i * 0.0125, 4), "snr_db": 12.5, "websdr_id": "torino",
+            "timestamp": "2026-11-25T12:00:00Z", **extra}
+
+
+def test_pages_load_without_javascript_errors_and_are_screenshotted(browser, gateway):
+    wait_for(lambda: all(s["last_check"] for s in httpx.get(gateway.url + "/api/v1/system/status").json()["services"]))
+    httpx.post(gateway.url + "/api/v1/signals", json=detection(1), headers=gateway.auth())
+    httpx.post(gateway.url + "/api/v1/localizations", headers=gateway.auth(), json={
+        "latitude": 45.07, "longitude": 7.6, "uncertainty_m": 3000, "confidence": 0.8,
+        "timestamp": "2026-11-25T12:00:01Z",
+        "uncertainty_ellipse": {"semi_major_m": 6000, "semi_minor_m": 2500, "orientation_deg": 30}})
+    OUTPUT.mkdir(exist_ok=True)
+    for path, name, marker in (("/", "dashboard", "text=Latest detections"), ("/websdrs", "receivers", "#receiver-torino"),
+                               ("/system", "system", "text=Events published")):
+        page = open_page(browser, gateway.url + path)
+        page.wait_for_selector(marker, timeout=10_000)
+        page.wait_for_timeout(1500)  # charts and map draw
+        page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+        assert page.errors == [], f"JavaScript errors on {path}: {page.errors}"
+        page.close()
+
+
+def test_a_service_going_down_turns_red_within_one_poll(browser, gateway, targets):
+    page = open_page(browser, gateway.url + "/")
+    row = page.locator("tr", has_text="inference")
+    row.locator("text=healthy").wait_for(timeout=10_000)
+    targets.set("inference", "503")
+    changed_at = time.monotonic()
+    row.locator("text=unhealthy").wait_for(timeout=10_000)
+    assert time.monotonic() - changed_at < 1 + 1 + 2  # one poll interval, one timeout, and slack
+    dot = row.locator(".hl-dot")
+    assert "220, 38, 38" in dot.evaluate("el => getComputedStyle(el).backgroundColor")  # red
+    assert page.errors == []
+    page.close()
+
+
+def test_a_posted_detection_appears_in_the_feed_and_on_the_map(browser, gateway):
+    page = open_page(browser, gateway.url + "/")
+    on_map = page.locator("path.hl-detection").count()
+    response = httpx.post(gateway.url + "/api/v1/signals", json=detection(7, snr_db=21.0), headers=gateway.auth())
+    assert response.status_code == 201
+    page.locator("td", has_text="145.0875 MHz").wait_for(timeout=5_000)
+    page.wait_for_function(f"document.querySelectorAll('path.hl-detection').length > {on_map}", timeout=5_000)
+    assert page.locator("tr", has_text="145.0875 MHz").locator("text=21.0 dB").count() == 1
+    page.close()
+
+
+def test_event_to_browser_latency(browser, gateway):
+    """Measures publish-to-visible in a real tab and reports it (the target lives in docs/benchmarks.md)."""
+    page = open_page(browser, gateway.url + "/")
+    page.evaluate("""() => {
+        window.seenAt = {};
+        new MutationObserver(() => {
+            document.querySelectorAll('td').forEach(td => {
+                const m = td.textContent.match(/^(146\\.\\d{4}) MHz$/);
+                if (m && !(m[1] in window.seenAt)) window.seenAt[m[1]] = Date.now();
+            });
+        }).observe(document.body, {subtree: true, childList: true, characterData: true});
+    }""")
+    sent = {}
+    for i in range(40):
+        body = detection(0, frequency_mhz=round(146.0 + i * 0.0125, 4))
+        sent[f"{body['frequency_mhz']:.4f}"] = time.time() * 1000
+        assert httpx.post(gateway.url + "/api/v1/signals", json=body, headers=gateway.auth()).status_code == 201
+        time.sleep(0.1)
+    page.wait_for_function("Object.keys(window.seenAt).length >= 40", timeout=10_000)
+    seen = page.evaluate("window.seenAt")
+    latencies = sorted(seen[key] - sent[key] for key in sent)
+    p50, p95 = statistics.median(latencies), latencies[int(0.95 * (len(latencies) - 1))]
+    OUTPUT.mkdir(exist_ok=True)
+    (OUTPUT / "browser-latency.json").write_text(json.dumps({"events": len(latencies), "p50_ms": p50, "p95_ms": p95,
+                                                             "max_ms": latencies[-1]}))
+    print(f"\nPOST sent to row visible in the browser: p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms")
+    assert len(latencies) == 40
+    page.close()
+
+
+def test_badge_tells_the_truth_through_an_outage_and_reconnect_works_at_once(browser, gateway):
+    page = open_page(browser, gateway.url + "/")
+    assert badge_state(page) == "connected"
+    assert page.locator("#hl-reconnect").is_hidden()
+    gateway.stop()
+    # Lost: red at once, the figures marked stale, the reason said plainly.
+    page.wait_for_function("document.getElementById('hl-badge').dataset.state === 'disconnected'", timeout=5_000)
+    assert "hl-stale" in page.evaluate("document.body.className")
+    assert "Connection to the gateway lost" in page.inner_text("#hl-stale-banner")
+    assert page.locator("#hl-reconnect").is_visible()
+    # Then amber, counting the attempts and the seconds to the next one.
+    page.wait_for_function("document.getElementById('hl-badge').dataset.state === 'reconnecting'", timeout=5_000)
+    page.wait_for_function("document.getElementById('hl-badge-text').textContent.includes('next try in')",
+                           timeout=10_000)
+    page.wait_for_function("window.heimdallConnection.attempt >= 4", timeout=20_000)  # the next try is 8 s away
+    assert badge_state(page) == "reconnecting"
+    # The gateway comes back with new data; the button does not wait for the next try.
+    gateway.start()
+    posted = httpx.post(gateway.url + "/api/v1/signals", json=detection(11), headers=gateway.auth()).json()
+    next_try_at = page.evaluate("window.heimdallConnection.nextTryAt")
+    assert next_try_at and next_try_at - time.time() * 1000 > 500, "the gateway took too long to start for this test"
+    page.click("#hl-reconnect")
+    page.wait_for_function("window.heimdallConnection && window.heimdallConnection.state === 'connected'",
+                           timeout=10_000)
+    assert time.time() * 1000 < next_try_at  # connected before the scheduled try was due
+    # The server was restarted, so NiceGUI reloads the page: it shows current figures, not stale ones.
+    page.locator("td", has_text=f"{posted['frequency_mhz']:.4f} MHz").wait_for(timeout=10_000)
+    page.wait_for_function("!document.body.classList.contains('hl-stale')", timeout=5_000)
+    assert page.errors == []
+    page.close()
