@@ -15,6 +15,28 @@ from ui.state import LiveState
 
 def attach(app: FastAPI, runtime: Runtime) -> LiveState:
     """Mount the pages on the gateway's FastAPI app (after its own routes)."""
+    state = register(runtime)
+    tasks: list[asyncio.Task] = []
+
+    async def start() -> None:
+        await state.load()
+        tasks.append(asyncio.create_task(state.update_figures_forever()))
+
+    def stop() -> None:
+        for task in tasks:
+            task.cancel()
+
+    nicegui_app.on_startup(start)
+    nicegui_app.on_shutdown(stop)
+    # The tab's session is kept 30 s after its socket drops, so a short outage resumes
+    # without a reload; after that the page reloads and shows fresh state.
+    ui.run_with(app, title="Heimdall Live", dark=None, show_welcome_message=False, reconnect_timeout=30.0,
+                favicon="📡")
+    return state
+
+
+def register(runtime: Runtime) -> LiveState:
+    """The pages and their shared state (also used by the `user` tests); `state.load()` fills it."""
     state = LiveState(runtime)
     frame.install()
 
@@ -33,20 +55,4 @@ def attach(app: FastAPI, runtime: Runtime) -> LiveState:
         await state.loaded.wait()
         await system.render(state)
 
-    tasks: list[asyncio.Task] = []
-
-    async def start() -> None:
-        await state.load()
-        tasks.append(asyncio.create_task(state.update_figures_forever()))
-
-    def stop() -> None:
-        for task in tasks:
-            task.cancel()
-
-    nicegui_app.on_startup(start)
-    nicegui_app.on_shutdown(stop)
-    # The tab's session is kept 30 s after its socket drops, so a short outage resumes
-    # without a reload; after that the page reloads and shows fresh state.
-    ui.run_with(app, title="Heimdall Live", dark=None, show_welcome_message=False, reconnect_timeout=30.0,
-                favicon="📡")
     return state

@@ -1,0 +1,91 @@
+"""Page content and interactions with NiceGUI's simulated `user` (no browser, no socket)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from nicegui import ui as nicegui_ui
+from nicegui.testing.user_simulation import user_simulation
+
+from backend.app import build_runtime
+from backend.settings import load_settings
+from tests.gateway import write_config
+
+RECEIVERS = """
+[[services]]
+name = "inference"
+url = "http://127.0.0.1:9/health"
+
+[[websdrs]]
+id = "torino"
+name = "Torino"
+url = "http://127.0.0.1:9/"
+kind = "openwebrx"
+latitude = 45.044
+longitude = 7.672
+"""
+
+
+@pytest.fixture
+async def live(tmp_path):
+    """The pages on a runtime of their own (no server, no polling): the test publishes on its hub."""
+    import ui
+
+    config = write_config(tmp_path / "c.toml", extra=RECEIVERS)
+    settings = load_settings(["--config", str(config), "--data-dir", str(tmp_path)], {})
+    runtime = build_runtime(settings, "token")
+    async with user_simulation() as user:
+        state = ui.register(runtime)
+        await state.load()
+        yield user, runtime, state
+    await runtime.database.close()
+
+
+def table_rows(user) -> dict[str, list[dict]]:
+    """The rows of each table on the page, by its first column's label."""
+    return {table.columns[0]["label"]: table.rows for table in user.find(nicegui_ui.table).elements}
+
+
+async def test_dashboard_shows_configured_targets_and_live_updates(live):
+    user, runtime, state = live
+    await user.open("/")
+    await user.should_see("Services healthy")
+    rows = table_rows(user)
+    assert [(r["name"], r["status"]) for r in rows["Service"]] == [("inference", "unknown")]
+    assert [(r["name"], r["status"]) for r in rows["Receiver"]] == [("Torino", "unknown")]
+    await runtime.hub.publish("websdrs:status", {"torino": {
+        "websdr_id": "torino", "status": "offline", "response_time_ms": None, "last_check": "2026-11-25T12:00:00.000Z",
+        "error_message": "timeout after 5 s", "since": "2026-11-25T12:00:00.000Z", "uptime_24h": 50.0, "details": {}}})
+    await user.should_see("0 / 1")  # receivers online
+    await user.should_see("1 down")
+    receiver = table_rows(user)["Receiver"][0]
+    assert (receiver["status"], receiver["error"], receiver["uptime"]) == ("offline", "timeout after 5 s", "50.0 %")
+    await runtime.hub.publish("signals:detected", {"id": "d1", "frequency_mhz": 145.5, "snr_db": 9.0,
+                                                   "websdr_id": "torino", "timestamp": "2026-11-25T12:00:00.000Z"})
+    await user.should_see("1 in total")
+    assert table_rows(user)["Frequency"][0]["frequency"] == "145.5000 MHz"
+    assert state.detections_total == 1
+
+
+async def test_navigation_between_the_three_pages(live):
+    user, runtime, _ = live
+    await user.open("/")
+    user.find("Receivers").click()
+    await user.should_see("State changes")
+    await user.should_see("openwebrx")
+    user.find("System").click()
+    await user.should_see("Events published")
+    assert table_rows(user)["Service"][0]["name"] == "inference"
+    user.find("Dashboard").click()
+    await user.should_see("Latest detections")
+
+
+async def test_system_page_lists_state_changes_as_they_happen(live):
+    user, runtime, _ = live
+    await user.open("/system")
+    await runtime.hub.publish("status:changed", {"kind": "services", "id": "inference", "name": "inference",
+                                                 "from": "healthy", "to": "unreachable",
+                                                 "since": "2026-11-25T12:00:00.000Z", "reason": "connection refused"})
+    await user.should_see("healthy → unreachable")
+    await user.should_see("connection refused")
