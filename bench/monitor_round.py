@@ -45,11 +45,10 @@ def _serve_targets(pipe) -> None:
 
 
 def build_config(port: int, count: int, hanging: float, timeout_s: float) -> Config:
-    from tests.fake_targets import BEHAVIOURS  # noqa: F401  (the behaviours the server knows)
-
     hang_every = round(1 / hanging) if hanging else 0
     websdrs = []
     for i in range(count):
+        # The fake server answers a path by its name: /hang-N/ never answers, /openwebrx-N/ is a receiver.
         behaviour = "hang" if hang_every and i % hang_every == 0 else "openwebrx"
         websdrs.append({"id": f"rx-{i}", "name": f"Receiver {i}", "url": f"http://127.0.0.1:{port}/{behaviour}-{i}/",
                         "kind": "openwebrx", "latitude": 45.0, "longitude": 7.6})
