@@ -15,6 +15,9 @@ import concurrent.futures
 import functools
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable, TypeVar
 
@@ -79,6 +82,18 @@ def _ready() -> bool:
     return True
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this process when the server's process is gone, however it
+    ended (a SIGKILL, or uvicorn re-raising SIGTERM after its shutdown, skips the
+    executor's own clean-up and would leave the worker behind)."""
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 class ProbeWorker:
     """One worker process, started once and reused; replaced if it dies."""
 
@@ -89,7 +104,8 @@ class ProbeWorker:
         if self._pool is None:
             # spawn: forking a process that runs an event loop and threads is not safe.
             self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent, initargs=(os.getpid(),))
         return self._pool
 
     async def start(self) -> None:
