@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
@@ -13,6 +14,10 @@ def main(argv: list[str] | None = None) -> int:
     from backend.settings import ConfigError, load_settings
 
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["watch"]:
+        from client.watch import main as watch
+
+        return watch(argv[1:])
     try:
         settings = load_settings(argv, os.environ)
         try:
@@ -21,20 +26,31 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             raise ConfigError(f"data directory {settings.data_dir}: {exc.strerror or exc}") from None
         sock = bind_socket(settings.host, settings.port)
+        demo_sock = bind_socket("127.0.0.1", 0) if settings.demo else None
     except (ConfigError, ListenError) as exc:
         print(f"heimdall: {exc}", file=sys.stderr)
         return 2
 
     if generated:
         print(f"Generated an API token for ingestion (kept in {settings.data_dir / TOKEN_FILE}): {token}")
+    host, port = sock.getsockname()[:2]
+    if demo_sock is not None:
+        from demo.simulator import SimulatedNetwork, SimulatedPlatform, demo_config
+
+        settings = dataclasses.replace(settings, config=demo_config(demo_sock.getsockname()[1]))
     runtime = build_runtime(settings, token)
+    if demo_sock is not None:
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        runtime.background += [SimulatedNetwork(demo_sock).serve,
+                               SimulatedPlatform(f"http://{local}:{port}", token).run]
+        print(f"Demo: a simulated Heimdall network on 127.0.0.1:{demo_sock.getsockname()[1]}", flush=True)
     app = build_app(runtime)
 
     import ui  # NiceGUI is imported only once the settings are known to be good
 
     ui.attach(app, runtime)
-    host, port = sock.getsockname()[:2]
-    print(f"Heimdall Live listening on http://{host}:{port}/ (config {settings.config_path})", flush=True)
+    source = "the demo network" if settings.demo else settings.config_path
+    print(f"Heimdall Live listening on http://{host}:{port}/ (config: {source})", flush=True)
     serve(with_updates_endpoint(app, runtime), settings, sock)
     return 0
 

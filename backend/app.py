@@ -49,11 +49,13 @@ def build_app(runtime: Runtime) -> FastAPI:
         await runtime.monitor.start()
         scheduler = build_scheduler(runtime.monitor, runtime.settings.config)
         scheduler.start()
-        heartbeat = asyncio.create_task(runtime.manager.heartbeat_loop())
+        tasks = [asyncio.create_task(runtime.manager.heartbeat_loop())]
+        tasks += [asyncio.create_task(job()) for job in runtime.background]
         try:
             yield
         finally:
-            heartbeat.cancel()
+            for task in tasks:
+                task.cancel()
             scheduler.shutdown(wait=False)
             runtime.manager.close_all()
             await runtime.monitor.stop()
@@ -69,4 +71,4 @@ def build_app(runtime: Runtime) -> FastAPI:
 
 def with_updates_endpoint(app: FastAPI, runtime: Runtime) -> UpdatesRouter:
     """The ASGI app to serve: /ws/updates in front, the FastAPI app (REST, pages) behind."""
-    return UpdatesRouter(app, UpdatesEndpoint(runtime.manager))
+    return UpdatesRouter(app, UpdatesEndpoint(runtime.manager, runtime.api_token))

@@ -32,3 +32,9 @@ def bearer_matches(header: str | None, token: str) -> bool:
         return False
     scheme, _, value = header.partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode())
+
+
+def token_acceptable(header: str | None, token: str) -> bool:
+    """Reading needs no token; but a token that is given must be the gateway's, so that a
+    client with a wrong one hears so at once instead of later, on its first write."""
+    return header is None or bearer_matches(header, token)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from backend.hub import Hub
@@ -23,6 +24,8 @@ class Runtime:
     manager: ConnectionManager
     api_token: str
     started_monotonic: float = field(default_factory=time.monotonic)
+    # Extra coroutines to run while the server runs (the demo network, say).
+    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def uptime_s(self) -> float:
         return time.monotonic() - self.started_monotonic

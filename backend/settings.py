@@ -142,6 +142,7 @@ class Settings:
     config_path: Path
     api_token: str | None
     config: Config
+    demo: bool = False
 
 
 def _format_location(loc: tuple) -> str:
@@ -183,6 +184,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", help=f"port to listen on (HEIMDALL_PORT, default {DEFAULT_PORT})")
     parser.add_argument("--config", help="TOML configuration file (HEIMDALL_CONFIG, default: the built-in network)")
     parser.add_argument("--data-dir", help=f"where data is kept (HEIMDALL_DATA_DIR, default {DEFAULT_DATA_DIR})")
+    parser.add_argument("--demo", action="store_true",
+                        help="simulate a Heimdall network on loopback (services, receivers, detections)")
     return parser
 
 
@@ -221,4 +224,5 @@ def load_settings(argv: list[str], environ: Mapping[str, str]) -> Settings:
         config_path=config_path,
         api_token=token,
         config=load_config(config_path),
+        demo=args.demo,
     )

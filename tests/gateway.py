@@ -40,7 +40,8 @@ def write_config(path: Path, heartbeat: float = 30, queue: int = 1024 * 1024, re
 class Gateway:
     """`python main.py` in a subprocess, on a port the OS picks."""
 
-    def __init__(self, config: Path, data_dir: Path, token: str | None = TOKEN, port: int = 0) -> None:
+    def __init__(self, config: Path | None, data_dir: Path, token: str | None = TOKEN, port: int = 0,
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.config = config
         self.data_dir = data_dir
         self.token = token
@@ -48,6 +49,7 @@ class Gateway:
         self.process: subprocess.Popen | None = None
         self.url = ""
         self.output: list[str] = []
+        self.extra_args = extra_args
 
     @property
     def ws_url(self) -> str:
@@ -57,8 +59,8 @@ class Gateway:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEIMDALL_")}
         if self.token:
             env["HEIMDALL_API_TOKEN"] = self.token
-        command = [sys.executable, "main.py", "--port", str(self.port), "--config", str(self.config),
-                   "--data-dir", str(self.data_dir)]
+        command = [sys.executable, "main.py", "--port", str(self.port), "--data-dir", str(self.data_dir),
+                   *(["--config", str(self.config)] if self.config else []), *self.extra_args]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + timeout

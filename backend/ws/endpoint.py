@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable
 
+from backend.auth import token_acceptable
 from backend.ws.manager import ConnectionManager
 
 PATHS = frozenset({"/ws/updates", "/ws"})
@@ -21,11 +22,17 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class UpdatesEndpoint:
-    def __init__(self, manager: ConnectionManager) -> None:
+    def __init__(self, manager: ConnectionManager, api_token: str) -> None:
         self._manager = manager
+        self._token = api_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
+            return
+        headers = dict(scope.get("headers") or [])
+        authorization = headers.get(b"authorization", b"").decode("latin-1") or None
+        if not token_acceptable(authorization, self._token):
+            await send({"type": "websocket.close", "code": 1008})  # before accept: HTTP 403
             return
         await send({"type": "websocket.accept"})
         conn = self._manager.open(send)
