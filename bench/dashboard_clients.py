@@ -25,6 +25,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu import cpu_seconds  # noqa: E402
 from tests.browser import launch  # noqa: E402
 from tests.gateway import Gateway, write_config  # noqa: E402
 
@@ -41,15 +42,7 @@ WATCH_ROWS = """() => {
 
 def _browser_cpu() -> float:
     """CPU seconds used so far by all Chromium processes on the machine."""
-    total = 0.0
-    for process in psutil.process_iter(["name"]):
-        if "chrom" in (process.info["name"] or ""):
-            try:
-                times = process.cpu_times()
-                total += times.user + times.system
-            except psutil.NoSuchProcess:
-                pass
-    return total
+    return cpu_seconds(p for p in psutil.process_iter(["name"]) if "chrom" in (p.info["name"] or ""))
 
 
 def main() -> None:

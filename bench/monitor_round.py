@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from backend.bus import LocalBus  # noqa: E402
+from bench.cpu import cpu_seconds  # noqa: E402
 from backend.hub import Hub  # noqa: E402
 from backend.monitor.poller import Monitor  # noqa: E402
 from backend.gcpolicy import tune_garbage_collector  # noqa: E402
@@ -62,16 +63,7 @@ def _children_cpu() -> float:
     """CPU seconds used so far by this process's children but the fake targets: the probe worker."""
     import psutil
 
-    total = 0.0
-    for child in psutil.Process().children(recursive=True):
-        if child.pid == TARGETS_PID:
-            continue
-        try:
-            times = child.cpu_times()
-            total += times.user + times.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
+    return cpu_seconds(c for c in psutil.Process().children(recursive=True) if c.pid != TARGETS_PID)
 
 
 class LagMeter:

@@ -13,7 +13,6 @@ import sys
 import time
 
 import httpx
-import pytest
 
 from client import ConnectionState, HeimdallClient, SyncClient, TokenRefused, backoff_delay
 from tests.fake_targets import refused_url, wait_for
