@@ -26,19 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.cpu import cpu_seconds  # noqa: E402
-from tests.browser import launch  # noqa: E402
+from tests.browser import launch, watch_rows  # noqa: E402
 from tests.gateway import Gateway, write_config  # noqa: E402
-
-WATCH_ROWS = """() => {
-    window.seenAt = {};
-    new MutationObserver(() => {
-        document.querySelectorAll('td').forEach(td => {
-            const m = td.textContent.match(/^(147\\.\\d{4}) MHz$/);
-            if (m && !(m[1] in window.seenAt)) window.seenAt[m[1]] = Date.now();
-        });
-    }).observe(document.body, {subtree: true, childList: true, characterData: true});
-}"""
-
 
 def _browser_cpu() -> float:
     """CPU seconds used so far by all Chromium processes on the machine."""
@@ -70,7 +59,7 @@ def main() -> None:
             time.sleep(3)
             rss_open = server.memory_info().rss
             for page in pages:
-                page.evaluate(WATCH_ROWS)
+                page.evaluate(watch_rows("147."))
             sent = {}
             cpu_before = sum(server.cpu_times()[:2])
             browser_before = _browser_cpu()

@@ -17,3 +17,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def watch_rows(prefix: str) -> str:
+    """JS for page.evaluate: record in window.seenAt when each row whose frequency starts
+    with `prefix` (e.g. "146.") first appears, by its "146.0125"-style text."""
+    pattern = prefix.replace(".", "\\.")
+    return """() => {
+    window.seenAt = {};
+    new MutationObserver(() => {
+        document.querySelectorAll('td').forEach(td => {
+            const m = td.textContent.match(/^(%s\\d{4}) MHz$/);
+            if (m && !(m[1] in window.seenAt)) window.seenAt[m[1]] = Date.now();
+        });
+    }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}""" % pattern

@@ -16,7 +16,7 @@ import pytest
 from tests.fake_targets import FakeTargets, wait_for
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-from tests.browser import CHROMIUM, launch  # noqa: E402
+from tests.browser import CHROMIUM, launch, watch_rows  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 
@@ -137,15 +137,7 @@ def test_a_posted_detection_appears_in_the_feed_and_on_the_map(browser, gateway)
 def test_event_to_browser_latency(browser, gateway):
     """Measures publish-to-visible in a real tab and reports it (the target lives in docs/benchmarks.md)."""
     page = open_page(browser, gateway.url + "/")
-    page.evaluate("""() => {
-        window.seenAt = {};
-        new MutationObserver(() => {
-            document.querySelectorAll('td').forEach(td => {
-                const m = td.textContent.match(/^(146\\.\\d{4}) MHz$/);
-                if (m && !(m[1] in window.seenAt)) window.seenAt[m[1]] = Date.now();
-            });
-        }).observe(document.body, {subtree: true, childList: true, characterData: true});
-    }""")
+    page.evaluate(watch_rows("146."))
     sent = {}
     for i in range(40):
         body = detection(0, frequency_mhz=round(146.0 + i * 0.0125, 4))

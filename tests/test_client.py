@@ -94,6 +94,30 @@ async def test_watchdog_and_resume_without_gap_or_duplicate(make_gateway):
     await client.close()
 
 
+async def test_resume_after_the_server_closes_the_connection(make_gateway):
+    gw = make_gateway()
+    received = []
+    client = HeimdallClient(gw.url, topics=["signals:detected"])
+    client.on("*", received.append)
+    await client.start()
+    await client.wait_for_state(ConnectionState.CONNECTED, timeout=10)
+    await asyncio.sleep(0.3)
+    sent = [await asyncio.to_thread(post, gw, 1)]
+    await collect(client, received, 1)
+    # Make the server hang up (its flood rule closes with 1008), then publish while the client is away.
+    for _ in range(100):
+        await client._ws.send(json.dumps({"event": "ping"}))
+    await client.wait_for_state(ConnectionState.RECONNECTING, timeout=10)
+    sent += [await asyncio.to_thread(post, gw, i) for i in range(2, 6)]
+    await client.wait_for_state(ConnectionState.CONNECTED, timeout=20)
+    sent += [await asyncio.to_thread(post, gw, 6)]
+    await collect(client, received, 6)
+    await asyncio.sleep(0.5)
+    assert [e.data["id"] for e in received if e.event == "signals:detected"] == [s["id"] for s in sent]
+    assert client.recovered is True and gw.stats()["ws_rate_limited_closed"] == 1
+    await client.close()
+
+
 async def test_a_gateway_restart_is_reported_as_a_gap_with_fresh_state(make_gateway):
     gw = make_gateway()
     received = []
