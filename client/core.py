@@ -9,7 +9,7 @@ import json
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -44,7 +44,6 @@ class Event:
     timestamp: str | None = None
     seq: int | None = None
     via: str = "websocket"  # or "polling"
-    extra: dict = field(default_factory=dict)
 
 
 def gateway_urls(url: str) -> tuple[str, str]:
@@ -186,7 +185,7 @@ class HeimdallClient:
                 return
             if self.attempts >= self.poll_after_failures:
                 self._start_polling()
-            self._set_state(ConnectionState.RECONNECTING if connected_once or self.attempts else ConnectionState.CONNECTING)
+            self._set_state(ConnectionState.RECONNECTING)
             await self._sleep(backoff_delay(self.attempts, rng=self._rng))
 
     async def _session(self) -> None:

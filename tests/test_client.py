@@ -59,6 +59,17 @@ def post(gw: Gateway, i: int) -> dict:
     return response.json()
 
 
+async def connected_client(gw: Gateway, topics: list[str], **options) -> tuple[HeimdallClient, list]:
+    """A started client, connected, and the list every event it delivers lands in."""
+    received: list = []
+    client = HeimdallClient(gw.url, topics=topics, **options)
+    client.on("*", received.append)
+    await client.start()
+    await client.wait_for_state(ConnectionState.CONNECTED, timeout=10)
+    await asyncio.sleep(0.3)  # its subscription is in place
+    return client, received
+
+
 async def collect(client: HeimdallClient, received: list, count: int, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while len([e for e in received if e.event == "signals:detected"]) < count:
@@ -68,12 +79,7 @@ async def collect(client: HeimdallClient, received: list, count: int, timeout: f
 
 async def test_watchdog_and_resume_without_gap_or_duplicate(make_gateway):
     gw = make_gateway(heartbeat=0.5)
-    received, states = [], []
-    client = HeimdallClient(gw.url, topics=["signals:detected"], on_state=states.append)
-    client.on("*", received.append)
-    await client.start()
-    await client.wait_for_state(ConnectionState.CONNECTED, timeout=10)
-    await asyncio.sleep(0.3)
+    client, received = await connected_client(gw, ["signals:detected"])
     sent = [await asyncio.to_thread(post, gw, i) for i in range(3)]
     await collect(client, received, 3)
     # The server stops answering: nothing arrives, the watchdog replaces the connection.
@@ -96,12 +102,7 @@ async def test_watchdog_and_resume_without_gap_or_duplicate(make_gateway):
 
 async def test_resume_after_the_server_closes_the_connection(make_gateway):
     gw = make_gateway()
-    received = []
-    client = HeimdallClient(gw.url, topics=["signals:detected"])
-    client.on("*", received.append)
-    await client.start()
-    await client.wait_for_state(ConnectionState.CONNECTED, timeout=10)
-    await asyncio.sleep(0.3)
+    client, received = await connected_client(gw, ["signals:detected"])
     sent = [await asyncio.to_thread(post, gw, 1)]
     await collect(client, received, 1)
     # Make the server hang up (its flood rule closes with 1008), then publish while the client is away.
@@ -120,23 +121,23 @@ async def test_resume_after_the_server_closes_the_connection(make_gateway):
 
 async def test_a_gateway_restart_is_reported_as_a_gap_with_fresh_state(make_gateway):
     gw = make_gateway()
-    received = []
-    client = HeimdallClient(gw.url, topics=["*"])
-    client.on("*", received.append)
-    await client.start()
-    await client.wait_for_state(ConnectionState.CONNECTED, timeout=10)
+    client, received = await connected_client(gw, ["*"])
     await asyncio.to_thread(post, gw, 1)
     await collect(client, received, 1)
     await asyncio.to_thread(gw.restart)
     await client.wait_for_state(ConnectionState.CONNECTED, timeout=20)
-    wait_for(lambda: any(e.event == "gap" for e in received), timeout=10)
-    after_gap = received[[e.event for e in received].index("gap") + 1:]
-    wait_for(lambda: {"services:health", "websdrs:status"} <= {e.event for e in received[-5:]}, timeout=5)
+
+    def after_gap() -> list:
+        names = [e.event for e in received]
+        return received[names.index("gap") + 1:] if "gap" in names else []
+
+    # The gap is said, then fresh state follows: the latest value of each state topic.
+    await asyncio.to_thread(
+        wait_for, lambda: {"services:health", "websdrs:status"} <= {e.event for e in after_gap()}, 10)
     assert client.recovered is False
     fresh = await asyncio.to_thread(post, gw, 2)
     await collect(client, received, 2)
     assert received[-1].data["id"] == fresh["id"]
-    assert after_gap  # fresh state followed the gap
     await client.close()
 
 

@@ -74,7 +74,6 @@ class Monitor:
             for kind, entries in self._entries.items() for key, entry in entries.items()
         }
         self._worker = ProbeWorker()
-        self.rounds = 0
 
     def has_targets(self, kind: str) -> bool:
         return bool(self._targets[kind])
@@ -132,7 +131,6 @@ class Monitor:
         await self._hub.publish(topic, self._entries[kind])
         for event in events:
             await self._hub.publish(STATUS_CHANGED, event)
-        self.rounds += 1
 
     def _expected_ms(self, kind: str, key: str) -> float:
         entry = self._entries[kind].get(key) or {}

@@ -161,14 +161,13 @@ class ConnectionManager:
             self._by_topic[topic].add(conn)
         conn.topics |= topics
         recovered = replay.recovered if request.since is not None else None
-        if replay.recovered:
-            for env in replay.events:
-                self._queue(conn, env.wire)
-            self._send_control(conn, "subscribed", protocol.subscribed_data(request.topics, recovered))
-        else:
-            self._send_control(conn, "subscribed", protocol.subscribed_data(request.topics, recovered))
-            for env in replay.events:
-                self._queue(conn, env.wire)
+        # Replayed events come before `subscribed`; latest values (no replay) after it.
+        before, after = (replay.events, []) if replay.recovered else ([], replay.events)
+        for env in before:
+            self._queue(conn, env.wire)
+        self._send_control(conn, "subscribed", protocol.subscribed_data(request.topics, recovered))
+        for env in after:
+            self._queue(conn, env.wire)
 
     def close_all(self) -> None:
         self._unsubscribe_hub()
