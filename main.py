@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     ui.attach(app, runtime)
     source = "the demo network" if settings.demo else settings.config_path
     print(f"Heimdall Live listening on http://{host}:{port}/ (config: {source})", flush=True)
-    serve(with_updates_endpoint(app, runtime), settings, sock)
+    serve(with_updates_endpoint(app, runtime), settings, sock, before_shutdown=runtime.manager.close_all)
     return 0
 
 

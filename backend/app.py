@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from backend import __version__
-from backend.api import history, ingest, status
+from backend.api import apidocs, errors, history, ingest, status
+from backend.api.errors import StrictJSONResponse
 from backend.bus import Bus, LocalBus
 from backend.hub import Hub
 from backend.monitor.poller import Monitor
@@ -57,15 +58,19 @@ def build_app(runtime: Runtime) -> FastAPI:
             for task in tasks:
                 task.cancel()
             scheduler.shutdown(wait=False)
-            runtime.manager.close_all()
+            await runtime.manager.close_all(grace_s=0)  # normally done already, before uvicorn's 1012
             await runtime.monitor.stop()
             await runtime.database.close()
 
-    app = FastAPI(title="Heimdall Live", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="Heimdall Live", version=__version__, lifespan=lifespan,
+                  default_response_class=StrictJSONResponse, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     app.include_router(status.router)
     app.include_router(history.router)
     app.include_router(ingest.router)
+    app.include_router(apidocs.router)
+    apidocs.mount_assets(app)
+    app.include_router(errors.router)  # last of the API: what no route above took
     return app
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import errno
 import socket
 
+import logging
+from typing import Any, Awaitable, Callable
+
 import uvicorn
-from typing import Any
 
 from backend.gcpolicy import tune_garbage_collector
 from backend.settings import Settings
@@ -15,6 +17,9 @@ from backend.settings import Settings
 # Frames above this are refused by uvicorn itself; /ws/updates applies its own, lower
 # limit (max_message_bytes) so that it can answer with close 1009 and count it.
 TRANSPORT_MAX_FRAME_BYTES = 1024 * 1024
+
+
+log = logging.getLogger(__name__)
 
 
 class ListenError(Exception):
@@ -54,7 +59,26 @@ def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
     )
 
 
-def serve(app: Any, settings: Settings, sock: socket.socket) -> None:
-    server = uvicorn.Server(uvicorn_config(app, settings))
+class GatewayServer(uvicorn.Server):
+    """uvicorn, with one step of ours at the start of its shutdown: uvicorn closes every
+    WebSocket with 1012 (service restart) before the application hears of the shutdown,
+    so /ws/updates clients get the 1001 (going away) the protocol names first."""
+
+    def __init__(self, config: uvicorn.Config, before_shutdown: Callable[[], Awaitable[None]] | None) -> None:
+        super().__init__(config)
+        self._before_shutdown = before_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._before_shutdown is not None:
+            try:
+                await self._before_shutdown()
+            except Exception:
+                log.exception("closing /ws/updates clients at shutdown failed")
+        await super().shutdown(sockets)
+
+
+def serve(app: Any, settings: Settings, sock: socket.socket,
+          before_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
+    server = GatewayServer(uvicorn_config(app, settings), before_shutdown)
     tune_garbage_collector()
     server.run(sockets=[sock])

@@ -12,7 +12,22 @@ from backend.settings import Config
 from backend.topics import SERVICES_HEALTH, WEBSDRS_STATUS
 
 SERVICE_STATUSES = ("healthy", "degraded", "unhealthy", "unreachable", "unknown")
-WEBSDR_STATUSES = ("online", "offline", "unknown")
+WEBSDR_STATUSES = ("online", "degraded", "offline", "unknown")
+
+# The one rule of what counts as down, for display, flap suppression, history and
+# uptime. `degraded` is up: the target answers (a service slowly or saying so; a
+# receiver with no SDR running, every channel behind a password, or updating), so it
+# counts as up for uptime and a move between healthy/online and degraded is no outage;
+# pages and summaries name it apart. `unknown` (not yet checked) is neither.
+DOWN_STATUSES = frozenset({"unhealthy", "unreachable", "offline"})
+
+
+def is_down(status: str | None) -> bool:
+    return status in DOWN_STATUSES
+
+
+def is_up(status: str | None) -> bool:
+    return status is not None and status != "unknown" and status not in DOWN_STATUSES
 
 
 def unknown_service(name: str, url: str) -> dict[str, Any]:

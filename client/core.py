@@ -59,6 +59,14 @@ def gateway_urls(url: str) -> tuple[str, str]:
     return http, ws
 
 
+def subscribe_explicitly(ws_url: str) -> str:
+    """The URL with `initial=none`: this client receives only what it subscribes to, from
+    its resume point, instead of the receive-all default of a new connection."""
+    parts = urlsplit(ws_url)
+    query = "&".join(p for p in [parts.query, "initial=none"] if p)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
 class HeimdallClient:
     """Subscribes to a gateway's events and keeps delivering them, exactly once and in
     order, across reconnects; says so (a `gap` event) when the gateway could not replay
@@ -191,7 +199,7 @@ class HeimdallClient:
     async def _session(self) -> None:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            ws = await connect(self.ws_url, additional_headers=headers, open_timeout=self.open_timeout_s,
+            ws = await connect(subscribe_explicitly(self.ws_url), additional_headers=headers, open_timeout=self.open_timeout_s,
                                ping_interval=None, max_size=2**22)
         except InvalidStatus as exc:
             if exc.response.status_code in (401, 403):

@@ -11,50 +11,57 @@ import asyncio
 import json
 import socket
 import threading
+from pathlib import Path
 from typing import Callable
 
-OPENWEBRX_STATUS = {
-    "receiver": {"name": "Torino", "admin": "op@example.org", "gps": {"lat": 45.044, "lon": 7.672},
-                 "asl": 250, "location": "Torino, Italy"},
-    "clients": 3,
-    "max_clients": 20,
-    "sw_version": "v1.2.2",
-    "sdrs": [{"name": "RTL-SDR", "type": "rtl_sdr",
-              "profiles": [{"name": "2m", "center_freq": 145_000_000, "sample_rate": 2_400_000},
-                           {"name": "70cm", "center_freq": 433_500_000, "sample_rate": 2_400_000}]}],
+FIXTURES = Path(__file__).with_name("fixtures") / "receivers"
+
+
+def fixture(name: str) -> bytes:
+    """Bytes a real receiver served (see tests/fixtures/receivers/README.md)."""
+    return (FIXTURES / name).read_bytes()
+
+
+# OpenWebRX's answers by release, path by path, as its own code serves them
+# (jketterl/openwebrx `owrx/http.py` routes; status.json bodies captured from a real
+# server; metrics shapes from `owrx/controllers/metrics.py`). A path a release does not
+# have is its HTTP 404.
+OPENWEBRX_1_1 = {
+    "status.json": (200, "application/json", fixture("openwebrx-1.1.0-dev.status.json")),
+    "metrics.json": (200, "application/json", b'{"openwebrx": {"users": 3}}'),
+    "metrics": (200, "text/plain; version=0.0.4",
+                b"# https://prometheus.io/docs/instrumenting/exposition_formats/\nopenwebrx_users 3"),
+}
+OPENWEBRX_0_20 = {
+    "status.json": (200, "application/json", fixture("openwebrx-0.20.3.status.json")),
+    "metrics": (200, "application/json", b'{"openwebrx": {"users": 1}}'),
+}
+# Before 0.18: only the text status of `StatusController` (image-2020-02-08).
+OPENWEBRX_0_17 = {
+    "status": (200, "text/html", b"status=active\nname=IZ1XYZ Torino\nop_email=op@example.org\nusers=4\n"
+                                 b"users_max=20\ngps=(45.044, 7.672)\nasl=250\nloc=Torino, Italy\n"
+                                 b"sw_version=v0.17.3\navatar_ctime=1580000000.0"),
+}
+# The SDR failed to start: the receiver still answers, with no SDR listed.
+OPENWEBRX_NO_SDR = {
+    **OPENWEBRX_1_1,
+    "status.json": (200, "application/json", json.dumps(
+        {**json.loads(fixture("openwebrx-1.1.0-dev.status.json")), "sdrs": []}).encode()),
+}
+# A broken or hostile receiver: numbers Python reads as inf and nan.
+OPENWEBRX_HOSTILE = {
+    "status.json": (200, "application/json",
+                    b'{"receiver": {"name": "x", "asl": 1e999, "gps": {"lat": NaN, "lon": Infinity}}, '
+                    b'"max_clients": -Infinity, "version": "v1.1.0", "sdrs": [{"profiles": '
+                    b'[{"center_freq": 1e999, "sample_rate": NaN}]}]}'),
+    "metrics.json": (200, "application/json", b'{"openwebrx": {"users": NaN}}'),
 }
 
-KIWISDR_STATUS = """status=active
-offline=no
-name=Genova KiwiSDR
-sdr_hw=KiwiSDR v1.700 GPS ANT
-op_email=op@example.org
-bands=0-30000000
-users=2
-users_max=8
-avatar_ctime=1700000000
-gps=(44.395, 8.956)
-gps_good=7
-fixes=123456
-fixes_min=12
-fixes_hour=700
-tdoa_id=
-tdoa_ch=8
-asl=100
-loc=Genova, Italy
-sw_version=KiwiSDR_v1.700
-antenna=Wellbrook loop
-snr=21,18
-ant_connected=1
-adc_ov=0
-clk_ext_gps=1,1
-uptime=86400
-gps_date=2026-11-25
-date=2026-11-25 12:00
-"""
+KIWISDR_ACTIVE = fixture("kiwisdr-1.711-active.status.txt").decode()
 
-# behaviour: (status, content type, body, delay seconds) or a special word.
-Behaviour = tuple[int, str, bytes, float] | str
+# behaviour: (status, content type, body, delay seconds), a map of sub-path to
+# (status, content type, body) for targets with several paths, or a special word.
+Behaviour = tuple[int, str, bytes, float] | dict[str, tuple[int, str, bytes]] | str
 
 BEHAVIOURS: dict[str, Behaviour] = {
     "healthy": (200, "application/json", b'{"status": "ok"}', 0.0),
@@ -62,10 +69,16 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "slow": (200, "application/json", b'{"status": "ok"}', 0.6),
     "503": (503, "text/plain", b"Service Unavailable", 0.0),
     "garbage": (200, "application/octet-stream", b"\x00\xffgarbage{{{", 0.0),
-    "truncated": (200, "application/json", json.dumps(OPENWEBRX_STATUS).encode()[:80], 0.0),
-    "openwebrx": (200, "application/json", json.dumps(OPENWEBRX_STATUS).encode(), 0.0),
-    "kiwisdr": (200, "text/plain", KIWISDR_STATUS.encode(), 0.0),
-    "kiwisdr-offline": (200, "text/plain", KIWISDR_STATUS.replace("status=active", "status=offline").encode(), 0.0),
+    "truncated": (200, "application/json", fixture("openwebrx-1.1.0-dev.status.json")[:80], 0.0),
+    "openwebrx": OPENWEBRX_1_1,
+    "openwebrx-0.20": OPENWEBRX_0_20,
+    "openwebrx-0.17": OPENWEBRX_0_17,
+    "openwebrx-no-sdr": OPENWEBRX_NO_SDR,
+    "openwebrx-hostile": OPENWEBRX_HOSTILE,
+    "kiwisdr": (200, "text/plain", KIWISDR_ACTIVE.encode(), 0.0),
+    **{f"kiwisdr-{state}": (200, "text/plain", fixture(f"kiwisdr-1.711-{state}.status.txt"), 0.0)
+       for state in ("offline-updating", "private-unregistered", "no-gps-fix", "default-location",
+                     "password-all-channels")},
     "websdr": (200, "text/html", b"<html><head><title>WebSDR Genova</title></head><body>...</body></html>", 0.0),
     "hang": "hang",  # accepts, reads the request, never answers
     "close": "close",  # closes the connection without an answer
@@ -124,7 +137,7 @@ class FakeTargets:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             method, target = head.split(b" ", 2)[:2]
-            name = target.decode().strip("/").split("/")[0]
+            name, _, subpath = target.decode().strip("/").partition("/")
             self.hits[name] = self.hits.get(name, 0) + 1
             # A path not set by a test behaves as its name says: /hang-17/ hangs, /openwebrx-3/ is a receiver.
             chosen = self.routes.get(name) or name.rsplit("-", 1)[0]
@@ -136,6 +149,8 @@ class FakeTargets:
                 return
             if behaviour == "head-refused":
                 behaviour = (405, "text/plain", b"", 0.0) if method == b"HEAD" else BEHAVIOURS["healthy"]
+            if isinstance(behaviour, dict):
+                behaviour = (*behaviour.get(subpath, (404, "text/html", b"404 not found")), 0.0)
             status, content_type, body, delay = behaviour
             if delay:
                 await asyncio.sleep(delay)

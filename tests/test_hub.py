@@ -66,3 +66,13 @@ async def test_replay_pages_with_a_limit():
         await hub.publish("signals:detected", {"i": i})
     page = hub.replay(frozenset({"*"}), Since(hub.epoch, 0), limit=2)
     assert page.more and [e.seq for e in page.events] == [1, 2]
+
+
+def test_non_finite_numbers_leave_as_null_on_the_wire_and_in_the_data():
+    from backend.envelope import Envelope, encode
+
+    env = Envelope.make("websdrs:status", {"a": {"asl": float("inf"), "gps": [float("nan"), 7.0]}}, "t", 1, "e")
+    assert '"asl":null' in env.wire and "NaN" not in env.wire and "Infinity" not in env.wire
+    assert env.data == {"a": {"asl": None, "gps": [None, 7.0]}}  # pages and REST read the same
+    assert encode({"x": float("-inf")}) == '{"x":null}'
+    assert encode({"x": 1.5}) == '{"x":1.5}'

@@ -25,7 +25,10 @@ RECEIVERS = [
     ("owrx-truncated", "openwebrx", "truncated"),
     ("owrx-garbage", "openwebrx", "garbage"),
     ("kiwi", "kiwisdr", "kiwisdr"),
-    ("kiwi-offline", "kiwisdr", "kiwisdr-offline"),
+    ("kiwi-offline", "kiwisdr", "kiwisdr-offline-updating"),
+    ("kiwi-placeholder", "kiwisdr", "kiwisdr-default-location"),
+    ("owrx-no-sdr", "openwebrx", "openwebrx-no-sdr"),
+    ("owrx-hostile", "openwebrx", "openwebrx-hostile"),
     ("classic", "websdr", "websdr"),
     ("plain", "http", "head-refused"),
     ("plain-hang", "http", "hang"),
@@ -84,7 +87,13 @@ def test_statuses_and_reasons_of_every_kind_of_target(make_gateway, targets):
     receivers = wait_for(lambda: (r := websdrs_of(gw)) and all(v["last_check"] for v in r.values()) and r)
     owrx = receivers["owrx"]
     assert owrx["status"] == "online" and owrx["details"]["users"] == 3 and owrx["details"]["users_max"] == 20
-    assert owrx["details"]["gps"] == {"lat": 45.044, "lon": 7.672}
+    assert owrx["details"]["reported_position"] == {"lat": 45.044, "lon": 7.672}
+    # Configured at 45.0, 7.6: the receiver's own position is 7.5 km away, not far.
+    assert owrx["details"]["reported_offset_km"] == 7.5 and owrx["details"]["reported_far"] is False
+    assert (receivers["owrx-no-sdr"]["status"], receivers["owrx-no-sdr"]["error_message"]) == \
+        ("degraded", "no SDR running: nobody can listen")
+    assert receivers["owrx-hostile"]["status"] == "online" and receivers["owrx-hostile"]["details"]["sdrs"] == 1
+    assert "reported_position" not in receivers["kiwi-placeholder"]["details"]
     assert (receivers["owrx-truncated"]["status"], receivers["owrx-truncated"]["error_message"]) == \
         ("offline", "status.json is not valid JSON")
     assert receivers["owrx-garbage"]["status"] == "offline"
@@ -92,7 +101,8 @@ def test_statuses_and_reasons_of_every_kind_of_target(make_gateway, targets):
     assert kiwi["status"] == "online" and kiwi["details"]["snr_db"] == {"all": 21, "hf": 18}
     assert kiwi["details"]["uptime_s"] == 86400 and kiwi["details"]["users"] == 2
     assert (receivers["kiwi-offline"]["status"], receivers["kiwi-offline"]["error_message"]) == \
-        ("offline", "receiver reports offline")
+        ("degraded", "receiver reports offline (updating or restarting)")
+    assert receivers["kiwi"]["details"]["reported_far"] is True  # Genova, configured near Torino
     assert receivers["classic"]["status"] == "online"
     assert receivers["plain"]["status"] == "online"  # HEAD refused, GET answered
     assert receivers["plain-hang"]["error_message"] == "timeout after 1 s"

@@ -135,7 +135,7 @@ async def test_resume_sends_missed_events_in_order_without_gap_or_duplicate(gate
         assert seen["data"]["id"] == first.json()["id"]
     # Disconnected: these are missed.
     missed = [(await post_signal(gateway, detection(i))).json()["id"] for i in range(2, 7)]
-    async with connect(gateway.ws_url) as ws:
+    async with connect(gateway.ws_url + "?initial=none") as ws:
         await recv(ws)
         since = {"epoch": hello["data"]["epoch"], "seq": seen["seq"]}
         answer = await subscribe(ws, {"event": "subscribe", "data": {"events": ["signals:detected"], "since": since}})
@@ -149,7 +149,7 @@ async def test_resume_sends_missed_events_in_order_without_gap_or_duplicate(gate
 
 
 async def test_resume_from_connected_seq_misses_nothing(gateway):
-    async with connect(gateway.ws_url) as ws:
+    async with connect(gateway.ws_url + "?initial=none") as ws:
         hello = await recv(ws)
         posted = (await post_signal(gateway, detection(3))).json()
         since = {"epoch": hello["data"]["epoch"], "seq": hello["data"]["seq"]}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from backend.status import is_down, is_up
+
 GREEN, AMBER, RED, GREY = "#16a34a", "#d97706", "#dc2626", "#6b7280"
 
 STATUS_COLORS = {
@@ -13,7 +15,6 @@ STATUS_COLORS = {
     "unhealthy": RED, "unreachable": RED, "offline": RED,
     "unknown": GREY,
 }
-UP = frozenset({"healthy", "online", "degraded"})
 
 
 def status_color(status: str | None) -> str:
@@ -36,7 +37,7 @@ def users(details: dict[str, Any]) -> str:
 
 def count_up(entries: dict[str, dict[str, Any]]) -> tuple[int, int]:
     """How many targets are up (healthy, degraded, online) of how many."""
-    return sum(1 for e in entries.values() if e.get("status") in UP), len(entries)
+    return sum(1 for e in entries.values() if is_up(e.get("status"))), len(entries)
 
 
 def ellipse_polygon(lat: float, lon: float, semi_major_m: float, semi_minor_m: float, orientation_deg: float,
@@ -64,7 +65,7 @@ def summary_note(entries: dict[str, dict[str, Any]]) -> str:
     counts: dict[str, int] = {}
     for entry in entries.values():
         status = entry.get("status") or "unknown"
-        kind = "down" if status in ("unhealthy", "unreachable", "offline") else status
+        kind = "down" if is_down(status) else status
         counts[kind] = counts.get(kind, 0) + 1
     parts = [f"{counts[k]} {k}" for k in ("down", "degraded", "unknown") if counts.get(k)]
     return ", ".join(parts) if parts else "all up"

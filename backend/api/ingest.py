@@ -10,9 +10,9 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from backend.api.errors import StrictJSONResponse, error
 from backend.api.status import runtime_of
 from backend.auth import bearer_matches
 from backend.envelope import decode
@@ -21,10 +21,6 @@ from backend.settings import format_validation_error
 from backend.topics import LOCALIZATIONS_UPDATED, SIGNALS_DETECTED
 
 router = APIRouter(tags=["ingestion"])
-
-
-def _error(status: int, detail: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"detail": detail, **extra}, status_code=status)
 
 
 async def _read_capped(request: Request, limit: int) -> bytes | None:
@@ -40,44 +36,41 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
     return bytes(body)
 
 
-async def _ingest(request: Request, model: type[BaseModel], kind: str, topic: str) -> JSONResponse:
+async def _ingest(request: Request, model: type[BaseModel], kind: str, topic: str) -> StrictJSONResponse:
     runtime = runtime_of(request)
     if not bearer_matches(request.headers.get("authorization"), runtime.api_token):
-        return JSONResponse(
-            {"detail": "missing or invalid token: send Authorization: Bearer <HEIMDALL_API_TOKEN>"},
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        return error(401, "missing or invalid token: send Authorization: Bearer <HEIMDALL_API_TOKEN>",
+                     headers={"WWW-Authenticate": "Bearer"})
     raw = await _read_capped(request, MAX_OBJECT_BYTES)
     if raw is None:
-        return _error(413, f"object larger than {MAX_OBJECT_BYTES} bytes")
+        return error(413, f"object larger than {MAX_OBJECT_BYTES} bytes")
     try:
         document = decode(raw)
     except (ValueError, RecursionError):
-        return _error(400, "body is not valid JSON")
+        return error(400, "body is not valid JSON")
     if not isinstance(document, dict):
-        return _error(422, "body must be a JSON object", field=None)
+        return error(422, "body must be a JSON object", field=None)
     try:
         item = model.model_validate(document)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or None
-        return _error(422, format_validation_error(exc), field=field)
+        return error(422, format_validationerror(exc), field=field)
     record, created = await runtime.records.add(kind, item.stored_form(server_id=uuid.uuid4().hex))
     if not created:
-        return JSONResponse(record, status_code=200)  # the same id again: the first one, not published twice
+        return StrictJSONResponse(record, status_code=200)  # the same id again: the first one, not published twice
     await runtime.hub.publish(topic, record)
-    return JSONResponse(record, status_code=201)
+    return StrictJSONResponse(record, status_code=201)
 
 
 @router.post("/api/v1/signals", status_code=201)
-async def post_signal(request: Request) -> JSONResponse:
+async def post_signal(request: Request) -> StrictJSONResponse:
     """A detection: frequency_mhz, snr_db, websdr_id, timestamp, optional id, any extra fields."""
     return await _ingest(request, Detection, "detections", SIGNALS_DETECTED)
 
 
 @router.post("/api/v1/localizations", status_code=201)
-async def post_localization(request: Request) -> JSONResponse:
+async def post_localization(request: Request) -> StrictJSONResponse:
     """A localization: latitude, longitude, uncertainty_m, confidence, timestamp, optional id and uncertainty_ellipse."""
     return await _ingest(request, Localization, "localizations", LOCALIZATIONS_UPDATED)
 

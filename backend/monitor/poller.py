@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.hub import Hub
-from backend.monitor.debounce import Debouncer, is_down
+from backend.monitor.debounce import Debouncer
 from backend.monitor.worker import CheckSpec, ProbeWorker
 from backend.probes import ProbeResult
+from backend.probes.fields import distance_km
 from backend.settings import Config
+from backend.status import initial_state, is_down
 from backend.storage import CheckRecord, HistoryStore, StateChange
 from backend.timefmt import iso_from_ms
 from backend.topics import SERVICES_HEALTH, STATUS_CHANGED, WEBSDRS_STATUS
@@ -23,26 +25,42 @@ log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 
 
+# A receiver whose own reported position is further than this from where the
+# configuration puts it is flagged (a placeholder or an IP-geolocation guess, mostly).
+POSITION_FAR_KM = 10.0
+
+
 @dataclass(frozen=True)
 class Target:
     kind: str  # "services" or "websdrs"
     key: str  # service name or receiver id
     name: str
     spec: CheckSpec
+    position: tuple[float, float] | None = None  # configured (lat, lon) of a receiver
 
 
-def service_entry(previous: dict[str, Any], result: ProbeResult, status: str, checked: str, since: str | None,
-                  uptime: float | None) -> dict[str, Any]:
+def service_entry(target: Target, previous: dict[str, Any], result: ProbeResult, status: str, checked: str,
+                  since: str | None, uptime: float | None) -> dict[str, Any]:
     return {**previous, "status": status, "response_time_ms": result.response_time_ms, "last_check": checked,
             "error": result.error, "since": since, "uptime_24h": uptime}
 
 
-def websdr_entry(previous: dict[str, Any], result: ProbeResult, status: str, checked: str, since: str | None,
-                 uptime: float | None) -> dict[str, Any]:
+def websdr_entry(target: Target, previous: dict[str, Any], result: ProbeResult, status: str, checked: str,
+                 since: str | None, uptime: float | None) -> dict[str, Any]:
     # Keep what the receiver last told about itself while it does not answer.
-    details = result.details if result.details else previous.get("details") or {}
+    details = with_position_check(result.details, target.position) if result.details \
+        else previous.get("details") or {}
     return {**previous, "status": status, "response_time_ms": result.response_time_ms, "last_check": checked,
             "error_message": result.error, "since": since, "uptime_24h": uptime, "details": details}
+
+
+def with_position_check(details: dict[str, Any], configured: tuple[float, float] | None) -> dict[str, Any]:
+    """Say how far the receiver's own reported position is from the configured one."""
+    reported = details.get("reported_position")
+    if not reported or configured is None:
+        return details
+    offset = round(distance_km(configured, (reported["lat"], reported["lon"])), 1)
+    return {**details, "reported_offset_km": offset, "reported_far": offset > POSITION_FAR_KM}
 
 
 KINDS = {
@@ -51,29 +69,53 @@ KINDS = {
 }
 
 
+def targets_of(config: Config) -> dict[str, list[Target]]:
+    """What to check, by kind, from a configuration."""
+    polling = config.polling
+    return {
+        "services": [
+            Target("services", s.name, s.name,
+                   CheckSpec("service", s.url, polling.timeout_s, polling.degraded_threshold_ms))
+            for s in config.services
+        ],
+        "websdrs": [
+            Target("websdrs", w.id, w.name, CheckSpec(w.kind, w.url, polling.timeout_s), (w.latitude, w.longitude))
+            for w in config.websdrs
+        ],
+    }
+
+
 class Monitor:
     def __init__(self, config: Config, hub: Hub, history: HistoryStore) -> None:
         self._config = config
         self._hub = hub
         self._history = history
-        polling = config.polling
-        self._targets = {
-            "services": [
-                Target("services", s.name, s.name,
-                       CheckSpec("service", s.url, polling.timeout_s, polling.degraded_threshold_ms))
-                for s in config.services
-            ],
-            "websdrs": [
-                Target("websdrs", w.id, w.name, CheckSpec(w.kind, w.url, polling.timeout_s))
-                for w in config.websdrs
-            ],
-        }
+        self._targets = targets_of(config)
         self._entries = {kind: dict(hub.latest(topic).data) for kind, (topic, _) in KINDS.items()}
-        self._debouncers = {
-            (kind, key): Debouncer(entry["status"], polling.down_after, polling.up_after)
-            for kind, entries in self._entries.items() for key, entry in entries.items()
-        }
+        self._debouncers: dict[tuple[str, str], Debouncer] = {}
         self._worker = ProbeWorker()
+
+    async def reconfigure(self, config: Config) -> None:
+        """Take a new configuration in place: targets added, removed or changed; the next
+        round uses it. Both state topics are published at once without the removed ones
+        and with the added ones as `unknown`, so every client sees the new set."""
+        self._config = config
+        self._targets = targets_of(config)
+        state = initial_state(config, {(kind, key): entry for kind, entries in self._entries.items()
+                                       for key, entry in entries.items()})
+        kept = {(target.kind, target.key) for targets in self._targets.values() for target in targets}
+        self._debouncers = {key: debouncer for key, debouncer in self._debouncers.items() if key in kept}
+        for kind, (topic, _) in KINDS.items():
+            self._entries[kind] = state[topic]
+            await self._hub.publish(topic, self._entries[kind])
+
+    def _debouncer(self, kind: str, key: str) -> Debouncer:
+        found = self._debouncers.get((kind, key))
+        if found is None:
+            status = (self._entries[kind].get(key) or {}).get("status", "unknown")
+            found = self._debouncers[(kind, key)] = Debouncer(status)
+        found.down_after, found.up_after = self._config.polling.down_after, self._config.polling.up_after
+        return found
 
     def has_targets(self, kind: str) -> bool:
         return bool(self._targets[kind])
@@ -105,8 +147,7 @@ class Monitor:
         checks, changes, events = [], [], []
         pending: dict[str, tuple[ProbeResult, str, str | None]] = {}
         for target, result in zip(targets, results):
-            debouncer = self._debouncers.setdefault((kind, target.key), Debouncer(
-                "unknown", self._config.polling.down_after, self._config.polling.up_after))
+            debouncer = self._debouncer(kind, target.key)
             before = debouncer.status
             changed = debouncer.observe(result.status)
             since = checked if changed else (self._entries[kind].get(target.key) or {}).get("since") or checked
@@ -121,16 +162,24 @@ class Monitor:
         await self._history.record_round(checks, changes)
         uptimes = await self._history.uptime(kind, now_ms - DAY_MS)
         topic, make_entry = KINDS[kind]
+        # The configuration may have been reloaded while the round ran: only targets that
+        # are still configured are kept.
+        current = {target.key for target in self._targets[kind]}
         entries = {}
         for target in targets:
+            if target.key not in current:
+                continue
             result, status, since = pending[target.key]
-            entries[target.key] = make_entry(self._entries[kind].get(target.key) or {}, result, status, checked,
-                                             since, uptimes.get(target.key))
+            entries[target.key] = make_entry(target, self._entries[kind].get(target.key) or {}, result, status,
+                                             checked, since, uptimes.get(target.key))
         await self._history.save_last({(kind, key): entry for key, entry in entries.items()})
-        self._entries[kind] = {**self._entries[kind], **entries}
+        previous = self._entries[kind]
+        self._entries[kind] = {t.key: entries.get(t.key) or previous[t.key] for t in self._targets[kind]
+                               if t.key in entries or t.key in previous}
         await self._hub.publish(topic, self._entries[kind])
         for event in events:
-            await self._hub.publish(STATUS_CHANGED, event)
+            if event["id"] in current:
+                await self._hub.publish(STATUS_CHANGED, event)
 
     def _expected_ms(self, kind: str, key: str) -> float:
         entry = self._entries[kind].get(key) or {}

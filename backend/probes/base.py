@@ -43,6 +43,15 @@ def _causes(exc: BaseException):
         exc = exc.__cause__ or exc.__context__
 
 
+_ERRNO_REASONS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ENETUNREACH: "network unreachable",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ECONNRESET: "connection reset",
+    errno.ETIMEDOUT: "connection timed out",
+}
+
+
 def describe_failure(exc: BaseException, timeout_s: float) -> str:
     """A short human reason for a failed request: 'connection refused', 'timeout after 5 s'."""
     if isinstance(exc, (asyncio.TimeoutError, httpx.TimeoutException)):
@@ -52,15 +61,21 @@ def describe_failure(exc: BaseException, timeout_s: float) -> str:
             return f"TLS error: {getattr(cause, 'reason', None) or cause}"
         if isinstance(cause, socket.gaierror):
             return "DNS lookup failed"
-        if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+        if getattr(cause, "errno", None) in _ERRNO_REASONS:
+            return _ERRNO_REASONS[cause.errno]
+        if isinstance(cause, ConnectionRefusedError):
             return "connection refused"
         if isinstance(cause, ConnectionResetError):
             return "connection reset"
     text = str(exc)
     if "Name or service not known" in text or "nodename nor servname" in text or "Temporary failure in name resolution" in text:
         return "DNS lookup failed"
-    if "Connection refused" in text or "All connection attempts failed" in text:
+    if "Connection refused" in text:
         return "connection refused"
+    if "Network is unreachable" in text:
+        return "network unreachable"
+    if "All connection attempts failed" in text:
+        return "connection failed"
     if isinstance(exc, httpx.RemoteProtocolError):
         return "connection closed without a valid HTTP response"
     if isinstance(exc, httpx.HTTPError):

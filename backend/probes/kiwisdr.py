@@ -1,8 +1,11 @@
 """KiwiSDR receivers: GET {url}status, plain `key=value` lines.
 
-Keys used: status (active/offline/private), offline (yes/no), name, users, users_max,
-uptime (s), gps=(lat, lon), gps_good, fixes, snr=all,HF, adc_ov, ant_connected,
-bands (Hz, low-high), sw_version, loc, antenna.
+Shape from KiwiSDR v1.711's own AJAX_STATUS code (`rx/rx_server_ajax.cpp`; captures in
+tests/fixtures/receivers/): keys in a fixed order, `status` active/offline/private,
+`offline` yes/no, `auth=password` only when no channel is open without a password,
+`users`/`users_max`, `gps=(lat, lon)` the *configured* location (the GPS fix is
+`gps_good` satellites and `fixes`), `snr=all,HF`, `bands=low-high` in Hz, `asl`,
+`loc`, `antenna`, `sw_version`, `uptime` in seconds, `adc_ov`, `ant_connected`.
 """
 
 from __future__ import annotations
@@ -12,59 +15,64 @@ from typing import Any
 
 import httpx
 
+from backend.probes import fields
 from backend.probes.base import ProbeResult, get_and_parse
 
-_GPS = re.compile(r"^\(\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)$")
+_BANDS = re.compile(r"(\d+)-(\d+)")
+
+UPDATING = "receiver reports offline (updating or restarting)"
+PASSWORD_ONLY = "every channel needs a password"
 
 
-def _int(text: str) -> int | None:
-    return int(text) if re.fullmatch(r"-?\d+", text.strip()) else None
-
-
-def parse_fields(text: str) -> dict[str, str]:
-    fields = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and re.fullmatch(r"[a-z_]+", key.strip()):
-            fields[key.strip()] = value.strip()
-    return fields
+def details_of(found: dict[str, str]) -> dict[str, Any]:
+    """What the status page tells about the receiver, in the gateway's detail names."""
+    details: dict[str, Any] = {"software": "KiwiSDR"}
+    for key, name in (("name", "name"), ("sw_version", "sw_version"), ("loc", "location"), ("antenna", "antenna")):
+        if found.get(key):
+            details[name] = found[key]
+    for key, name in (("users", "users"), ("users_max", "users_max"), ("uptime", "uptime_s"),
+                      ("adc_ov", "adc_overloads")):
+        if fields.integer(found.get(key)) is not None:
+            details[name] = fields.integer(found[key])
+    altitude = fields.decimal(found.get("asl"))
+    if altitude is not None:
+        details["altitude_m"] = altitude
+    reported = fields.location_text(found.get("gps"))
+    if reported:
+        details["reported_position"] = reported
+    satellites = fields.integer(found.get("gps_good"))
+    if satellites:  # a fix needs satellites; 0 or absent is no fix
+        details["gps_fix"] = {"satellites": satellites, "fixes": fields.integer(found.get("fixes"))}
+    if "ant_connected" in found:
+        details["antenna_connected"] = found["ant_connected"] == "1"
+    snr = [fields.integer(part) for part in found.get("snr", "").split(",")]
+    if len(snr) == 2 and None not in snr:
+        details["snr_db"] = {"all": snr[0], "hf": snr[1]}
+    bands = _BANDS.fullmatch(found.get("bands", ""))
+    if bands:
+        details["bands_mhz"] = [[int(bands.group(1)) / 1e6, int(bands.group(2)) / 1e6]]
+    if found.get("status", "").lower() == "private":
+        details["listed"] = False  # not on the public directory; may still be open to all
+    if found.get("auth") == "password":
+        details["password_required"] = True
+    return details
 
 
 def parse(status_code: int, body: bytes, elapsed_ms: float) -> ProbeResult:
     """The status page to a receiver status. Pure; anything unexpected is offline with the reason."""
     if not 200 <= status_code < 300:
         return ProbeResult("offline", elapsed_ms, f"HTTP {status_code}")
-    fields = parse_fields(body.decode("utf-8", errors="replace"))
-    if "status" not in fields:
+    found = fields.key_values(body.decode("utf-8", errors="replace"))
+    if "status" not in found:
         return ProbeResult("offline", elapsed_ms, "status page has no status= line")
-    details: dict[str, Any] = {"software": "KiwiSDR"}
-    for key in ("name", "sw_version", "loc", "antenna"):
-        if fields.get(key):
-            details["location" if key == "loc" else key] = fields[key]
-    for key, name in (("users", "users"), ("users_max", "users_max"), ("uptime", "uptime_s"),
-                      ("fixes", "gps_fixes"), ("adc_ov", "adc_overloads")):
-        if key in fields and _int(fields[key]) is not None:
-            details[name] = _int(fields[key])
-    gps = _GPS.match(fields.get("gps", ""))
-    if gps:
-        details["gps"] = {"lat": float(gps.group(1)), "lon": float(gps.group(2))}
-    if "gps_good" in fields and _int(fields["gps_good"]) is not None:
-        details["gps_good"] = _int(fields["gps_good"])
-    if "ant_connected" in fields:
-        details["antenna_connected"] = fields["ant_connected"] == "1"
-    snr = [_int(part) for part in fields.get("snr", "").split(",")]
-    if len(snr) == 2 and None not in snr:
-        details["snr_db"] = {"all": snr[0], "hf": snr[1]}
-    bands = re.fullmatch(r"(\d+)-(\d+)", fields.get("bands", ""))
-    if bands:
-        details["bands_mhz"] = [[int(bands.group(1)) / 1e6, int(bands.group(2)) / 1e6]]
-    state = fields["status"].lower()
-    if state == "offline" or fields.get("offline", "no").lower() == "yes":
-        return ProbeResult("offline", elapsed_ms, "receiver reports offline", details)
+    details = details_of(found)
+    state = found["status"].lower()
+    if state == "offline" or found.get("offline", "no").lower() == "yes":
+        return ProbeResult("degraded", elapsed_ms, UPDATING, details)
     if state not in ("active", "private"):
-        return ProbeResult("offline", elapsed_ms, f"unknown status {fields['status']!r}", details)
-    if state == "private":
-        details["private"] = True
+        return ProbeResult("offline", elapsed_ms, f"unknown status {found['status']!r}", details)
+    if details.get("password_required"):
+        return ProbeResult("degraded", elapsed_ms, PASSWORD_ONLY, details)
     return ProbeResult("online", elapsed_ms, None, details)
 
 

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from backend.envelope import encode
 from backend.storage.database import Database
 
 BUCKET_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -127,7 +128,7 @@ class SQLiteHistoryStore(HistoryStore):
         with self._db.transaction() as connection:
             connection.executemany(
                 "INSERT OR REPLACE INTO last_status (target, entry) VALUES (?, ?)",
-                [(self._target(kind, key), json.dumps(entry)) for (kind, key), entry in entries.items()],
+                [(self._target(kind, key), encode(entry)) for (kind, key), entry in entries.items()],
             )
 
     def last_entries(self) -> dict[tuple[str, str], dict[str, Any]]:

@@ -6,6 +6,7 @@ import abc
 import json
 from typing import Any
 
+from backend.envelope import encode
 from backend.storage.database import Database
 
 KINDS = ("detections", "localizations")
@@ -45,7 +46,7 @@ class SQLiteRecordStore(RecordStore):
         connection = self._db.connection
         cursor = connection.execute(
             f"INSERT OR IGNORE INTO {table} (id, timestamp, body) VALUES (?, ?, ?)",
-            (record["id"], record["timestamp"], json.dumps(record, separators=(",", ":"))),
+            (record["id"], record["timestamp"], encode(record)),
         )
         if cursor.rowcount == 1:
             return record, True

@@ -28,7 +28,9 @@ class Connection:
     def __init__(self, send: Send, queue_limit_bytes: int) -> None:
         self._send = send
         self.topics: set[str] = set()
+        self.chosen = False  # the client has subscribed or unsubscribed (see manager.open)
         self.closing = False
+        self.closed = False  # the close frame went out, or the peer is gone
         self._limit = queue_limit_bytes
         self._queue: deque = deque()
         self._queued_bytes = 0
@@ -79,7 +81,7 @@ class Connection:
 
     def stop(self) -> None:
         """The peer is gone: stop writing."""
-        self.closing = True
+        self.closing = self.closed = True
         self._queue.clear()
         if self._writer is not None:
             self._writer.cancel()
@@ -109,6 +111,8 @@ class Connection:
             _cut(self._send)
         except Exception as exc:
             log.debug("close of /ws/updates client failed: %r", exc)
+        finally:
+            self.closed = True
 
 
 def _cut(send: Send) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Awaitable, Callable
 
 from backend.auth import token_acceptable
+from backend.ws import protocol
 from backend.ws.manager import ConnectionManager
 
 PATHS = frozenset({"/ws/updates", "/ws"})
@@ -35,7 +36,12 @@ class UpdatesEndpoint:
             await send({"type": "websocket.close", "code": 1008})  # before accept: HTTP 403
             return
         await send({"type": "websocket.accept"})
-        conn = self._manager.open(send)
+        try:
+            receive_all = protocol.receives_all_at_first(scope.get("query_string", b""))
+        except protocol.ClientError as error:
+            await send({"type": "websocket.close", "code": protocol.CLOSE_POLICY_VIOLATION, "reason": error.message})
+            return
+        conn = self._manager.open(send, receive_all)
         try:
             while True:
                 message = await receive()

@@ -52,9 +52,16 @@ class ConnectionManager:
 
     # -- connection life -------------------------------------------------------------
 
-    def open(self, send: Send) -> Connection:
+    def open(self, send: Send, receive_all: bool = True) -> Connection:
+        """A new connection. `receive_all`: until its first subscribe or unsubscribe it
+        receives every event, as the original gateway broadcast to every connection
+        (clients written for it never subscribe); `initial=none` clients start empty."""
         conn = Connection(send, self._settings.send_queue_bytes)
         self.connections.add(conn)
+        if receive_all:
+            self._index(conn, set(ALL_TOPICS))
+        else:
+            conn.chosen = True
         self._limiters[conn] = protocol.RateLimiter(
             self._settings.rate_limit_per_s, self._settings.rate_limit_burst, self._clock
         )
@@ -94,6 +101,17 @@ class ConnectionManager:
         log.warning("closing a /ws/updates client that let %d bytes queue up", conn.queued_bytes)
         self._unindex(conn)
         conn.abort(protocol.CLOSE_TRY_AGAIN_LATER, "send queue full: the client does not read fast enough")
+
+    def _index(self, conn: Connection, topics: set[str]) -> None:
+        for topic in topics:
+            self._by_topic[topic].add(conn)
+        conn.topics |= topics
+
+    def _choose(self, conn: Connection) -> None:
+        """The connection's first own choice of topics replaces the receive-all default."""
+        if not conn.chosen:
+            conn.chosen = True
+            self._unindex(conn)
 
     def _unindex(self, conn: Connection) -> None:
         for topic in conn.topics:
@@ -147,6 +165,8 @@ class ConnectionManager:
         elif isinstance(request, protocol.Subscribe):
             self._subscribe(conn, request)
         elif isinstance(request, protocol.Unsubscribe):
+            if not conn.chosen:  # everything but these, from the receive-all default
+                conn.chosen = True
             for topic in _expand(request.topics):
                 self._by_topic[topic].discard(conn)
                 conn.topics.discard(topic)
@@ -155,11 +175,10 @@ class ConnectionManager:
     def _subscribe(self, conn: Connection, request: protocol.Subscribe) -> None:
         # All of this runs in one step of the event loop: no event can slip in between
         # the replay and the subscription, so the client gets no gap and no duplicate.
+        self._choose(conn)
         topics = _expand(request.topics)
         replay = self._hub.replay(frozenset(topics), request.since)
-        for topic in topics:
-            self._by_topic[topic].add(conn)
-        conn.topics |= topics
+        self._index(conn, topics)
         recovered = replay.recovered if request.since is not None else None
         # Replayed events come before `subscribed`; latest values (no replay) after it.
         before, after = (replay.events, []) if replay.recovered else ([], replay.events)
@@ -169,7 +188,12 @@ class ConnectionManager:
         for env in after:
             self._queue(conn, env.wire)
 
-    def close_all(self) -> None:
+    async def close_all(self, grace_s: float = 2.0) -> None:
+        """Going away: every client gets close 1001 after what is queued for it, within
+        `grace_s`; then the server may tear down what is left."""
         self._unsubscribe_hub()
         for conn in list(self.connections):
-            conn.finish(1001, "server shutting down")
+            conn.finish(protocol.CLOSE_GOING_AWAY, "server shutting down")
+        deadline = self._clock() + grace_s
+        while any(not conn.closed for conn in self.connections) and self._clock() < deadline:
+            await asyncio.sleep(0.02)

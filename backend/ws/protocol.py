@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Callable
+from urllib.parse import parse_qs
 
 from backend.envelope import decode
 from backend.hub import Since
 from backend.topics import ALL_TOPICS, WILDCARD
 
 # Close codes (RFC 6455 section 7.4.1 and the IANA registry).
+CLOSE_GOING_AWAY = 1001  # the gateway is shutting down
 CLOSE_UNSUPPORTED_DATA = 1003  # a binary frame
 CLOSE_POLICY_VIOLATION = 1008  # flooding
 CLOSE_MESSAGE_TOO_BIG = 1009
@@ -68,6 +70,15 @@ def check_frame(text: str | None, binary: bytes | None, max_bytes: int) -> Close
     if text is not None and len(text) * 4 > max_bytes and len(text.encode("utf-8")) > max_bytes:
         return CloseFrame(CLOSE_MESSAGE_TOO_BIG, f"message larger than {max_bytes} bytes")
     return None
+
+
+def receives_all_at_first(query_string: bytes) -> bool:
+    """What a connection receives before it subscribes, from its URL: `initial=all` (the
+    default, as the original gateway did) or `initial=none`. Raises ClientError."""
+    values = parse_qs(query_string.decode("latin-1")).get("initial", ["all"])
+    if values[-1] not in ("all", "none"):
+        raise ClientError("invalid_field", "query parameter 'initial' must be 'all' or 'none'")
+    return values[-1] == "all"
 
 
 def _topics(value: Any, field: str) -> tuple[str, ...]:
