@@ -6,6 +6,8 @@ import dataclasses
 import os
 import sys
 
+DEMO_DATA_SUBDIR = "demo"  # --demo keeps its database and token in DATA_DIR/demo
+
 
 def main(argv: list[str] | None = None) -> int:
     from backend.app import build_app, build_runtime, with_updates_endpoint
@@ -20,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
         return watch(argv[1:])
     try:
         settings = load_settings(argv, os.environ)
+        if settings.demo:  # the demo never writes into the production data
+            settings = dataclasses.replace(settings, data_dir=settings.data_dir / DEMO_DATA_SUBDIR)
         try:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             token, generated = load_or_create_token(settings.data_dir, settings.api_token)
@@ -28,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         sock = bind_socket(settings.host, settings.port)
         demo_sock = bind_socket("127.0.0.1", 0) if settings.demo else None
     except (ConfigError, ListenError) as exc:
-        print(f"heimdall: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"heimdall: {line}", file=sys.stderr)
         return 2
 
     if generated:
@@ -43,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         runtime.background += [SimulatedNetwork(demo_sock).serve,
                                SimulatedPlatform(f"http://{local}:{port}", token).run]
-        print(f"Demo: a simulated Heimdall network on 127.0.0.1:{demo_sock.getsockname()[1]}", flush=True)
+        print(f"Demo: a simulated Heimdall network on 127.0.0.1:{demo_sock.getsockname()[1]}; "
+              f"its data is kept apart, in {settings.data_dir}", flush=True)
     app = build_app(runtime)
 
     import ui  # NiceGUI is imported only once the settings are known to be good

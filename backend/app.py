@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -15,6 +16,7 @@ from backend.bus import Bus, LocalBus
 from backend.hub import Hub
 from backend.monitor.poller import Monitor
 from backend.monitor.scheduler import build_scheduler
+from backend.reload import ConfigReloader
 from backend.runtime import Runtime
 from backend.settings import Settings
 from backend.status import initial_state
@@ -50,8 +52,12 @@ def build_app(runtime: Runtime) -> FastAPI:
         await runtime.monitor.start()
         scheduler = build_scheduler(runtime.monitor, runtime.settings.config)
         scheduler.start()
+        reloader = ConfigReloader(runtime, scheduler)
         tasks = [asyncio.create_task(runtime.manager.heartbeat_loop())]
         tasks += [asyncio.create_task(job()) for job in runtime.background]
+        if not runtime.settings.demo:
+            tasks.append(asyncio.create_task(reloader.watch()))
+        reload_on_sighup(reloader, tasks)
         try:
             yield
         finally:
@@ -72,6 +78,14 @@ def build_app(runtime: Runtime) -> FastAPI:
     apidocs.mount_assets(app)
     app.include_router(errors.router)  # last of the API: what no route above took
     return app
+
+
+def reload_on_sighup(reloader: ConfigReloader, tasks: list[asyncio.Task]) -> None:
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, lambda: tasks.append(loop.create_task(reloader.reload())))
+    except (NotImplementedError, RuntimeError, ValueError):  # no signals here (a thread, or Windows)
+        pass
 
 
 def with_updates_endpoint(app: FastAPI, runtime: Runtime) -> UpdatesRouter:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from backend.hub import Hub
 from backend.monitor.poller import Monitor
-from backend.settings import Settings
+from backend.settings import Config, Settings
 from backend.storage import Database, HistoryStore, RecordStore
 from backend.ws.manager import ConnectionManager
 
@@ -26,6 +26,8 @@ class Runtime:
     started_monotonic: float = field(default_factory=time.monotonic)
     # Extra coroutines to run while the server runs (the demo network, say).
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Called with the new Config after a reload took effect (the pages redraw their targets).
+    config_listeners: list[Callable[[Config], None]] = field(default_factory=list)
 
     def uptime_s(self) -> float:
         return time.monotonic() - self.started_monotonic

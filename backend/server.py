@@ -79,6 +79,7 @@ class GatewayServer(uvicorn.Server):
 
 def serve(app: Any, settings: Settings, sock: socket.socket,
           before_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = GatewayServer(uvicorn_config(app, settings), before_shutdown)
     tune_garbage_collector()
     server.run(sockets=[sock])

@@ -10,12 +10,13 @@ or takes the defaults below (tables).
 from __future__ import annotations
 
 import argparse
-import math
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -32,7 +33,16 @@ class ConfigError(Exception):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a string is not a number and a boolean is not a number (TOML has all three).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _tile_template(value: str) -> str:
+    if value == "":  # no tiles: the map shows positions on a plain background
+        return value
+    if not re.match(r"^(https?://[^/\s]+|/)", value) or not all(part in value for part in ("{z}", "{x}", "{y}")):
+        raise ValueError("must be an http(s):// URL or a path on this gateway, with {z}, {x} and {y}")
+    return value
 
 
 def _http_url(value: str) -> str:
@@ -42,6 +52,20 @@ def _http_url(value: str) -> str:
 
 
 HttpUrlText = Annotated[str, AfterValidator(_http_url)]
+
+
+def _number(low: float, high: float, low_inclusive: bool = True) -> Any:
+    """A finite number within bounds (TOML also has inf and nan)."""
+    bound = {"ge": low} if low_inclusive else {"gt": low}
+    return Annotated[float, Field(**bound, le=high, allow_inf_nan=False)]
+
+
+# Bounds that keep the gateway sane: a shorter interval than this would spin a core, a
+# longer timeout would let a round outlast its interval many times over.
+INTERVAL_S = _number(1, 86_400)
+TIMEOUT_S = _number(0.1, 120)
+HEARTBEAT_S = _number(1, 3600)
+RETENTION = _number(0, 100_000, low_inclusive=False)
 
 
 class ServiceTarget(_Section):
@@ -54,10 +78,11 @@ class WebSDRTarget(_Section):
     name: Annotated[str, Field(min_length=1, max_length=128)]
     url: HttpUrlText
     kind: Literal["openwebrx", "kiwisdr", "websdr", "http"]
-    latitude: Annotated[float, Field(ge=-90, le=90)]
-    longitude: Annotated[float, Field(ge=-180, le=180)]
-    altitude_m: float | None = None
-    frequency_ranges_mhz: list[tuple[float, float]] = []
+    latitude: _number(-90, 90)
+    longitude: _number(-180, 180)
+    altitude_m: _number(-500, 10_000) | None = None
+    frequency_ranges_mhz: list[Annotated[list[_number(0, 1e6, low_inclusive=False)],
+                                         Field(min_length=2, max_length=2)]] = []
 
     @field_validator("id")
     @classmethod
@@ -68,30 +93,30 @@ class WebSDRTarget(_Section):
 
     @field_validator("frequency_ranges_mhz")
     @classmethod
-    def _check_ranges(cls, ranges: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    def _check_ranges(cls, ranges: list[list[float]]) -> list[list[float]]:
         for low, high in ranges:
-            if not (0 < low < high) or math.isinf(high):
+            if not low < high:
                 raise ValueError(f"range [{low}, {high}] must be two increasing positive numbers")
         return ranges
 
 
 class PollingSettings(_Section):
-    services_interval_s: Annotated[float, Field(gt=0)] = 30
-    websdrs_interval_s: Annotated[float, Field(gt=0)] = 60
-    timeout_s: Annotated[float, Field(gt=0)] = 5
-    degraded_threshold_ms: Annotated[float, Field(gt=0)] = 1000  # a slower 2xx is "degraded"
+    services_interval_s: INTERVAL_S = 30
+    websdrs_interval_s: INTERVAL_S = 60
+    timeout_s: TIMEOUT_S = 5
+    degraded_threshold_ms: _number(1, 600_000) = 1000  # a slower 2xx is "degraded"
     max_concurrency: Annotated[int, Field(ge=1, le=10_000)] = 256  # probes in flight at once
-    down_after: Annotated[int, Field(ge=1)] = 2  # consecutive failed checks before a target is down
-    up_after: Annotated[int, Field(ge=1)] = 1  # consecutive good checks before it is up again
+    down_after: Annotated[int, Field(ge=1, le=100)] = 2  # consecutive failed checks before a target is down
+    up_after: Annotated[int, Field(ge=1, le=100)] = 1  # consecutive good checks before it is up again
 
 
 class HistorySettings(_Section):
-    raw_retention_h: Annotated[float, Field(gt=0)] = 6  # every single check
-    minute_retention_h: Annotated[float, Field(gt=0)] = 25
-    hour_retention_d: Annotated[float, Field(gt=0)] = 31
-    day_retention_d: Annotated[float, Field(gt=0)] = 366
-    changes_retention_d: Annotated[float, Field(gt=0)] = 366
-    prune_interval_min: Annotated[float, Field(gt=0)] = 60
+    raw_retention_h: RETENTION = 6  # every single check
+    minute_retention_h: RETENTION = 25
+    hour_retention_d: RETENTION = 31
+    day_retention_d: RETENTION = 366
+    changes_retention_d: RETENTION = 366
+    prune_interval_min: _number(1, 10_080) = 60
 
     def retention_s(self) -> dict[str, float]:
         return {"checks": self.raw_retention_h * 3600, "minute": self.minute_retention_h * 3600,
@@ -100,15 +125,27 @@ class HistorySettings(_Section):
 
 
 class WebSocketSettings(_Section):
-    heartbeat_interval_s: Annotated[float, Field(gt=0)] = 30
-    send_queue_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
-    max_message_bytes: Annotated[int, Field(ge=256)] = 64 * 1024
-    rate_limit_per_s: Annotated[float, Field(gt=0)] = 20
-    rate_limit_burst: Annotated[int, Field(ge=1)] = 40
+    heartbeat_interval_s: HEARTBEAT_S = 30
+    send_queue_bytes: Annotated[int, Field(ge=1024, le=1 << 30)] = 1024 * 1024
+    max_message_bytes: Annotated[int, Field(ge=256, le=1 << 20)] = 64 * 1024
+    rate_limit_per_s: _number(0.1, 10_000) = 20
+    rate_limit_burst: Annotated[int, Field(ge=1, le=100_000)] = 40
 
 
 class HubSettings(_Section):
-    replay_buffer: Annotated[int, Field(ge=1)] = 10_000
+    replay_buffer: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
+
+
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+
+
+class MapSettings(_Section):
+    """Where the operator's browser fetches map tiles (an offline tile server, say)."""
+
+    tile_url: Annotated[str, AfterValidator(_tile_template)] = OSM_TILES
+    attribution: Annotated[str, Field(max_length=500)] = OSM_ATTRIBUTION
+    max_zoom: Annotated[int, Field(ge=1, le=24)] = 19
 
 
 class Config(_Section):
@@ -120,6 +157,7 @@ class Config(_Section):
     websocket: WebSocketSettings = WebSocketSettings()
     hub: HubSettings = HubSettings()
     history: HistorySettings = HistorySettings()
+    map: MapSettings = MapSettings()
 
     @model_validator(mode="after")
     def _unique_names(self) -> "Config":
@@ -152,30 +190,95 @@ def _format_location(loc: tuple) -> str:
     return text
 
 
-def format_validation_error(error: ValidationError) -> str:
-    """The first problem of a pydantic error as 'key.path: message'."""
-    first = error.errors()[0]
-    where = _format_location(first["loc"])
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
+def _error_line(error: Any) -> str:
+    where = _format_location(error["loc"])
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
         message = "unknown key"
+    elif error["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
     return f"{where}: {message}" if where else message
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate a TOML configuration file; ConfigError names the file and the key."""
+def format_validation_error(error: ValidationError) -> str:
+    """The first problem of a pydantic error as 'key.path: message'."""
+    return _error_line(error.errors()[0])
+
+
+def validation_lines(error: ValidationError) -> list[str]:
+    """Every problem of a pydantic error, one 'key.path: message' each."""
+    return [_error_line(item) for item in error.errors()]
+
+
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def read_config_file(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_CONFIG_BYTES. A FIFO, a device or a
+    directory is refused before it is opened for reading, so nothing can hang here."""
     try:
-        raw = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"config file {path}: not a regular file")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the stat
+                raise ConfigError(f"config file {path}: not a regular file")
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path}: larger than {MAX_CONFIG_BYTES // 1024} KiB")
+    return raw
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a TOML configuration file. ConfigError lists every problem, one
+    line each, each naming the file and the key."""
+    raw = read_config_file(path)
     try:
         document = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
+    document = with_service_urls(document, environ or {}, path)
     try:
         return Config.model_validate(document)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {format_validation_error(exc)}") from None
+        raise ConfigError("\n".join(f"{path}: {line}" for line in validation_lines(exc))) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply") from None
+
+
+SERVICE_URL_PREFIX = "HEIMDALL_SERVICE_URL_"
+
+
+def service_url_variable(name: str) -> str:
+    """The environment variable that points service `name` elsewhere: rf-acquisition ->
+    HEIMDALL_SERVICE_URL_RF_ACQUISITION."""
+    return SERVICE_URL_PREFIX + re.sub(r"[^A-Z0-9]", "_", name.upper())
+
+
+def with_service_urls(document: dict[str, Any], environ: Mapping[str, str], path: Path) -> dict[str, Any]:
+    """Services' health URLs from HEIMDALL_SERVICE_URL_<NAME>, where set (in compose the
+    platform's services run under their own host names). A variable for a service the
+    configuration does not have is an error, not a silent no-op."""
+    wanted = {key: value for key, value in environ.items() if key.startswith(SERVICE_URL_PREFIX)}
+    if not wanted:
+        return document
+    services = document.get("services")
+    services = services if isinstance(services, list) else []
+    names = {service_url_variable(s["name"]): i for i, s in enumerate(services)
+             if isinstance(s, dict) and isinstance(s.get("name"), str)}
+    unknown = sorted(set(wanted) - set(names))
+    if unknown:
+        known = ", ".join(sorted(names)) or "none"
+        raise ConfigError(f"{unknown[0]}: no such service in {path} (variables for its services: {known})")
+    services = [dict(s) if isinstance(s, dict) else s for s in services]
+    for variable, url in wanted.items():
+        services[names[variable]]["url"] = url
+    return {**document, "services": services}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -223,6 +326,6 @@ def load_settings(argv: list[str], environ: Mapping[str, str]) -> Settings:
         data_dir=Path(data_text or DEFAULT_DATA_DIR),
         config_path=config_path,
         api_token=token,
-        config=load_config(config_path),
+        config=load_config(config_path, environ),
         demo=args.demo,
     )

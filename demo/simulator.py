@@ -91,22 +91,29 @@ class SimulatedNetwork:
                 return 200, "text/plain", self._kiwisdr(receiver).encode()
             if kind == "openwebrx" and path.endswith("/status.json"):
                 return 200, "application/json", json.dumps(self._openwebrx(receiver)).encode()
+            if kind == "openwebrx" and path.endswith("/metrics.json"):
+                users = {"openwebrx": {"users": self._rng.randint(0, 6)}}
+                return 200, "application/json", json.dumps(users).encode()
         return 404, "text/plain", b"not here"
 
     def _openwebrx(self, receiver: tuple) -> dict[str, Any]:
+        # The shape of OpenWebRX 1.x's status.json (tests/fixtures/receivers/); the user
+        # count is in metrics.json, as in the real software.
         _, name, _, lat, lon, alt = receiver
         return {"receiver": {"name": name, "admin": "demo@example.org", "gps": {"lat": lat, "lon": lon}, "asl": alt,
-                             "location": name}, "clients": self._rng.randint(0, 6), "max_clients": 20,
-                "sw_version": "v1.2.2", "sdrs": [{"name": "RTL-SDR", "type": "rtl_sdr", "profiles": [
+                             "location": name}, "max_clients": 20,
+                "version": "v1.2.2", "sdrs": [{"name": "RTL-SDR", "type": "RtlSdrSource", "profiles": [
                     {"name": "2m", "center_freq": 145_000_000, "sample_rate": 2_400_000},
                     {"name": "70cm", "center_freq": 434_000_000, "sample_rate": 2_400_000}]}]}
 
     def _kiwisdr(self, receiver: tuple) -> str:
+        # Keys in the order KiwiSDR v1.711's AJAX_STATUS writes them (tests/fixtures/receivers/).
         _, name, _, lat, lon, alt = receiver
-        return (f"status=active\noffline=no\nname={name} (demo)\nusers={self._rng.randint(0, 4)}\nusers_max=8\n"
-                f"uptime={int(time.monotonic() - self._started) + 86400}\ngps=({lat}, {lon})\ngps_good=8\nfixes=4200\n"
-                f"snr={self._rng.randint(15, 25)},{self._rng.randint(10, 20)}\nadc_ov=0\nant_connected=1\n"
-                f"bands=0-30000000\nsw_version=KiwiSDR_v1.700\nloc={name}\nantenna=Discone\nasl={alt}\n")
+        return (f"status=active\noffline=no\nname={name} (demo)\nsdr_hw=KiwiSDR 2 v1.711\nbands=0-30000000\n"
+                f"users={self._rng.randint(0, 4)}\nusers_max=8\ngps=({lat:.6f}, {lon:.6f})\ngps_good=8\nfixes=4200\n"
+                f"asl={alt}\nloc={name}\nsw_version=KiwiSDR_v1.711\nantenna=Discone\n"
+                f"snr={self._rng.randint(15, 25)},{self._rng.randint(10, 20)}\nant_connected=1\nadc_ov=0\n"
+                f"uptime={int(time.monotonic() - self._started) + 86400}\n")
 
 
 class SimulatedPlatform:

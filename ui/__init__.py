@@ -31,7 +31,7 @@ def attach(app: FastAPI, runtime: Runtime) -> LiveState:
     # The tab's session is kept 30 s after its socket drops, so a short outage resumes
     # without a reload; after that the page reloads and shows fresh state.
     ui.run_with(app, title="Heimdall Live", dark=None, show_welcome_message=False, reconnect_timeout=30.0,
-                favicon="📡")
+                favicon="📡", language="en-GB")
     return state
 
 

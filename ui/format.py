@@ -69,3 +69,12 @@ def summary_note(entries: dict[str, dict[str, Any]]) -> str:
         counts[kind] = counts.get(kind, 0) + 1
     parts = [f"{counts[k]} {k}" for k in ("down", "degraded", "unknown") if counts.get(k)]
     return ", ".join(parts) if parts else "all up"
+
+
+def snr(db: float | None) -> str:
+    return "—" if db is None else f"{db:.1f} dB"
+
+
+def target_name(names: dict[str, str], key: str | None) -> str:
+    """The name an operator reads for a target id; the id itself when it is not configured."""
+    return names.get(key or "", key or "—")

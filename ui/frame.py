@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from nicegui import app, ui
@@ -33,18 +34,24 @@ def install() -> None:
 
 
 def header(active: str) -> None:
-    dark = ui.dark_mode()
     with ui.header().classes("items-center justify-between px-4 py-2 bg-slate-900 text-white"):
         with ui.row().classes("items-center gap-6"):
-            ui.label("Heimdall Live").classes("text-2xl font-bold tracking-wide")
+            ui.html('<h1 class="hl-title">Heimdall Live</h1>', sanitize=False)
             for path, label in PAGES:
                 link = ui.link(label, path).classes("text-lg text-white no-underline hover:underline")
                 if path == active:
                     link.classes("font-bold underline")
         with ui.row().classes("items-center gap-4"):
             ui.html(BADGE_HTML, sanitize=False)
-            ui.button(icon="dark_mode", on_click=dark.toggle).props("flat round color=white").tooltip("Dark / light")
+            # Dark mode lives in the browser (system preference, or the operator's choice kept there).
+            ui.button(icon="dark_mode").props('flat round color=white aria-label="Switch dark or light mode"') \
+                .on("click", js_handler="() => heimdallToggleDark()").tooltip("Dark / light")
     ui.html('<div id="hl-stale-banner" hidden></div>', sanitize=False).classes("w-full")
+
+
+def empty_table_slot(table: ui.table, text: str) -> None:
+    """A calm line when a table has no rows (Quasar's default shows a warning icon)."""
+    table.add_slot("no-data", f'<div class="hl-empty">{html.escape(text)}</div>')
 
 
 def time_tag(iso: str | None) -> str:

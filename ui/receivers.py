@@ -21,9 +21,22 @@ def detail_lines(websdr: WebSDRTarget, entry: dict[str, Any]) -> list[tuple[str,
     d = entry.get("details") or {}
     lines = [("Kind", websdr.kind), ("Address", websdr.url), ("Response", fmt.ms(entry.get("response_time_ms"))),
              ("Uptime 24 h", fmt.percent(entry.get("uptime_24h"))), ("Users", fmt.users(d))]
-    if "gps" in d:
-        lines.append(("GPS", f"{d['gps']['lat']:.4f}, {d['gps']['lon']:.4f}" +
-                      (f" ({d['gps_good']} satellites)" if "gps_good" in d else "")))
+    if entry.get("status") == "degraded" and entry.get("error_message"):
+        lines.append(("Not usable", entry["error_message"]))
+    if d.get("password_required"):
+        lines.append(("Access", "every channel needs a password"))
+    if d.get("listed") is False:
+        lines.append(("Directory", "not listed publicly"))
+    if "sdrs" in d:
+        lines.append(("SDRs running", str(d["sdrs"])))
+    lines.append(("Position", f"{websdr.latitude:.4f}, {websdr.longitude:.4f} (configured)"))
+    if "reported_position" in d:
+        where = f"{d['reported_position']['lat']:.4f}, {d['reported_position']['lon']:.4f}"
+        if d.get("reported_far"):
+            where += f" ⚠ {d['reported_offset_km']:g} km from the configured position"
+        lines.append(("Reports itself at", where))
+    if "gps_fix" in d:
+        lines.append(("GPS fix", f"{d['gps_fix']['satellites']} satellites"))
     if "snr_db" in d:
         lines.append(("SNR", f"{d['snr_db']['all']} dB all, {d['snr_db']['hf']} dB HF"))
     if "uptime_s" in d:
@@ -32,7 +45,7 @@ def detail_lines(websdr: WebSDRTarget, entry: dict[str, Any]) -> list[tuple[str,
         lines.append(("Software", f"{d.get('software', '')} {d['sw_version']}".strip()))
     if "bands_mhz" in d:
         lines.append(("Bands", ", ".join(f"{lo:g}–{hi:g} MHz" for lo, hi in d["bands_mhz"])))
-    if entry.get("error_message"):
+    if entry.get("error_message") and entry.get("status") != "degraded":
         lines.append(("Last error", entry["error_message"]))
     return lines
 
@@ -40,24 +53,26 @@ def detail_lines(websdr: WebSDRTarget, entry: dict[str, Any]) -> list[tuple[str,
 def chart_options(points: list[list[float]]) -> dict[str, Any]:
     return {
         "animation": False,
-        "grid": {"left": 50, "right": 16, "top": 16, "bottom": 30},
+        "grid": {"left": 56, "right": 16, "top": 30, "bottom": 30},
         "tooltip": {"trigger": "axis"},
         "xAxis": {"type": "time"},
-        "yAxis": {"type": "value", "name": "ms", "min": 0},
+        "yAxis": {"type": "value", "name": "response, ms", "min": 0, "nameTextStyle": {"align": "left"}},
         "series": [{"type": "line", "showSymbol": False, "data": points, "name": "response time"}],
     }
 
 
 async def render(state: LiveState) -> None:
-    config = state.runtime.settings.config
     history = state.runtime.history
     header("/websdrs")
-    now_ms = int(time.time() * 1000)
     cards: dict[str, dict[str, Any]] = {}
-    with ui.column().classes("w-full p-4 gap-4"):
-        ui.label("Receivers").classes("text-2xl font-semibold")
+
+    @ui.refreshable
+    async def receiver_cards() -> None:
+        config = state.runtime.settings.config
+        now_ms = int(time.time() * 1000)
+        cards.clear()
         if not config.websdrs:
-            ui.label("No receivers are configured.").classes("text-lg")
+            ui.label("No receivers are configured.").classes("text-lg hl-empty")
         for w in config.websdrs:
             entry = state.websdrs.get(w.id) or {}
             buckets = await history.buckets("websdrs", w.id, "minute", now_ms - DAY_MS, now_ms)
@@ -70,31 +85,58 @@ async def render(state: LiveState) -> None:
                     status = ui.label().classes("text-lg")
                     since = ui.html("", sanitize=False).classes("opacity-80")
                 with ui.row().classes("w-full gap-6 items-start max-lg:flex-wrap"):
-                    details = ui.column().classes("gap-1 min-w-[20rem]")
-                    chart = ui.echart(chart_options(points)).classes("grow h-56 min-w-[20rem]")
+                    details = ui.column().classes("gap-1 min-w-[min(20rem,100%)]")
+                    plot = ui.column().classes("grow min-w-[min(20rem,100%)]")
                     with ui.column().classes("gap-1 min-w-[16rem]"):
                         ui.label("State changes").classes("font-semibold")
                         change_list = ui.column().classes("gap-0")
             cards[w.id] = {"websdr": w, "dot": dot, "status": status, "since": since, "details": details,
-                           "chart": chart, "changes": change_list}
+                           "plot": plot, "chart": None, "changes": change_list}
             fill_card(cards[w.id], entry)
+            show_points(cards[w.id], points)
+            if not changes:
+                with change_list:
+                    ui.label("none in the kept history").classes("hl-empty")
             for change in changes:
-                add_change(change_list, change)
+                add_change(change_list, state.change_entry(change))
+
+    with ui.column().classes("w-full p-4 gap-4"):
+        ui.html('<h2 class="text-2xl font-semibold">Receivers</h2>', sanitize=False)
+        await receiver_cards()
 
     def on_websdrs(websdrs: dict[str, Any]) -> None:
         for key, card in cards.items():
             entry = websdrs.get(key) or {}
             fill_card(card, entry)
             if entry.get("response_time_ms") is not None and entry.get("last_check"):
-                append_point(card["chart"], parse_iso_ms(entry["last_check"]), entry["response_time_ms"])
+                point = [parse_iso_ms(entry["last_check"]), entry["response_time_ms"]]
+                if card["chart"] is None:
+                    show_points(card, [point])
+                else:
+                    append_point(card["chart"], *point)
 
     def on_change(change: dict[str, Any]) -> None:
         card = cards.get(change.get("id", "")) if change.get("kind") == "websdrs" else None
         if card is not None:
             add_change(card["changes"], change, first=True)
 
+    async def on_config(_config: Any) -> None:
+        await receiver_cards.refresh()
+
     state.websdrs_changed.subscribe(on_websdrs)
     state.change_added.subscribe(on_change)
+    state.config_changed.subscribe(on_config)
+
+
+def show_points(card: dict[str, Any], points: list[list[float]]) -> None:
+    """The response-time chart once there is something to draw; a line of text until then."""
+    card["plot"].clear()
+    with card["plot"]:
+        if points:
+            card["chart"] = ui.echart(chart_options(points)).classes("w-full h-56")
+        else:
+            card["chart"] = None
+            ui.label("No response times in the last 24 h.").classes("hl-empty")
 
 
 def fill_card(card: dict[str, Any], entry: dict[str, Any]) -> None:
@@ -105,8 +147,8 @@ def fill_card(card: dict[str, Any], entry: dict[str, Any]) -> None:
     card["details"].clear()
     with card["details"]:
         for label, text in detail_lines(card["websdr"], entry):
-            with ui.row().classes("gap-2"):
-                ui.label(label).classes("opacity-70 w-32")
+            with ui.row().classes("gap-2 no-wrap"):
+                ui.label(label).classes("opacity-70 w-36 shrink-0")
                 ui.label(text)
 
 
@@ -125,7 +167,9 @@ def append_point(chart: ui.echart, at_ms: int, value: float) -> None:
 
 
 def add_change(column: ui.column, change: dict[str, Any], first: bool = False) -> None:
-    at = change.get("at") or change.get("since")
+    for placeholder in [child for child in column if "hl-empty" in child.classes]:
+        placeholder.delete()
+    at = change.get("at")
     with column:
         row = ui.row().classes("gap-2 items-center")
         with row:

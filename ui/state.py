@@ -18,7 +18,7 @@ from nicegui import Event, binding
 from backend import __version__
 from backend.envelope import Envelope
 from backend.runtime import Runtime
-from backend.timefmt import iso_z
+from backend.timefmt import iso_from_ms, iso_z
 from backend.topics import LOCALIZATIONS_UPDATED, SERVICES_HEALTH, SIGNALS_DETECTED, STATUS_CHANGED, WEBSDRS_STATUS
 
 RECENT_DETECTIONS = 50
@@ -59,18 +59,36 @@ class LiveState:
         self.localization_added: Event[dict[str, Any]] = Event()
         self.change_added: Event[dict[str, Any]] = Event()
         self.summary_changed: Event[()] = Event()
+        self.config_changed: Event[Any] = Event()  # after a configuration reload
         hub.subscribe(self._on_event)
+        runtime.config_listeners.append(self._on_config)
 
     async def load(self) -> None:
         """What storage has from before this process started."""
         records, history = self.runtime.records, self.runtime.history
         self.detections.extend(await records.latest("detections", RECENT_DETECTIONS))
         self.localizations.extend(await records.latest("localizations", RECENT_LOCALIZATIONS))
-        self.changes.extend(await history.changes(None, None, RECENT_CHANGES))
+        self.changes.extend(self.change_entry(change) for change in await history.changes(None, None, RECENT_CHANGES))
         self.detections_total = await records.count("detections")
         since = iso_z(datetime.now(timezone.utc) - timedelta(hours=24))
         self._per_minute[int(time.time() // 60)] += await records.count("detections", since)
         self.loaded.set()
+
+    def names(self, kind: str) -> dict[str, str]:
+        """Target ids to the names operators read, from the running configuration."""
+        config = self.runtime.settings.config
+        if kind == "websdrs":
+            return {w.id: w.name for w in config.websdrs}
+        return {s.name: s.name for s in config.services}
+
+    def change_entry(self, change: dict[str, Any]) -> dict[str, Any]:
+        """A state change as the pages show it, from the store (`ts_ms`) or a live event (`since`)."""
+        at = iso_from_ms(change["ts_ms"]) if change.get("ts_ms") is not None else change.get("since")
+        kind, key = change.get("kind", ""), change.get("id")
+        return {**change, "at": at, "name": change.get("name") or self.names(kind).get(key or "", key)}
+
+    def _on_config(self, config: Any) -> None:
+        self.config_changed.emit(config)
 
     @property
     def detections_24h(self) -> int:
@@ -103,7 +121,7 @@ class LiveState:
             self.localizations.appendleft(env.data)
             self.localization_added.emit(env.data)
         elif env.event == STATUS_CHANGED:
-            change = {**env.data, "at": env.data.get("since")}
+            change = self.change_entry(env.data)
             self.changes.appendleft(change)
             self.change_added.emit(change)
             return

@@ -9,7 +9,7 @@ from nicegui import ui
 
 from ui import format as fmt
 from ui.dashboard import STATUS_CELL, TIME_CELL, service_rows
-from ui.frame import header, time_tag
+from ui.frame import empty_table_slot, header, time_tag
 from ui.state import LiveState
 
 DAY_MS = 86_400_000
@@ -33,7 +33,7 @@ async def render(state: LiveState) -> None:
                  "uptime_30d": fmt.percent(uptime_30d.get(row["name"]))} for row in service_rows(services)]
 
     with ui.column().classes("w-full p-4 gap-4"):
-        ui.label("Gateway").classes("text-2xl font-semibold")
+        ui.html('<h2 class="text-2xl font-semibold">Gateway</h2>', sanitize=False)
         figures = state.figures
         with ui.row().classes("gap-4 hl-live"):
             for title, attribute, shown in (
@@ -47,25 +47,30 @@ async def render(state: LiveState) -> None:
                     ui.label(title).classes("text-sm uppercase opacity-70")
                     ui.label().classes("hl-figure").bind_text_from(figures, attribute, backward=shown)
 
-        ui.label("Services").classes("text-2xl font-semibold")
+        ui.html('<h2 class="text-2xl font-semibold">Services</h2>', sanitize=False)
         columns = [("name", "Service"), ("status", "Status"), ("response", "Response"), ("uptime", "Uptime 24 h"),
                    ("uptime_7d", "7 d"), ("uptime_30d", "30 d"), ("last_check", "Checked"), ("error", "Reason")]
         table = ui.table(columns=[{"name": n, "label": label, "field": n, "align": "left"} for n, label in columns],
                          rows=rows(state.services), row_key="name").props("flat wrap-cells").classes("w-full hl-live")
         table.add_slot("body-cell-status", STATUS_CELL)
         table.add_slot("body-cell-last_check", TIME_CELL)
+        empty_table_slot(table, "No services are configured.")
 
-        ui.label("State changes").classes("text-2xl font-semibold")
+        ui.html('<h2 class="text-2xl font-semibold">State changes</h2>', sanitize=False)
         changes = ui.column().classes("gap-1 hl-live")
         with changes:
             for change in list(state.changes)[:30]:
                 change_row(change)
+            if not state.changes:
+                ui.label("No target has gone up or down in the kept history.").classes("hl-empty")
 
     def on_services(services: dict[str, Any]) -> None:
         table.rows = rows(services)
         table.update()
 
     def on_change(change: dict[str, Any]) -> None:
+        for placeholder in [child for child in changes if "hl-empty" in child.classes]:
+            placeholder.delete()
         with changes:
             row = change_row(change)
         row.move(changes, target_index=0)
@@ -80,7 +85,7 @@ def change_row(change: dict[str, Any]) -> ui.row:
                 sanitize=False)
         ui.label(f"{change.get('name') or change.get('id')}").classes("font-medium")
         ui.label(f"{change.get('from')} → {change.get('to')}")
-        ui.html(time_tag(change.get("at") or change.get("since")), sanitize=False).classes("opacity-80")
+        ui.html(time_tag(change.get("at")), sanitize=False).classes("opacity-80")
         if change.get("reason"):
             ui.label(change["reason"]).classes("opacity-70")
     return row

@@ -13,12 +13,24 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from backend.monitor.poller import Monitor
 from backend.settings import Config
 
+MONITOR_JOBS = ("poll-services", "poll-websdrs", "prune-history")
+
 
 def build_scheduler(monitor: Monitor, config: Config) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=timezone.utc)
+    schedule_monitor(scheduler, monitor, config)
+    return scheduler
+
+
+def schedule_monitor(scheduler: AsyncIOScheduler, monitor: Monitor, config: Config) -> None:
+    """(Re)place the monitor's jobs for `config`; a round is due at once."""
+    for job_id in MONITOR_JOBS:
+        if scheduler.get_job(job_id) is not None:
+            scheduler.remove_job(job_id)
     now = datetime.now(timezone.utc)
-    # A round still running when the next is due is not doubled (max_instances=1), and
-    # rounds missed while the loop was busy collapse into one (coalesce).
+    # A round still running when the next is due is not doubled (max_instances=1, also
+    # across a reload, which keeps the job ids), and rounds missed while the loop was
+    # busy collapse into one (coalesce).
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None, "next_run_time": now}
     if monitor.has_targets("services"):
         scheduler.add_job(monitor.poll_services, "interval", seconds=config.polling.services_interval_s,
@@ -28,4 +40,3 @@ def build_scheduler(monitor: Monitor, config: Config) -> AsyncIOScheduler:
                           id="poll-websdrs", **common)
     scheduler.add_job(monitor.prune, "interval", minutes=config.history.prune_interval_min, id="prune-history",
                       **common)
-    return scheduler

@@ -158,3 +158,42 @@
   }, 1000);
   new MutationObserver(formatTimes).observe(document.documentElement, { subtree: true, childList: true, attributes: true, attributeFilter: ["datetime"] });
 })();
+
+// Map tiles come from a tile server in this browser: say so when they do not load,
+// instead of leaving a grey box (a control room without internet, say).
+window.heimdallWatchTiles = function (elementId) {
+  const element = getElement(elementId);
+  const notice = document.querySelector(".hl-tiles-notice");
+  if (!element || !element.map || !notice) return;
+  let loaded = 0;
+  function watch(layer) {
+    if (!(layer instanceof L.TileLayer) || layer._heimdallWatched) return;
+    layer._heimdallWatched = true;
+    layer.on("tileerror", function () { if (!loaded) notice.hidden = false; });
+    layer.on("tileload", function () { loaded += 1; notice.hidden = true; });
+  }
+  element.map.eachLayer(watch);
+  element.map.on("layeradd", function (e) { watch(e.layer); });
+};
+
+// Dark mode: the system's preference until the operator chooses; the choice is kept in
+// this browser and applies on every page.
+(function () {
+  "use strict";
+  const KEY = "heimdall-dark";
+  function apply() {
+    const chosen = localStorage.getItem(KEY);
+    if (window.Quasar && Quasar.Dark) Quasar.Dark.set(chosen === null ? "auto" : chosen === "true");
+  }
+  window.heimdallToggleDark = function () {
+    const dark = !(window.Quasar && Quasar.Dark && Quasar.Dark.isActive);
+    localStorage.setItem(KEY, String(dark));
+    apply();
+  };
+  const wait = setInterval(function () {
+    if (window.Quasar && Quasar.Dark) {
+      clearInterval(wait);
+      apply();
+    }
+  }, 20);
+})();

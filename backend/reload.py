@@ -1,0 +1,86 @@
+"""Configuration reload without a restart: on SIGHUP, and when the file changes.
+
+Targets are added, removed or changed in place, and polling and history settings take
+effect at once; /ws/updates clients and open pages stay connected and see the new set
+of targets in the next state events. A new file that does not load keeps the running
+configuration and logs one line per problem. `[websocket]` and `[hub]` are read at
+start only (their buffers and limits belong to live connections): a change there is
+logged as waiting for a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from backend.monitor.scheduler import schedule_monitor
+from backend.runtime import Runtime
+from backend.settings import ConfigError, load_config
+
+log = logging.getLogger(__name__)
+
+RESTART_ONLY = ("websocket", "hub")
+WATCH_EVERY_S = 5.0
+
+
+class ConfigReloader:
+    def __init__(self, runtime: Runtime, scheduler: AsyncIOScheduler) -> None:
+        self._runtime = runtime
+        self._scheduler = scheduler
+        self._lock = asyncio.Lock()
+        self._seen = self._signature()
+
+    @property
+    def path(self) -> Path:
+        return self._runtime.settings.config_path
+
+    def _signature(self) -> tuple[int, int] | None:
+        try:
+            info = self.path.stat()
+        except OSError:
+            return None
+        return info.st_mtime_ns, info.st_size
+
+    async def watch(self) -> None:
+        """Reload when the file's modification time or size changes (a stat every few seconds)."""
+        while True:
+            await asyncio.sleep(WATCH_EVERY_S)
+            signature = self._signature()
+            if signature is not None and signature != self._seen:
+                await self.reload("the file changed")
+
+    async def reload(self, why: str = "SIGHUP") -> bool:
+        """Load the file again and apply it; False when it was kept as it was."""
+        async with self._lock:
+            self._seen = self._signature()
+            settings = self._runtime.settings
+            if settings.demo:
+                log.warning("config reload (%s): the demo network has no file to reload", why)
+                return False
+            try:
+                config = await asyncio.to_thread(load_config, self.path, dict(os.environ))
+            except ConfigError as exc:
+                for line in str(exc).splitlines():
+                    log.error("config reload (%s) refused, keeping the running configuration: %s", why, line)
+                return False
+            old = settings.config
+            waiting = [name for name in RESTART_ONLY if getattr(old, name) != getattr(config, name)]
+            if waiting:
+                log.warning("config reload: [%s] changed and takes effect at the next restart", "], [".join(waiting))
+                config = config.model_copy(update={name: getattr(old, name) for name in RESTART_ONLY})
+            self._runtime.settings = dataclasses.replace(settings, config=config)
+            await self._runtime.monitor.reconfigure(config)
+            schedule_monitor(self._scheduler, self._runtime.monitor, config)
+            for listener in self._runtime.config_listeners:
+                try:
+                    listener(config)
+                except Exception:
+                    log.exception("a config reload listener failed")
+            log.warning("config reloaded (%s): %d services, %d receivers", why, len(config.services),
+                        len(config.websdrs))
+            return True

@@ -1,0 +1,105 @@
+"""The network map: receivers coloured by status and labelled by name, the latest
+detections at their receiver, the latest localizations with their uncertainty; tiles
+from the configured tile server, a legend, and a notice when the tiles do not load."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from nicegui import ui
+
+from backend.settings import Config
+from ui import format as fmt
+
+CENTER = (44.95, 8.2)
+DETECTIONS_SHOWN = 10
+LOCALIZATIONS_SHOWN = 10
+DETECTION_COLOR, LOCALIZATION_COLOR = "#7c3aed", "#2563eb"
+
+LEGEND = [
+    (fmt.GREEN, "online"), (fmt.AMBER, "degraded"), (fmt.RED, "offline"), (fmt.GREY, "not checked yet"),
+]
+
+
+class NetworkMap:
+    def __init__(self, config: Config, websdrs: dict[str, dict[str, Any]]) -> None:
+        tiles = config.map
+        self.map = ui.leaflet(center=CENTER, zoom=8).classes("w-full h-[28rem] hl-live")
+        self.map.remove_layer(self.map.layers[0])  # NiceGUI's default OpenStreetMap layer
+        if tiles.tile_url:
+            self.map.tile_layer(url_template=tiles.tile_url,
+                                options={"attribution": tiles.attribution, "maxZoom": tiles.max_zoom})
+        notice = ui.label("Map tiles unavailable: the tile server does not answer from this browser. "
+                          "Receivers, detections and localizations are still drawn.") \
+            .classes("hl-tiles-notice").props("role=status hidden")
+        if not tiles.tile_url:
+            notice.set_text("No tile server configured ([map] tile_url): positions only.")
+            notice.props(remove="hidden")
+        self.map.on("init", lambda: ui.run_javascript(f"heimdallWatchTiles({self.map.id})"))
+        with ui.row().classes("gap-4 items-center text-sm hl-legend").props('aria-label="Map legend"'):
+            for color, label in LEGEND:
+                ui.html(f'<span class="hl-dot" style="background:{color}"></span>{label}', sanitize=False)
+            ui.html(f'<span class="hl-ring" style="border-color:{DETECTION_COLOR}"></span>detection at its receiver',
+                    sanitize=False)
+            ui.html(f'<span class="hl-area" style="border-color:{LOCALIZATION_COLOR}"></span>'
+                    'localization and its uncertainty', sanitize=False)
+        self._receivers: dict[str, Any] = {}
+        self._positions: dict[str, tuple[float, float]] = {}
+        self._names: dict[str, str] = {}
+        self._detections: list = []
+        self._localizations: list = []
+        self.draw_receivers(config, websdrs)
+
+    def draw_receivers(self, config: Config, websdrs: dict[str, dict[str, Any]]) -> None:
+        """(Re)draw every configured receiver, where its configuration puts it."""
+        for marker in self._receivers.values():
+            self.map.remove_layer(marker)
+        self._receivers.clear()
+        self._positions = {w.id: (w.latitude, w.longitude) for w in config.websdrs}
+        self._names = {w.id: w.name for w in config.websdrs}
+        for w in config.websdrs:
+            status = (websdrs.get(w.id) or {}).get("status")
+            marker = self.map.generic_layer(name="circleMarker", args=[[w.latitude, w.longitude], {
+                "radius": 9, "color": "#111827", "weight": 2, "fillColor": fmt.status_color(status),
+                "fillOpacity": 0.9, "className": f"hl-receiver hl-receiver-{w.id}"}])
+            # Leaflet tooltips are HTML: names come from configuration files, so escape them.
+            marker.run_method("bindTooltip", html.escape(w.name),
+                              {"permanent": True, "direction": "right", "className": "hl-map-label"})
+            self._receivers[w.id] = marker
+
+    def color_receivers(self, websdrs: dict[str, dict[str, Any]]) -> None:
+        for key, marker in self._receivers.items():
+            marker.run_method("setStyle", {"fillColor": fmt.status_color((websdrs.get(key) or {}).get("status"))})
+
+    def add_detection(self, detection: dict[str, Any]) -> None:
+        where = self._positions.get(detection.get("websdr_id", ""))
+        if where is None:
+            return  # a receiver this gateway does not know: the feed shows it, the map cannot place it
+        layer = self.map.generic_layer(name="circleMarker", args=[list(where), {
+            "radius": 16, "color": DETECTION_COLOR, "weight": 3, "fill": False, "className": "hl-detection"}])
+        name = self._names.get(detection.get("websdr_id", ""), "")
+        layer.run_method("bindTooltip", html.escape(f"{fmt.frequency(detection.get('frequency_mhz'))}, "
+                                                    f"{fmt.snr(detection.get('snr_db'))} at {name}"))
+        self._detections.append(layer)
+        while len(self._detections) > DETECTIONS_SHOWN:
+            self.map.remove_layer(self._detections.pop(0))
+
+    def add_localization(self, loc: dict[str, Any]) -> None:
+        lat, lon = loc["latitude"], loc["longitude"]
+        style = {"color": LOCALIZATION_COLOR, "weight": 2, "fillOpacity": 0.12, "className": "hl-localization"}
+        ellipse = loc.get("uncertainty_ellipse")
+        if ellipse:
+            area = self.map.generic_layer(name="polygon", args=[fmt.ellipse_polygon(
+                lat, lon, ellipse["semi_major_m"], ellipse["semi_minor_m"], ellipse.get("orientation_deg", 0)), style])
+        else:
+            area = self.map.generic_layer(name="circle", args=[[lat, lon], {**style, "radius": loc["uncertainty_m"]}])
+        point = self.map.generic_layer(name="circleMarker", args=[[lat, lon], {
+            "radius": 5, "color": "#1d4ed8", "fillColor": "#1d4ed8", "fillOpacity": 1,
+            "className": "hl-localization-point"}])
+        point.run_method("bindTooltip", f"{lat:.4f}, {lon:.4f} ± {loc['uncertainty_m']:.0f} m, "
+                                        f"confidence {loc.get('confidence', 0):.0%}")
+        self._localizations.append((area, point))
+        while len(self._localizations) > LOCALIZATIONS_SHOWN:
+            for layer in self._localizations.pop(0):
+                self.map.remove_layer(layer)
