@@ -48,7 +48,7 @@ class ConnectionManager:
         self._by_topic: dict[str, set[Connection]] = {topic: set() for topic in ALL_TOPICS}
         self._limiters: dict[Connection, protocol.RateLimiter] = {}
         self.stats = ManagerStats()
-        self._unsubscribe_hub = hub.subscribe(self._on_event)
+        self._unsubscribe_hub: Callable[[], None] | None = hub.subscribe(self._on_event)
 
     # -- connection life -------------------------------------------------------------
 
@@ -191,7 +191,9 @@ class ConnectionManager:
     async def close_all(self, grace_s: float = 2.0) -> None:
         """Going away: every client gets close 1001 after what is queued for it, within
         `grace_s`; then the server may tear down what is left."""
-        self._unsubscribe_hub()
+        if self._unsubscribe_hub is not None:
+            self._unsubscribe_hub()
+            self._unsubscribe_hub = None
         for conn in list(self.connections):
             conn.finish(protocol.CLOSE_GOING_AWAY, "server shutting down")
         deadline = self._clock() + grace_s

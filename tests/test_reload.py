@@ -1,0 +1,93 @@
+"""Configuration reload on SIGHUP against a real gateway process: targets added and
+removed in place while a /ws/updates client and a page in Chromium stay connected."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.browser import CHROMIUM
+from tests.fake_targets import FakeTargets, wait_for
+
+
+def receiver(key: str, name: str, url: str) -> str:
+    return (f'[[websdrs]]\nid = "{key}"\nname = "{name}"\nurl = "{url}"\nkind = "openwebrx"\n'
+            f"latitude = 45.0\nlongitude = 7.6\n")
+
+
+def config(targets: FakeTargets, *keys: str) -> str:
+    return "[polling]\nwebsdrs_interval_s = 1\ntimeout_s = 1\n" + "".join(
+        receiver(key, key.title(), targets.url(key, "openwebrx")) for key in keys)
+
+
+def websdr_ids(gw) -> set[str]:
+    return {w["id"] for w in httpx.get(gw.url + "/api/v1/websdrs").json()}
+
+
+async def test_sighup_adds_and_removes_targets_while_clients_stay_connected(make_gateway, tmp_path):
+    with FakeTargets() as targets:
+        gw = make_gateway(raw=config(targets, "torino", "genova"))
+        path = Path(gw.config)
+        page = browser = playwright = None
+        if Path(CHROMIUM).exists():
+            from playwright.async_api import async_playwright
+
+            from tests.browser import CHROMIUM_ARGS
+            playwright = await async_playwright().start()
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            page = await browser.new_page()
+            await page.goto(gw.url + "/", wait_until="domcontentloaded")
+            await page.wait_for_function("window.heimdallConnection && heimdallConnection.state === 'connected'")
+            await page.evaluate("window.stillTheSamePage = true")
+        try:
+            async with connect(gw.ws_url) as ws:  # a client of the original gateway: never subscribes
+                json.loads(await ws.recv())
+                path.write_text(config(targets, "torino", "milano"))
+                gw.process.send_signal(signal.SIGHUP)
+                async with asyncio.timeout(15):
+                    while True:
+                        message = json.loads(await ws.recv())
+                        if message["event"] == "websdrs:status" and set(message["data"]) == {"torino", "milano"}:
+                            break
+                assert websdr_ids(gw) == {"torino", "milano"}
+                milano = await asyncio.to_thread(
+                    wait_for, lambda: (m := httpx.get(gw.url + "/api/v1/websdrs/health").json()["milano"])
+                    ["last_check"] and m)
+                assert milano["status"] == "online"
+                if page is not None:
+                    await page.locator("td", has_text="Milano").wait_for(timeout=10_000)
+                    assert await page.locator("td", has_text="Genova").count() == 0
+                    assert await page.evaluate("window.stillTheSamePage") is True  # not reloaded
+                    assert await page.evaluate("heimdallConnection.state") == "connected"
+                # A bad new file keeps the running configuration.
+                path.write_text(config(targets, "torino").replace("timeout_s = 1", "timeout_s = 'soon'"))
+                gw.process.send_signal(signal.SIGHUP)
+                await asyncio.sleep(1.5)
+                assert websdr_ids(gw) == {"torino", "milano"}
+                await ws.send(json.dumps({"event": "ping"}))
+                async with asyncio.timeout(5):
+                    while json.loads(await ws.recv())["event"] != "pong":
+                        pass
+        finally:
+            if browser is not None:
+                await browser.close()
+                await playwright.stop()
+        gw.process.terminate()
+        output = gw.process.stdout.read()
+        refused = [line for line in output.splitlines() if "reload" in line and "refused" in line]
+        assert len(refused) == 1 and "polling.timeout_s" in refused[0], output
+
+
+def test_the_file_changing_is_enough(make_gateway):
+    with FakeTargets() as targets:
+        gw = make_gateway(raw=config(targets, "torino"))
+        time.sleep(1.1)  # a different modification time
+        Path(gw.config).write_text(config(targets, "torino", "asti"))
+        wait_for(lambda: websdr_ids(gw) == {"torino", "asti"}, timeout=15)
