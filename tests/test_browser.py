@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fake_targets import FakeTargets, wait_for
+from tests.fake_targets import FakeTargets, refused_url, wait_for
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 from tests.browser import CHROMIUM, launch, watch_rows  # noqa: E402
@@ -34,6 +34,9 @@ down_after = 1
 
 [websocket]
 heartbeat_interval_s = 30
+
+[map]  # a tile server that does not answer, like the internet from a closed control room
+tile_url = "{refused_url()}{{z}}/{{x}}/{{y}}.png"
 
 [[services]]
 name = "inference"
@@ -186,3 +189,61 @@ def test_badge_tells_the_truth_through_an_outage_and_reconnect_works_at_once(bro
     page.wait_for_function("!document.body.classList.contains('hl-stale')", timeout=5_000)
     assert page.errors == []
     page.close()
+
+
+def test_api_docs_render_with_no_network(browser, gateway):
+    page = browser.new_page()
+    leaving = []
+
+    def only_loopback(route):
+        if route.request.url.startswith(gateway.url):
+            route.continue_()
+        else:
+            leaving.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_loopback)
+    page.goto(gateway.url + "/docs")
+    page.locator(".swagger-ui .info .title", has_text="Heimdall Live").wait_for(timeout=15_000)
+    assert page.locator(".opblock-summary-path", has_text="/api/v1/signals").count() >= 1
+    page.goto(gateway.url + "/redoc")
+    page.locator("h1", has_text="Heimdall Live").wait_for(timeout=15_000)
+    # ReDoc's bundle asks for its own "powered by" logo; nothing the reference needs.
+    assert [url for url in leaving if not url.endswith("/logo-mini.svg")] == []
+    page.close()
+
+
+def test_map_says_tiles_are_unavailable_and_has_a_legend_and_labels(browser, gateway):
+    page = open_page(browser, gateway.url + "/")
+    page.locator(".hl-tiles-notice").wait_for(state="visible", timeout=10_000)
+    assert "Map tiles unavailable" in page.inner_text(".hl-tiles-notice")
+    assert page.locator(".hl-map-label", has_text="Torino").count() == 1
+    assert page.locator(".hl-map-label", has_text="Genova").count() == 1
+    legend = page.inner_text(".hl-legend")
+    for word in ("online", "degraded", "offline", "detection", "localization"):
+        assert word in legend
+    assert page.errors == []
+    page.close()
+
+
+def test_headings_language_labels_and_dark_mode_kept_across_pages(browser, gateway):
+    page = open_page(browser, gateway.url + "/")
+    assert page.get_attribute("html", "lang") == "en-GB"
+    assert page.locator("h1").inner_text() == "Heimdall Live"
+    toggle = page.get_by_role("button", name="Switch dark or light mode")
+    dark_before = "body--dark" in page.evaluate("document.body.className")
+    toggle.click()
+    page.wait_for_function(f"document.body.classList.contains('body--dark') === {str(not dark_before).lower()}")
+    page.goto(gateway.url + "/system", wait_until="domcontentloaded")
+    page.wait_for_function(f"document.body.classList.contains('body--dark') === {str(not dark_before).lower()}",
+                           timeout=10_000)
+    assert page.locator("h2", has_text="State changes").count() == 1
+    page.close()
+
+
+def test_a_dark_system_preference_is_followed_until_the_operator_chooses(browser, gateway):
+    context = browser.new_context(color_scheme="dark")
+    page = context.new_page()
+    page.goto(gateway.url + "/websdrs", wait_until="domcontentloaded")
+    page.wait_for_function("document.body.classList.contains('body--dark')", timeout=10_000)
+    context.close()

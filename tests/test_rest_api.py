@@ -216,3 +216,29 @@ def test_generated_token_is_kept_and_printed_once(tmp_path):
                           headers={"Authorization": f"Bearer {token}"}).status_code == 201
     finally:
         gw.stop()
+
+
+@pytest.mark.parametrize("method, path, status", [
+    ("GET", "/api/v1/nothing-here", 404),
+    ("GET", "/api/", 404),
+    ("POST", "/api/v2/signals", 404),
+    ("DELETE", "/api/v1/signals", 405),
+    ("PUT", "/api/v1/system/status", 405),
+    ("TRACE", "/api/v1/signals", 405),
+    ("POST", "/healthz", 405),
+])
+def test_every_api_error_is_json(gateway, method, path, status):
+    response = httpx.request(method, gateway.url + path, headers=gateway.auth())
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["detail"]
+    if status == 405:
+        assert "GET" in response.headers["allow"] or "POST" in response.headers["allow"]
+
+
+def test_api_docs_are_served_from_bundled_assets(gateway):
+    for path, asset in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        page = httpx.get(gateway.url + path).text
+        assert f"/api-docs-static/{asset}" in page and "cdn" not in page.lower()
+        assert httpx.get(gateway.url + f"/api-docs-static/{asset}").status_code == 200
+    assert httpx.get(gateway.url + "/openapi.json").json()["info"]["title"] == "Heimdall Live"

@@ -36,7 +36,9 @@ class NetworkMap:
         if not tiles.tile_url:
             notice.set_text("No tile server configured ([map] tile_url): positions only.")
             notice.props(remove="hidden")
-        self.map.on("init", lambda: ui.run_javascript(f"heimdallWatchTiles({self.map.id})"))
+        # Layer methods sent before the browser's map exists are lost: hold them until then.
+        self._pending: list[tuple[Any, str, tuple]] = []
+        self.map.on("init", self._on_init)
         with ui.row().classes("gap-4 items-center text-sm hl-legend").props('aria-label="Map legend"'):
             for color, label in LEGEND:
                 ui.html(f'<span class="hl-dot" style="background:{color}"></span>{label}', sanitize=False)
@@ -51,6 +53,19 @@ class NetworkMap:
         self._localizations: list = []
         self.draw_receivers(config, websdrs)
 
+    def _on_init(self) -> None:
+        ui.run_javascript(f"heimdallWatchTiles({self.map.id})")
+        pending, self._pending = self._pending, []
+        for layer, method, args in pending:
+            if layer in self.map.layers:
+                layer.run_method(method, *args)
+
+    def _call(self, layer: Any, method: str, *args: Any) -> None:
+        if self.map.is_initialized:
+            layer.run_method(method, *args)
+        else:
+            self._pending.append((layer, method, args))
+
     def draw_receivers(self, config: Config, websdrs: dict[str, dict[str, Any]]) -> None:
         """(Re)draw every configured receiver, where its configuration puts it."""
         for marker in self._receivers.values():
@@ -64,13 +79,13 @@ class NetworkMap:
                 "radius": 9, "color": "#111827", "weight": 2, "fillColor": fmt.status_color(status),
                 "fillOpacity": 0.9, "className": f"hl-receiver hl-receiver-{w.id}"}])
             # Leaflet tooltips are HTML: names come from configuration files, so escape them.
-            marker.run_method("bindTooltip", html.escape(w.name),
+            self._call(marker, "bindTooltip", html.escape(w.name),
                               {"permanent": True, "direction": "right", "className": "hl-map-label"})
             self._receivers[w.id] = marker
 
     def color_receivers(self, websdrs: dict[str, dict[str, Any]]) -> None:
         for key, marker in self._receivers.items():
-            marker.run_method("setStyle", {"fillColor": fmt.status_color((websdrs.get(key) or {}).get("status"))})
+            self._call(marker, "setStyle", {"fillColor": fmt.status_color((websdrs.get(key) or {}).get("status"))})
 
     def add_detection(self, detection: dict[str, Any]) -> None:
         where = self._positions.get(detection.get("websdr_id", ""))
@@ -79,7 +94,7 @@ class NetworkMap:
         layer = self.map.generic_layer(name="circleMarker", args=[list(where), {
             "radius": 16, "color": DETECTION_COLOR, "weight": 3, "fill": False, "className": "hl-detection"}])
         name = self._names.get(detection.get("websdr_id", ""), "")
-        layer.run_method("bindTooltip", html.escape(f"{fmt.frequency(detection.get('frequency_mhz'))}, "
+        self._call(layer, "bindTooltip", html.escape(f"{fmt.frequency(detection.get('frequency_mhz'))}, "
                                                     f"{fmt.snr(detection.get('snr_db'))} at {name}"))
         self._detections.append(layer)
         while len(self._detections) > DETECTIONS_SHOWN:
@@ -97,7 +112,7 @@ class NetworkMap:
         point = self.map.generic_layer(name="circleMarker", args=[[lat, lon], {
             "radius": 5, "color": "#1d4ed8", "fillColor": "#1d4ed8", "fillOpacity": 1,
             "className": "hl-localization-point"}])
-        point.run_method("bindTooltip", f"{lat:.4f}, {lon:.4f} ± {loc['uncertainty_m']:.0f} m, "
+        self._call(point, "bindTooltip", f"{lat:.4f}, {lon:.4f} ± {loc['uncertainty_m']:.0f} m, "
                                         f"confidence {loc.get('confidence', 0):.0%}")
         self._localizations.append((area, point))
         while len(self._localizations) > LOCALIZATIONS_SHOWN:

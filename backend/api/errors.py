@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match, Mount
 
 from backend.envelope import encode
 
@@ -37,12 +37,23 @@ router = APIRouter(include_in_schema=False)
 @router.api_route("/api/{rest:path}", methods=ALL_METHODS)
 @router.api_route("/healthz", methods=ALL_METHODS)
 async def not_routed(request: Request) -> StrictJSONResponse:
-    allowed: set[str] = set()
-    for route in request.app.router.routes:
-        methods = getattr(route, "methods", None)
-        if methods and route.matches(request.scope)[0] == Match.PARTIAL and "TRACE" not in methods:
-            allowed |= methods
+    allowed = allowed_methods(request.app.router.routes, request.scope)
     if allowed:
-        return error(405, f"method {request.method} not allowed here; use {', '.join(sorted(allowed))}",
-                     headers={"Allow": ", ".join(sorted(allowed))})
+        return error(405, f"method {request.method} not allowed here; use {', '.join(allowed)}",
+                     headers={"Allow": ", ".join(allowed)})
     return error(404, f"no such API path: {request.url.path}")
+
+
+def allowed_methods(routes: list[BaseRoute], scope: dict[str, Any]) -> list[str]:
+    """The methods some API route takes at this request's path (this catch-all and the
+    mounted pages and files aside)."""
+    allowed = []
+    for method in ALL_METHODS:
+        probe = {**scope, "method": method}
+        for route in routes:
+            if isinstance(route, Mount) or getattr(route, "original_router", None) is router:
+                continue
+            if route.matches(probe)[0] == Match.FULL:
+                allowed.append(method)
+                break
+    return allowed

@@ -55,7 +55,7 @@ async def _ingest(request: Request, model: type[BaseModel], kind: str, topic: st
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or None
-        return error(422, format_validationerror(exc), field=field)
+        return error(422, format_validation_error(exc), field=field)
     record, created = await runtime.records.add(kind, item.stored_form(server_id=uuid.uuid4().hex))
     if not created:
         return StrictJSONResponse(record, status_code=200)  # the same id again: the first one, not published twice

@@ -182,18 +182,16 @@ window.heimdallWatchTiles = function (elementId) {
   "use strict";
   const KEY = "heimdall-dark";
   function apply() {
+    if (!(window.Quasar && Quasar.Dark)) return;
     const chosen = localStorage.getItem(KEY);
-    if (window.Quasar && Quasar.Dark) Quasar.Dark.set(chosen === null ? "auto" : chosen === "true");
+    const wanted = chosen === null ? "auto" : chosen === "true";
+    if (Quasar.Dark.mode !== wanted) Quasar.Dark.set(wanted);
   }
   window.heimdallToggleDark = function () {
     const dark = !(window.Quasar && Quasar.Dark && Quasar.Dark.isActive);
     localStorage.setItem(KEY, String(dark));
     apply();
   };
-  const wait = setInterval(function () {
-    if (window.Quasar && Quasar.Dark) {
-      clearInterval(wait);
-      apply();
-    }
-  }, 20);
+  // NiceGUI sets its own mode when the page mounts: keep ours (a no-op once it holds).
+  setInterval(apply, 100);
 })();
