@@ -63,7 +63,8 @@ async def test_dashboard_shows_configured_targets_and_live_updates(live):
     await runtime.hub.publish("signals:detected", {"id": "d1", "frequency_mhz": 145.5, "snr_db": 9.0,
                                                    "websdr_id": "torino", "timestamp": "2026-11-25T12:00:00.000Z"})
     await user.should_see("1 in total")
-    assert table_rows(user)["Frequency"][0]["frequency"] == "145.5000 MHz"
+    detection = table_rows(user)["Frequency"][0]
+    assert (detection["frequency"], detection["websdr"]) == ("145.5000 MHz", "Torino")  # the name, not the id
     assert state.detections_total == 1
 
 
@@ -88,3 +89,33 @@ async def test_system_page_lists_state_changes_as_they_happen(live):
                                                  "since": "2026-11-25T12:00:00.000Z", "reason": "connection refused"})
     await user.should_see("healthy → unreachable")
     await user.should_see("connection refused")
+
+
+async def test_stored_state_changes_show_their_time_and_the_target_name(tmp_path):
+    """Changes read back from the store carry `ts_ms`; the pages show a time and a name."""
+    import ui
+    from backend.storage import StateChange
+
+    config = write_config(tmp_path / "c.toml", extra=RECEIVERS)
+    settings = load_settings(["--config", str(config), "--data-dir", str(tmp_path)], {})
+    runtime = build_runtime(settings, "token")
+    await runtime.history.record_round([], [StateChange("websdrs", "torino", 1_764_100_000_000, "online", "offline",
+                                                        "timeout after 5 s")])
+    async with user_simulation() as user:
+        state = ui.register(runtime)
+        await state.load()
+        change = state.changes[0]
+        assert (change["at"], change["name"]) == ("2025-11-25T19:46:40.000Z", "Torino")
+        await user.open("/system")
+        await user.should_see("Torino")
+        await user.should_see("online → offline")
+    await runtime.database.close()
+
+
+async def test_empty_tables_and_charts_are_calm(live):
+    user, runtime, _ = live
+    await user.open("/websdrs")
+    await user.should_see("No response times in the last 24 h.")  # instead of an empty chart
+    await user.should_see("none in the kept history")
+    await user.open("/system")
+    await user.should_see("No target has gone up or down in the kept history.")

@@ -55,6 +55,11 @@ class NetworkMap:
 
     def _on_init(self) -> None:
         ui.run_javascript(f"heimdallWatchTiles({self.map.id})")
+        if self._positions:  # every receiver in view, on a wall screen or a phone
+            lats = [lat for lat, _ in self._positions.values()]
+            lons = [lon for _, lon in self._positions.values()]
+            self.map.run_map_method("fitBounds", [[min(lats), min(lons)], [max(lats), max(lons)]],
+                                    {"padding": [40, 40], "maxZoom": 11})
         pending, self._pending = self._pending, []
         for layer, method, args in pending:
             if layer in self.map.layers:
