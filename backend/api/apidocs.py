@@ -25,20 +25,22 @@ def mount_assets(app: FastAPI) -> None:
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="api-docs-static")
 
 
+def _page(request: Request) -> tuple[str, dict[str, str]]:
+    """The assets' base URL, and what both pages are given."""
+    root = request.scope.get("root_path", "")
+    return f"{root}{ASSETS_URL}", {"openapi_url": f"{root}{request.app.openapi_url}",
+                                   "title": f"{request.app.title} · API"}
+
+
 @router.get("/docs")
 async def swagger_ui(request: Request) -> HTMLResponse:
-    root = request.scope.get("root_path", "")
-    return get_swagger_ui_html(
-        openapi_url=f"{root}{request.app.openapi_url}", title=f"{request.app.title} · API",
-        swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
-        swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-        swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png")
+    assets, common = _page(request)
+    return get_swagger_ui_html(**common, swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+                               swagger_css_url=f"{assets}/swagger-ui.css", swagger_favicon_url=f"{assets}/favicon.png")
 
 
 @router.get("/redoc")
 async def redoc(request: Request) -> HTMLResponse:
-    root = request.scope.get("root_path", "")
-    return get_redoc_html(
-        openapi_url=f"{root}{request.app.openapi_url}", title=f"{request.app.title} · API",
-        redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
-        redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png", with_google_fonts=False)
+    assets, common = _page(request)
+    return get_redoc_html(**common, redoc_js_url=f"{assets}/redoc.standalone.js",
+                          redoc_favicon_url=f"{assets}/favicon.png", with_google_fonts=False)

@@ -79,3 +79,22 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def status_page_details(found: dict[str, str], software: str) -> dict[str, Any]:
+    """The keys KiwiSDR's `status` and OpenWebRX's old text `status` share (OpenWebRX
+    copied KiwiSDR's format), in the gateway's detail names."""
+    details: dict[str, Any] = {"software": software}
+    for key, name in (("name", "name"), ("sw_version", "sw_version"), ("loc", "location")):
+        if found.get(key):
+            details[name] = found[key]
+    for key in ("users", "users_max"):
+        if integer(found.get(key)) is not None:
+            details[key] = integer(found[key])
+    altitude = decimal(found.get("asl"))
+    if altitude is not None:
+        details["altitude_m"] = altitude
+    reported = location_text(found.get("gps"))
+    if reported:
+        details["reported_position"] = reported
+    return details

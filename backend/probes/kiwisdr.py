@@ -26,20 +26,12 @@ PASSWORD_ONLY = "every channel needs a password"
 
 def details_of(found: dict[str, str]) -> dict[str, Any]:
     """What the status page tells about the receiver, in the gateway's detail names."""
-    details: dict[str, Any] = {"software": "KiwiSDR"}
-    for key, name in (("name", "name"), ("sw_version", "sw_version"), ("loc", "location"), ("antenna", "antenna")):
-        if found.get(key):
-            details[name] = found[key]
-    for key, name in (("users", "users"), ("users_max", "users_max"), ("uptime", "uptime_s"),
-                      ("adc_ov", "adc_overloads")):
+    details = fields.status_page_details(found, "KiwiSDR")
+    if found.get("antenna"):
+        details["antenna"] = found["antenna"]
+    for key, name in (("uptime", "uptime_s"), ("adc_ov", "adc_overloads")):
         if fields.integer(found.get(key)) is not None:
             details[name] = fields.integer(found[key])
-    altitude = fields.decimal(found.get("asl"))
-    if altitude is not None:
-        details["altitude_m"] = altitude
-    reported = fields.location_text(found.get("gps"))
-    if reported:
-        details["reported_position"] = reported
     satellites = fields.integer(found.get("gps_good"))
     if satellites:  # a fix needs satellites; 0 or absent is no fix
         details["gps_fix"] = {"satellites": satellites, "fixes": fields.integer(found.get("fixes"))}

@@ -74,20 +74,7 @@ def parse_status_text(status_code: int, body: bytes, elapsed_ms: float) -> Probe
     found = fields.key_values(body.decode("utf-8", errors="replace"))
     if found.get("status") != "active":
         return ProbeResult("offline", elapsed_ms, "neither status.json nor a status page")
-    details: dict[str, Any] = {"software": "OpenWebRX"}
-    for key, name in (("name", "name"), ("loc", "location"), ("sw_version", "sw_version")):
-        if found.get(key):
-            details[name] = found[key]
-    for key in ("users", "users_max"):
-        if fields.integer(found.get(key)) is not None:
-            details[key] = fields.integer(found[key])
-    altitude = fields.decimal(found.get("asl"))
-    if altitude is not None:
-        details["altitude_m"] = altitude
-    reported = fields.location_text(found.get("gps"))
-    if reported:
-        details["reported_position"] = reported
-    return ProbeResult("online", elapsed_ms, None, details)
+    return ProbeResult("online", elapsed_ms, None, fields.status_page_details(found, "OpenWebRX"))
 
 
 def parse_users(body: bytes) -> int | None:
