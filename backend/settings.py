@@ -64,7 +64,7 @@ def _number(low: float, high: float, low_inclusive: bool = True) -> Any:
 # longer timeout would let a round outlast its interval many times over.
 INTERVAL_S = _number(1, 86_400)
 TIMEOUT_S = _number(0.1, 120)
-HEARTBEAT_S = _number(1, 3600)
+HEARTBEAT_S = _number(0.2, 3600)  # also the ping timeout: below this, sound peers are closed
 RETENTION = _number(0, 100_000, low_inclusive=False)
 
 
