@@ -1,4 +1,4 @@
-"""Heimdall Live: read settings, build the app, run it. Wiring only."""
+"""Heimdall Live: read settings, build the app, run it. Wiring only (and the CLI verbs)."""
 
 from __future__ import annotations
 
@@ -10,25 +10,39 @@ DEMO_DATA_SUBDIR = "demo"  # --demo keeps its database and token in DATA_DIR/dem
 
 
 def main(argv: list[str] | None = None) -> int:
-    from backend.app import build_app, build_runtime, with_updates_endpoint
-    from backend.auth import TOKEN_FILE, load_or_create_token
-    from backend.server import ListenError, bind_socket, serve
-    from backend.settings import ConfigError, load_settings
-
     argv = sys.argv[1:] if argv is None else argv
+    verb = next((arg for arg in argv if not arg.startswith("-")), None)
     if argv[:1] == ["watch"]:
         from client.watch import main as watch
 
         return watch(argv[1:])
+    if verb in ("user", "token"):
+        from backend.auth.cli import main as accounts
+
+        return accounts(argv)
+    return serve_gateway(argv)
+
+
+def serve_gateway(argv: list[str]) -> int:
+    from backend.app import build_app, build_runtime, with_updates_endpoint
+    from backend.auth.first_start import announce_access
+    from backend.auth.secrets_files import (TOKEN_FILE, SecretError, load_or_create_session_secret,
+                                            load_or_create_token, private_directory)
+    from backend.server import ListenError, bind_socket, serve
+    from backend.settings import ConfigError, load_settings
+
     try:
         settings = load_settings(argv, os.environ)
         if settings.demo:  # the demo never writes into the production data
             settings = dataclasses.replace(settings, data_dir=settings.data_dir / DEMO_DATA_SUBDIR)
         try:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            private_directory(settings.data_dir)
             token, generated = load_or_create_token(settings.data_dir, settings.api_token)
+            session_secret = load_or_create_session_secret(settings.data_dir, settings.session_secret)
         except OSError as exc:
             raise ConfigError(f"data directory {settings.data_dir}: {exc.strerror or exc}") from None
+        except SecretError as exc:
+            raise ConfigError(str(exc)) from None
         sock = bind_socket(settings.host, settings.port)
         demo_sock = bind_socket("127.0.0.1", 0) if settings.demo else None
     except (ConfigError, ListenError) as exc:
@@ -43,13 +57,14 @@ def main(argv: list[str] | None = None) -> int:
         from demo.simulator import SimulatedNetwork, SimulatedPlatform, demo_config
 
         settings = dataclasses.replace(settings, config=demo_config(demo_sock.getsockname()[1]))
-    runtime = build_runtime(settings, token)
+    runtime = build_runtime(settings, token, session_secret)
     if demo_sock is not None:
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         runtime.background += [SimulatedNetwork(demo_sock).serve,
                                SimulatedPlatform(f"http://{local}:{port}", token).run]
         print(f"Demo: a simulated Heimdall network on 127.0.0.1:{demo_sock.getsockname()[1]}; "
               f"its data is kept apart, in {settings.data_dir}", flush=True)
+    announce_access(runtime, host, port)
     app = build_app(runtime)
 
     import ui  # NiceGUI is imported only once the settings are known to be good

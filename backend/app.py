@@ -10,8 +10,11 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from backend import __version__
-from backend.api import apidocs, errors, history, ingest, status
-from backend.api.errors import StrictJSONResponse
+from backend.api import apidocs, errors, history, ingest, login, status
+from backend.api.errors import StrictJSONResponse, internal_error
+from backend.auth.guard import Guard
+from backend.auth.principal import Authenticator
+from backend.auth.store import AuthStore
 from backend.bus import Bus, LocalBus
 from backend.hub import Hub
 from backend.monitor.poller import Monitor
@@ -27,7 +30,7 @@ from backend.ws.manager import ConnectionManager
 DATABASE_FILE = "heimdall.db"
 
 
-def build_runtime(settings: Settings, api_token: str, bus: Bus | None = None) -> Runtime:
+def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: Bus | None = None) -> Runtime:
     config = settings.config
     database = Database(settings.data_dir / DATABASE_FILE)
     history_store = SQLiteHistoryStore(database)
@@ -43,6 +46,7 @@ def build_runtime(settings: Settings, api_token: str, bus: Bus | None = None) ->
         monitor=Monitor(config, hub, history_store),
         manager=ConnectionManager(hub, config.websocket),
         api_token=api_token,
+        auth=Authenticator(config, database, AuthStore(database), api_token, session_secret, settings.login_required),
     )
 
 
@@ -71,6 +75,9 @@ def build_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Heimdall Live", version=__version__, lifespan=lifespan,
                   default_response_class=StrictJSONResponse, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
+    app.state.authenticator = runtime.auth
+    app.add_exception_handler(Exception, internal_error)
+    app.include_router(login.router)
     app.include_router(status.router)
     app.include_router(history.router)
     app.include_router(ingest.router)
@@ -88,6 +95,8 @@ def reload_on_sighup(reloader: ConfigReloader, tasks: list[asyncio.Task]) -> Non
         pass
 
 
-def with_updates_endpoint(app: FastAPI, runtime: Runtime) -> UpdatesRouter:
-    """The ASGI app to serve: /ws/updates in front, the FastAPI app (REST, pages) behind."""
-    return UpdatesRouter(app, UpdatesEndpoint(runtime.manager, runtime.api_token))
+def with_updates_endpoint(app: FastAPI, runtime: Runtime) -> Guard:
+    """The ASGI app to serve: the guard in front of everything, then /ws/updates, then
+    the FastAPI app (REST, pages)."""
+    runtime.guard = Guard(UpdatesRouter(app, UpdatesEndpoint(runtime.manager)), runtime.auth)
+    return runtime.guard

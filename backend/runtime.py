@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from backend.auth.principal import Authenticator
 from backend.hub import Hub
 from backend.monitor.poller import Monitor
 from backend.settings import Config, Settings
@@ -23,9 +25,11 @@ class Runtime:
     monitor: Monitor
     manager: ConnectionManager
     api_token: str
+    auth: Authenticator
     started_monotonic: float = field(default_factory=time.monotonic)
     # Extra coroutines to run while the server runs (the demo network, say).
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    guard: Any = None  # the Guard in front of the app, once it is built (its figures)
     # Called with the new Config after a reload took effect (the pages redraw their targets).
     config_listeners: list[Callable[[Config], None]] = field(default_factory=list)
 

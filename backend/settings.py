@@ -10,6 +10,7 @@ or takes the defaults below (tables).
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import re
 import stat
@@ -148,6 +149,48 @@ class MapSettings(_Section):
     max_zoom: Annotated[int, Field(ge=1, le=24)] = 19
 
 
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an address or a CIDR block such as 10.0.0.0/8") from None
+    return value
+
+
+def _header_name(value: str) -> str:
+    if value and not re.fullmatch(r"[A-Za-z0-9-]{1,64}", value):
+        raise ValueError("must be an HTTP header name such as X-Forwarded-User")
+    return value
+
+
+def _origin(value: str) -> str:
+    if not re.fullmatch(r"https?://[^/\s?#]+", value):
+        raise ValueError(f"{value!r} is not an origin such as https://tools.example.org (no path)")
+    return value
+
+
+class AuthSettings(_Section):
+    """Who may read. Bound to anything but loopback, login is required whatever this says."""
+
+    required: bool = False
+    trusted_header: Annotated[str, AfterValidator(_header_name)] = ""  # e.g. X-Forwarded-User from oauth2-proxy
+    trusted_proxies: list[Annotated[str, AfterValidator(_cidr)]] = []  # the header counts only from these
+
+
+class HttpSettings(_Section):
+    public_url: Annotated[str, AfterValidator(lambda v: v and _http_url(v))] = ""  # as browsers reach it
+    allowed_origins: list[Annotated[str, AfterValidator(_origin)]] = []  # other sites' pages that may call the API
+    header_timeout_s: _number(1, 120) = 10  # a connection must have sent its request headers by then
+    max_header_bytes: Annotated[int, Field(ge=4096, le=1 << 20)] = 64 * 1024  # larger: 431
+    max_connections_per_address: Annotated[int, Field(ge=1, le=1_000_000)] = 1000  # trusted proxies exempt
+    keep_alive_s: _number(1, 300) = 5  # an idle keep-alive connection is closed after this
+
+
+class RecordsSettings(_Section):
+    retention_days: _number(0, 36_500, low_inclusive=False) = 90  # detections and localizations
+    prune_interval_min: _number(1, 10_080) = 60
+
+
 class Config(_Section):
     """What the TOML file holds."""
 
@@ -158,6 +201,9 @@ class Config(_Section):
     hub: HubSettings = HubSettings()
     history: HistorySettings = HistorySettings()
     map: MapSettings = MapSettings()
+    auth: AuthSettings = AuthSettings()
+    http: HttpSettings = HttpSettings()
+    records: RecordsSettings = RecordsSettings()
 
     @model_validator(mode="after")
     def _unique_names(self) -> "Config":
@@ -181,6 +227,21 @@ class Settings:
     api_token: str | None
     config: Config
     demo: bool = False
+    session_secret: str | None = None
+
+    @property
+    def login_required(self) -> bool:
+        """Anything but loopback is reachable by others: then login is required."""
+        return self.config.auth.required or not is_loopback(self.host)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _format_location(loc: tuple) -> str:
@@ -317,7 +378,7 @@ def load_settings(argv: list[str], environ: Mapping[str, str]) -> Settings:
     port_text, port_source = pick(args.port, "HEIMDALL_PORT", str(DEFAULT_PORT))
     config_text, _ = pick(args.config, "HEIMDALL_CONFIG", None)
     data_text, _ = pick(args.data_dir, "HEIMDALL_DATA_DIR", DEFAULT_DATA_DIR)
-    token = environ.get("HEIMDALL_API_TOKEN") or None
+    token = environ.get("HEIMDALL_API_TOKEN")  # set but empty is refused as too short, not ignored
 
     config_path = Path(config_text) if config_text else DEFAULT_CONFIG_PATH
     return Settings(
@@ -328,4 +389,5 @@ def load_settings(argv: list[str], environ: Mapping[str, str]) -> Settings:
         api_token=token,
         config=load_config(config_path, environ),
         demo=args.demo,
+        session_secret=environ.get("HEIMDALL_SESSION_SECRET"),
     )

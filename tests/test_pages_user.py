@@ -33,7 +33,7 @@ async def live(tmp_path):
 
     config = write_config(tmp_path / "c.toml", extra=RECEIVERS)
     settings = load_settings(["--config", str(config), "--data-dir", str(tmp_path)], {})
-    runtime = build_runtime(settings, "token")
+    runtime = build_runtime(settings, "token-0123456789abcdef", "s" * 48)
     async with user_simulation() as user:
         state = ui.register(runtime)
         await state.load()
@@ -98,7 +98,7 @@ async def test_stored_state_changes_show_their_time_and_the_target_name(tmp_path
 
     config = write_config(tmp_path / "c.toml", extra=RECEIVERS)
     settings = load_settings(["--config", str(config), "--data-dir", str(tmp_path)], {})
-    runtime = build_runtime(settings, "token")
+    runtime = build_runtime(settings, "token-0123456789abcdef", "s" * 48)
     await runtime.history.record_round([], [StateChange("websdrs", "torino", 1_764_100_000_000, "online", "offline",
                                                         "timeout after 5 s")])
     async with user_simulation() as user:

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ValidationError
 
 from backend.api.errors import StrictJSONResponse, error
 from backend.api.status import runtime_of
-from backend.auth import bearer_matches
 from backend.envelope import decode
 from backend.models import MAX_OBJECT_BYTES, Detection, Localization
 from backend.settings import format_validation_error
@@ -38,9 +37,12 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
 
 async def _ingest(request: Request, model: type[BaseModel], kind: str, topic: str) -> StrictJSONResponse:
     runtime = runtime_of(request)
-    if not bearer_matches(request.headers.get("authorization"), runtime.api_token):
-        return error(401, "missing or invalid token: send Authorization: Bearer <HEIMDALL_API_TOKEN>",
+    principal = request.state.principal
+    if principal.name is None:
+        return error(401, "missing token: send Authorization: Bearer <token with the ingest scope>",
                      headers={"WWW-Authenticate": "Bearer"})
+    if not principal.may("ingest"):
+        return error(403, "this token may not ingest: it needs the 'ingest' scope")
     raw = await _read_capped(request, MAX_OBJECT_BYTES)
     if raw is None:
         return error(413, f"object larger than {MAX_OBJECT_BYTES} bytes")

@@ -4,6 +4,7 @@ loop never waits on the disk; schema created and migrated at start."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -37,6 +38,19 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX state_changes_by_time ON state_changes (ts)",
         "CREATE TABLE last_status (target INTEGER PRIMARY KEY, entry TEXT NOT NULL)",
     ],
+    [
+        # Accounts, API tokens, sessions and the audit log (backend/auth/store.py).
+        """CREATE TABLE accounts (name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+               created_ms INTEGER NOT NULL)""",
+        """CREATE TABLE api_tokens (name TEXT PRIMARY KEY, scopes TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+               created_ms INTEGER NOT NULL, last_used_ms INTEGER)""",
+        """CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, account TEXT NOT NULL, created_ms INTEGER NOT NULL,
+               expires_ms INTEGER NOT NULL)""",
+        "CREATE INDEX sessions_by_account ON sessions (account)",
+        """CREATE TABLE audit (ts_ms INTEGER NOT NULL, actor TEXT, action TEXT NOT NULL, subject TEXT,
+               address TEXT, detail TEXT)""",
+        "CREATE INDEX audit_by_time ON audit (ts_ms)",
+    ],
 ]
 
 
@@ -44,6 +58,9 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        # Readable by this user only: it holds password hashes and what was located where.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
         self.connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.connection.execute("PRAGMA journal_mode=WAL")
         # Durable across a crash of the process; a power cut may lose the last commits.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable
 
-from backend.auth import token_acceptable
 from backend.ws import protocol
 from backend.ws.manager import ConnectionManager
 
@@ -23,18 +22,13 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class UpdatesEndpoint:
-    def __init__(self, manager: ConnectionManager, api_token: str) -> None:
+    def __init__(self, manager: ConnectionManager) -> None:
         self._manager = manager
-        self._token = api_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
             return
-        headers = dict(scope.get("headers") or [])
-        authorization = headers.get(b"authorization", b"").decode("latin-1") or None
-        if not token_acceptable(authorization, self._token):
-            await send({"type": "websocket.close", "code": 1008})  # before accept: HTTP 403
-            return
+        # Credentials and Origin were checked by the guard in front (backend/auth/guard.py).
         await send({"type": "websocket.accept"})
         try:
             receive_all = protocol.receives_all_at_first(scope.get("query_string", b""))

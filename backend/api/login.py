@@ -1,0 +1,111 @@
+"""The login page and logout: a plain HTML form, so that signing in needs nothing but
+the browser (no socket, no script). A good login opens a session and sets its signed
+cookie; every attempt is audited, failures are throttled per address."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from backend.auth.guard import client_address
+from backend.auth.principal import Authenticator
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger("heimdall.auth")
+MAX_FORM_BYTES = 4096
+
+PAGE = """<!doctype html>
+<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · Heimdall Live</title>
+<style>
+ body {{ font-family: system-ui, sans-serif; background: #0f172a; color: #f8fafc; display: grid; place-items: center;
+        min-height: 100vh; margin: 0; }}
+ main {{ background: #1e293b; padding: 2rem 2.5rem; border-radius: .8rem; width: min(24rem, 90vw); }}
+ h1 {{ margin: 0 0 1.2rem; font-size: 1.6rem; }}
+ label {{ display: block; margin: .8rem 0 .3rem; font-weight: 600; }}
+ input {{ width: 100%; box-sizing: border-box; padding: .6rem; font-size: 1.1rem; border-radius: .4rem; border: 0; }}
+ button {{ margin-top: 1.4rem; width: 100%; padding: .7rem; font-size: 1.1rem; font-weight: 700; border: 0;
+          border-radius: .4rem; background: #16a34a; color: #fff; cursor: pointer; }}
+ .error {{ background: #b91c1c; padding: .6rem .8rem; border-radius: .4rem; font-weight: 600; }}
+</style></head>
+<body><main>
+<h1>Heimdall Live</h1>
+{message}
+<form method="post" action="/login">
+ <input type="hidden" name="next" value="{next}">
+ <label for="name">Account</label><input id="name" name="name" autocomplete="username" required autofocus value="{name}">
+ <label for="password">Password</label>
+ <input id="password" name="password" type="password" autocomplete="current-password" required>
+ <button type="submit">Sign in</button>
+</form>
+</main></body></html>"""
+
+
+def _auth(request: Request) -> Authenticator:
+    return request.app.state.authenticator
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this gateway: never another site (an open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def page(next_path: str = "/", message: str = "", name: str = "", status: int = 200) -> HTMLResponse:
+    note = f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
+    return HTMLResponse(PAGE.format(message=note, next=html.escape(safe_next(next_path)), name=html.escape(name)),
+                        status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _secure(request: Request) -> bool:
+    public = _auth(request).config.http.public_url
+    return request.url.scheme == "https" or public.startswith("https://")
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    return page(next)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    auth = _auth(request)
+    address = client_address(request.scope)
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return page(message="That form is too large.", status=413)
+    form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", errors="replace")).items()}
+    name, password, target = form.get("name", "")[:64], form.get("password", ""), safe_next(form.get("next"))
+    account = await auth.store_call(auth.store.check_password, name, password)
+    if account is None:
+        auth.throttle.failed(address)
+        await auth.store_call(auth.store.audit, "login failed", None, name, address)
+        log.warning("failed login for account %r from %s", name, address)
+        await asyncio.sleep(0.2)  # a little friction for guessing, on top of the throttle
+        return page(target, "Wrong account name or password.", name, status=401)
+    session_id = await auth.store_call(auth.store.open_session, account.name)
+    await auth.store_call(auth.store.audit, "login", account.name, account.name, address)
+    response = RedirectResponse(target, status_code=303)
+    response.headers["set-cookie"] = auth.session_cookie(session_id, _secure(request))
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    auth = _auth(request)
+    session_id = auth.session_id({"cookie": request.headers.get("cookie", "")})
+    if session_id is not None:
+        await auth.store_call(auth.store.close_session, session_id)
+        auth.forget("session:" + session_id)
+        principal = getattr(request.state, "principal", None)
+        await auth.store_call(auth.store.audit, "logout", getattr(principal, "name", None), None,
+                              client_address(request.scope))
+    response = RedirectResponse("/login", status_code=303)
+    response.headers["set-cookie"] = auth.clear_cookie(_secure(request))
+    return response

@@ -1,0 +1,127 @@
+"""`python main.py user ...` and `python main.py token ...`: accounts and API tokens,
+on the data directory the server uses (it may be running: the database is shared)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Mapping, TextIO
+
+from backend.auth.passwords import password_problem
+from backend.auth.secrets_files import private_directory
+from backend.auth.store import ROLES, SCOPES, AuthError, AuthStore, parse_scopes
+from backend.settings import DEFAULT_DATA_DIR
+
+DATABASE_FILE = "heimdall.db"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="Heimdall Live accounts and API tokens")
+    parser.add_argument("--data-dir", help=f"where data is kept (HEIMDALL_DATA_DIR, default {DEFAULT_DATA_DIR})")
+    verbs = parser.add_subparsers(dest="what", required=True)
+    user = verbs.add_parser("user", help="accounts that sign in to the pages").add_subparsers(dest="verb", required=True)
+    add = user.add_parser("add", help="add an account; the password is read from standard input or prompted")
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, default="viewer")
+    user.add_parser("passwd", help="set an account's password (signs it out everywhere)").add_argument("name")
+    user.add_parser("remove", help="remove an account").add_argument("name")
+    user.add_parser("list", help="list the accounts")
+    token = verbs.add_parser("token", help="API tokens for tools").add_subparsers(dest="verb", required=True)
+    create = token.add_parser("create", help="create a token; it is printed once, alone on the last line")
+    create.add_argument("name")
+    create.add_argument("--scope", required=True, help=f"comma-separated: {', '.join(SCOPES)}")
+    token.add_parser("list", help="list the tokens (never their text)")
+    token.add_parser("revoke", help="revoke a token").add_argument("name")
+    return parser
+
+
+def read_password(stdin: TextIO, out: TextIO) -> str:
+    """From standard input when it is not a terminal; prompted twice otherwise."""
+    if not stdin.isatty():
+        return stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Again: "):
+        raise AuthError("the two passwords differ")
+    return first
+
+
+def _when(ms: int | None) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if ms else "never"
+
+
+def main(argv: list[str], environ: Mapping[str, str] = os.environ, stdin: TextIO = sys.stdin,
+         out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    # --data-dir may stand before or after the verb.
+    data_dir = None
+    rest = []
+    iterator = iter(argv)
+    for arg in iterator:
+        if arg == "--data-dir":
+            data_dir = next(iterator, None)
+        elif arg.startswith("--data-dir="):
+            data_dir = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    args = _parser().parse_args(rest)
+    directory = Path(data_dir or environ.get("HEIMDALL_DATA_DIR") or DEFAULT_DATA_DIR)
+    from backend.storage.database import Database
+
+    try:
+        private_directory(directory)
+        database = Database(directory / DATABASE_FILE)
+    except OSError as exc:
+        print(f"heimdall: data directory {directory}: {exc.strerror or exc}", file=err)
+        return 2
+    store = AuthStore(database)
+    try:
+        return _run(args, store, stdin, out)
+    except AuthError as exc:
+        print(f"heimdall: {exc}", file=err)
+        return 2
+    finally:
+        database.connection.close()
+
+
+def _run(args: argparse.Namespace, store: AuthStore, stdin: TextIO, out: TextIO) -> int:
+    if args.what == "user":
+        if args.verb in ("add", "passwd"):
+            if args.verb == "passwd" and store.account(args.name) is None:
+                raise AuthError(f"no account named {args.name!r}")
+            password = read_password(stdin, out)
+            problem = password_problem(password)
+            if problem:
+                raise AuthError(problem)
+            if args.verb == "add":
+                store.add_account(args.name, args.role, password)
+                store.audit("account added", "cli", args.name, None, f"role {args.role}")
+                print(f"added {args.role} {args.name}", file=out)
+            else:
+                store.set_password(args.name, password)
+                store.audit("password changed", "cli", args.name)
+                print(f"password of {args.name} changed; its sessions are closed", file=out)
+        elif args.verb == "remove":
+            store.remove_account(args.name)
+            store.audit("account removed", "cli", args.name)
+            print(f"removed {args.name}", file=out)
+        else:
+            for account in store.accounts():
+                print(f"{account['name']}\t{account['role']}\tsince {_when(account['created_ms'])}", file=out)
+        return 0
+    if args.verb == "create":
+        scopes = parse_scopes(args.scope)
+        token = store.create_token(args.name, scopes)
+        store.audit("token created", "cli", args.name, None, ",".join(sorted(scopes)))
+        print(f"token {args.name} with scopes {','.join(sorted(scopes))}; shown this once:", file=out)
+        print(token, file=out)
+    elif args.verb == "revoke":
+        store.revoke_token(args.name)
+        store.audit("token revoked", "cli", args.name)
+        print(f"revoked {args.name}", file=out)
+    else:
+        for token in store.tokens():
+            print(f"{token['name']}\t{','.join(token['scopes'])}\tcreated {_when(token['created_ms'])}", file=out)
+    return 0

@@ -1,0 +1,158 @@
+"""Who a request comes from, and the one place that finds out: a trusted proxy's header,
+a session cookie, or an API token (Authorization: Bearer, or `access_token` in the query
+for browsers' WebSockets, which cannot set headers)."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import time
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qsl
+
+from itsdangerous import BadSignature, Signer
+
+from backend.auth.store import SESSION_DAYS, Account, AuthStore
+from backend.auth.throttle import Throttle
+from backend.settings import Config
+from backend.storage.database import Database
+
+log = logging.getLogger("heimdall.auth")
+
+SESSION_COOKIE = "heimdall_session"
+CACHE_S = 5.0  # a revoked token or a closed session stops working within this
+ENV_TOKEN_NAME = "HEIMDALL_API_TOKEN"
+ENV_TOKEN_SCOPES = frozenset({"read", "ingest"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str | None  # None: anonymous
+    via: str  # "anonymous", "session", "token", "proxy"
+    scopes: frozenset[str]
+    role: str | None = None
+
+    def may(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+class BadCredentials(Exception):
+    """Credentials were given and are not valid (counted by the throttle)."""
+
+
+def headers_of(scope: dict[str, Any]) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+
+
+def bearer(headers: dict[str, str], scope: dict[str, Any]) -> str | None:
+    """The token a request presents, from the header or the `access_token` query parameter."""
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        kind, _, value = authorization.partition(" ")
+        if kind.lower() != "bearer" or not value.strip():
+            raise BadCredentials("Authorization is not 'Bearer <token>'")
+        return value.strip()
+    for key, value in parse_qsl(scope.get("query_string", b"").decode("latin-1")):
+        if key == "access_token":
+            return value
+    return None
+
+
+class Authenticator:
+    def __init__(self, config: Config, database: Database, store: AuthStore, env_token: str, session_secret: str,
+                 login_required: bool) -> None:
+        self.config = config
+        self.login_required = login_required
+        self._db = database
+        self.store = store
+        self._env_token = env_token
+        self._signer = Signer(session_secret, salt="heimdall-session")
+        self.throttle = Throttle()
+        self._cache: dict[str, tuple[float, Any]] = {}
+
+    def anonymous(self) -> Principal:
+        return Principal(None, "anonymous", frozenset() if self.login_required else frozenset({"read"}))
+
+    def _trusted(self, address: str | None) -> bool:
+        if not address:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(cidr, strict=False) for cidr in self.config.auth.trusted_proxies)
+
+    def is_trusted_proxy(self, address: str | None) -> bool:
+        return self._trusted(address)
+
+    async def _cached(self, key: str, lookup, *args):
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < CACHE_S:
+            return hit[1]
+        value = await self._db.run(lookup, *args)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[key] = (now, value)
+        return value
+
+    async def store_call(self, fn, *args):
+        """Run a store method on the database thread."""
+        return await self._db.run(fn, *args)
+
+    def forget(self, key: str) -> None:
+        self._cache.pop(key, None)
+
+    async def identify(self, scope: dict[str, Any], headers: dict[str, str], address: str | None) -> Principal:
+        """The principal of a request; BadCredentials when what it presents is not valid."""
+        header = self.config.auth.trusted_header
+        if header and headers.get(header.lower()) and self._trusted(address):
+            name = headers[header.lower()].strip()
+            account: Account | None = await self._cached("account:" + name, self.store.account, name)
+            role = account.role if account else "viewer"
+            return Principal(name, "proxy", account.scopes if account else frozenset({"read"}), role)
+        token = bearer(headers, scope)
+        if token is not None:
+            if hmac.compare_digest(token.encode(), self._env_token.encode()):
+                return Principal(ENV_TOKEN_NAME, "token", ENV_TOKEN_SCOPES)
+            found = await self._cached("token:" + token, self.store.token, token)
+            if found is None:
+                raise BadCredentials("unknown token")
+            return Principal(found.name, "token", found.scopes)
+        session_id = self.session_id(headers)
+        if session_id is not None:
+            account = await self._cached("session:" + session_id, self.store.session, session_id)
+            if account is not None:
+                return Principal(account.name, "session", account.scopes, account.role)
+        return self.anonymous()
+
+    # -- sessions in a signed cookie ------------------------------------------------------
+
+    def session_id(self, headers: dict[str, str]) -> str | None:
+        raw = headers.get("cookie")
+        if not raw:
+            return None
+        cookie = SimpleCookie()
+        try:
+            cookie.load(raw)
+        except Exception:
+            return None
+        morsel = cookie.get(SESSION_COOKIE)
+        if morsel is None:
+            return None
+        try:
+            return self._signer.unsign(morsel.value).decode()
+        except BadSignature:
+            return None
+
+    def session_cookie(self, session_id: str, secure: bool) -> str:
+        value = self._signer.sign(session_id).decode()
+        return (f"{SESSION_COOKIE}={value}; Path=/; Max-Age={SESSION_DAYS * 86400}; HttpOnly; SameSite=Lax"
+                + ("; Secure" if secure else ""))
+
+    @staticmethod
+    def clear_cookie(secure: bool) -> str:
+        return f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")

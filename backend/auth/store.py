@@ -1,0 +1,168 @@
+"""Accounts, API tokens, sessions and the audit log, in the gateway's database.
+
+Passwords are argon2id hashes; tokens and session ids are random 256-bit values kept
+only as SHA-256 digests (a digest of a random value needs no slow hash). The methods
+are synchronous, for the command line and for the database thread; `Database.run`
+calls them from the server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+from backend.auth.passwords import hash_password, verify_password
+from backend.storage.database import Database
+
+ROLES = ("viewer", "admin")
+SCOPES = ("read", "ingest", "admin")
+ROLE_SCOPES = {"viewer": frozenset({"read"}), "admin": frozenset({"read", "admin"})}
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+TOKEN_PREFIX = "hl_"
+SESSION_DAYS = 7
+
+
+class AuthError(ValueError):
+    """A request the store refuses (one line, for people)."""
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    role: str
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return ROLE_SCOPES[self.role]
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    name: str
+    scopes: frozenset[str]
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name):
+        raise AuthError("a name is 1 to 64 letters, digits, '_', '.', '@' or '-', starting with a letter or digit")
+    return name
+
+
+def parse_scopes(text: str) -> frozenset[str]:
+    scopes = frozenset(part.strip() for part in text.split(",") if part.strip())
+    unknown = sorted(scopes - set(SCOPES))
+    if not scopes or unknown:
+        raise AuthError(f"scopes are a comma-separated choice of {', '.join(SCOPES)}"
+                        + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+    return scopes
+
+
+class AuthStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._c = db.connection
+
+    # -- accounts ----------------------------------------------------------------------
+
+    def add_account(self, name: str, role: str, password: str) -> Account:
+        check_name(name)
+        if role not in ROLES:
+            raise AuthError(f"role is one of {', '.join(ROLES)}")
+        if self.account(name) is not None:
+            raise AuthError(f"an account named {name!r} exists already")
+        self._c.execute("INSERT INTO accounts (name, role, password_hash, created_ms) VALUES (?, ?, ?, ?)",
+                        (name, role, hash_password(password), now_ms()))
+        return Account(name, role)
+
+    def account(self, name: str) -> Account | None:
+        row = self._c.execute("SELECT name, role FROM accounts WHERE name = ?", (name,)).fetchone()
+        return Account(*row) if row else None
+
+    def accounts(self) -> list[dict]:
+        rows = self._c.execute("SELECT name, role, created_ms FROM accounts ORDER BY name").fetchall()
+        return [{"name": n, "role": r, "created_ms": c} for n, r, c in rows]
+
+    def count_accounts(self) -> int:
+        return self._c.execute("SELECT count(*) FROM accounts").fetchone()[0]
+
+    def set_password(self, name: str, password: str) -> None:
+        if self._c.execute("UPDATE accounts SET password_hash = ? WHERE name = ?",
+                           (hash_password(password), name)).rowcount == 0:
+            raise AuthError(f"no account named {name!r}")
+        self._c.execute("DELETE FROM sessions WHERE account = ?", (name,))  # signed out everywhere
+
+    def remove_account(self, name: str) -> None:
+        if self._c.execute("DELETE FROM accounts WHERE name = ?", (name,)).rowcount == 0:
+            raise AuthError(f"no account named {name!r}")
+        self._c.execute("DELETE FROM sessions WHERE account = ?", (name,))
+
+    def check_password(self, name: str, password: str) -> Account | None:
+        row = self._c.execute("SELECT name, role, password_hash FROM accounts WHERE name = ?", (name,)).fetchone()
+        ok = verify_password(row[2] if row else None, password)
+        return Account(row[0], row[1]) if ok and row else None
+
+    # -- API tokens ----------------------------------------------------------------------
+
+    def create_token(self, name: str, scopes: frozenset[str]) -> str:
+        """A new token; the only time its text exists outside the client's hands."""
+        check_name(name)
+        if self._c.execute("SELECT 1 FROM api_tokens WHERE name = ?", (name,)).fetchone():
+            raise AuthError(f"a token named {name!r} exists already")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        self._c.execute("INSERT INTO api_tokens (name, scopes, token_hash, created_ms) VALUES (?, ?, ?, ?)",
+                        (name, ",".join(sorted(scopes)), digest(token), now_ms()))
+        return token
+
+    def token(self, token: str) -> ApiToken | None:
+        row = self._c.execute("SELECT name, scopes FROM api_tokens WHERE token_hash = ?", (digest(token),)).fetchone()
+        return ApiToken(row[0], frozenset(row[1].split(","))) if row else None
+
+    def tokens(self) -> list[dict]:
+        rows = self._c.execute("SELECT name, scopes, created_ms, last_used_ms FROM api_tokens ORDER BY name").fetchall()
+        return [{"name": n, "scopes": s.split(","), "created_ms": c, "last_used_ms": u} for n, s, c, u in rows]
+
+    def revoke_token(self, name: str) -> None:
+        if self._c.execute("DELETE FROM api_tokens WHERE name = ?", (name,)).rowcount == 0:
+            raise AuthError(f"no token named {name!r}")
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def open_session(self, account: str) -> str:
+        session_id = secrets.token_urlsafe(32)
+        now = now_ms()
+        self._c.execute("DELETE FROM sessions WHERE expires_ms < ?", (now,))
+        self._c.execute("INSERT INTO sessions (id_hash, account, created_ms, expires_ms) VALUES (?, ?, ?, ?)",
+                        (digest(session_id), account, now, now + SESSION_DAYS * 86_400_000))
+        return session_id
+
+    def session(self, session_id: str) -> Account | None:
+        row = self._c.execute(
+            """SELECT a.name, a.role FROM sessions s JOIN accounts a ON a.name = s.account
+               WHERE s.id_hash = ? AND s.expires_ms >= ?""", (digest(session_id), now_ms())).fetchone()
+        return Account(*row) if row else None
+
+    def close_session(self, session_id: str) -> None:
+        self._c.execute("DELETE FROM sessions WHERE id_hash = ?", (digest(session_id),))
+
+    # -- audit ------------------------------------------------------------------------------
+
+    def audit(self, action: str, actor: str | None = None, subject: str | None = None, address: str | None = None,
+              detail: str | None = None) -> None:
+        self._c.execute("INSERT INTO audit (ts_ms, actor, action, subject, address, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                        (now_ms(), actor, action, subject, address, detail))
+
+    def audit_log(self, limit: int = 200) -> list[dict]:
+        rows = self._c.execute("SELECT ts_ms, actor, action, subject, address, detail FROM audit "
+                               "ORDER BY ts_ms DESC, rowid DESC LIMIT ?", (limit,)).fetchall()
+        return [dict(zip(("ts_ms", "actor", "action", "subject", "address", "detail"), row)) for row in rows]
