@@ -28,6 +28,7 @@ def serve_gateway(argv: list[str]) -> int:
     from backend.auth.first_start import announce_access
     from backend.auth.secrets_files import (TOKEN_FILE, SecretError, load_or_create_session_secret,
                                             load_or_create_token, private_directory)
+    from backend.edge import EdgeLimits
     from backend.server import ListenError, bind_socket, serve
     from backend.settings import ConfigError, load_settings
 
@@ -72,7 +73,9 @@ def serve_gateway(argv: list[str]) -> int:
     ui.attach(app, runtime)
     source = "the demo network" if settings.demo else settings.config_path
     print(f"Heimdall Live listening on http://{host}:{port}/ (config: {source})", flush=True)
-    serve(with_updates_endpoint(app, runtime), settings, sock, before_shutdown=runtime.manager.close_all)
+    runtime.edge = EdgeLimits.from_settings(settings.config.http, settings.config.auth.trusted_proxies)
+    serve(with_updates_endpoint(app, runtime), settings, sock, before_shutdown=runtime.manager.close_all,
+          edge=runtime.edge)
     return 0
 
 

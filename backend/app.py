@@ -34,6 +34,7 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
     config = settings.config
     database = Database(settings.data_dir / DATABASE_FILE)
     history_store = SQLiteHistoryStore(database)
+    records = SQLiteRecordStore(database)
     # The last known statuses from before a restart are there before the first round.
     hub = Hub(bus or LocalBus(), initial_state(config, history_store.last_entries()),
               replay_size=config.hub.replay_buffer)
@@ -41,9 +42,9 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
         settings=settings,
         hub=hub,
         database=database,
-        records=SQLiteRecordStore(database),
+        records=records,
         history=history_store,
-        monitor=Monitor(config, hub, history_store),
+        monitor=Monitor(config, hub, history_store, records),
         manager=ConnectionManager(hub, config.websocket),
         api_token=api_token,
         auth=Authenticator(config, database, AuthStore(database), api_token, session_secret, settings.login_required),

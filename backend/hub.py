@@ -94,14 +94,19 @@ class Hub:
         chosen = [env for topic, env in self._latest.items() if topic_matches(topics, topic)]
         return sorted(chosen, key=lambda env: env.seq)
 
-    def replay(self, topics: frozenset[str], since: Since | None, limit: int | None = None) -> Replay:
-        """Events of `topics` after `since`, or the latest values when that cannot be done."""
+    def replay(self, topics: frozenset[str], since: Since | None, limit: int | None = None,
+               max_bytes: int | None = None) -> Replay:
+        """Events of `topics` after `since`, or the latest values when that cannot be done.
+        `limit` and `max_bytes` (of their wire form) bound a page; `more` says one follows."""
         if since is None or not self._can_resume(since):
             return Replay(recovered=False, events=self.latest_values(topics))
         events: list[Envelope] = []
+        size = 0
         for env in self._after(since.seq):
             if topic_matches(topics, env.event):
-                if limit is not None and len(events) >= limit:
+                size += len(env.wire)
+                if (limit is not None and len(events) >= limit) or (max_bytes is not None and events
+                                                                     and size > max_bytes):
                     return Replay(recovered=True, events=events, more=True)
                 events.append(env)
         return Replay(recovered=True, events=events)

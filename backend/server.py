@@ -11,6 +11,7 @@ from typing import Any, Awaitable, Callable
 
 import uvicorn
 
+from backend.edge import EdgeLimits, edge_protocol
 from backend.gcpolicy import tune_garbage_collector
 from backend.settings import Settings
 
@@ -41,10 +42,14 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
+def uvicorn_config(app: Any, settings: Settings, edge: EdgeLimits | None = None) -> uvicorn.Config:
     heartbeat = settings.config.websocket.heartbeat_interval_s
+    http = settings.config.http
     return uvicorn.Config(
         app,
+        http=edge_protocol(edge) if edge is not None else "httptools",
+        timeout_keep_alive=http.keep_alive_s,
+        h11_max_incomplete_event_size=http.max_header_bytes,
         log_level="warning",
         ws="websockets-sansio",
         ws_max_size=TRANSPORT_MAX_FRAME_BYTES,
@@ -78,8 +83,8 @@ class GatewayServer(uvicorn.Server):
 
 
 def serve(app: Any, settings: Settings, sock: socket.socket,
-          before_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
+          before_shutdown: Callable[[], Awaitable[None]] | None = None, edge: EdgeLimits | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server = GatewayServer(uvicorn_config(app, settings), before_shutdown)
+    server = GatewayServer(uvicorn_config(app, settings, edge), before_shutdown)
     tune_garbage_collector()
     server.run(sockets=[sock])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.auth.redact import redact_url
 from backend.settings import Config
 from backend.topics import SERVICES_HEALTH, WEBSDRS_STATUS
 
@@ -31,7 +32,7 @@ def is_up(status: str | None) -> bool:
 
 
 def unknown_service(name: str, url: str) -> dict[str, Any]:
-    return {"name": name, "status": "unknown", "url": url, "response_time_ms": None, "last_check": None,
+    return {"name": name, "status": "unknown", "url": redact_url(url), "response_time_ms": None, "last_check": None,
             "error": None, "since": None, "uptime_24h": None}
 
 
@@ -45,7 +46,7 @@ def initial_state(config: Config, last_known: dict[tuple[str, str], dict[str, An
     restart, else status `unknown`. Targets no longer configured are left out."""
     return {
         SERVICES_HEALTH: {
-            s.name: {**last_known.get(("services", s.name), unknown_service(s.name, s.url)), "url": s.url}
+            s.name: {**last_known.get(("services", s.name), unknown_service(s.name, s.url)), "url": redact_url(s.url)}
             for s in config.services
         },
         WEBSDRS_STATUS: {w.id: last_known.get(("websdrs", w.id)) or unknown_websdr(w.id) for w in config.websdrs},

@@ -7,6 +7,7 @@ from typing import Any
 
 from nicegui import ui
 
+from backend.auth.redact import redact_url
 from backend.settings import WebSDRTarget
 from backend.timefmt import parse_iso_ms
 from ui import format as fmt
@@ -19,7 +20,7 @@ DAY_MS = 86_400_000
 def detail_lines(websdr: WebSDRTarget, entry: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, text) pairs of what is known about a receiver, in reading order."""
     d = entry.get("details") or {}
-    lines = [("Kind", websdr.kind), ("Address", websdr.url), ("Response", fmt.ms(entry.get("response_time_ms"))),
+    lines = [("Kind", websdr.kind), ("Address", redact_url(websdr.url)), ("Response", fmt.ms(entry.get("response_time_ms"))),
              ("Uptime 24 h", fmt.percent(entry.get("uptime_24h"))), ("Users", fmt.users(d))]
     if entry.get("status") == "degraded" and entry.get("error_message"):
         lines.append(("Not usable", entry["error_message"]))

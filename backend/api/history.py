@@ -33,13 +33,19 @@ def _configured(request: Request, kind: str, target_id: str) -> bool:
     return target_id in keys
 
 
+EARLIEST_MS, LATEST_MS = 946_684_800_000, 221_845_392_000_000  # 2000-01-01 .. 9000-01-01
+
+
 def _instant(text: str | None, default_ms: int, name: str) -> int:
     if text is None:
         return default_ms
     try:
-        return parse_iso_ms(text)
-    except ValueError:
+        ms = parse_iso_ms(text)
+    except (ValueError, OverflowError):
         raise HTTPException(422, f"{name}: not an ISO-8601 date-time, e.g. 2026-11-25T14:00:00Z") from None
+    if not EARLIEST_MS <= ms <= LATEST_MS:
+        raise HTTPException(422, f"{name}: must be between the years 2000 and 9000")
+    return ms
 
 
 @router.get("/api/v1/history/{kind}/{target_id}")

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from backend.api.errors import StrictJSONResponse, error
 from backend.api.status import runtime_of
-from backend.envelope import decode
+from backend.envelope import decode, encode
 from backend.models import MAX_OBJECT_BYTES, Detection, Localization
 from backend.settings import format_validation_error
 from backend.topics import LOCALIZATIONS_UPDATED, SIGNALS_DETECTED
@@ -77,13 +77,29 @@ async def post_localization(request: Request) -> StrictJSONResponse:
     return await _ingest(request, Localization, "localizations", LOCALIZATIONS_UPDATED)
 
 
+# A list answer ends early past this size, and says so in the X-Heimdall-More header.
+MAX_LIST_BYTES = 4 * 1024 * 1024
+
+
+async def _bounded_list(request: Request, kind: str, limit: int) -> StrictJSONResponse:
+    records = await runtime_of(request).records.latest(kind, limit)
+    kept, size = [], 0
+    for record in records:
+        size += len(encode(record)) + 1
+        if kept and size > MAX_LIST_BYTES:
+            break
+        kept.append(record)
+    more = len(kept) < len(records)
+    return StrictJSONResponse(kept, headers={"X-Heimdall-More": "true" if more else "false"})
+
+
 @router.get("/api/v1/signals")
 async def list_signals(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
-    """Stored detections, latest first."""
-    return await runtime_of(request).records.latest("detections", limit)
+    """Stored detections, latest first (at most `limit`, and about 4 MiB: X-Heimdall-More says more were left)."""
+    return await _bounded_list(request, "detections", limit)
 
 
 @router.get("/api/v1/localizations")
 async def list_localizations(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
-    """Stored localizations, latest first."""
-    return await runtime_of(request).records.latest("localizations", limit)
+    """Stored localizations, latest first (at most `limit`, and about 4 MiB: X-Heimdall-More says more were left)."""
+    return await _bounded_list(request, "localizations", limit)

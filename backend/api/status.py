@@ -8,12 +8,16 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from backend import __version__
 from backend.timefmt import utc_now_iso
+from backend.auth.redact import redact_url
 from backend.hub import Since
 from backend.runtime import Runtime
 from backend.status import overall_status, unknown_websdr
 from backend.topics import ALL_TOPICS, SERVICES_HEALTH, WEBSDRS_STATUS, WILDCARD
 
 router = APIRouter()
+
+# No answer is larger than this, whatever `limit` says: a page ends early and says `more`.
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -44,7 +48,8 @@ async def websdrs(request: Request) -> list[dict[str, Any]]:
     answer = []
     for websdr in runtime.settings.config.websdrs:
         status = health.get(websdr.id) or unknown_websdr(websdr.id)
-        answer.append({**websdr.model_dump(), **{k: v for k, v in status.items() if k != "websdr_id"}})
+        answer.append({**websdr.model_dump(), "url": redact_url(websdr.url),
+                       **{k: v for k, v in status.items() if k != "websdr_id"}})
     return answer
 
 
@@ -72,7 +77,17 @@ async def gateway_stats(request: Request) -> dict[str, Any]:
         "ws_oversized_closed": stats.oversized_closed,
         "ws_binary_closed": stats.binary_closed,
         "ws_client_errors": stats.client_errors,
+        **guard_figures(runtime),
     }
+
+
+def guard_figures(runtime: Runtime) -> dict[str, int]:
+    guard = runtime.guard
+    if guard is None:
+        return {}
+    return {"origin_refused": guard.stats.origin_refused, "auth_refused": guard.stats.auth_refused,
+            "throttled": guard.stats.throttled, "server_errors": guard.stats.server_errors,
+            **(runtime.edge.figures() if runtime.edge is not None else {})}
 
 
 @router.get("/api/v1/events", tags=["events"])
@@ -86,7 +101,7 @@ async def events(
     """The replay buffer, for clients that poll instead of holding a WebSocket.
 
     recovered true: `events` are every event of `topics` after `after`, in order (`more`
-    says a further page waits). recovered false (no `after`, another epoch, or `after`
+    says a further page waits: a page holds at most `limit` events and about 4 MiB). recovered false (no `after`, another epoch, or `after`
     has left the buffer): `events` are the latest value of each state topic instead.
     Poll again with after=`next_after`.
     """
@@ -98,7 +113,8 @@ async def events(
     if after is not None and epoch is None:
         raise HTTPException(422, "epoch is required with after: pass the epoch of a previous answer")
     last_seq = hub.last_seq
-    replay = hub.replay(wanted, Since(epoch, after) if after is not None and epoch else None, limit=limit)
+    replay = hub.replay(wanted, Since(epoch, after) if after is not None and epoch else None, limit=limit,
+                        max_bytes=MAX_ANSWER_BYTES)
     next_after = replay.events[-1].seq if replay.more else last_seq
     return {
         "epoch": hub.epoch,

@@ -16,7 +16,7 @@ from backend.probes import ProbeResult
 from backend.probes.fields import distance_km
 from backend.settings import Config
 from backend.status import initial_state, is_down
-from backend.storage import CheckRecord, HistoryStore, StateChange
+from backend.storage import CheckRecord, HistoryStore, RecordStore, StateChange
 from backend.timefmt import iso_from_ms
 from backend.topics import SERVICES_HEALTH, STATUS_CHANGED, WEBSDRS_STATUS
 
@@ -86,10 +86,11 @@ def targets_of(config: Config) -> dict[str, list[Target]]:
 
 
 class Monitor:
-    def __init__(self, config: Config, hub: Hub, history: HistoryStore) -> None:
+    def __init__(self, config: Config, hub: Hub, history: HistoryStore, records: RecordStore | None = None) -> None:
         self._config = config
         self._hub = hub
         self._history = history
+        self._records = records
         self._targets = targets_of(config)
         self._entries = {kind: dict(hub.latest(topic).data) for kind, (topic, _) in KINDS.items()}
         self._debouncers: dict[tuple[str, str], Debouncer] = {}
@@ -187,6 +188,14 @@ class Monitor:
             return 0.0
         took = entry.get("response_time_ms")
         return float("inf") if took is None else took
+
+    async def prune_records(self) -> None:
+        """Detections and localizations older than `[records] retention_days` go."""
+        if self._records is None:
+            return
+        cutoff = iso_from_ms(int(time.time() * 1000 - self._config.records.retention_days * DAY_MS))
+        removed = await self._records.prune(cutoff)
+        log.info("records pruned: %s", removed)
 
     async def prune(self) -> None:
         removed = await self._history.prune(int(time.time() * 1000), self._config.history.retention_s())

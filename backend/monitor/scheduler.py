@@ -13,7 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from backend.monitor.poller import Monitor
 from backend.settings import Config
 
-MONITOR_JOBS = ("poll-services", "poll-websdrs", "prune-history")
+MONITOR_JOBS = ("poll-services", "poll-websdrs", "prune-history", "prune-records")
 
 
 def build_scheduler(monitor: Monitor, config: Config) -> AsyncIOScheduler:
@@ -40,3 +40,5 @@ def schedule_monitor(scheduler: AsyncIOScheduler, monitor: Monitor, config: Conf
                           id="poll-websdrs", **common)
     scheduler.add_job(monitor.prune, "interval", minutes=config.history.prune_interval_min, id="prune-history",
                       **common)
+    scheduler.add_job(monitor.prune_records, "interval", minutes=config.records.prune_interval_min,
+                      id="prune-records", **common)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import functools
 import logging
 import multiprocessing
@@ -23,6 +24,7 @@ from typing import Awaitable, Callable, TypeVar
 
 import httpx
 
+from backend.auth.redact import redact_text, redact_url
 from backend.probes import RECEIVER_PROBES, ProbeResult, service
 
 log = logging.getLogger(__name__)
@@ -52,15 +54,20 @@ async def run_bounded(jobs: list[Callable[[], Awaitable[T]]], limit: int) -> lis
 
 
 async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
-    """One check; a probe with a bug is a failed check with the reason, never a failed round."""
+    """One check; a probe with a bug is a failed check with the reason, never a failed round.
+    A reason that quotes a URL (an HTTP library's message, say) quotes it redacted."""
     down = "unreachable" if spec.probe == "service" else "offline"
     try:
         if spec.probe == "service":
-            return await service.probe(client, spec.url, spec.timeout_s, spec.degraded_after_ms)
-        return await RECEIVER_PROBES[spec.probe](client, spec.url, spec.timeout_s)
+            result = await service.probe(client, spec.url, spec.timeout_s, spec.degraded_after_ms)
+        else:
+            result = await RECEIVER_PROBES[spec.probe](client, spec.url, spec.timeout_s)
     except Exception as exc:
-        log.exception("probe failed")
+        log.error("probe of %s failed: %s", redact_url(spec.url), type(exc).__name__)
         return ProbeResult(down, None, f"probe error: {type(exc).__name__}")
+    if result.error and "://" in result.error:
+        return dataclasses.replace(result, error=redact_text(result.error))
+    return result
 
 
 async def probe_all(specs: list[CheckSpec], max_concurrency: int) -> list[ProbeResult]:

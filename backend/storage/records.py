@@ -28,6 +28,10 @@ class RecordStore(abc.ABC):
     async def count(self, kind: str, since: str | None = None) -> int:
         """How many records, or how many with a timestamp at or after `since` (ISO, Z)."""
 
+    @abc.abstractmethod
+    async def prune(self, before: str) -> dict[str, int]:
+        """Delete records whose own timestamp is before `before` (ISO, Z); how many went, by kind."""
+
 
 def _table(kind: str) -> str:
     if kind not in KINDS:
@@ -69,3 +73,11 @@ class SQLiteRecordStore(RecordStore):
         if since is None:
             return self._db.connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         return self._db.connection.execute(f"SELECT count(*) FROM {table} WHERE timestamp >= ?", (since,)).fetchone()[0]
+
+    async def prune(self, before: str) -> dict[str, int]:
+        return await self._db.run(self._prune, before)
+
+    def _prune(self, before: str) -> dict[str, int]:
+        with self._db.transaction() as connection:
+            return {table: connection.execute(f"DELETE FROM {table} WHERE timestamp < ?", (before,)).rowcount
+                    for table in KINDS}
