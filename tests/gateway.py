@@ -107,3 +107,6 @@ class Gateway:
 
     def stats(self) -> dict:
         return httpx.get(self.url + "/api/v1/gateway/stats", timeout=5).json()
+
+    def stats_with(self, headers: dict[str, str]) -> dict:
+        return httpx.get(self.url + "/api/v1/gateway/stats", headers=headers, timeout=5).json()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from nicegui import app as nicegui_app
 from nicegui import ui
 
 from backend.runtime import Runtime
-from ui import dashboard, frame, receivers, system
+from backend.auth.guard import client_address
+from backend.auth.principal import Principal
+from ui import admin, dashboard, frame, receivers, system
 from ui.state import LiveState
 
 
@@ -35,24 +37,37 @@ def attach(app: FastAPI, runtime: Runtime) -> LiveState:
     return state
 
 
+def principal_of(request: Request) -> Principal | None:
+    """Who the guard found this request comes from (None where no guard ran: the page tests)."""
+    return getattr(request.state, "principal", None)
+
+
 def register(runtime: Runtime) -> LiveState:
     """The pages and their shared state (also used by the `user` tests); `state.load()` fills it."""
     state = LiveState(runtime)
     frame.install()
 
     @ui.page("/", title="Heimdall Live")
-    async def dashboard_page() -> None:
+    async def dashboard_page(request: Request) -> None:
         await state.loaded.wait()
-        dashboard.render(state)
+        dashboard.render(state, principal_of(request))
 
     @ui.page("/websdrs", title="Receivers · Heimdall Live")
-    async def receivers_page() -> None:
+    async def receivers_page(request: Request) -> None:
         await state.loaded.wait()
-        await receivers.render(state)
+        await receivers.render(state, principal_of(request))
 
     @ui.page("/system", title="System · Heimdall Live")
-    async def system_page() -> None:
+    async def system_page(request: Request) -> None:
         await state.loaded.wait()
-        await system.render(state)
+        await system.render(state, principal_of(request))
+
+    @ui.page("/admin", title="Admin · Heimdall Live")
+    async def admin_page(request: Request) -> None:
+        principal = principal_of(request)
+        if principal is None or not principal.may("admin"):  # the guard refuses first; this is a second lock
+            ui.label("Admins only.")
+            return
+        await admin.render(state, principal, client_address(request.scope))
 
     return state

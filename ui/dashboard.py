@@ -61,11 +61,11 @@ def summary_card(title: str, html: bool = False) -> tuple[ui.element, ui.label]:
     return value, note
 
 
-def render(state: LiveState) -> None:
+def render(state: LiveState, principal: Any = None) -> None:
     def config() -> Config:  # the running one: a reload may change it while the page is open
         return state.runtime.settings.config
 
-    header("/")
+    header("/", principal)
     with ui.column().classes("w-full p-4 gap-4"):
         with ui.row().classes("w-full gap-4"):
             services_value, services_note = summary_card("Services healthy")

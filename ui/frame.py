@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 from nicegui import app, ui
 
@@ -33,16 +34,22 @@ def install() -> None:
     )
 
 
-def header(active: str) -> None:
+def header(active: str, principal: Any = None) -> None:
     with ui.header().classes("items-center justify-between px-4 py-2 bg-slate-900 text-white"):
         with ui.row().classes("items-center gap-6"):
             ui.html('<h1 class="hl-title">Heimdall Live</h1>', sanitize=False)
-            for path, label in PAGES:
+            pages = PAGES + ([("/admin", "Admin")] if principal is not None and principal.may("admin") else [])
+            for path, label in pages:
                 link = ui.link(label, path).classes("text-lg text-white no-underline hover:underline")
                 if path == active:
                     link.classes("font-bold underline")
         with ui.row().classes("items-center gap-4"):
             ui.html(BADGE_HTML, sanitize=False)
+            if principal is not None and principal.name is not None:
+                ui.label(principal.name).classes("opacity-80").tooltip(f"signed in ({principal.via})")
+                if principal.via == "session":  # a plain form: the session cookie goes with it
+                    ui.html('<form method="post" action="/logout"><button type="submit" class="hl-signout">'
+                            "Sign out</button></form>", sanitize=False)
             # Dark mode lives in the browser (system preference, or the operator's choice kept there).
             ui.button(icon="dark_mode").props('flat round color=white aria-label="Switch dark or light mode"') \
                 .on("click", js_handler="() => heimdallToggleDark()").tooltip("Dark / light")

@@ -62,9 +62,9 @@ def chart_options(points: list[list[float]]) -> dict[str, Any]:
     }
 
 
-async def render(state: LiveState) -> None:
+async def render(state: LiveState, principal: Any = None) -> None:
     history = state.runtime.history
-    header("/websdrs")
+    header("/websdrs", principal)
     cards: dict[str, dict[str, Any]] = {}
 
     @ui.refreshable

@@ -21,9 +21,9 @@ def duration(seconds: float) -> str:
     return (f"{days} d " if days else "") + f"{rest // 3600} h {rest % 3600 // 60} min"
 
 
-async def render(state: LiveState) -> None:
+async def render(state: LiveState, principal: Any = None) -> None:
     history = state.runtime.history
-    header("/system")
+    header("/system", principal)
     now_ms = int(time.time() * 1000)
     uptime_7d = await history.uptime("services", now_ms - 7 * DAY_MS)
     uptime_30d = await history.uptime("services", now_ms - 30 * DAY_MS)

@@ -36,6 +36,7 @@ PUBLIC_PATTERN = re.compile(r"^/(heimdall-static|api-docs-static)/|^/_nicegui/[^
                             r"(static|libraries|components|resources|dynamic_resources|esm)/")
 API_PATTERN = re.compile(r"^/(api/|openapi\.json$|docs$|redoc$)")
 ADMIN_PATTERN = re.compile(r"^/(admin$|api/v1/admin/)")
+INGEST_PATTERN = re.compile(r"^/api/v1/(signals|localizations)$")
 ERROR_LOG_EVERY_S = 10.0
 
 
@@ -45,6 +46,17 @@ class GuardStats:
     auth_refused: int = 0
     throttled: int = 0
     server_errors: int = 0
+
+
+def needed_scope(method: str, path: str) -> str | None:
+    """The scope a request needs to pass the guard (routes may check more)."""
+    if path in PUBLIC_PATHS or PUBLIC_PATTERN.match(path):
+        return None
+    if ADMIN_PATTERN.match(path):
+        return "admin"
+    if method == "POST" and INGEST_PATTERN.match(path):
+        return "ingest"
+    return "read"
 
 
 def client_address(scope: Scope) -> str:
@@ -98,7 +110,7 @@ class Guard:
             await self._refuse(scope, receive, send, 401, "invalid token",
                                extra_headers=[(b"www-authenticate", b"Bearer")])
             return
-        needed = "admin" if ADMIN_PATTERN.match(path) else ("read" if not self._public(path) else None)
+        needed = needed_scope(scope.get("method", "GET"), path)
         if needed is not None and not principal.may(needed):
             await self._not_allowed(scope, receive, send, principal, needed)
             return
@@ -106,10 +118,6 @@ class Guard:
         if cors_origin:
             send = self._with_cors(send, cors_origin)
         await self._call(scope, receive, send)
-
-    @staticmethod
-    def _public(path: str) -> bool:
-        return path in PUBLIC_PATHS or bool(PUBLIC_PATTERN.match(path))
 
     async def _not_allowed(self, scope: Scope, receive: Receive, send: Send, principal: Principal,
                            needed: str) -> None:

@@ -106,6 +106,10 @@ class Authenticator:
     def forget(self, key: str) -> None:
         self._cache.pop(key, None)
 
+    def forget_all(self) -> None:
+        """After a revocation here: no cached answer outlives it."""
+        self._cache.clear()
+
     async def identify(self, scope: dict[str, Any], headers: dict[str, str], address: str | None) -> Principal:
         """The principal of a request; BadCredentials when what it presents is not valid."""
         header = self.config.auth.trusted_header

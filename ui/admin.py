@@ -1,0 +1,105 @@
+"""Admin (`/admin`, admins only; the guard refuses everyone else): API tokens (create,
+shown once; revoke), the accounts, and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+from backend.auth.guard import client_address
+from backend.auth.principal import Principal
+from backend.auth.store import SCOPES, AuthError, parse_scopes
+from backend.timefmt import iso_from_ms
+from ui.frame import empty_table_slot, header, time_tag
+from ui.state import LiveState
+
+TIME_CELL = """<q-td :props="props"><time v-if="props.value" :datetime="props.value">{{ props.value }}</time>
+<span v-else>never</span></q-td>"""
+
+
+def _table(columns: list[tuple[str, str]], rows: list[dict[str, Any]], key: str, empty: str) -> ui.table:
+    table = ui.table(columns=[{"name": n, "label": label, "field": n, "align": "left"} for n, label in columns],
+                     rows=rows, row_key=key).props("dense flat wrap-cells").classes("w-full")
+    empty_table_slot(table, empty)
+    return table
+
+
+async def render(state: LiveState, principal: Principal, address: str) -> None:
+    auth = state.runtime.auth
+    store = auth.store
+    header("/admin", principal)
+
+    def when(ms: int | None) -> str | None:
+        return iso_from_ms(ms) if ms else None
+
+    async def token_rows() -> list[dict[str, Any]]:
+        return [{**t, "scopes": ", ".join(t["scopes"]), "created": when(t["created_ms"]),
+                 "last_used": when(t["last_used_ms"])} for t in await auth.store_call(store.tokens)]
+
+    async def audit_rows() -> list[dict[str, Any]]:
+        return [{**a, "at": when(a["ts_ms"]), "key": i} for i, a in enumerate(await auth.store_call(store.audit_log))]
+
+    with ui.column().classes("w-full p-4 gap-4"):
+        ui.html('<h2 class="text-2xl font-semibold">API tokens</h2>', sanitize=False)
+        with ui.row().classes("items-end gap-4"):
+            name = ui.input("Name").props('aria-label="Token name"')
+            boxes = {scope: ui.checkbox(scope, value=scope == "read") for scope in SCOPES}
+            create = ui.button("Create token")
+        shown = ui.column().classes("gap-1")
+        tokens = _table([("name", "Name"), ("scopes", "Scopes"), ("created", "Created"), ("last_used", "Last used"),
+                         ("revoke", "")], await token_rows(), "name", "No API tokens yet.")
+        tokens.add_slot("body-cell-created", TIME_CELL.replace("never", "—"))
+        tokens.add_slot("body-cell-last_used", TIME_CELL)
+        tokens.add_slot("body-cell-revoke", """<q-td :props="props">
+            <q-btn flat dense color="negative" label="Revoke" :aria-label="'Revoke ' + props.row.name"
+                   @click="$parent.$emit('revoke', props.row.name)" /></q-td>""")
+
+        ui.html('<h2 class="text-2xl font-semibold">Accounts</h2>', sanitize=False)
+        ui.label("Accounts are managed with python main.py user add|passwd|remove|list.").classes("opacity-80")
+        _table([("name", "Name"), ("role", "Role"), ("created", "Since")],
+               [{**a, "created": when(a["created_ms"])} for a in await auth.store_call(store.accounts)],
+               "name", "No accounts.").add_slot("body-cell-created", TIME_CELL)
+
+        ui.html('<h2 class="text-2xl font-semibold">Audit log</h2>', sanitize=False)
+        audit = _table([("at", "When"), ("action", "What"), ("actor", "Who"), ("subject", "Account or token"),
+                        ("address", "From"), ("detail", "Detail")], await audit_rows(), "key", "Nothing yet.")
+        audit.add_slot("body-cell-at", TIME_CELL)
+
+    async def refresh() -> None:
+        tokens.rows = await token_rows()
+        tokens.update()
+        audit.rows = await audit_rows()
+        audit.update()
+
+    async def create_token() -> None:
+        chosen = ",".join(scope for scope, box in boxes.items() if box.value)
+        try:
+            scopes = parse_scopes(chosen)
+            token = await auth.store_call(store.create_token, name.value.strip(), scopes)
+        except AuthError as problem:
+            ui.notify(str(problem), type="negative")
+            return
+        await auth.store_call(store.audit, "token created", principal.name, name.value.strip(), address,
+                              ",".join(sorted(scopes)))
+        shown.clear()
+        with shown:
+            ui.label(f"Token {name.value.strip()}: copy it now, it is not shown again.").classes("font-semibold")
+            ui.code(token).classes("w-full")
+        name.value = ""
+        await refresh()
+
+    async def revoke(event: Any) -> None:
+        token_name = event.args
+        try:
+            await auth.store_call(store.revoke_token, token_name)
+        except AuthError as problem:
+            ui.notify(str(problem), type="negative")
+            return
+        auth.forget_all()
+        await auth.store_call(store.audit, "token revoked", principal.name, token_name, address)
+        ui.notify(f"Revoked {token_name}")
+        await refresh()
+
+    create.on_click(create_token)
+    tokens.on("revoke", revoke)
