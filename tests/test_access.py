@@ -215,10 +215,10 @@ def test_a_short_api_token_is_refused_at_start(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEIMDALL_")}
     (tmp_path / "c.toml").write_text("")
     result = subprocess.run([sys.executable, "main.py", "--data-dir", str(tmp_path), "--config", str(tmp_path / "c.toml")],
-                            cwd=ROOT, env={**env, "HEIMDALL_API_TOKEN": "secret"}, capture_output=True, text=True,
+                            cwd=ROOT, env={**env, "HEIMDALL_API_TOKEN": "tooshort7"}, capture_output=True, text=True,
                             timeout=30)
     lines = result.stderr.strip().splitlines()
-    assert result.returncode == 2 and len(lines) == 1 and "shorter than 16" in lines[0] and "secret" not in lines[0]
+    assert result.returncode == 2 and len(lines) == 1 and "shorter than 16" in lines[0] and "tooshort7" not in lines[0]
 
 
 def test_trusted_header_counts_only_from_trusted_proxies(tmp_path):
