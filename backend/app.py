@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from backend import __version__
-from backend.api import apidocs, errors, history, ingest, login, status
-from backend.api.errors import StrictJSONResponse, internal_error
+from backend.api import apidocs, contract, errors, history, ingest, login, status
+from backend.api.errors import StrictJSONResponse, UnknownMethods, internal_error
 from backend.auth.guard import Guard
 from backend.auth.principal import Authenticator
 from backend.auth.store import AuthStore
@@ -78,6 +78,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.authenticator = runtime.auth
     app.add_exception_handler(Exception, internal_error)
+    contract.install(app)
     app.include_router(login.router)
     app.include_router(status.router)
     app.include_router(history.router)
@@ -99,5 +100,5 @@ def reload_on_sighup(reloader: ConfigReloader, tasks: list[asyncio.Task]) -> Non
 def with_updates_endpoint(app: FastAPI, runtime: Runtime) -> Guard:
     """The ASGI app to serve: the guard in front of everything, then /ws/updates, then
     the FastAPI app (REST, pages)."""
-    runtime.guard = Guard(UpdatesRouter(app, UpdatesEndpoint(runtime.manager)), runtime.auth)
+    runtime.guard = Guard(UpdatesRouter(UnknownMethods(app), UpdatesEndpoint(runtime.manager)), runtime.auth)
     return runtime.guard

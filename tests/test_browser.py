@@ -247,3 +247,40 @@ def test_a_dark_system_preference_is_followed_until_the_operator_chooses(browser
     page.goto(gateway.url + "/websdrs", wait_until="domcontentloaded")
     page.wait_for_function("document.body.classList.contains('body--dark')", timeout=10_000)
     context.close()
+
+
+def test_login_flow_in_a_real_browser(browser, tmp_path):
+    """Redirect to the login, a wrong password refused, the right one shows the live
+    dashboard with a green badge, and signing out ends the session."""
+    import subprocess
+    import sys
+
+    from tests.gateway import ROOT, Gateway
+
+    (tmp_path / "c.toml").write_text("[auth]\nrequired = true\n")
+    data = tmp_path / "data"
+    subprocess.run([sys.executable, "main.py", "user", "add", "ops", "--data-dir", str(data)], cwd=ROOT,
+                   input="correct horse battery\n", text=True, check=True, capture_output=True)
+    gw = Gateway(tmp_path / "c.toml", data).start()
+    try:
+        page = browser.new_page()
+        page.goto(gw.url + "/system")
+        assert page.url.startswith(gw.url + "/login")
+        page.fill("#name", "ops")
+        page.fill("#password", "not the password")
+        page.click("button[type=submit]")
+        assert "Wrong account name or password" in page.inner_text("[role=alert]")
+        page.fill("#password", "correct horse battery")
+        page.click("button[type=submit]")
+        page.wait_for_url(gw.url + "/system")
+        page.wait_for_function("window.heimdallConnection && window.heimdallConnection.state === 'connected'",
+                               timeout=15_000)
+        assert badge_state(page) == "connected"
+        assert page.locator("text=Events published").count() == 1
+        page.click("text=Sign out")
+        page.wait_for_url(gw.url + "/login")
+        page.goto(gw.url + "/")
+        assert page.url.startswith(gw.url + "/login")
+        page.close()
+    finally:
+        gw.stop()

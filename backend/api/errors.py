@@ -8,6 +8,7 @@ for a path that does not exist, 405 with `Allow` for a method a path does not ta
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,6 +18,7 @@ from starlette.routing import BaseRoute, Match, Mount
 from backend.envelope import encode
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+API_PATHS = re.compile(r"^/(api/|healthz$)")
 
 
 class StrictJSONResponse(JSONResponse):
@@ -62,3 +64,20 @@ def allowed_methods(routes: list[BaseRoute], scope: dict[str, Any]) -> list[str]
                 allowed.append(method)
                 break
     return allowed
+
+
+class UnknownMethods:
+    """ASGI: an API path asked with a method no route lists (QUERY, FOO, ...) is a JSON
+    405 too; the catch-all routes above can only name the methods they know."""
+
+    def __init__(self, app) -> None:
+        self.app = app  # NiceGUI finds its uvicorn server by following `.app`
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] not in ALL_METHODS and API_PATHS.match(scope["path"]):
+            allowed = allowed_methods(self.app.router.routes, scope)
+            response = error(405, f"method {scope['method']} not allowed here",
+                             headers={"Allow": ", ".join(allowed)} if allowed else None)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
