@@ -281,3 +281,14 @@ def test_unhandled_input_is_a_422_never_a_500(edgy):
     response = httpx.get(edgy.url + "/api/v1/history/services/x?end=9999-12-31T23:59:59-14:00")
     assert response.status_code == 422 and response.headers["content-type"] == "application/json"
     assert "end" in response.json()["detail"]
+
+
+def test_bound_to_all_interfaces_in_a_loopback_only_namespace():
+    """The real deployment shape (0.0.0.0), where nothing can leave the machine."""
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("no permission to make a network namespace here (unshare -n)")
+    result = subprocess.run(["unshare", "-n", "sh", "-c", f"ip link set lo up && exec {sys.executable} "
+                             f"tests/netns_check.py"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("ok ") == 7
