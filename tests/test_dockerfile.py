@@ -145,11 +145,15 @@ def test_the_demo_runs_from_the_image_with_its_data_apart(tmp_path):
                                stderr=subprocess.STDOUT, text=True)
     try:
         wait_healthy(port)
+        # Bound to 0.0.0.0, the image requires login: read with the demo's own token.
+        token = (tmp_path / "data" / "demo" / "api_token").read_text().strip()
+        signals = f"http://127.0.0.1:{port}/api/v1/signals"
+        assert httpx.get(signals).status_code == 401
         # The simulated platform posts through the real API within a few seconds.
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not httpx.get(f"http://127.0.0.1:{port}/api/v1/signals").json():
+        while time.monotonic() < deadline and not httpx.get(signals, headers={"Authorization": f"Bearer {token}"}).json():
             time.sleep(0.5)
-        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/signals").json()
+        assert httpx.get(signals, headers={"Authorization": f"Bearer {token}"}).json()
     finally:
         output = stop(process)
     assert (tmp_path / "data" / "demo" / "heimdall.db").exists()

@@ -11,7 +11,7 @@ from typing import Any
 
 from backend.hub import Hub
 from backend.monitor.debounce import Debouncer
-from backend.monitor.worker import CheckSpec, ProbeWorker
+from backend.monitor.worker import CheckSpec, ProbeWorker, WorkerStopped
 from backend.probes import ProbeResult
 from backend.probes.fields import distance_km
 from backend.settings import Config
@@ -139,7 +139,11 @@ class Monitor:
         # Slowest first: a target that timed out last time starts its wait at once, beside
         # the quick ones, instead of after them. The round then lasts about one timeout.
         order = sorted(range(len(targets)), key=lambda i: self._expected_ms(kind, targets[i].key), reverse=True)
-        started = await self._worker.run([targets[i].spec for i in order], self._config.polling.max_concurrency)
+        try:
+            started = await self._worker.run([targets[i].spec for i in order], self._config.polling.max_concurrency)
+        except WorkerStopped:
+            return  # shutting down: nothing to publish
+
         results: list[ProbeResult] = [None] * len(targets)  # type: ignore[list-item]
         for position, index in enumerate(order):
             results[index] = started[position]

@@ -101,11 +101,16 @@ def _exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+class WorkerStopped(Exception):
+    """The gateway is shutting down: the round in flight is dropped, quietly."""
+
+
 class ProbeWorker:
     """One worker process, started once and reused; replaced if it dies."""
 
     def __init__(self) -> None:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._stopped = False
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
@@ -121,8 +126,14 @@ class ProbeWorker:
 
     async def run(self, specs: list[CheckSpec], max_concurrency: int) -> list[ProbeResult]:
         loop = asyncio.get_running_loop()
+        if self._stopped:
+            raise WorkerStopped()
         try:
             return await loop.run_in_executor(self._executor(), run_round, specs, max_concurrency)
+        except asyncio.CancelledError:
+            if self._stopped:  # stop() cancelled the round's future, not somebody cancelling us
+                raise WorkerStopped() from None
+            raise
         except concurrent.futures.process.BrokenProcessPool:
             log.error("the probe worker process died; starting a new one for the next round")
             self._pool = None
@@ -130,6 +141,7 @@ class ProbeWorker:
                                 "monitor worker failed; checking again next round") for s in specs]
 
     def stop(self) -> None:
+        self._stopped = True
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
