@@ -7,7 +7,11 @@ client on 127.0.0.2 asks /healthz. Prints what it measured:
 2. A 64 MB request header: the time to its 431 and /healthz latency meanwhile.
 3. 2,000 wrong tokens: how many were answered 401 before the address was throttled (429).
 
-    python bench/edge.py [--sockets 20000]
+    python bench/edge.py [--sockets 20000] [--peer CHECKOUT]
+
+--peer runs the half-open attack also against `python main.py` of another checkout
+(e.g. a commit before the edge limits: `git worktree add /tmp/peer c22f7e0`), in the
+same run, for comparison.
 """
 
 from __future__ import annotations
@@ -95,41 +99,55 @@ def rss_mib(process: psutil.Process) -> float:
     return process.memory_info().rss / 2**20
 
 
+def half_open(gw: Gateway, sockets: int, label: str) -> None:
+    """The half-open attack from 127.0.0.1 with /healthz from 127.0.0.2 meanwhile."""
+    process = psutil.Process(gw.process.pid)
+    print(f"{label}: RSS at rest {rss_mib(process):.1f} MiB")
+    results = mp.get_context("spawn").Queue()
+    attackers = [mp.get_context("spawn").Process(target=_attacker, args=(gw.port, sockets // 2, 13.0, results))
+                 for _ in range(2)]
+    started = time.monotonic()
+    for attacker in attackers:
+        attacker.start()
+    latencies = healthz_latencies(gw.url, 12.0)
+    peak = rss_mib(process)
+    outcome = [results.get(timeout=120) for _ in attackers]
+    for attacker in attackers:
+        attacker.join(30)
+    total = {key: sum(r[key] for r in outcome) for key in ("opened", "connect_failed", "open")}
+    print(f"  {sockets} half-open connections attempted from 127.0.0.1 in {time.monotonic() - started:.1f} s: "
+          f"{total['opened']} connected, {total['connect_failed']} failed to connect, "
+          f"{total['open']} still open after 13 s")
+    print(f"  /healthz from 127.0.0.2 meanwhile: {describe(latencies)}")
+    print(f"  RSS: peak {peak:.1f} MiB, after {rss_mib(process):.1f} MiB")
+    try:
+        stats = gw.stats()
+    except httpx.HTTPError:
+        return
+    if "edge_address_cap_refused" in stats:
+        print(f"  the gateway counted {stats['edge_address_cap_refused']} refused by the per-address cap (503), "
+              f"{stats['edge_header_timeouts']} closed at the header timeout")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sockets", type=int, default=20_000)
+    parser.add_argument("--peer", help="another checkout to attack the same way, for comparison")
     args = parser.parse_args()
     print(f"# machine: {platform.platform()}, {psutil.cpu_count()} cores, Python {platform.python_version()}")
     root = Path(tempfile.mkdtemp())
     (root / "c.toml").write_text("")  # defaults: header timeout 10 s, 64 KiB headers, 1000 per address
+    if args.peer:
+        peer = Gateway(root / "c.toml", root / "peer-data", cwd=Path(args.peer)).start()
+        try:
+            half_open(peer, args.sockets, f"peer ({args.peer})")
+        finally:
+            peer.stop()
     gw = Gateway(root / "c.toml", root / "data").start()
     process = psutil.Process(gw.process.pid)
     try:
-        time.sleep(1)
-        print(f"gateway RSS at rest: {rss_mib(process):.1f} MiB")
-
         # 1. Half-open connections.
-        results = mp.get_context("spawn").Queue()
-        per = args.sockets // 2
-        attackers = [mp.get_context("spawn").Process(target=_attacker, args=(gw.port, per, 13.0, results))
-                     for _ in range(2)]
-        started = time.monotonic()
-        for attacker in attackers:
-            attacker.start()
-        latencies = healthz_latencies(gw.url, 12.0)
-        peak = rss_mib(process)
-        outcome = [results.get(timeout=120) for _ in attackers]
-        for attacker in attackers:
-            attacker.join(30)
-        total = {key: sum(r[key] for r in outcome) for key in ("opened", "connect_failed", "503", "closed", "open")}
-        print(f"half-open: {args.sockets} attempted from 127.0.0.1 in {time.monotonic() - started:.1f} s: "
-              f"{total['opened']} connected, {total['503']} answered 503 (address cap), "
-              f"{total['closed']} closed by the gateway (header timeout), {total['open']} still open after 13 s")
-        print(f"  /healthz from 127.0.0.2 meanwhile: {describe(latencies)}")
-        print(f"  gateway RSS: peak {peak:.1f} MiB, after {rss_mib(process):.1f} MiB")
-        stats = gw.stats()
-        print(f"  gateway counted: {stats['edge_address_cap_refused']} refused by the cap, "
-              f"{stats['edge_header_timeouts']} header timeouts")
+        half_open(gw, args.sockets, "this gateway")
 
         # 2. One enormous header.
         before = rss_mib(process)

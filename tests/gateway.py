@@ -41,7 +41,8 @@ class Gateway:
     """`python main.py` in a subprocess, on a port the OS picks."""
 
     def __init__(self, config: Path | None, data_dir: Path, token: str | None = TOKEN, port: int = 0,
-                 extra_args: tuple[str, ...] = ()) -> None:
+                 extra_args: tuple[str, ...] = (), cwd: Path = ROOT) -> None:
+        self.cwd = cwd  # another checkout's main.py, for a benchmark's peer
         self.config = config
         self.data_dir = data_dir
         self.token = token
@@ -61,7 +62,7 @@ class Gateway:
             env["HEIMDALL_API_TOKEN"] = self.token
         command = [sys.executable, "main.py", "--port", str(self.port), "--data-dir", str(self.data_dir),
                    *(["--config", str(self.config)] if self.config else []), *self.extra_args]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        self.process = subprocess.Popen(command, cwd=self.cwd, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None
