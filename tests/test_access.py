@@ -201,7 +201,9 @@ def test_first_start_with_login_required_creates_an_admin_printed_once(tmp_path)
         password = re.search(r"password (\S+) ", line).group(1)
         client = httpx.Client(base_url=gw.url)
         assert client.post("/login", data={"name": "admin", "password": password}).status_code == 303
-        assert client.get("/admin").status_code == 200
+        admin = client.get("/admin")
+        assert admin.status_code == 200 and "Audit log" in admin.text
+        assert '"action":"login"' in admin.text.replace(" ", "") and "first start" in admin.text
         for name in ("heimdall.db", "api_token", "session_secret"):
             assert oct((tmp_path / "data" / name).stat().st_mode & 0o777) == "0o600", name
         before = len(gw.output)

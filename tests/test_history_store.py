@@ -86,3 +86,17 @@ def test_a_database_from_before_monitoring_is_migrated(tmp_path):
     assert db.connection.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
     assert db.connection.execute("SELECT count(*) FROM detections").fetchone() == (1,)
     assert db.connection.execute("SELECT count(*) FROM rollup_hour").fetchone() == (0,)
+
+
+async def test_records_older_than_the_retention_are_pruned(tmp_path):
+    from backend.storage import Database, SQLiteRecordStore
+
+    database = Database(tmp_path / "db")
+    records = SQLiteRecordStore(database)
+    await records.add("detections", {"id": "old", "timestamp": "2026-01-01T00:00:00.000Z"})
+    await records.add("detections", {"id": "new", "timestamp": "2026-11-25T00:00:00.000Z"})
+    await records.add("localizations", {"id": "old-loc", "timestamp": "2025-12-31T00:00:00.000Z"})
+    removed = await records.prune("2026-06-01T00:00:00.000Z")
+    assert removed == {"detections": 1, "localizations": 1}
+    assert [r["id"] for r in await records.latest("detections", 10)] == ["new"]
+    await database.close()

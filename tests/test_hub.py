@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import re
 
 from backend.bus import LocalBus
@@ -76,3 +78,20 @@ def test_non_finite_numbers_leave_as_null_on_the_wire_and_in_the_data():
     assert env.data == {"a": {"asl": None, "gps": [None, 7.0]}}  # pages and REST read the same
     assert encode({"x": float("-inf")}) == '{"x":null}'
     assert encode({"x": 1.5}) == '{"x":1.5}'
+
+
+def test_a_replay_page_is_bounded_in_bytes_and_says_more():
+    from backend.bus import LocalBus
+    from backend.hub import Hub, Since
+
+    hub = Hub(LocalBus("e"), {}, replay_size=100)
+
+    async def fill():
+        for i in range(10):
+            await hub.publish("signals:detected", {"id": str(i), "pad": "x" * 1000})
+
+    asyncio.run(fill())
+    page = hub.replay(frozenset({"*"}), Since("e", 0), max_bytes=3500)
+    assert page.recovered and page.more and len(page.events) == 3
+    whole = hub.replay(frozenset({"*"}), Since("e", 0), max_bytes=1_000_000)
+    assert not whole.more and len(whole.events) == 10

@@ -1,0 +1,107 @@
+"""The access rules as plain functions and the guard on a bare ASGI app (no server)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from backend.auth.guard import needed_scope, without_access_token
+from backend.auth.origin import origin_allowed
+from backend.auth.redact import redact_text, redact_url
+from backend.auth.throttle import Throttle
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("http://user:pw@host:8001/health?api_key=K&x=1", "http://***@host:8001/health?api_key=***&x=***"),
+    ("http://host/health", "http://host/health"),
+    ("https://token@host/", "https://***@host/"),
+])
+def test_redact_url(url, shown):
+    assert redact_url(url) == shown
+
+
+def test_redact_text_finds_urls_inside_messages():
+    assert redact_text("Redirect for url 'http://a:b@h/x?k=v' failed") == "Redirect for url 'http://***@h/x?k=***' failed"
+
+
+@pytest.mark.parametrize("origin, allowed", [
+    ("http://127.0.0.1:8000", True),  # the gateway's own
+    ("http://127.0.0.1:8001", False),  # another port is another origin
+    ("https://127.0.0.1:8000", False),
+    ("http://evil.example", False),
+    ("https://tools.example.org", True),  # listed
+    ("https://tools.example.org:443", True),
+    ("https://heimdall.example.org", True),  # public_url
+    ("null", False),
+    ("", False),
+])
+def test_origin_rule(origin, allowed):
+    assert origin_allowed(origin, "http", "127.0.0.1:8000", "https://heimdall.example.org/",
+                          frozenset({"https://tools.example.org:443"})) is allowed
+
+
+def test_throttle_blocks_after_ten_failures_a_minute_and_forgives():
+    now = [0.0]
+    throttle = Throttle(clock=lambda: now[0])
+    for _ in range(9):
+        throttle.failed("a")
+    assert throttle.retry_after("a") == 0
+    throttle.failed("a")
+    assert throttle.retry_after("a") == 60 and throttle.retry_after("b") == 0
+    now[0] = 61
+    assert throttle.retry_after("a") == 0
+    # Failures spread over more than a minute never add up to a block.
+    for i in range(30):
+        now[0] = 100 + i * 7
+        throttle.failed("c")
+    assert throttle.retry_after("c") == 0
+
+
+@pytest.mark.parametrize("method, path, scope", [
+    ("GET", "/healthz", None), ("GET", "/login", None), ("POST", "/login", None),
+    ("GET", "/heimdall-static/heimdall.js", None), ("GET", "/_nicegui/3.18.0/static/quasar.js", None),
+    ("GET", "/_nicegui_ws/socket.io/", "read"), ("GET", "/", "read"), ("GET", "/api/v1/signals", "read"),
+    ("POST", "/api/v1/signals", "ingest"), ("POST", "/api/v1/localizations", "ingest"),
+    ("GET", "/admin", "admin"), ("GET", "/_nicegui/client/x/upload", "read"),
+])
+def test_the_scope_each_path_needs(method, path, scope):
+    assert needed_scope(method, path) == scope
+
+
+def test_access_token_is_taken_out_of_the_query():
+    assert without_access_token(b"initial=none&access_token=hl_x&a=1") == b"initial=none&a=1"
+
+
+def test_an_unhandled_error_is_a_short_json_500_and_one_log_line(tmp_path, caplog):
+    from backend.auth.guard import Guard
+    from backend.auth.principal import Authenticator
+    from backend.auth.store import AuthStore
+    from backend.settings import Config
+    from backend.storage.database import Database
+
+    database = Database(tmp_path / "db")
+    auth = Authenticator(Config(), database, AuthStore(database), "t" * 20, "s" * 48, login_required=False)
+
+    async def broken(scope, receive, send):
+        raise RuntimeError("a bug with a long story")
+
+    guard = Guard(broken, auth)
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    scope = {"type": "http", "method": "GET", "path": "/api/v1/x", "headers": [], "query_string": b"",
+             "client": ("127.0.0.1", 5), "scheme": "http"}
+    for _ in range(3):
+        asyncio.run(guard(scope, receive, send))
+    assert sent[0]["status"] == 500 and json.loads(sent[1]["body"]) == {"detail": "internal error"}
+    lines = [r for r in caplog.records if r.name == "heimdall.errors"]
+    assert len(lines) == 1 and "RuntimeError: a bug with a long story" in lines[0].getMessage()
+    assert "Traceback" not in caplog.text and guard.stats.server_errors == 3
+    database.connection.close()
