@@ -123,5 +123,6 @@ def _run(args: argparse.Namespace, store: AuthStore, stdin: TextIO, out: TextIO)
         print(f"revoked {args.name}", file=out)
     else:
         for token in store.tokens():
-            print(f"{token['name']}\t{','.join(token['scopes'])}\tcreated {_when(token['created_ms'])}", file=out)
+            print(f"{token['name']}\t{','.join(token['scopes'])}\tcreated {_when(token['created_ms'])}"
+                  f"\tlast used {_when(token['last_used_ms'])}", file=out)
     return 0

@@ -125,8 +125,13 @@ class AuthStore:
         return token
 
     def token(self, token: str) -> ApiToken | None:
-        row = self._c.execute("SELECT name, scopes FROM api_tokens WHERE token_hash = ?", (digest(token),)).fetchone()
-        return ApiToken(row[0], frozenset(row[1].split(","))) if row else None
+        """The token's name and scopes, noting its use (the server asks at most every few seconds)."""
+        hashed = digest(token)
+        row = self._c.execute("SELECT name, scopes FROM api_tokens WHERE token_hash = ?", (hashed,)).fetchone()
+        if row is None:
+            return None
+        self._c.execute("UPDATE api_tokens SET last_used_ms = ? WHERE token_hash = ?", (now_ms(), hashed))
+        return ApiToken(row[0], frozenset(row[1].split(",")))
 
     def tokens(self) -> list[dict]:
         rows = self._c.execute("SELECT name, scopes, created_ms, last_used_ms FROM api_tokens ORDER BY name").fetchall()
