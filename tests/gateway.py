@@ -30,6 +30,23 @@ replay_buffer = {replay}
 """
 
 
+# One service and one receiver at a loopback port where nothing answers: configured
+# targets that stay down, for tests that need names but no traffic.
+ONE_OF_EACH = """
+[[services]]
+name = "inference"
+url = "http://127.0.0.1:9/health"
+
+[[websdrs]]
+id = "torino"
+name = "Torino"
+url = "http://127.0.0.1:9/"
+kind = "openwebrx"
+latitude = 45.044
+longitude = 7.672
+"""
+
+
 def write_config(path: Path, heartbeat: float = 30, queue: int = 1024 * 1024, replay: int = 10_000,
                  interval: float = 30, timeout: float = 5, extra: str = "") -> Path:
     path.write_text(QUIET_CONFIG.format(heartbeat=heartbeat, queue=queue, replay=replay, interval=interval,

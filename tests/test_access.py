@@ -106,6 +106,10 @@ def test_origin_foreign_refused_even_with_a_token_own_and_allowed_accepted(locke
     preflight = httpx.options(gw.url + "/api/v1/signals", headers={
         "Origin": "https://tools.example.org", "Access-Control-Request-Method": "POST"})
     assert preflight.status_code == 204 and "Authorization" in preflight.headers["access-control-allow-headers"]
+    # Only allowed origins get CORS headers, whatever NiceGUI's socket.io would echo.
+    own_socket = httpx.get(gw.url + "/_nicegui_ws/socket.io/?EIO=4&transport=polling",
+                           headers={**headers, "Origin": gw.url})
+    assert not [name for name in own_socket.headers if name.startswith("access-control-")]
     # NiceGUI's socket too, and a cross-site WebSocket.
     assert httpx.get(gw.url + "/_nicegui_ws/socket.io/?EIO=4&transport=polling",
                      headers={"Origin": "http://evil.example"}).status_code == 403

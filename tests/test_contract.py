@@ -10,21 +10,8 @@ import sys
 
 import pytest
 
-from tests.gateway import TOKEN, Gateway
+from tests.gateway import ONE_OF_EACH, TOKEN, Gateway
 
-CONFIG = """
-[[services]]
-name = "inference"
-url = "http://127.0.0.1:9/health"
-
-[[websdrs]]
-id = "torino"
-name = "Torino"
-url = "http://127.0.0.1:9/"
-kind = "openwebrx"
-latitude = 45.0
-longitude = 7.6
-"""
 # positive_data_acceptance is left out: GET /api/v1/events refuses `after` without
 # `epoch` (422), a rule between two parameters that OpenAPI cannot state.
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,"
@@ -35,7 +22,7 @@ CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,r
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
     root = tmp_path_factory.mktemp("contract")
-    (root / "c.toml").write_text(CONFIG)
+    (root / "c.toml").write_text(ONE_OF_EACH)
     gw = Gateway(root / "c.toml", root / "data").start()
     yield gw
     gw.stop()

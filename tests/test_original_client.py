@@ -53,6 +53,11 @@ class OriginalClient:
                     return message
 
 
+def receiver(key: str, behaviour: str, targets: FakeTargets) -> str:
+    return (f'[[websdrs]]\nid = "{key}"\nname = "{key.title()}"\nurl = "{targets.url(key, behaviour)}"\n'
+            f'kind = "openwebrx"\nlatitude = 45.0\nlongitude = 7.6\n')
+
+
 def detection(i: int = 0) -> dict:
     return {"frequency_mhz": 145.5 + i / 1000, "snr_db": 10.0, "websdr_id": "torino",
             "timestamp": "2026-11-25T12:00:00Z"}
@@ -68,14 +73,7 @@ timeout_s = 1
 [[services]]
 name = "inference"
 url = "{targets.url("inference", "healthy")}health"
-[[websdrs]]
-id = "torino"
-name = "Torino"
-url = "{targets.url("torino", "openwebrx")}"
-kind = "openwebrx"
-latitude = 45.044
-longitude = 7.672
-""")
+""" + receiver("torino", "openwebrx", targets))
         async with OriginalClient(gw.ws_url) as client:
             assert (await client.until("connected"))["data"]["epoch"]
             await client.ping()
@@ -149,18 +147,9 @@ async def test_shutdown_closes_clients_with_1001(make_gateway):
 
 async def test_a_hostile_receiver_cannot_put_nan_on_the_wire(make_gateway):
     with FakeTargets() as targets:
-        gw = make_gateway(raw=f"""
-[polling]
-websdrs_interval_s = 1
-timeout_s = 1
-[[websdrs]]
-id = "hostile"
-name = "Hostile"
-url = "{targets.url("hostile", "openwebrx-hostile")}"
-kind = "openwebrx"
-latitude = 45.0
-longitude = 7.6
-""")
+        gw = make_gateway(raw="[polling]\nwebsdrs_interval_s = 1\ntimeout_s = 1\n"
+                                + receiver("hostile", "openwebrx-hostile", targets))
+
         async with OriginalClient(gw.ws_url) as client:
             while True:
                 status = await client.until("websdrs:status")

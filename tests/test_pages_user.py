@@ -9,21 +9,9 @@ from nicegui.testing.user_simulation import user_simulation
 
 from backend.app import build_runtime
 from backend.settings import load_settings
-from tests.gateway import write_config
+from tests.gateway import ONE_OF_EACH, write_config
 
-RECEIVERS = """
-[[services]]
-name = "inference"
-url = "http://127.0.0.1:9/health"
-
-[[websdrs]]
-id = "torino"
-name = "Torino"
-url = "http://127.0.0.1:9/"
-kind = "openwebrx"
-latitude = 45.044
-longitude = 7.672
-"""
+RECEIVERS = ONE_OF_EACH
 
 
 @pytest.fixture

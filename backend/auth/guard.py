@@ -124,6 +124,8 @@ class Guard:
             scope["query_string"] = without_access_token(scope["query_string"])
         if cors_origin:
             send = self._with_cors(send, cors_origin)
+        elif origin is not None:
+            send = self._without_cors(send)  # NiceGUI's socket.io echoes any Origin, with credentials
         await self._call(scope, receive, send)
 
     async def _not_allowed(self, scope: Scope, receive: Receive, send: Send, principal: Principal,
@@ -167,6 +169,15 @@ class Guard:
                                                   (b"access-control-expose-headers", b"Retry-After, X-Heimdall-More")]}
             await send(message)
         return cors_send
+
+    @staticmethod
+    def _without_cors(send: Send) -> Send:
+        async def plain_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [(k, v) for k, v in message.get("headers", [])
+                                                  if not k.lower().startswith(b"access-control-")]}
+            await send(message)
+        return plain_send
 
     async def _call(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
