@@ -58,7 +58,7 @@ def serve_gateway(argv: list[str]) -> int:
         from demo.simulator import SimulatedNetwork, SimulatedPlatform, demo_config
 
         settings = dataclasses.replace(settings, config=demo_config(demo_sock.getsockname()[1]))
-    runtime = build_runtime(settings, token, session_secret)
+    runtime = build_runtime(settings, token, session_secret, base_url=f"http://{host}:{port}")
     if demo_sock is not None:
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         runtime.background += [SimulatedNetwork(demo_sock).serve,

@@ -10,8 +10,11 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from backend import __version__
+from backend.api import alerts as alerts_api
 from backend.api import apidocs, contract, errors, history, ingest, login, status
 from backend.api.errors import StrictJSONResponse, UnknownMethods, internal_error
+from backend.alerting.delivery import Delivery
+from backend.alerting.engine import AlertEngine
 from backend.auth.guard import Guard
 from backend.auth.principal import Authenticator
 from backend.auth.store import AuthStore
@@ -30,7 +33,8 @@ from backend.ws.manager import ConnectionManager
 DATABASE_FILE = "heimdall.db"
 
 
-def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: Bus | None = None) -> Runtime:
+def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: Bus | None = None,
+                  base_url: str = "") -> Runtime:
     config = settings.config
     database = Database(settings.data_dir / DATABASE_FILE)
     history_store = SQLiteHistoryStore(database)
@@ -38,6 +42,10 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
     # The last known statuses from before a restart are there before the first round.
     hub = Hub(bus or LocalBus(), initial_state(config, history_store.last_entries()),
               replay_size=config.hub.replay_buffer)
+    delivery = Delivery(config.delivery.timeout_s, config.delivery.retries, record=None)
+    alerts = AlertEngine(config, hub, database, delivery,
+                         config.http.public_url or base_url or f"http://{settings.host}:{settings.port}")
+    delivery.record = alerts.record
     return Runtime(
         settings=settings,
         hub=hub,
@@ -48,6 +56,8 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
         manager=ConnectionManager(hub, config.websocket),
         api_token=api_token,
         auth=Authenticator(config, database, AuthStore(database), api_token, session_secret, settings.login_required),
+        alerts=alerts,
+        config_listeners=[alerts.reconfigure],
     )
 
 
@@ -55,10 +65,12 @@ def build_app(runtime: Runtime) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.monitor.start()
+        await runtime.alerts.start()
         scheduler = build_scheduler(runtime.monitor, runtime.settings.config)
         scheduler.start()
         reloader = ConfigReloader(runtime, scheduler)
-        tasks = [asyncio.create_task(runtime.manager.heartbeat_loop())]
+        tasks = [asyncio.create_task(runtime.manager.heartbeat_loop()), asyncio.create_task(runtime.alerts.run()),
+                 asyncio.create_task(runtime.alerts.delivery.run())]
         tasks += [asyncio.create_task(job()) for job in runtime.background]
         if not runtime.settings.demo:
             tasks.append(asyncio.create_task(reloader.watch()))
@@ -83,6 +95,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.include_router(status.router)
     app.include_router(history.router)
     app.include_router(ingest.router)
+    app.include_router(alerts_api.router)
     app.include_router(apidocs.router)
     apidocs.mount_assets(app)
     app.include_router(errors.router)  # last of the API: what no route above took

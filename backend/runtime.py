@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from backend.alerting.engine import AlertEngine
 from backend.auth.principal import Authenticator
 from backend.hub import Hub
 from backend.monitor.poller import Monitor
@@ -26,6 +27,7 @@ class Runtime:
     manager: ConnectionManager
     api_token: str
     auth: Authenticator
+    alerts: AlertEngine
     started_monotonic: float = field(default_factory=time.monotonic)
     # Extra coroutines to run while the server runs (the demo network, say).
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

@@ -16,6 +16,7 @@ import re
 import stat
 import tomllib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping
 
@@ -191,6 +192,86 @@ class RecordsSettings(_Section):
     prune_interval_min: _number(1, 10_080) = 60
 
 
+def _target_pattern(value: str) -> str:
+    if not re.fullmatch(r"(services|websdrs):(\*|[A-Za-z0-9][A-Za-z0-9_. -]{0,63})", value):
+        raise ValueError(f"{value!r} is not kind:id, e.g. services:*, websdrs:torino")
+    return value
+
+
+TargetPattern = Annotated[str, AfterValidator(_target_pattern)]
+AppriseUrls = Annotated[list[Annotated[str, Field(min_length=3, max_length=2048)]], Field(min_length=1, max_length=20)]
+
+
+class AlertSettings(_Section):
+    """Where and when to tell people that targets went down and came back."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    urls: AppriseUrls  # apprise URLs; ${VAR} comes from the environment
+    targets: Annotated[list[TargetPattern], Field(min_length=1)]
+    failure_threshold: Annotated[int, Field(ge=1, le=100)] = 3  # consecutive failed checks before DOWN
+    success_threshold: Annotated[int, Field(ge=1, le=100)] = 2  # consecutive good checks before RESOLVED
+    send_resolved: bool = True
+    reminder_every_min: _number(0, 10_080) = 0  # repeat DOWN while still down; 0: never
+
+
+class MaintenanceSettings(_Section):
+    """A window in which targets are checked but nothing is sent: once, or on a cron schedule."""
+
+    name: Annotated[str, Field(max_length=64)] = ""
+    targets: Annotated[list[TargetPattern], Field(min_length=1)]
+    start: datetime | None = None  # a TOML date-time; without an offset it is UTC
+    cron: str = ""  # crontab, UTC: "0 3 * * 0" is Sundays at 03:00
+    duration_min: _number(1, 10_080, low_inclusive=True)
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> "MaintenanceSettings":
+        if (self.start is None) == (not self.cron):
+            raise ValueError("give either start or cron")
+        if self.cron:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(self.cron, timezone="UTC")
+            except ValueError as exc:
+                raise ValueError(f"cron {self.cron!r}: {exc}") from None
+        return self
+
+
+class WatchArea(_Section):
+    latitude: _number(-90, 90)
+    longitude: _number(-180, 180)
+    radius_km: _number(0, 20_000, low_inclusive=False)
+
+
+class WatchSettings(_Section):
+    """Tell someone when a frequency is heard, or a transmitter located in an area."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    urls: AppriseUrls
+    frequency_mhz: _number(0, 1e6, low_inclusive=False) | None = None
+    tolerance_khz: _number(0, 1e6) = 5
+    min_snr_db: _number(-200, 200) | None = None
+    receivers: list[str] = []
+    area: WatchArea | None = None
+    max_uncertainty_m: _number(0, 1e8, low_inclusive=False) | None = None
+    cooldown_s: _number(0, 86_400 * 7) = 0
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "WatchSettings":
+        if (self.frequency_mhz is None) == (self.area is None):
+            raise ValueError("give either frequency_mhz (detections) or area (localizations)")
+        return self
+
+
+class DeliverySettings(_Section):
+    timeout_s: _number(1, 120) = 10  # per URL and attempt
+    retries: Annotated[int, Field(ge=0, le=10)] = 2  # after the first attempt, with backoff 1, 2, 4 ... s
+
+
+class BadgesSettings(_Section):
+    public: bool = False  # serve the status and uptime badges without credentials
+
+
 class Config(_Section):
     """What the TOML file holds."""
 
@@ -204,10 +285,16 @@ class Config(_Section):
     auth: AuthSettings = AuthSettings()
     http: HttpSettings = HttpSettings()
     records: RecordsSettings = RecordsSettings()
+    alerts: list[AlertSettings] = []
+    maintenance: list[MaintenanceSettings] = []
+    watches: list[WatchSettings] = []
+    delivery: DeliverySettings = DeliverySettings()
+    badges: BadgesSettings = BadgesSettings()
 
     @model_validator(mode="after")
     def _unique_names(self) -> "Config":
-        for label, keys in (("services", [s.name for s in self.services]), ("websdrs", [w.id for w in self.websdrs])):
+        for label, keys in (("services", [s.name for s in self.services]), ("websdrs", [w.id for w in self.websdrs]),
+                            ("alerts", [a.name for a in self.alerts]), ("watches", [w.name for w in self.watches])):
             seen = set()
             for key in keys:
                 if key in seen:
@@ -304,12 +391,42 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     except RecursionError:
         raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     document = with_service_urls(document, environ or {}, path)
+    document = with_secrets_from_environment(document, environ or {}, path)
     try:
         return Config.model_validate(document)
     except ValidationError as exc:
         raise ConfigError("\n".join(f"{path}: {line}" for line in validation_lines(exc))) from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply") from None
+
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def with_secrets_from_environment(document: dict[str, Any], environ: Mapping[str, str], path: Path) -> dict[str, Any]:
+    """`${VAR}` in the notification URLs of [[alerts]] and [[watches]] from the environment,
+    so secrets (bot tokens, passwords) stay out of the file. A variable that is not set
+    is an error naming it (never its value)."""
+    def expand(url: Any, where: str) -> Any:
+        if not isinstance(url, str):
+            return url
+
+        def value(found: re.Match) -> str:
+            name = found.group(1)
+            if name not in environ:
+                raise ConfigError(f"{path}: {where}: environment variable {name} is not set")
+            return environ[name]
+        return _VARIABLE.sub(value, url)
+
+    result = dict(document)
+    for section in ("alerts", "watches"):
+        items = document.get(section)
+        if isinstance(items, list):
+            result[section] = [
+                {**item, "urls": [expand(url, f"{section}[{i}].urls") for url in item["urls"]]}
+                if isinstance(item, dict) and isinstance(item.get("urls"), list) else item
+                for i, item in enumerate(items)]
+    return result
 
 
 SERVICE_URL_PREFIX = "HEIMDALL_SERVICE_URL_"

@@ -83,6 +83,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "hang": "hang",  # accepts, reads the request, never answers
     "close": "close",  # closes the connection without an answer
     "head-refused": "head-refused",  # HEAD is 405, GET is 200
+    "flap": "flap",  # 503 and 200 by turns, one each request
 }
 
 
@@ -147,6 +148,8 @@ class FakeTargets:
                 return
             if behaviour == "close":
                 return
+            if behaviour == "flap":
+                behaviour = BEHAVIOURS["503"] if self.hits[name] % 2 else BEHAVIOURS["healthy"]
             if behaviour == "head-refused":
                 behaviour = (405, "text/plain", b"", 0.0) if method == b"HEAD" else BEHAVIOURS["healthy"]
             if isinstance(behaviour, dict):

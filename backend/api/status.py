@@ -32,7 +32,9 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/api/v1/system/status", tags=["status"])
 async def system_status(request: Request) -> dict[str, Any]:
-    services = list(runtime_of(request).hub.latest(SERVICES_HEALTH).data.values())
+    runtime = runtime_of(request)
+    services = [{**s, "maintenance": runtime.alerts.quiet_reason("services", key)}
+                for key, s in runtime.hub.latest(SERVICES_HEALTH).data.items()]
     return {
         "overall_status": overall_status([s["status"] for s in services]),
         "services": services,
@@ -49,7 +51,8 @@ async def websdrs(request: Request) -> list[dict[str, Any]]:
     for websdr in runtime.settings.config.websdrs:
         status = health.get(websdr.id) or unknown_websdr(websdr.id)
         answer.append({**websdr.model_dump(), "url": redact_url(websdr.url),
-                       **{k: v for k, v in status.items() if k != "websdr_id"}})
+                       **{k: v for k, v in status.items() if k != "websdr_id"},
+                       "maintenance": runtime.alerts.quiet_reason("websdrs", websdr.id)})
     return answer
 
 

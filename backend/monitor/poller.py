@@ -11,7 +11,7 @@ from typing import Any
 
 from backend.hub import Hub
 from backend.monitor.debounce import Debouncer
-from backend.monitor.worker import CheckSpec, ProbeWorker, WorkerStopped
+from backend.monitor.worker import CheckSpec, ProbeWorker, WorkerFailed, WorkerStopped
 from backend.probes import ProbeResult
 from backend.probes.fields import distance_km
 from backend.settings import Config
@@ -42,7 +42,7 @@ class Target:
 def service_entry(target: Target, previous: dict[str, Any], result: ProbeResult, status: str, checked: str,
                   since: str | None, uptime: float | None) -> dict[str, Any]:
     return {**previous, "status": status, "response_time_ms": result.response_time_ms, "last_check": checked,
-            "error": result.error, "since": since, "uptime_24h": uptime}
+            "error": result.error, "check_status": result.status, "since": since, "uptime_24h": uptime}
 
 
 def websdr_entry(target: Target, previous: dict[str, Any], result: ProbeResult, status: str, checked: str,
@@ -51,7 +51,8 @@ def websdr_entry(target: Target, previous: dict[str, Any], result: ProbeResult, 
     details = with_position_check(result.details, target.position) if result.details \
         else previous.get("details") or {}
     return {**previous, "status": status, "response_time_ms": result.response_time_ms, "last_check": checked,
-            "error_message": result.error, "since": since, "uptime_24h": uptime, "details": details}
+            "error_message": result.error, "check_status": result.status, "since": since, "uptime_24h": uptime,
+            "details": details}
 
 
 def with_position_check(details: dict[str, Any], configured: tuple[float, float] | None) -> dict[str, Any]:
@@ -95,6 +96,7 @@ class Monitor:
         self._entries = {kind: dict(hub.latest(topic).data) for kind, (topic, _) in KINDS.items()}
         self._debouncers: dict[tuple[str, str], Debouncer] = {}
         self._worker = ProbeWorker()
+        self.problem: str | None = None  # the gateway's own trouble running rounds, if any
 
     async def reconfigure(self, config: Config) -> None:
         """Take a new configuration in place: targets added, removed or changed; the next
@@ -143,7 +145,12 @@ class Monitor:
             started = await self._worker.run([targets[i].spec for i in order], self._config.polling.max_concurrency)
         except WorkerStopped:
             return  # shutting down: nothing to publish
-
+        except WorkerFailed as failure:
+            # No target is marked down for it: the round did not happen. Said once, as the
+            # gateway's own problem (pages, alerts, metrics read it from status:changed).
+            await self._gateway_problem(str(failure))
+            return
+        await self._gateway_problem(None)
         results: list[ProbeResult] = [None] * len(targets)  # type: ignore[list-item]
         for position, index in enumerate(order):
             results[index] = started[position]
@@ -185,6 +192,14 @@ class Monitor:
         for event in events:
             if event["id"] in current:
                 await self._hub.publish(STATUS_CHANGED, event)
+
+    async def _gateway_problem(self, reason: str | None) -> None:
+        if (reason is not None) == (self.problem is not None):
+            return
+        self.problem = reason
+        await self._hub.publish(STATUS_CHANGED, {
+            "kind": "gateway", "id": "probe-worker", "name": "probe worker", "from": "down" if reason is None else "up",
+            "to": "up" if reason is None else "down", "since": iso_from_ms(int(time.time() * 1000)), "reason": reason})
 
     def _expected_ms(self, kind: str, key: str) -> float:
         entry = self._entries[kind].get(key) or {}

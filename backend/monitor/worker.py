@@ -105,6 +105,10 @@ class WorkerStopped(Exception):
     """The gateway is shutting down: the round in flight is dropped, quietly."""
 
 
+class WorkerFailed(Exception):
+    """The worker process died during a round: the gateway's problem, not the targets'."""
+
+
 class ProbeWorker:
     """One worker process, started once and reused; replaced if it dies."""
 
@@ -137,8 +141,7 @@ class ProbeWorker:
         except concurrent.futures.process.BrokenProcessPool:
             log.error("the probe worker process died; starting a new one for the next round")
             self._pool = None
-            return [ProbeResult("unreachable" if s.probe == "service" else "offline", None,
-                                "monitor worker failed; checking again next round") for s in specs]
+            raise WorkerFailed("the probe worker process died; a new one starts for the next round") from None
 
     def stop(self) -> None:
         self._stopped = True

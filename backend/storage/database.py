@@ -51,6 +51,18 @@ MIGRATIONS: list[list[str]] = [
                address TEXT, detail TEXT)""",
         "CREATE INDEX audit_by_time ON audit (ts_ms)",
     ],
+    [
+        # Alerting (backend/alerting/store.py): incidents open and closed, every notification
+        # attempt's outcome, targets silenced by an admin.
+        """CREATE TABLE incidents (id INTEGER PRIMARY KEY, alert TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
+               opened_ms INTEGER NOT NULL, reason TEXT, last_sent_ms INTEGER, resolved_ms INTEGER)""",
+        "CREATE INDEX incidents_open ON incidents (alert, kind, key) WHERE resolved_ms IS NULL",
+        """CREATE TABLE notifications (ts_ms INTEGER NOT NULL, alert TEXT NOT NULL, subject TEXT NOT NULL,
+               event TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT)""",
+        "CREATE INDEX notifications_by_time ON notifications (ts_ms)",
+        "CREATE TABLE silences (kind TEXT NOT NULL, key TEXT NOT NULL, until_ms INTEGER NOT NULL, by TEXT, "
+        "PRIMARY KEY (kind, key))",
+    ],
 ]
 
 

@@ -1,0 +1,120 @@
+"""Delivering notifications through apprise, off every other path.
+
+A notification is queued (never awaited by whoever raises it) and sent by a few worker
+tasks, each URL on its own: apprise is blocking, so each attempt runs in a thread of a
+dedicated pool under a timeout, and a failed attempt is retried with backoff (1, 2,
+4 ... s). An endpoint that hangs holds one thread and one worker for at most the
+timeout; the others go on. Every attempt's outcome is kept (`AlertStore.record`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+import apprise
+
+from backend.auth.redact import redact_text
+
+log = logging.getLogger(__name__)
+
+WORKERS = 4
+QUEUE_LIMIT = 10_000  # notifications waiting; beyond this the oldest are dropped (and counted)
+
+
+@dataclass(frozen=True)
+class Notification:
+    alert: str  # the alert or watch it comes from
+    subject: str  # "services:inference", "watch beacon-2m", "gateway"
+    event: str  # DOWN, RESOLVED, REMINDER, WATCH, GATEWAY, TEST
+    title: str
+    body: str
+    urls: tuple[str, ...]
+
+
+def send_once(url: str, title: str, body: str, timeout_s: float) -> tuple[bool, str | None]:
+    """One attempt at one apprise URL (blocking). The reason never quotes the URL's secrets."""
+    sender = apprise.Apprise()
+    if not sender.add(url):
+        return False, "not a URL apprise knows"
+    try:
+        ok = sender.notify(body=body, title=title, timeout=timeout_s)
+    except Exception as exc:  # a plugin's bug must not end the worker
+        return False, redact_text(f"{type(exc).__name__}: {exc}")[:200]
+    return bool(ok), None if ok else "the service refused or did not answer"
+
+
+Record = Callable[[Notification, str, str | None], Awaitable[None]]
+
+
+class Delivery:
+    def __init__(self, timeout_s: float, retries: int, record: Record | None,
+                 send: Callable[[str, str, str, float], tuple[bool, str | None]] = send_once) -> None:
+        self.timeout_s, self.retries = timeout_s, retries
+        self.record = record  # where each outcome is kept (the alert engine's store)
+        self._send = send
+        self._queue: asyncio.Queue[Notification] | None = None
+        self._pool = ThreadPoolExecutor(max_workers=WORKERS * 2, thread_name_prefix="notify")
+        self.outcomes: Counter[tuple[str, str]] = Counter()  # (alert, "sent"|"failed"|"dropped")
+        self._tasks: list[asyncio.Task] = []
+
+    def submit(self, notification: Notification) -> None:
+        """Queue a notification; returns at once."""
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+        if self._queue.qsize() >= QUEUE_LIMIT:
+            dropped = self._queue.get_nowait()
+            self.outcomes[(dropped.alert, "dropped")] += 1
+        self._queue.put_nowait(notification)
+
+    async def run(self) -> None:
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+        self._tasks = [asyncio.create_task(self._worker()) for _ in range(WORKERS)]
+        try:
+            await asyncio.gather(*self._tasks)
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _keep(self, notification: Notification, outcome: str, detail: str | None) -> None:
+        if self.record is not None:
+            try:
+                await self.record(notification, outcome, detail)
+            except Exception:
+                log.exception("could not keep the outcome of a notification")
+
+    async def _worker(self) -> None:
+        assert self._queue is not None
+        while True:
+            notification = await self._queue.get()
+            for url in notification.urls:
+                await self._deliver(notification, url)
+
+    async def _deliver(self, notification: Notification, url: str) -> None:
+        loop = asyncio.get_running_loop()
+        reason: str | None = None
+        for attempt in range(self.retries + 1):
+            if attempt:
+                await asyncio.sleep(2 ** (attempt - 1))
+            started = time.monotonic()
+            try:
+                ok, reason = await asyncio.wait_for(loop.run_in_executor(
+                    self._pool, self._send, url, notification.title, notification.body, self.timeout_s),
+                    self.timeout_s + 1)
+            except asyncio.TimeoutError:
+                ok, reason = False, f"no answer within {self.timeout_s:g} s"
+            if ok:
+                self.outcomes[(notification.alert, "sent")] += 1
+                await self._keep(notification, "sent", f"attempt {attempt + 1}, "
+                                                         f"{(time.monotonic() - started) * 1000:.0f} ms")
+                return
+        self.outcomes[(notification.alert, "failed")] += 1
+        log.warning("notification %s/%s failed after %d attempts: %s", notification.alert, notification.event,
+                    self.retries + 1, reason)
+        await self._keep(notification, "failed", f"{self.retries + 1} attempts: {reason}")

@@ -1,0 +1,231 @@
+"""The alert engine: a hub consumer with its own queue (it never runs inside a publish),
+which turns check results into incidents and notifications, detections and
+localizations into watch-list matches, and the gateway's own troubles into one
+notification of their own instead of every target going down.
+
+Thresholds count checks (each target's `check_status` in the state events, one per
+round), independently of the display's flap suppression. Incidents and what was sent
+are kept in the database, so a restart sends no second DOWN, and a target that came
+back while the gateway was stopped gets its RESOLVED once it is seen up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from backend.alerting import rules, watches
+from backend.alerting.delivery import Delivery, Notification
+from backend.alerting.store import AlertStore, Incident
+from backend.envelope import Envelope
+from backend.hub import Hub
+from backend.settings import Config
+from backend.status import is_down
+from backend.storage.database import Database
+from backend.timefmt import iso_from_ms
+from backend.topics import (ALERTS_FIRED, LOCALIZATIONS_UPDATED, SERVICES_HEALTH, SIGNALS_DETECTED, STATUS_CHANGED,
+                            WEBSDRS_STATUS)
+
+log = logging.getLogger(__name__)
+
+KIND_OF_TOPIC = {SERVICES_HEALTH: "services", WEBSDRS_STATUS: "websdrs"}
+GATEWAY = "gateway"
+
+
+class AlertEngine:
+    def __init__(self, config: Config, hub: Hub, database: Database, delivery: Delivery, base_url: str,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self._hub = hub
+        self._db = database
+        self.store = AlertStore(database)
+        self.delivery = delivery
+        self._base_url = base_url.rstrip("/")
+        self._clock = clock
+        self._queue: asyncio.Queue[Envelope] = asyncio.Queue()
+        self._seen: dict[tuple[str, str], str] = {}  # last check already counted, by target
+        self._streaks: dict[tuple[str, str, str], rules.Streak] = {}
+        self._incidents: dict[tuple[str, str, str], Incident] = {}
+        self._silences: dict[tuple[str, str], int] = {}
+        self._cooldown = watches.Cooldown()
+        self.gateway_problems: dict[str, str] = {}  # what of the gateway itself is down, and why
+        self.fired_total = 0
+        hub.subscribe(self._queue.put_nowait)
+
+    def now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    async def start(self) -> None:
+        self._incidents = await self._db.run(self.store.open_incidents)
+        self._silences = await self._db.run(self.store.silences, self.now_ms())
+
+    def reconfigure(self, config: Config) -> None:
+        self.config = config
+
+    async def run(self) -> None:
+        while True:
+            env = await self._queue.get()
+            try:
+                await self.handle(env)
+            except Exception:
+                log.exception("alert engine failed on %s #%d", env.event, env.seq)
+
+    async def handle(self, env: Envelope) -> None:
+        if env.event in KIND_OF_TOPIC:
+            await self._round(KIND_OF_TOPIC[env.event], env.data)
+        elif env.event == STATUS_CHANGED and env.data.get("kind") == GATEWAY:
+            await self._gateway(env.data)
+        elif env.event == SIGNALS_DETECTED:
+            await self._watch(env.data, watches.matches_detection, "detection")
+        elif env.event == LOCALIZATIONS_UPDATED:
+            await self._watch(env.data, watches.matches_localization, "localization")
+
+    # -- targets ------------------------------------------------------------------------
+
+    async def _round(self, kind: str, entries: dict[str, dict[str, Any]]) -> None:
+        fresh = {key: entry for key, entry in entries.items()
+                 if entry.get("last_check") and entry.get("check_status")
+                 and self._seen.get((kind, key)) != entry["last_check"]}
+        if not fresh:
+            return
+        for key, entry in fresh.items():
+            self._seen[(kind, key)] = entry["last_check"]
+        reason_key = "error" if kind == "services" else "error_message"
+        suspect = rules.suspect_round([(e["check_status"], e.get(reason_key)) for e in fresh.values()])
+        problem = f"network-{kind}"
+        if suspect is not None:
+            # Every target failed the same way at once: more likely the gateway's own network.
+            # The round does not count towards any alert; the gateway's problem is reported.
+            if problem not in self.gateway_problems:
+                await self._hub.publish(STATUS_CHANGED, {
+                    "kind": GATEWAY, "id": problem, "name": f"the gateway's reach to its {kind}", "from": "up",
+                    "to": "down", "since": iso_from_ms(self.now_ms()),
+                    "reason": f"all {len(fresh)} {kind} failed the same way ({suspect}): "
+                              f"probably the gateway's own network; their alerts wait"})
+            return
+        if problem in self.gateway_problems:
+            await self._hub.publish(STATUS_CHANGED, {
+                "kind": GATEWAY, "id": problem, "name": f"the gateway's reach to its {kind}", "from": "down",
+                "to": "up", "since": iso_from_ms(self.now_ms()), "reason": None})
+        now_ms = self.now_ms()
+        now = datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc)
+        self._silences = {k: until for k, until in self._silences.items() if until > now_ms}
+        for key, entry in fresh.items():
+            down = is_down(entry["check_status"])
+            quiet = rules.in_maintenance(self.config.maintenance, kind, key, now) or \
+                ("silenced" if (kind, key) in self._silences else None)
+            for alert in self.config.alerts:
+                if not rules.covers(alert.targets, kind, key):
+                    continue
+                streak = self._streaks.setdefault((alert.name, kind, key), rules.Streak())
+                streak.observe(down)
+                if quiet:
+                    continue  # checked and kept, never sent
+                incident = self._incidents.get((alert.name, kind, key))
+                action = rules.decide(alert, streak, incident.opened_ms if incident else None,
+                                      incident.last_sent_ms if incident else None, now_ms)
+                if action is not None:
+                    await self._act(action, alert, kind, key, entry, entry.get(reason_key), now_ms)
+
+    async def _act(self, action: str, alert, kind: str, key: str, entry: dict[str, Any], reason: str | None,
+                   now_ms: int) -> None:
+        index = (alert.name, kind, key)
+        if action == "DOWN":
+            incident = await self._db.run(self.store.open_incident, alert.name, kind, key, now_ms, reason)
+            self._incidents[index] = incident
+        else:
+            incident = self._incidents[index]
+            if action == "RESOLVED":
+                del self._incidents[index]
+                await self._db.run(self.store.resolve, incident.id, now_ms)
+                if not alert.send_resolved:
+                    return
+            else:
+                incident.last_sent_ms = now_ms
+                await self._db.run(self.store.sent, incident.id, now_ms)
+        self.delivery.submit(self._target_message(action, alert.name, alert.urls, kind, key, entry, reason, incident,
+                                                  now_ms))
+
+    def _target_message(self, action: str, alert: str, urls: list[str], kind: str, key: str, entry: dict[str, Any],
+                        reason: str | None, incident: Incident, now_ms: int) -> Notification:
+        name = self._name(kind, key)
+        noun = "service" if kind == "services" else "receiver"
+        state = entry.get("check_status")
+        since = iso_from_ms(incident.opened_ms)
+        if action == "RESOLVED":
+            title = f"RESOLVED: {noun} {name} is {state} again"
+            body = f"The {noun} {name} ({kind}:{key}) is {state} again, after being down since {since}."
+        else:
+            title = f"{'DOWN' if action == 'DOWN' else 'STILL DOWN'}: {noun} {name} is {state}"
+            body = (f"The {noun} {name} ({kind}:{key}) is {state}: {reason or 'no reason given'}. "
+                    f"Down since {since}.")
+        page = "/system" if kind == "services" else f"/websdrs#receiver-{key}"
+        body += f"\n{self._base_url}{page}"
+        return Notification(alert, f"{kind}:{key}", action, title, body, tuple(urls))
+
+    def _name(self, kind: str, key: str) -> str:
+        if kind == "websdrs":
+            return next((w.name for w in self.config.websdrs if w.id == key), key)
+        return key
+
+    # -- the gateway's own trouble ---------------------------------------------------------
+
+    async def _gateway(self, change: dict[str, Any]) -> None:
+        key = change.get("id", "gateway")
+        if change.get("to") == "down":
+            self.gateway_problems[key] = change.get("reason") or "unknown"
+            title = f"GATEWAY PROBLEM: {change.get('name', key)}"
+            body = f"{change.get('reason')}\nTarget alerts are held while this lasts.\n{self._base_url}/system"
+        else:
+            if self.gateway_problems.pop(key, None) is None:
+                return
+            title = f"GATEWAY RESOLVED: {change.get('name', key)}"
+            body = f"The gateway's {change.get('name', key)} is working again.\n{self._base_url}/system"
+        for alert in self.config.alerts:  # one notification of its own, to everyone who gets alerts
+            self.delivery.submit(Notification(alert.name, "gateway", "GATEWAY", title, body, tuple(alert.urls)))
+
+    # -- watch-lists -------------------------------------------------------------------------
+
+    async def _watch(self, record: dict[str, Any], matches, what: str) -> None:
+        for watch in self.config.watches:
+            if not matches(watch, record) or not self._cooldown.ready(watch, self._clock()):
+                continue
+            self.fired_total += 1
+            await self._hub.publish(ALERTS_FIRED, {"watch": watch.name, "kind": what, "match": record})
+            if what == "detection":
+                title = f"HEARD: {record.get('frequency_mhz')} MHz ({watch.name})"
+                body = (f"{record.get('frequency_mhz')} MHz at {record.get('snr_db')} dB SNR on "
+                        f"{self._name('websdrs', str(record.get('websdr_id')))}, {record.get('timestamp')}.")
+            else:
+                title = f"LOCATED in {watch.name}"
+                body = (f"{record.get('latitude')}, {record.get('longitude')} ± {record.get('uncertainty_m')} m, "
+                        f"confidence {record.get('confidence')}, {record.get('timestamp')}.")
+            self.delivery.submit(Notification(watch.name, f"watch {watch.name}", "WATCH", title,
+                                              f"{body}\n{self._base_url}/", tuple(watch.urls)))
+
+    # -- admins ------------------------------------------------------------------------------
+
+    async def silence(self, kind: str, key: str, minutes: float, by: str | None) -> None:
+        until = self.now_ms() + int(minutes * 60_000)
+        await self._db.run(self.store.silence, kind, key, until, by)
+        self._silences[(kind, key)] = until
+
+    def quiet_reason(self, kind: str, key: str) -> str | None:
+        """"in maintenance (name)" or "silenced" for the pages, else None."""
+        now_ms = self.now_ms()
+        window = rules.in_maintenance(self.config.maintenance, kind, key,
+                                      datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc))
+        if window:
+            return f"in maintenance ({window})"
+        until = self._silences.get((kind, key))
+        return f"silenced until {iso_from_ms(until)}" if until and until > now_ms else None
+
+    def open_incident_count(self) -> int:
+        return len(self._incidents)
+
+    async def record(self, notification: Notification, outcome: str, detail: str | None) -> None:
+        await self._db.run(self.store.record, self.now_ms(), notification.alert, notification.subject,
+                           notification.event, outcome, detail)

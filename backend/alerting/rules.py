@@ -1,0 +1,85 @@
+"""The alerting rules as plain functions and small state machines: which targets an
+alert covers, when a streak of checks opens or resolves an incident, when a reminder is
+due, whether a target is in maintenance, and whether a round looks like the gateway's
+own problem. No clock, no I/O: callers pass the time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from backend.settings import AlertSettings, MaintenanceSettings
+from backend.status import is_down
+
+SUSPECT_MIN_TARGETS = 3  # a round this large where every check fails the same way is suspect
+
+
+def covers(patterns: list[str], kind: str, key: str) -> bool:
+    """`services:*`, `websdrs:torino` ..."""
+    return f"{kind}:*" in patterns or f"{kind}:{key}" in patterns
+
+
+@dataclass
+class Streak:
+    """Consecutive failed and good checks of one target, for one alert."""
+
+    failures: int = 0
+    successes: int = 0
+
+    def observe(self, down: bool) -> None:
+        if down:
+            self.failures, self.successes = self.failures + 1, 0
+        else:
+            self.failures, self.successes = 0, self.successes + 1
+
+
+def decide(alert: AlertSettings, streak: Streak, open_since_ms: int | None, last_sent_ms: int | None,
+           now_ms: int) -> str | None:
+    """What to send after a check: "DOWN", "RESOLVED", "REMINDER" or nothing.
+
+    A target that flaps between good and bad never builds a streak long enough, so it
+    sends nothing. With an incident open, a good streak resolves it; a bad one may remind.
+    """
+    if open_since_ms is None:
+        return "DOWN" if streak.failures == alert.failure_threshold else None
+    if streak.successes >= alert.success_threshold:
+        return "RESOLVED"
+    if streak.failures and alert.reminder_every_min and last_sent_ms is not None \
+            and now_ms - last_sent_ms >= alert.reminder_every_min * 60_000:
+        return "REMINDER"
+    return None
+
+
+def in_window(window: MaintenanceSettings, now: datetime) -> bool:
+    """Whether `now` (aware, UTC) falls in a maintenance window."""
+    length = timedelta(minutes=window.duration_min)
+    if window.start is not None:
+        start = window.start if window.start.tzinfo else window.start.replace(tzinfo=timezone.utc)
+        return start <= now < start + length
+    from apscheduler.triggers.cron import CronTrigger
+
+    trigger = CronTrigger.from_crontab(window.cron, timezone="UTC")
+    # The latest start at or before now: the next fire time after (now - length).
+    start = trigger.get_next_fire_time(None, now - length)
+    return start is not None and start <= now
+
+
+def in_maintenance(windows: list[MaintenanceSettings], kind: str, key: str, now: datetime) -> str | None:
+    """The name (or "maintenance") of a window covering this target now, else None."""
+    for window in windows:
+        if covers(window.targets, kind, key) and in_window(window, now):
+            return window.name or "maintenance"
+    return None
+
+
+def suspect_round(results: list[tuple[str, str | None]]) -> str | None:
+    """(check status, reason) of every target of one round: when all of at least
+    SUSPECT_MIN_TARGETS failed with the same reason, the gateway itself is the likelier
+    fault (its network, its DNS); returns that reason."""
+    if len(results) < SUSPECT_MIN_TARGETS:
+        return None
+    reasons = {reason for status, reason in results if is_down(status)}
+    failed = sum(1 for status, _ in results if is_down(status))
+    if failed == len(results) and len(reasons) == 1:
+        return next(iter(reasons)) or "no reason given"
+    return None

@@ -1,0 +1,24 @@
+"""Alerts for reading: open incidents, recent ones, every notification attempt."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from backend.api.status import runtime_of
+
+router = APIRouter(tags=["alerts"])
+
+
+@router.get("/api/v1/alerts")
+async def alerts(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+    """Incidents and notifications, newest first; the gateway's own problems."""
+    engine = runtime_of(request).alerts
+    db = runtime_of(request).database
+    return {
+        "open_incidents": engine.open_incident_count(),
+        "gateway_problems": dict(engine.gateway_problems),
+        "incidents": await db.run(engine.store.incidents, limit),
+        "notifications": await db.run(engine.store.notifications, limit),
+    }

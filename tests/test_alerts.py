@@ -1,0 +1,208 @@
+"""Notifications against real parts: a gateway process, fake targets on loopback, a real
+webhook receiver reached through apprise's json://, a real SMTP server (aiosmtpd)
+through mailto://."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+import signal
+import time
+
+import httpx
+import psutil
+import pytest
+
+from tests.fake_targets import FakeTargets, wait_for
+from tests.webhook import WebhookReceiver
+
+
+def config(targets: FakeTargets, hooks: WebhookReceiver, extra: str = "") -> str:
+    return f"""
+[polling]
+services_interval_s = 1
+websdrs_interval_s = 1
+timeout_s = 1
+
+[delivery]
+timeout_s = 2
+retries = 0
+
+[[services]]
+name = "inference"
+url = "{targets.url("inference", "healthy")}health"
+
+[[services]]
+name = "training"
+url = "{targets.url("training", "healthy")}health"
+
+[[services]]
+name = "ingestion"
+url = "{targets.url("ingestion", "healthy")}health"
+
+[[alerts]]
+name = "on-call"
+urls = ["{hooks.url("on-call")}"]
+targets = ["services:inference"]
+failure_threshold = 2
+success_threshold = 2
+{extra}
+"""
+
+
+@pytest.fixture
+def parts():
+    with FakeTargets() as targets, WebhookReceiver() as hooks:
+        yield targets, hooks
+
+
+def test_one_down_after_the_threshold_one_resolved_and_none_after_a_restart(make_gateway, parts):
+    targets, hooks = parts
+    gw = make_gateway(raw=config(targets, hooks))
+    wait_for(lambda: httpx.get(gw.url + "/api/v1/system/status").json()["services"][0]["last_check"])
+    targets.set("inference", "503")
+    wait_for(lambda: hooks.titles("on-call"), timeout=15)
+    assert hooks.titles("on-call") == ["DOWN: service inference is unhealthy"]
+    assert "HTTP 503" in hooks.received[0]["message"] and "/system" in hooks.received[0]["message"]
+    gw.restart()  # mid-incident: the incident is kept, no second DOWN
+    time.sleep(4)
+    assert hooks.titles("on-call") == ["DOWN: service inference is unhealthy"]
+    targets.set("inference", "healthy")
+    wait_for(lambda: len(hooks.titles("on-call")) == 2, timeout=15)
+    assert hooks.titles("on-call")[1] == "RESOLVED: service inference is healthy again"
+    alerts = httpx.get(gw.url + "/api/v1/alerts").json()
+    assert alerts["incidents"][0]["resolved_ms"] and alerts["open_incidents"] == 0
+    assert [n["event"] for n in alerts["notifications"]] == ["RESOLVED", "DOWN"]
+    assert all(n["outcome"] == "sent" for n in alerts["notifications"])
+
+
+def test_a_flapping_target_sends_nothing(make_gateway, parts):
+    targets, hooks = parts
+    gw = make_gateway(raw=config(targets, hooks))
+    targets.set("inference", "flap")  # bad and good by turns, check after check
+    time.sleep(7)
+    assert targets.hits["inference"] >= 5
+    assert hooks.titles("on-call") == []
+    assert httpx.get(gw.url + "/api/v1/alerts").json()["open_incidents"] == 0
+
+
+def test_a_hanging_endpoint_delays_no_other_notification(make_gateway, parts):
+    targets, hooks = parts
+    hooks.hanging.add("stuck")
+    extra = f"""
+[[alerts]]
+name = "stuck"
+urls = ["{hooks.url("stuck")}"]
+targets = ["services:inference"]
+failure_threshold = 2
+"""
+    gw = make_gateway(raw=config(targets, hooks, extra))
+    wait_for(lambda: httpx.get(gw.url + "/api/v1/system/status").json()["services"][0]["last_check"])
+    targets.set("inference", "503")
+    started = time.monotonic()
+    wait_for(lambda: hooks.titles("on-call"), timeout=15)
+    assert time.monotonic() - started < 6  # two rounds of 1 s, not the stuck endpoint's timeout
+    failed = wait_for(lambda: [n for n in httpx.get(gw.url + "/api/v1/alerts").json()["notifications"]
+                               if n["alert"] == "stuck"], timeout=15)
+    assert failed[0]["outcome"] == "failed"
+
+
+def test_nothing_is_sent_during_maintenance(make_gateway, parts):
+    targets, hooks = parts
+    started = datetime.now(timezone.utc) - timedelta(minutes=1)
+    extra = f"""
+[[maintenance]]
+name = "upgrade"
+targets = ["services:inference"]
+start = {started.strftime("%Y-%m-%dT%H:%M:%SZ")}
+duration_min = 60
+"""
+    gw = make_gateway(raw=config(targets, hooks, extra))
+    targets.set("inference", "503")
+    wait_for(lambda: httpx.get(gw.url + "/api/v1/system/status").json()["services"][0]["status"] == "unhealthy")
+    time.sleep(3)
+    assert hooks.titles("on-call") == []
+    service = httpx.get(gw.url + "/api/v1/system/status").json()["services"][0]
+    assert service["maintenance"] == "in maintenance (upgrade)"
+
+
+def test_a_killed_probe_worker_is_the_gateways_problem_not_every_targets(make_gateway, parts):
+    targets, hooks = parts
+    extra = f"""
+[[alerts]]
+name = "all"
+urls = ["{hooks.url("all")}"]
+targets = ["services:*"]
+failure_threshold = 1
+"""
+    gw = make_gateway(raw=config(targets, hooks, extra))
+    wait_for(lambda: httpx.get(gw.url + "/api/v1/system/status").json()["services"][0]["last_check"])
+    children = psutil.Process(gw.process.pid).children(recursive=True)
+    worker = next(child for child in children if "python" in child.name().lower())
+    os.kill(worker.pid, signal.SIGKILL)
+    wait_for(lambda: any(t.startswith("GATEWAY PROBLEM") for t in hooks.titles("all")), timeout=15)
+    time.sleep(3)  # the next rounds run on a new worker
+    assert not [t for t in hooks.titles("all") if t.startswith("DOWN")]
+    assert all(s["status"] == "healthy" for s in httpx.get(gw.url + "/api/v1/system/status").json()["services"])
+
+
+def test_a_watch_fires_on_a_match_only_and_keeps_its_cooldown(make_gateway, parts):
+    targets, hooks = parts
+    extra = f"""
+[[watches]]
+name = "beacon-2m"
+urls = ["{hooks.url("watch")}"]
+frequency_mhz = 145.5
+tolerance_khz = 5
+min_snr_db = 10
+cooldown_s = 3600
+"""
+    gw = make_gateway(raw=config(targets, hooks, extra))
+
+    def post(frequency: float, snr: float) -> None:
+        assert httpx.post(gw.url + "/api/v1/signals", headers=gw.auth(), json={
+            "frequency_mhz": frequency, "snr_db": snr, "websdr_id": "torino",
+            "timestamp": "2026-11-25T12:00:00Z"}).status_code == 201
+
+    post(146.0, 20)  # another frequency
+    post(145.5, 5)  # too weak
+    time.sleep(1)
+    assert hooks.titles("watch") == []
+    post(145.503, 12)
+    wait_for(lambda: hooks.titles("watch"), timeout=10)
+    post(145.5, 15)  # within the cooldown
+    time.sleep(1.5)
+    assert hooks.titles("watch") == ["HEARD: 145.503 MHz (beacon-2m)"]
+    replay = httpx.get(gw.url + "/api/v1/events", params={"after": 0, "epoch": gw.stats()["epoch"],
+                                                         "topics": "alerts:fired"}).json()
+    assert [e["data"]["watch"] for e in replay["events"]] == ["beacon-2m"]
+
+
+def test_mail_reaches_a_real_smtp_server(make_gateway, parts):
+    aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
+    targets, hooks = parts
+    mails = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            mails.append(envelope.content.decode(errors="replace"))
+            return "250 OK"
+
+    smtp = aiosmtpd_controller.Controller(Handler(), hostname="127.0.0.1", port=0)
+    smtp.start()
+    try:
+        port = smtp.server.sockets[0].getsockname()[1]
+        extra = f"""
+[[alerts]]
+name = "mail"
+urls = ["mailto://heimdall:pw@127.0.0.1:{port}?from=heimdall@example.org&to=ops@example.org&mode=insecure"]
+targets = ["services:inference"]
+failure_threshold = 2
+"""
+        gw = make_gateway(raw=config(targets, hooks, extra))
+        wait_for(lambda: httpx.get(gw.url + "/api/v1/system/status").json()["services"][0]["last_check"])
+        targets.set("inference", "503")
+        wait_for(lambda: mails, timeout=20)
+        assert "DOWN: service inference is unhealthy" in mails[0] and "ops@example.org" in mails[0]
+    finally:
+        smtp.stop()
