@@ -228,10 +228,10 @@ class MaintenanceSettings(_Section):
         if (self.start is None) == (not self.cron):
             raise ValueError("give either start or cron")
         if self.cron:
-            from apscheduler.triggers.cron import CronTrigger
+            from backend.alerting.rules import cron_trigger
 
             try:
-                CronTrigger.from_crontab(self.cron, timezone="UTC")
+                cron_trigger(self.cron)
             except ValueError as exc:
                 raise ValueError(f"cron {self.cron!r}: {exc}") from None
         return self

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta, timezone
 import signal
+import socket
 import time
 
 import httpx
@@ -138,7 +139,7 @@ failure_threshold = 1
     gw = make_gateway(raw=config(targets, hooks, extra))
     wait_for(lambda: httpx.get(gw.url + "/api/v1/system/status").json()["services"][0]["last_check"])
     children = psutil.Process(gw.process.pid).children(recursive=True)
-    worker = next(child for child in children if "python" in child.name().lower())
+    worker = next(child for child in children if "spawn_main" in " ".join(child.cmdline()))
     os.kill(worker.pid, signal.SIGKILL)
     wait_for(lambda: any(t.startswith("GATEWAY PROBLEM") for t in hooks.titles("all")), timeout=15)
     time.sleep(3)  # the next rounds run on a new worker
@@ -188,14 +189,16 @@ def test_mail_reaches_a_real_smtp_server(make_gateway, parts):
             mails.append(envelope.content.decode(errors="replace"))
             return "250 OK"
 
-    smtp = aiosmtpd_controller.Controller(Handler(), hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:  # aiosmtpd checks its own readiness on the port it is given
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    smtp = aiosmtpd_controller.Controller(Handler(), hostname="127.0.0.1", port=port)
     smtp.start()
     try:
-        port = smtp.server.sockets[0].getsockname()[1]
         extra = f"""
 [[alerts]]
 name = "mail"
-urls = ["mailto://heimdall:pw@127.0.0.1:{port}?from=heimdall@example.org&to=ops@example.org&mode=insecure"]
+urls = ["mailto://127.0.0.1:{port}?from=heimdall@example.org&to=ops@example.org&mode=insecure"]
 targets = ["services:inference"]
 failure_threshold = 2
 """

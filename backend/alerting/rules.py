@@ -5,6 +5,7 @@ own problem. No clock, no I/O: callers pass the time."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -56,12 +57,28 @@ def in_window(window: MaintenanceSettings, now: datetime) -> bool:
     if window.start is not None:
         start = window.start if window.start.tzinfo else window.start.replace(tzinfo=timezone.utc)
         return start <= now < start + length
-    from apscheduler.triggers.cron import CronTrigger
-
-    trigger = CronTrigger.from_crontab(window.cron, timezone="UTC")
+    trigger = cron_trigger(window.cron)
     # The latest start at or before now: the next fire time after (now - length).
     start = trigger.get_next_fire_time(None, now - length)
     return start is not None and start <= now
+
+
+_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def cron_trigger(expression: str):
+    """A crontab line (minute hour day month weekday, UTC) as APScheduler's trigger.
+
+    APScheduler 3 reads weekday numbers with 0 = Monday; crontab means 0 (and 7) = Sunday.
+    Numbers in the weekday field become names, so `0 3 * * 0` is Sundays, as in cron."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError("a crontab line has 5 fields: minute hour day month weekday")
+    minute, hour, day, month, weekday = fields
+    weekday = re.sub(r"\b([0-7])\b", lambda found: _DAYS[int(found.group(1))], weekday)
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone="UTC")
 
 
 def in_maintenance(windows: list[MaintenanceSettings], kind: str, key: str, now: datetime) -> str | None:

@@ -1,0 +1,121 @@
+"""The alert rules and the engine with a controllable clock and a recording delivery."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from backend.alerting import rules, watches
+from backend.alerting.delivery import Delivery
+from backend.alerting.engine import AlertEngine
+from backend.bus import LocalBus
+from backend.hub import Hub
+from backend.settings import AlertSettings, Config, MaintenanceSettings, WatchSettings
+from backend.storage.database import Database
+
+ALERT = AlertSettings(name="on-call", urls=["json://127.0.0.1:9/"], targets=["services:*"], failure_threshold=3,
+                      success_threshold=2, reminder_every_min=30)
+
+
+def test_covers():
+    assert rules.covers(["services:*"], "services", "x") and rules.covers(["websdrs:torino"], "websdrs", "torino")
+    assert not rules.covers(["websdrs:torino"], "websdrs", "genova") and not rules.covers(["services:*"], "websdrs", "x")
+
+
+def test_down_at_the_threshold_only_and_flapping_never():
+    streak = rules.Streak()
+    decisions = []
+    for down in (True, True, False, True, True, False, True, True, True, True):
+        streak.observe(down)
+        decisions.append(rules.decide(ALERT, streak, None, None, 0))
+    assert decisions == [None] * 8 + ["DOWN", None]
+
+
+def test_resolved_after_the_success_threshold_and_reminders_on_time():
+    streak = rules.Streak(failures=5)
+    assert rules.decide(ALERT, streak, 0, 0, 29 * 60_000) is None
+    assert rules.decide(ALERT, streak, 0, 0, 30 * 60_000) == "REMINDER"
+    streak.observe(False)
+    assert rules.decide(ALERT, streak, 0, 0, 40 * 60_000) is None
+    streak.observe(False)
+    assert rules.decide(ALERT, streak, 0, 0, 40 * 60_000) == "RESOLVED"
+
+
+def test_maintenance_windows_once_and_by_cron():
+    once = MaintenanceSettings(targets=["services:x"], start=datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc),
+                               duration_min=60)
+    weekly = MaintenanceSettings(targets=["websdrs:*"], cron="0 3 * * 0", duration_min=90)  # Sundays 03:00 UTC
+    assert rules.in_window(once, datetime(2026, 11, 26, 3, 30, tzinfo=timezone.utc))
+    assert not rules.in_window(once, datetime(2026, 11, 26, 4, 0, tzinfo=timezone.utc))
+    assert rules.in_window(weekly, datetime(2026, 11, 29, 4, 29, tzinfo=timezone.utc))  # a Sunday
+    assert not rules.in_window(weekly, datetime(2026, 11, 29, 4, 31, tzinfo=timezone.utc))
+    assert not rules.in_window(weekly, datetime(2026, 11, 28, 3, 30, tzinfo=timezone.utc))  # a Saturday
+    assert rules.in_maintenance([weekly], "websdrs", "torino", datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc))
+    weekdays = MaintenanceSettings(targets=["websdrs:*"], cron="30 1 * * 1-5", duration_min=10)
+    assert rules.in_window(weekdays, datetime(2026, 11, 27, 1, 35, tzinfo=timezone.utc))  # a Friday
+    assert not rules.in_window(weekdays, datetime(2026, 11, 28, 1, 35, tzinfo=timezone.utc))  # a Saturday
+
+
+def test_a_round_where_everything_fails_the_same_way_is_suspect():
+    assert rules.suspect_round([("unreachable", "network unreachable")] * 3) == "network unreachable"
+    assert rules.suspect_round([("unreachable", "network unreachable")] * 2) is None  # too few to tell
+    assert rules.suspect_round([("unreachable", "timeout after 5 s"), ("unreachable", "connection refused"),
+                                ("unhealthy", "HTTP 503")]) is None
+    assert rules.suspect_round([("healthy", None)] + [("unreachable", "x")] * 3) is None
+
+
+def test_watch_matching():
+    beacon = WatchSettings(name="b", urls=["json://x"], frequency_mhz=145.5, tolerance_khz=5, min_snr_db=10,
+                           receivers=["torino"])
+    base = {"frequency_mhz": 145.504, "snr_db": 12.0, "websdr_id": "torino"}
+    assert watches.matches_detection(beacon, base)
+    assert not watches.matches_detection(beacon, {**base, "frequency_mhz": 145.506})
+    assert not watches.matches_detection(beacon, {**base, "snr_db": 9.9})
+    assert not watches.matches_detection(beacon, {**base, "websdr_id": "genova"})
+    area = WatchSettings(name="turin", urls=["json://x"], area={"latitude": 45.07, "longitude": 7.69, "radius_km": 10},
+                         max_uncertainty_m=2000)
+    assert watches.matches_localization(area, {"latitude": 45.1, "longitude": 7.7, "uncertainty_m": 900})
+    assert not watches.matches_localization(area, {"latitude": 45.3, "longitude": 7.7, "uncertainty_m": 900})
+    assert not watches.matches_localization(area, {"latitude": 45.1, "longitude": 7.7, "uncertainty_m": 5000})
+    cooldown = watches.Cooldown()
+    timed = WatchSettings(name="t", urls=["json://x"], frequency_mhz=1.0, cooldown_s=60)
+    assert [cooldown.ready(timed, t) for t in (0, 30, 61, 62)] == [True, False, True, False]
+
+
+async def test_reminders_come_on_time_with_a_controllable_clock(tmp_path):
+    now = [1_800_000_000.0]
+    sent = []
+    database = Database(tmp_path / "db")
+    config = Config(alerts=[ALERT])
+    hub = Hub(LocalBus("e"), {})
+    delivery = Delivery(1, 0, record=None)
+    delivery.submit = sent.append  # what would be sent, in order
+    engine = AlertEngine(config, hub, database, delivery, "http://gw", clock=lambda: now[0])
+    await engine.start()
+
+    async def round(status: str) -> None:
+        now[0] += 60
+        at = datetime.fromtimestamp(now[0], tz=timezone.utc).isoformat()
+        await engine.handle(hub_event(hub, {"x": {"status": status, "check_status": status, "last_check": at,
+                                                  "error": "HTTP 503" if status == "unhealthy" else None}}))
+
+    for _ in range(3):
+        await round("unhealthy")
+    assert [n.event for n in sent] == ["DOWN"]
+    for _ in range(29):
+        await round("unhealthy")  # 29 minutes since the DOWN: not yet
+    assert [n.event for n in sent] == ["DOWN"]
+    await round("unhealthy")  # 30
+    assert [n.event for n in sent] == ["DOWN", "REMINDER"]
+    await round("healthy")
+    await round("healthy")
+    assert [n.event for n in sent] == ["DOWN", "REMINDER", "RESOLVED"]
+    assert "http://gw/system" in sent[0].body and sent[0].title == "DOWN: service x is unhealthy"
+    await database.close()
+
+
+def hub_event(hub, data):
+    from backend.envelope import Envelope
+
+    return Envelope.make("services:health", data, "t", 1, "e")
