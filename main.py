@@ -16,6 +16,10 @@ def main(argv: list[str] | None = None) -> int:
         from client.watch import main as watch
 
         return watch(argv[1:])
+    if argv[:1] == ["notify-test"]:
+        from backend.alerting.notify_test import main as notify_test
+
+        return notify_test(argv[1:])
     if verb in ("user", "token"):
         from backend.auth.cli import main as accounts
 

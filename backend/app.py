@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from backend import __version__
 from backend.api import alerts as alerts_api
+from backend.api import metrics as metrics_api
 from backend.api import apidocs, contract, errors, history, ingest, login, status
 from backend.api.errors import StrictJSONResponse, UnknownMethods, internal_error
 from backend.alerting.delivery import Delivery
@@ -20,6 +21,7 @@ from backend.auth.principal import Authenticator
 from backend.auth.store import AuthStore
 from backend.bus import Bus, LocalBus
 from backend.hub import Hub
+from backend.metrics import Metrics
 from backend.monitor.poller import Monitor
 from backend.monitor.scheduler import build_scheduler
 from backend.reload import ConfigReloader
@@ -46,7 +48,7 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
     alerts = AlertEngine(config, hub, database, delivery,
                          config.http.public_url or base_url or f"http://{settings.host}:{settings.port}")
     delivery.record = alerts.record
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         hub=hub,
         database=database,
@@ -59,6 +61,9 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
         alerts=alerts,
         config_listeners=[alerts.reconfigure],
     )
+    runtime.metrics = Metrics(runtime)
+    runtime.config_listeners.append(runtime.auth.reconfigure)
+    return runtime
 
 
 def build_app(runtime: Runtime) -> FastAPI:
@@ -96,6 +101,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.include_router(history.router)
     app.include_router(ingest.router)
     app.include_router(alerts_api.router)
+    app.include_router(metrics_api.router)
     app.include_router(apidocs.router)
     apidocs.mount_assets(app)
     app.include_router(errors.router)  # last of the API: what no route above took

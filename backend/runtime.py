@@ -32,6 +32,7 @@ class Runtime:
     # Extra coroutines to run while the server runs (the demo network, say).
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     guard: Any = None  # the Guard in front of the app, once it is built (its figures)
+    metrics: Any = None  # backend.metrics.Metrics, made once the runtime exists
     edge: Any = None  # the connection limits of the HTTP server (backend/edge.py), once serving
     # Called with the new Config after a reload took effect (the pages redraw their targets).
     config_listeners: list[Callable[[Config], None]] = field(default_factory=list)

@@ -209,3 +209,77 @@ failure_threshold = 2
         assert "DOWN: service inference is unhealthy" in mails[0] and "ops@example.org" in mails[0]
     finally:
         smtp.stop()
+
+
+def test_metrics_parse_and_carry_every_family(make_gateway, parts):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    targets, hooks = parts
+    gw = make_gateway(raw=config(targets, hooks))
+    targets.set("training", "503")
+    wait_for(lambda: any(s["status"] == "unhealthy" for s in
+                         httpx.get(gw.url + "/api/v1/system/status").json()["services"]), timeout=15)
+    httpx.post(gw.url + "/api/v1/signals", headers=gw.auth(), json={
+        "frequency_mhz": 145.5, "snr_db": 10.0, "websdr_id": "torino", "timestamp": "2026-11-25T12:00:00Z"})
+    text = httpx.get(gw.url + "/metrics").text
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    for name in ("heimdall_target_up", "heimdall_probe_duration_seconds", "heimdall_probe_failures",
+                 "heimdall_ws_connections", "heimdall_events_published", "heimdall_slow_consumers_closed",
+                 "heimdall_ingested", "heimdall_notifications", "heimdall_open_incidents"):
+        assert name in families, name
+    up = {sample.labels["id"]: sample.value for sample in families["heimdall_target_up"].samples}
+    assert up["inference"] == 1.0 and up["training"] == 0.0
+    failures = [s for s in families["heimdall_probe_failures"].samples if s.name.endswith("_total")]
+    assert any(s.labels == {"kind": "services", "id": "training", "reason": "HTTP N"} for s in failures)
+    ingested = [s for s in families["heimdall_ingested"].samples if s.name.endswith("_total")]
+    assert any(s.labels == {"kind": "detections", "status": "stored"} and s.value == 1 for s in ingested)
+
+
+def test_badges_are_well_formed_svg(make_gateway, parts):
+    import xml.etree.ElementTree as ElementTree
+
+    targets, hooks = parts
+    gw = make_gateway(raw=config(targets, hooks))
+    wait_for(lambda: httpx.get(gw.url + "/api/v1/system/status").json()["services"][0]["last_check"])
+    for path in ("/api/v1/badges/services/inference/status.svg", "/api/v1/badges/services/inference/uptime.svg",
+                 "/api/v1/badges/services/inference/uptime.svg?window=30d"):
+        response = httpx.get(gw.url + path)
+        assert response.status_code == 200 and response.headers["content-type"].startswith("image/svg+xml")
+        assert "max-age=60" in response.headers["cache-control"]
+        root = ElementTree.fromstring(response.text)
+        assert root.tag == "{http://www.w3.org/2000/svg}svg" and int(root.get("width")) > 40
+    assert "healthy" in httpx.get(gw.url + "/api/v1/badges/services/inference/status.svg").text
+    assert httpx.get(gw.url + "/api/v1/badges/services/nope/status.svg").status_code == 404
+    assert httpx.get(gw.url + "/api/v1/badges/services/inference/uptime.svg?window=1y").status_code == 422
+
+
+def test_notify_test_sends_through_one_alert(tmp_path, parts):
+    import subprocess
+    import sys
+
+    from tests.gateway import ROOT
+
+    targets, hooks = parts
+    (tmp_path / "c.toml").write_text(config(targets, hooks))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEIMDALL_")}
+    result = subprocess.run([sys.executable, "main.py", "notify-test", "on-call", "--config", str(tmp_path / "c.toml")],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert hooks.titles("on-call") == ["TEST: Heimdall Live notifications work"]
+    unknown = subprocess.run([sys.executable, "main.py", "notify-test", "nobody", "--config", str(tmp_path / "c.toml")],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 2 and "on-call" in unknown.stderr
+
+
+def test_secrets_in_notification_urls_come_from_the_environment(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.gateway import ROOT
+
+    (tmp_path / "c.toml").write_text('[[alerts]]\nname = "chat"\nurls = ["tgram://${BOT_TOKEN}/123"]\n'
+                                     'targets = ["services:*"]\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEIMDALL_") and k != "BOT_TOKEN"}
+    result = subprocess.run([sys.executable, "main.py", "--config", str(tmp_path / "c.toml"), "--data-dir",
+                             str(tmp_path / "d")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "environment variable BOT_TOKEN is not set" in result.stderr

@@ -105,3 +105,10 @@ def test_an_unhandled_error_is_a_short_json_500_and_one_log_line(tmp_path, caplo
     assert len(lines) == 1 and "RuntimeError: a bug with a long story" in lines[0].getMessage()
     assert "Traceback" not in caplog.text and guard.stats.server_errors == 3
     database.connection.close()
+
+
+def test_badges_are_public_only_when_configured():
+    path = "/api/v1/badges/websdrs/torino/status.svg"
+    assert needed_scope("GET", path) == "read"
+    assert needed_scope("GET", path, badges_public=True) is None
+    assert needed_scope("GET", "/api/v1/websdrs", badges_public=True) == "read"

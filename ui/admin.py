@@ -55,6 +55,23 @@ async def render(state: LiveState, principal: Principal, address: str) -> None:
             <q-btn flat dense color="negative" label="Revoke" :aria-label="'Revoke ' + props.row.name"
                    @click="$parent.$emit('revoke', props.row.name)" /></q-td>""")
 
+        ui.html('<h2 class="text-2xl font-semibold">Alerts</h2>', sanitize=False)
+        engine = state.runtime.alerts
+        config = state.runtime.settings.config
+        targets = {f"services:{s.name}": f"service {s.name}" for s in config.services}
+        targets |= {f"websdrs:{w.id}": f"receiver {w.name}" for w in config.websdrs}
+        with ui.row().classes("items-end gap-4"):
+            silenced = ui.select(targets, label="Silence a target").classes("min-w-[16rem]")
+            minutes = ui.number("for minutes", value=60, min=1, max=10_080).classes("w-32")
+            silence = ui.button("Silence")
+        with ui.row().classes("items-center gap-2"):
+            for name in [a.name for a in config.alerts] + [w.name for w in config.watches]:
+                ui.button(f"Send a test through {name}",
+                          on_click=lambda name=name: (engine.send_test(name), ui.notify(f"Test sent through {name}"))
+                          ).props("outline")
+            if not config.alerts and not config.watches:
+                ui.label("No alerts or watches are configured.").classes("hl-empty")
+
         ui.html('<h2 class="text-2xl font-semibold">Accounts</h2>', sanitize=False)
         ui.label("Accounts are managed with python main.py user add|passwd|remove|list.").classes("opacity-80")
         _table([("name", "Name"), ("role", "Role"), ("created", "Since")],
@@ -101,5 +118,18 @@ async def render(state: LiveState, principal: Principal, address: str) -> None:
         ui.notify(f"Revoked {token_name}")
         await refresh()
 
+    async def silence_target() -> None:
+        if not silenced.value:
+            ui.notify("Choose a target first", type="warning")
+            return
+        kind, key = silenced.value.split(":", 1)
+        span = max(1.0, min(float(minutes.value or 60), 10_080.0))
+        await engine.silence(kind, key, span, principal.name)
+        await auth.store_call(store.audit, "target silenced", principal.name, silenced.value, address,
+                              f"{span:g} min")
+        ui.notify(f"{targets[silenced.value]} silenced for {span:g} min")
+        await refresh()
+
+    silence.on_click(silence_target)
     create.on_click(create_token)
     tokens.on("revoke", revoke)

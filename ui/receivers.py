@@ -92,7 +92,8 @@ async def render(state: LiveState, principal: Any = None) -> None:
                         ui.label("State changes").classes("font-semibold")
                         change_list = ui.column().classes("gap-0")
             cards[w.id] = {"websdr": w, "dot": dot, "status": status, "since": since, "details": details,
-                           "plot": plot, "chart": None, "changes": change_list}
+                           "plot": plot, "chart": None, "changes": change_list,
+                           "quiet": lambda key=w.id: state.runtime.alerts.quiet_reason("websdrs", key)}
             fill_card(cards[w.id], entry)
             show_points(cards[w.id], points)
             if not changes:
@@ -143,7 +144,7 @@ def show_points(card: dict[str, Any], points: list[list[float]]) -> None:
 def fill_card(card: dict[str, Any], entry: dict[str, Any]) -> None:
     status = entry.get("status", "unknown")
     card["dot"].set_content(f'<span class="hl-dot" style="background:{fmt.status_color(status)}"></span>')
-    card["status"].set_text(status)
+    card["status"].set_text(" · ".join(filter(None, [status, card["quiet"]()])))
     card["since"].set_content(f"since {time_tag(entry.get('since'))}" if entry.get("since") else "")
     card["details"].clear()
     with card["details"]:

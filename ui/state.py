@@ -60,8 +60,10 @@ class LiveState:
         self.change_added: Event[dict[str, Any]] = Event()
         self.summary_changed: Event[()] = Event()
         self.config_changed: Event[Any] = Event()  # after a configuration reload
+        self.alerts_changed: Event[()] = Event()  # incidents opened or resolved, notifications sent
         hub.subscribe(self._on_event)
         runtime.config_listeners.append(self._on_config)
+        runtime.alerts.listeners.append(self.alerts_changed.emit)
 
     async def load(self) -> None:
         """What storage has from before this process started."""

@@ -9,6 +9,7 @@ from nicegui import ui
 
 from ui import format as fmt
 from ui.dashboard import STATUS_CELL, TIME_CELL, service_rows
+from backend.timefmt import iso_from_ms
 from ui.frame import empty_table_slot, header, time_tag
 from ui.state import LiveState
 
@@ -28,9 +29,38 @@ async def render(state: LiveState, principal: Any = None) -> None:
     uptime_7d = await history.uptime("services", now_ms - 7 * DAY_MS)
     uptime_30d = await history.uptime("services", now_ms - 30 * DAY_MS)
 
+    engine = state.runtime.alerts
+
     def rows(services: dict[str, Any]) -> list[dict[str, Any]]:
         return [{**row, "uptime_7d": fmt.percent(uptime_7d.get(row["name"])),
-                 "uptime_30d": fmt.percent(uptime_30d.get(row["name"]))} for row in service_rows(services)]
+                 "uptime_30d": fmt.percent(uptime_30d.get(row["name"])),
+                 "status": " · ".join(filter(None, [row["status"], engine.quiet_reason("services", row["name"])]))}
+                for row in service_rows(services)]
+
+    @ui.refreshable
+    async def alerts_section() -> None:
+        for part, reason in engine.gateway_problems.items():
+            ui.label(f"Gateway problem ({part}): {reason}").classes("hl-problem").props("role=alert")
+        incidents = await state.runtime.database.run(engine.store.incidents, 20)
+        notifications = await state.runtime.database.run(engine.store.notifications, 20)
+        names = state.names("websdrs")
+        incident_table = _simple_table(
+            [("alert", "Alert"), ("target", "Target"), ("opened", "Down since"), ("resolved", "Resolved"),
+             ("reason", "Reason")],
+            [{"key": i, "alert": n["alert"], "target": f"{n['kind'][:-1]} {fmt.target_name(names, n['id'])}",
+              "opened": iso_from_ms(n["opened_ms"]), "resolved": iso_from_ms(n["resolved_ms"]) if n["resolved_ms"]
+              else None, "reason": n["reason"] or ""} for i, n in enumerate(incidents)],
+            "No incidents in the kept history." if state.runtime.settings.config.alerts
+            else "No alerts are configured ([[alerts]] in the configuration).")
+        incident_table.add_slot("body-cell-opened", TIME_CELL)
+        incident_table.add_slot("body-cell-resolved", TIME_CELL.replace("—", "open"))
+        ui.label("Notifications").classes("text-lg font-semibold")
+        sent_table = _simple_table(
+            [("at", "When"), ("event", "What"), ("alert", "Alert or watch"), ("subject", "About"),
+             ("outcome", "Outcome"), ("detail", "Detail")],
+            [{**n, "key": i, "at": iso_from_ms(n["ts_ms"]), "detail": n["detail"] or ""}
+             for i, n in enumerate(notifications)], "Nothing sent yet.")
+        sent_table.add_slot("body-cell-at", TIME_CELL)
 
     with ui.column().classes("w-full p-4 gap-4"):
         ui.html('<h2 class="text-2xl font-semibold">Gateway</h2>', sanitize=False)
@@ -46,6 +76,10 @@ async def render(state: LiveState, principal: Any = None) -> None:
                 with ui.card().classes("hl-card"):
                     ui.label(title).classes("text-sm uppercase opacity-70")
                     ui.label().classes("hl-figure").bind_text_from(figures, attribute, backward=shown)
+
+        ui.html('<h2 class="text-2xl font-semibold">Alerts</h2>', sanitize=False)
+        with ui.column().classes("w-full gap-2 hl-live"):
+            await alerts_section()
 
         ui.html('<h2 class="text-2xl font-semibold">Services</h2>', sanitize=False)
         columns = [("name", "Service"), ("status", "Status"), ("response", "Response"), ("uptime", "Uptime 24 h"),
@@ -75,8 +109,24 @@ async def render(state: LiveState, principal: Any = None) -> None:
             row = change_row(change)
         row.move(changes, target_index=0)
 
+    async def on_alerts() -> None:
+        await alerts_section.refresh()
+
+    async def on_gateway_change(change: dict[str, Any]) -> None:
+        if change.get("kind") == "gateway":
+            await alerts_section.refresh()
+
     state.services_changed.subscribe(on_services)
     state.change_added.subscribe(on_change)
+    state.change_added.subscribe(on_gateway_change)
+    state.alerts_changed.subscribe(on_alerts)
+
+
+def _simple_table(columns: list[tuple[str, str]], rows: list[dict[str, Any]], empty: str) -> ui.table:
+    table = ui.table(columns=[{"name": n, "label": label, "field": n, "align": "left"} for n, label in columns],
+                     rows=rows, row_key="key").props("dense flat wrap-cells").classes("w-full")
+    empty_table_slot(table, empty)
+    return table
 
 
 def change_row(change: dict[str, Any]) -> ui.row:

@@ -53,6 +53,7 @@ class AlertEngine:
         self._cooldown = watches.Cooldown()
         self.gateway_problems: dict[str, str] = {}  # what of the gateway itself is down, and why
         self.fired_total = 0
+        self.listeners: list[Callable[[], None]] = []  # told when incidents or notifications change (pages)
         hub.subscribe(self._queue.put_nowait)
 
     def now_ms(self) -> int:
@@ -136,11 +137,13 @@ class AlertEngine:
         if action == "DOWN":
             incident = await self._db.run(self.store.open_incident, alert.name, kind, key, now_ms, reason)
             self._incidents[index] = incident
+            self._changed()
         else:
             incident = self._incidents[index]
             if action == "RESOLVED":
                 del self._incidents[index]
                 await self._db.run(self.store.resolve, incident.id, now_ms)
+                self._changed()
                 if not alert.send_resolved:
                     return
             else:
@@ -229,3 +232,21 @@ class AlertEngine:
     async def record(self, notification: Notification, outcome: str, detail: str | None) -> None:
         await self._db.run(self.store.record, self.now_ms(), notification.alert, notification.subject,
                            notification.event, outcome, detail)
+        self._changed()
+
+    def _changed(self) -> None:
+        for listener in self.listeners:
+            try:
+                listener()
+            except Exception:
+                log.exception("an alerts listener failed")
+
+    def send_test(self, alert_name: str) -> bool:
+        """A test notification through one alert or watch (the admin page's button)."""
+        from backend.alerting.notify_test import BODY, TITLE, urls_of
+
+        urls = urls_of(self.config, alert_name)
+        if urls is None:
+            return False
+        self.delivery.submit(Notification(alert_name, "test", "TEST", TITLE, BODY, tuple(urls)))
+        return True

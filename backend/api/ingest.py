@@ -60,8 +60,10 @@ async def _ingest(request: Request, model: type[BaseModel], kind: str, topic: st
         return error(422, format_validation_error(exc), field=field)
     record, created = await runtime.records.add(kind, item.stored_form(server_id=uuid.uuid4().hex))
     if not created:
+        runtime.metrics.ingested.labels(kind, "duplicate").inc()
         return StrictJSONResponse(record, status_code=200)  # the same id again: the first one, not published twice
     await runtime.hub.publish(topic, record)
+    runtime.metrics.ingested.labels(kind, "stored").inc()
     return StrictJSONResponse(record, status_code=201)
 
 

@@ -36,6 +36,7 @@ PUBLIC_PATTERN = re.compile(r"^/(heimdall-static|api-docs-static)/|^/_nicegui/[^
                             r"(static|libraries|components|resources|dynamic_resources|esm)/")
 API_PATTERN = re.compile(r"^/(api/|openapi\.json$|docs$|redoc$)")
 ADMIN_PATTERN = re.compile(r"^/(admin$|api/v1/admin/)")
+BADGE_PATTERN = re.compile(r"^/api/v1/badges/[^/]+/[^/]+/(status|uptime)\.svg$")
 INGEST_PATTERN = re.compile(r"^/api/v1/(signals|localizations)$")
 ERROR_LOG_EVERY_S = 10.0
 
@@ -48,9 +49,9 @@ class GuardStats:
     server_errors: int = 0
 
 
-def needed_scope(method: str, path: str) -> str | None:
+def needed_scope(method: str, path: str, badges_public: bool = False) -> str | None:
     """The scope a request needs to pass the guard (routes may check more)."""
-    if path in PUBLIC_PATHS or PUBLIC_PATTERN.match(path):
+    if path in PUBLIC_PATHS or PUBLIC_PATTERN.match(path) or (badges_public and BADGE_PATTERN.match(path)):
         return None
     if ADMIN_PATTERN.match(path):
         return "admin"
@@ -114,7 +115,7 @@ class Guard:
             await self._refuse(scope, receive, send, 401, "invalid token",
                                extra_headers=[(b"www-authenticate", b"Bearer")])
             return
-        needed = needed_scope(scope.get("method", "GET"), path)
+        needed = needed_scope(scope.get("method", "GET"), path, self._auth.config.badges.public)
         if needed is not None and not principal.may(needed):
             await self._not_allowed(scope, receive, send, principal, needed)
             return

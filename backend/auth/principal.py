@@ -73,6 +73,11 @@ class Authenticator:
         self.throttle = Throttle()
         self._cache: dict[str, tuple[float, Any]] = {}
 
+    def reconfigure(self, config: Config) -> None:
+        """A reload: origins, proxies and the like take effect; whether login is required
+        (it depends on the address bound) stays as it started."""
+        self.config = config
+
     def anonymous(self) -> Principal:
         return Principal(None, "anonymous", frozenset() if self.login_required else frozenset({"read"}))
 

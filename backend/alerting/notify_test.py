@@ -1,0 +1,48 @@
+"""`python main.py notify-test NAME`: send a test notification through one alert or watch,
+now, and say for each of its URLs (redacted) whether it arrived."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Mapping, TextIO
+
+from backend.alerting.delivery import send_once
+from backend.auth.redact import redact_url
+from backend.settings import ConfigError, load_settings
+
+TITLE = "TEST: Heimdall Live notifications work"
+BODY = "A test sent with python main.py notify-test (or the admin page). Nothing is wrong."
+
+
+def urls_of(config, name: str) -> list[str] | None:
+    for item in [*config.alerts, *config.watches]:
+        if item.name == name:
+            return list(item.urls)
+    return None
+
+
+def main(argv: list[str], environ: Mapping[str, str] = os.environ, out: TextIO = sys.stdout,
+         err: TextIO = sys.stderr) -> int:
+    names = [arg for arg in argv if not arg.startswith("-")]
+    rest = [arg for arg in argv if arg not in names[:1]]
+    if not names:
+        print("usage: main.py notify-test NAME [--config FILE]", file=err)
+        return 2
+    try:
+        settings = load_settings(rest, environ)
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            print(f"heimdall: {line}", file=err)
+        return 2
+    urls = urls_of(settings.config, names[0])
+    if urls is None:
+        known = ", ".join(a.name for a in [*settings.config.alerts, *settings.config.watches]) or "none"
+        print(f"heimdall: no alert or watch named {names[0]!r} (configured: {known})", file=err)
+        return 2
+    failed = 0
+    for url in urls:
+        ok, reason = send_once(url, TITLE, BODY, settings.config.delivery.timeout_s)
+        failed += not ok
+        print(f"{'sent  ' if ok else 'FAILED'} {redact_url(url)}{'' if ok else ': ' + str(reason)}", file=out)
+    return 1 if failed else 0
