@@ -119,3 +119,17 @@ def hub_event(hub, data):
     from backend.envelope import Envelope
 
     return Envelope.make("services:health", data, "t", 1, "e")
+
+
+def test_history_marks_maintenance_windows_in_a_range():
+    from backend.api.history import maintenance_marks
+
+    weekly = MaintenanceSettings(name="reboot", targets=["websdrs:*"], cron="0 3 * * 0", duration_min=30)
+    start = int(datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp() * 1000)
+    end = int(datetime(2026, 11, 30, tzinfo=timezone.utc).timestamp() * 1000)
+    marks = maintenance_marks([weekly], "websdrs", "torino", start, end)
+    assert [m["start"] for m in marks] == ["2026-11-01T03:00:00.000Z", "2026-11-08T03:00:00.000Z",
+                                           "2026-11-15T03:00:00.000Z", "2026-11-22T03:00:00.000Z",
+                                           "2026-11-29T03:00:00.000Z"]
+    assert marks[0] == {"name": "reboot", "start": "2026-11-01T03:00:00.000Z", "end": "2026-11-01T03:30:00.000Z"}
+    assert maintenance_marks([weekly], "services", "x", start, end) == []

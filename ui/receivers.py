@@ -85,6 +85,9 @@ async def render(state: LiveState, principal: Any = None) -> None:
                     ui.label(w.name).classes("text-xl font-semibold")
                     status = ui.label().classes("text-lg")
                     since = ui.html("", sanitize=False).classes("opacity-80")
+                    if principal is not None and principal.may("admin"):
+                        ui.button("Silence 1 h", on_click=lambda key=w.id: silence(key)).props(
+                            f'flat dense aria-label="Silence alerts of {w.name} for an hour"')
                 with ui.row().classes("w-full gap-6 items-start max-lg:flex-wrap"):
                     details = ui.column().classes("gap-1 min-w-[min(20rem,100%)]")
                     plot = ui.column().classes("grow min-w-[min(20rem,100%)]")
@@ -101,6 +104,13 @@ async def render(state: LiveState, principal: Any = None) -> None:
                     ui.label("none in the kept history").classes("hl-empty")
             for change in changes:
                 add_change(change_list, state.change_entry(change))
+
+    async def silence(key: str) -> None:
+        auth = state.runtime.auth
+        await state.runtime.alerts.silence("websdrs", key, 60, principal.name)
+        await auth.store_call(auth.store.audit, "target silenced", principal.name, f"websdrs:{key}", None, "60 min")
+        ui.notify(f"Alerts of {state.names('websdrs').get(key, key)} silenced for an hour")
+        fill_card(cards[key], state.websdrs.get(key) or {})
 
     with ui.column().classes("w-full p-4 gap-4"):
         ui.html('<h2 class="text-2xl font-semibold">Receivers</h2>', sanitize=False)

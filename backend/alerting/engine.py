@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 KIND_OF_TOPIC = {SERVICES_HEALTH: "services", WEBSDRS_STATUS: "websdrs"}
 GATEWAY = "gateway"
+QUEUE_LIMIT = 10_000  # events waiting for the engine; beyond this they are dropped and counted
 
 
 class AlertEngine:
@@ -45,7 +46,8 @@ class AlertEngine:
         self.delivery = delivery
         self._base_url = base_url.rstrip("/")
         self._clock = clock
-        self._queue: asyncio.Queue[Envelope] = asyncio.Queue()
+        self._queue: asyncio.Queue[Envelope] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        self.events_dropped = 0
         self._seen: dict[tuple[str, str], str] = {}  # last check already counted, by target
         self._streaks: dict[tuple[str, str, str], rules.Streak] = {}
         self._incidents: dict[tuple[str, str, str], Incident] = {}
@@ -54,7 +56,13 @@ class AlertEngine:
         self.gateway_problems: dict[str, str] = {}  # what of the gateway itself is down, and why
         self.fired_total = 0
         self.listeners: list[Callable[[], None]] = []  # told when incidents or notifications change (pages)
-        hub.subscribe(self._queue.put_nowait)
+        hub.subscribe(self._enqueue)
+
+    def _enqueue(self, env: Envelope) -> None:
+        try:
+            self._queue.put_nowait(env)
+        except asyncio.QueueFull:  # the engine is stuck: never the publisher's problem
+            self.events_dropped += 1
 
     def now_ms(self) -> int:
         return int(self._clock() * 1000)

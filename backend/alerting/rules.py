@@ -81,6 +81,23 @@ def cron_trigger(expression: str):
     return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone="UTC")
 
 
+MAX_WINDOWS_LISTED = 500
+
+
+def windows_between(window: MaintenanceSettings, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The occurrences of a window that overlap [start, end), oldest first (at most 500)."""
+    length = timedelta(minutes=window.duration_min)
+    if window.start is not None:
+        begin = window.start if window.start.tzinfo else window.start.replace(tzinfo=timezone.utc)
+        return [(begin, begin + length)] if begin < end and begin + length > start else []
+    trigger, found = cron_trigger(window.cron), []
+    moment = trigger.get_next_fire_time(None, start - length)
+    while moment is not None and moment < end and len(found) < MAX_WINDOWS_LISTED:
+        found.append((moment, moment + length))
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+    return found
+
+
 def in_maintenance(windows: list[MaintenanceSettings], kind: str, key: str, now: datetime) -> str | None:
     """The name (or "maintenance") of a window covering this target now, else None."""
     for window in windows:

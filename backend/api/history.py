@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from backend.api.status import runtime_of
 from backend.storage.history import BUCKET_SECONDS
-from backend.timefmt import iso_from_ms, parse_iso_ms
+from backend.alerting import rules
+from backend.timefmt import iso_from_ms, iso_z, parse_iso_ms
 
 router = APIRouter(tags=["history"])
 
@@ -81,7 +83,18 @@ async def target_history(
         "end": iso_from_ms(end_ms),
         "uptime_pct": uptime,
         "buckets": [{"start": iso_from_ms(b.pop("start_ms")), **b} for b in buckets],
+        "maintenance": maintenance_marks(runtime_of(request).settings.config.maintenance, kind, target_id,
+                                         start_ms, end_ms),
     }
+
+
+def maintenance_marks(windows, kind: str, target_id: str, start_ms: int, end_ms: int) -> list[dict[str, str]]:
+    """The maintenance windows of this target in the range, so history shows them."""
+    start = datetime.fromtimestamp(start_ms / 1000, tz=timezone.utc)
+    end = datetime.fromtimestamp(end_ms / 1000, tz=timezone.utc)
+    return [{"name": window.name or "maintenance", "start": iso_z(begin), "end": iso_z(finish)}
+            for window in windows if rules.covers(window.targets, kind, target_id)
+            for begin, finish in rules.windows_between(window, start, end)]
 
 
 @router.get("/api/v1/status-changes")
