@@ -87,7 +87,7 @@ def _build(app: FastAPI) -> dict[str, Any]:
                 codes = {500}
             if operation.get("parameters") or path in INGEST:
                 codes.add(422)
-            if path.startswith("/api/v1/history/"):
+            if "{target_id}" in path:
                 codes.add(404)
             if method == "post" and path in INGEST:
                 model = INGEST[path].__name__
