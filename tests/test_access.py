@@ -247,6 +247,7 @@ def test_trusted_header_counts_only_from_trusted_proxies(tmp_path):
 @pytest.fixture
 def edgy(tmp_path):
     (tmp_path / "c.toml").write_text("[http]\nheader_timeout_s = 1\nmax_connections_per_address = 20\n"
+                                     "keep_alive_s = 1\n"
                                      '[[services]]\nname = "x"\nurl = "http://127.0.0.1:9/health"\n')
     gw = Gateway(tmp_path / "c.toml", tmp_path / "data").start()
     yield gw
@@ -261,6 +262,16 @@ def test_headers_not_finished_in_time_are_closed(edgy):
     assert sock.recv(100) == b""  # closed
     assert 0.9 < time.monotonic() - started < 3
     assert edgy.stats()["edge_header_timeouts"] >= 1
+
+
+def test_idle_keep_alive_connections_are_closed(edgy):
+    sock = socket.create_connection(("127.0.0.1", edgy.port))
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    sock.settimeout(5)
+    assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+    started = time.monotonic()
+    assert sock.recv(100) == b""  # closed by the gateway once idle for keep_alive_s
+    assert time.monotonic() - started < 3
 
 
 def test_oversized_headers_get_431_and_normal_ones_pass(edgy):
