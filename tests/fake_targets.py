@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import threading
 from pathlib import Path
 from typing import Callable
+
+from tests.loopback import LoopbackServer
 
 FIXTURES = Path(__file__).with_name("fixtures") / "receivers"
 
@@ -87,42 +88,13 @@ BEHAVIOURS: dict[str, Behaviour] = {
 }
 
 
-class FakeTargets:
+class FakeTargets(LoopbackServer):
     """`url(path)` for a base path; `set(path, behaviour)` to change what it does."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.routes: dict[str, str] = {}
         self.hits: dict[str, int] = {}
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self.port = 0
-
-    def __enter__(self) -> "FakeTargets":
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-        self._loop.close()
-
-    async def _shutdown(self) -> None:
-        self._server.close()
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=4096))
-        self.port = self._server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
 
     def set(self, name: str, behaviour: str) -> None:
         """Target `name` (its URL is url(name)) now behaves as `behaviour`."""
