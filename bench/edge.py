@@ -42,7 +42,7 @@ HALF_HEADER = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
 def _attacker(port: int, count: int, hold_s: float, results) -> None:
     """Open `count` connections from 127.0.0.1, send half a header, keep them."""
     async def run() -> None:
-        opened, refused, closed_early = [], 0, 0
+        opened, refused = [], 0
         for i in range(count):
             try:
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)

@@ -3,7 +3,6 @@ throttling, redaction, the CLI, and the edge limits, each with a real client."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -18,7 +17,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from tests.gateway import ROOT, TOKEN, Gateway
+from tests.gateway import ROOT, Gateway
 
 REQUIRED = "[auth]\nrequired = true\n"
 

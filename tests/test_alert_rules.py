@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
 
 from backend.alerting import rules, watches
 from backend.alerting.delivery import Delivery

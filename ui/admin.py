@@ -7,11 +7,10 @@ from typing import Any
 
 from nicegui import ui
 
-from backend.auth.guard import client_address
 from backend.auth.principal import Principal
 from backend.auth.store import SCOPES, AuthError, parse_scopes
 from backend.timefmt import iso_from_ms
-from ui.frame import empty_table_slot, header, time_tag
+from ui.frame import empty_table_slot, header
 from ui.state import LiveState
 
 TIME_CELL = """<q-td :props="props"><time v-if="props.value" :datetime="props.value">{{ props.value }}</time>
