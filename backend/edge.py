@@ -13,7 +13,6 @@ A WebSocket keeps its slot until it closes.
 
 from __future__ import annotations
 
-import ipaddress
 from asyncio import TimerHandle
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import get_remote_addr
 
+from backend.auth.networks import Network, address_in, networks
 from backend.settings import HttpSettings
 
 
@@ -30,7 +30,7 @@ class EdgeLimits:
     header_timeout_s: float
     max_header_bytes: int
     max_per_address: int
-    exempt: tuple = ()  # networks of trusted proxies
+    exempt: tuple[Network, ...] = ()  # trusted proxies, which carry everyone
     open_by_address: Counter = field(default_factory=Counter)
     header_timeouts: int = 0
     headers_too_large: int = 0
@@ -39,14 +39,7 @@ class EdgeLimits:
     @classmethod
     def from_settings(cls, http: HttpSettings, trusted_proxies: list[str]) -> "EdgeLimits":
         return cls(http.header_timeout_s, http.max_header_bytes, http.max_connections_per_address,
-                   tuple(ipaddress.ip_network(cidr, strict=False) for cidr in trusted_proxies))
-
-    def exempted(self, address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in self.exempt)
+                   networks(trusted_proxies))
 
     def figures(self) -> dict[str, int]:
         return {"edge_header_timeouts": self.header_timeouts, "edge_headers_too_large": self.headers_too_large,
@@ -79,7 +72,7 @@ def edge_protocol(limits: EdgeLimits) -> type:
             super().connection_made(transport)
             remote = get_remote_addr(transport)
             address = remote[0] if remote else "unknown"
-            if not limits.exempted(address):
+            if not address_in(address, limits.exempt):
                 if limits.open_by_address[address] >= limits.max_per_address:
                     limits.address_cap_refused += 1
                     transport.write(TOO_MANY)

@@ -54,7 +54,6 @@ class AlertEngine:
         self._silences: dict[tuple[str, str], int] = {}
         self._cooldown = watches.Cooldown()
         self.gateway_problems: dict[str, str] = {}  # what of the gateway itself is down, and why
-        self.fired_total = 0
         self.listeners: list[Callable[[], None]] = []  # told when incidents or notifications change (pages)
         hub.subscribe(self._enqueue)
 
@@ -204,7 +203,6 @@ class AlertEngine:
         for watch in self.config.watches:
             if not matches(watch, record) or not self._cooldown.ready(watch, self._clock()):
                 continue
-            self.fired_total += 1
             await self._hub.publish(ALERTS_FIRED, {"watch": watch.name, "kind": what, "match": record})
             if what == "detection":
                 title = f"HEARD: {record.get('frequency_mhz')} MHz ({watch.name})"

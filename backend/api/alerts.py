@@ -19,6 +19,7 @@ async def alerts(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] =
     return {
         "open_incidents": engine.open_incident_count(),
         "gateway_problems": dict(engine.gateway_problems),
+        "events_dropped": engine.events_dropped,  # the engine fell behind (it should never)
         "incidents": await db.run(engine.store.incidents, limit),
         "notifications": await db.run(engine.store.notifications, limit),
     }

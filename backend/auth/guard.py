@@ -86,7 +86,7 @@ class Guard:
         path = scope.get("path", "")
         config = self._auth.config.http
         origin = headers.get("origin")
-        allowed = frozenset(o for o in (normalize(x) for x in config.allowed_origins) if o)
+        allowed = self._auth.allowed_origins
         if origin is not None and not origin_allowed(origin, scope.get("scheme", "http"), headers.get("host", ""),
                                                      config.public_url, allowed):
             self.stats.origin_refused += 1

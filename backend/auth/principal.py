@@ -5,7 +5,6 @@ for browsers' WebSockets, which cannot set headers)."""
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from urllib.parse import parse_qsl
 
 from itsdangerous import BadSignature, Signer
 
+from backend.auth.networks import address_in, networks
+from backend.auth.origin import normalize
 from backend.auth.store import SESSION_DAYS, Account, AuthStore
 from backend.auth.throttle import Throttle
 from backend.settings import Config
@@ -64,7 +65,7 @@ def bearer(headers: dict[str, str], scope: dict[str, Any]) -> str | None:
 class Authenticator:
     def __init__(self, config: Config, database: Database, store: AuthStore, env_token: str, session_secret: str,
                  login_required: bool) -> None:
-        self.config = config
+        self.reconfigure(config)
         self.login_required = login_required
         self._db = database
         self.store = store
@@ -77,21 +78,12 @@ class Authenticator:
         """A reload: origins, proxies and the like take effect; whether login is required
         (it depends on the address bound) stays as it started."""
         self.config = config
+        self._proxies = networks(config.auth.trusted_proxies)
+        # Normalized once here, not for every request the guard sees.
+        self.allowed_origins = frozenset(o for o in (normalize(x) for x in config.http.allowed_origins) if o)
 
     def anonymous(self) -> Principal:
         return Principal(None, "anonymous", frozenset() if self.login_required else frozenset({"read"}))
-
-    def _trusted(self, address: str | None) -> bool:
-        if not address:
-            return False
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in ipaddress.ip_network(cidr, strict=False) for cidr in self.config.auth.trusted_proxies)
-
-    def is_trusted_proxy(self, address: str | None) -> bool:
-        return self._trusted(address)
 
     async def _cached(self, key: str, lookup, *args):
         now = time.monotonic()
@@ -118,7 +110,7 @@ class Authenticator:
     async def identify(self, scope: dict[str, Any], headers: dict[str, str], address: str | None) -> Principal:
         """The principal of a request; BadCredentials when what it presents is not valid."""
         header = self.config.auth.trusted_header
-        if header and headers.get(header.lower()) and self._trusted(address):
+        if header and headers.get(header.lower()) and address_in(address, self._proxies):
             name = headers[header.lower()].strip()
             account: Account | None = await self._cached("account:" + name, self.store.account, name)
             role = account.role if account else "viewer"

@@ -20,7 +20,6 @@ class Throttle:
         self._clock = clock
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._blocked_until: dict[str, float] = {}
-        self.refused = 0
 
     def retry_after(self, address: str) -> int:
         """Seconds the address must wait, or 0 when it may try."""
@@ -31,7 +30,6 @@ class Throttle:
         if left <= 0:
             del self._blocked_until[address]
             return 0
-        self.refused += 1
         return max(1, round(left))
 
     def failed(self, address: str) -> None:
