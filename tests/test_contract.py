@@ -29,12 +29,12 @@ def gateway(tmp_path_factory):
 
 
 @pytest.mark.parametrize("credentials", ["token", "none"])
-def test_no_server_error_and_nothing_undocumented(gateway, credentials):
+def test_no_server_error_and_nothing_undocumented(gateway, credentials, tmp_path):
     headers = ["-H", f"Authorization: Bearer {TOKEN}"] if credentials == "token" else []
     result = subprocess.run(
         [sys.executable, "-m", "schemathesis.cli", "run", gateway.url + "/openapi.json", *headers,
          "--checks", CHECKS, "--max-examples", "30", "--generation-deterministic", "--no-color"],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache stays out of the checkout
     summary = result.stdout[-4000:]
     print(summary)
     assert result.returncode == 0, summary
