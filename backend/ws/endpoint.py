@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Awaitable, Callable
 
 from backend.ws import protocol
+from backend.ws.connection import transport_of
 from backend.ws.manager import ConnectionManager
 
 PATHS = frozenset({"/ws/updates", "/ws"})
@@ -35,7 +36,7 @@ class UpdatesEndpoint:
         except protocol.ClientError as error:
             await send({"type": "websocket.close", "code": protocol.CLOSE_POLICY_VIOLATION, "reason": error.message})
             return
-        conn = self._manager.open(send, receive_all)
+        conn = self._manager.open(send, transport_of(receive), receive_all)
         try:
             while True:
                 message = await receive()

@@ -1,7 +1,8 @@
 """The /ws/updates connection manager: who is connected, who wants which topic.
 
-It subscribes to the hub and fans each event out by queuing the event's one encoded
-text on every interested connection (never awaiting a socket). It applies the
+It subscribes to the hub and fans each event out: the event's WebSocket frame is built
+once and the same bytes are written to every interested connection (never awaiting a
+socket; see connection.py for why this path skips ASGI `send`). It applies the
 protocol rules of `protocol.py` to what clients send, and sends the heartbeat.
 """
 
@@ -21,6 +22,7 @@ from backend.settings import WebSocketSettings
 from backend.topics import ALL_TOPICS, WILDCARD
 from backend.ws import protocol
 from backend.ws.connection import Connection, Send
+from backend.ws.frames import text_frame_of
 
 log = logging.getLogger(__name__)
 
@@ -46,23 +48,24 @@ class ConnectionManager:
         self._clock = clock
         self.connections: set[Connection] = set()
         self._by_topic: dict[str, set[Connection]] = {topic: set() for topic in ALL_TOPICS}
-        self._limiters: dict[Connection, protocol.RateLimiter] = {}
         self.stats = ManagerStats()
+        self._pending: list[tuple[str, bytes]] = []  # (topic, frame) of events not yet written
         self._unsubscribe_hub: Callable[[], None] | None = hub.subscribe(self._on_event)
 
     # -- connection life -------------------------------------------------------------
 
-    def open(self, send: Send, receive_all: bool = True) -> Connection:
+    def open(self, send: Send, transport: asyncio.WriteTransport, receive_all: bool = True) -> Connection:
         """A new connection. `receive_all`: until its first subscribe or unsubscribe it
         receives every event, as the original gateway broadcast to every connection
         (clients written for it never subscribe); `initial=none` clients start empty."""
-        conn = Connection(send, self._settings.send_queue_bytes)
+        self.flush()  # pending events are older than the `connected` this client gets
+        conn = Connection(send, transport, self._settings.send_queue_bytes)
         self.connections.add(conn)
         if receive_all:
             self._index(conn, set(ALL_TOPICS))
         else:
             conn.chosen = True
-        self._limiters[conn] = protocol.RateLimiter(
+        conn.limiter = protocol.RateLimiter(
             self._settings.rate_limit_per_s, self._settings.rate_limit_burst, self._clock
         )
         self.stats.connections_total += 1
@@ -75,7 +78,6 @@ class ConnectionManager:
     def remove(self, conn: Connection) -> None:
         """Forget a connection everywhere (its socket is gone or going)."""
         self.connections.discard(conn)
-        self._limiters.pop(conn, None)
         for topic in conn.topics:
             self._by_topic[topic].discard(conn)
         conn.topics.clear()
@@ -84,13 +86,47 @@ class ConnectionManager:
     # -- outgoing ---------------------------------------------------------------------
 
     def _on_event(self, env: Envelope) -> None:
-        wire = env.wire
-        overflowed = [conn for conn in self._by_topic.get(env.event, ()) if not conn.send(wire)]
+        # Off the publish path: the event waits for the next turn of the loop, with any
+        # others that arrive before it (see flush).
+        self._pending.append((env.event, text_frame_of(env.wire)))
+        if len(self._pending) == 1:
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write the pending events' frames: one transport write per subscriber.
+
+        The hot path. A write is a system call, which costs far more than the Python
+        around it, so the events that queued up while the loop was busy go out joined
+        into one write per connection; the busier the gateway, the more each write
+        carries. Called before anything that sends a client a sequence number, so every
+        client sees events and control messages in seq order.
+        """
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        if len(pending) == 1:
+            topic, frame = pending[0]
+            overflowed = [conn for conn in self._by_topic.get(topic, ()) if not conn.write(frame)]
+        else:
+            wanted: dict[Connection, list[int]] = {}
+            for index, (topic, _) in enumerate(pending):
+                for conn in self._by_topic.get(topic, ()):
+                    wanted.setdefault(conn, []).append(index)
+            joined: dict[tuple[int, ...], bytes] = {}  # most clients want the same events: join once
+            overflowed = []
+            for conn, indices in wanted.items():
+                key = tuple(indices)
+                data = joined.get(key)
+                if data is None:
+                    data = joined[key] = b"".join(pending[i][1] for i in indices)
+                if not conn.write(data):
+                    overflowed.append(conn)
         for conn in overflowed:
             self._drop_slow(conn)
 
     def _queue(self, conn: Connection, text: str) -> None:
-        if not conn.send(text):
+        self.flush()
+        if not conn.write(text_frame_of(text)):
             self._drop_slow(conn)
 
     def _send_control(self, conn: Connection, event: str, data: dict[str, Any]) -> None:
@@ -100,7 +136,7 @@ class ConnectionManager:
         self.stats.slow_consumers_closed += 1
         log.warning("closing a /ws/updates client that let %d bytes queue up", conn.queued_bytes)
         self._unindex(conn)
-        conn.abort(protocol.CLOSE_TRY_AGAIN_LATER, "send queue full: the client does not read fast enough")
+        conn.close(protocol.CLOSE_TRY_AGAIN_LATER, "send queue full: the client does not read fast enough")
 
     def _index(self, conn: Connection, topics: set[str]) -> None:
         for topic in topics:
@@ -122,9 +158,11 @@ class ConnectionManager:
         """Every interval, one heartbeat to every client (encoded once)."""
         while True:
             await asyncio.sleep(self._settings.heartbeat_interval_s)
-            wire = encode(protocol.control("heartbeat", {}, utc_now_iso(), self._hub.last_seq))
-            for conn in list(self.connections):
-                self._queue(conn, wire)
+            self.flush()
+            frame = text_frame_of(encode(protocol.control("heartbeat", {}, utc_now_iso(), self._hub.last_seq)))
+            overflowed = [conn for conn in self.connections if not conn.write(frame)]
+            for conn in overflowed:
+                self._drop_slow(conn)
 
     # -- incoming ---------------------------------------------------------------------
 
@@ -132,8 +170,8 @@ class ConnectionManager:
         """Apply the protocol to one received frame."""
         if conn.closing:
             return
-        limiter = self._limiters.get(conn)
-        if limiter is not None and not limiter.allow():
+        self.flush()  # a subscribe's replay and index must see every event up to now
+        if not conn.limiter.allow():
             self.stats.rate_limited_closed += 1
             rate = self._settings.rate_limit_per_s
             self._send_control(conn, "error", protocol.error_data("rate_limited", f"more than {rate:g} messages a second"))
@@ -157,7 +195,7 @@ class ConnectionManager:
 
     def _close(self, conn: Connection, close: protocol.CloseFrame) -> None:
         self._unindex(conn)
-        conn.finish(close.code, close.reason)
+        conn.close(close.code, close.reason)
 
     def _apply(self, conn: Connection, request: protocol.Request) -> None:
         if isinstance(request, protocol.Ping):
@@ -191,11 +229,12 @@ class ConnectionManager:
     async def close_all(self, grace_s: float = 2.0) -> None:
         """Going away: every client gets close 1001 after what is queued for it, within
         `grace_s`; then the server may tear down what is left."""
+        self.flush()
         if self._unsubscribe_hub is not None:
             self._unsubscribe_hub()
             self._unsubscribe_hub = None
         for conn in list(self.connections):
-            conn.finish(protocol.CLOSE_GOING_AWAY, "server shutting down")
+            conn.close(protocol.CLOSE_GOING_AWAY, "server shutting down")
         deadline = self._clock() + grace_s
         while any(not conn.closed for conn in self.connections) and self._clock() < deadline:
             await asyncio.sleep(0.02)
