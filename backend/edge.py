@@ -17,12 +17,15 @@ from asyncio import TimerHandle
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import get_remote_addr
 
 from backend.auth.networks import Network, address_in, networks
 from backend.settings import HttpSettings
+from backend.ws.socket import MAX_CLIENT_MESSAGE_BYTES, UPDATES_PATHS, UpdatesSocket
 
 
 @dataclass
@@ -40,6 +43,12 @@ class EdgeLimits:
     def from_settings(cls, http: HttpSettings, trusted_proxies: list[str]) -> "EdgeLimits":
         return cls(http.header_timeout_s, http.max_header_bytes, http.max_connections_per_address,
                    networks(trusted_proxies))
+
+    def release(self, address: str) -> None:
+        """A connection from `address` has closed."""
+        self.open_by_address[address] -= 1
+        if self.open_by_address[address] <= 0:
+            del self.open_by_address[address]
 
     def figures(self) -> dict[str, int]:
         return {"edge_header_timeouts": self.header_timeouts, "edge_headers_too_large": self.headers_too_large,
@@ -84,9 +93,7 @@ def edge_protocol(limits: EdgeLimits) -> type:
 
         def _edge_release(self) -> None:
             if self._edge_address is not None:
-                limits.open_by_address[self._edge_address] -= 1
-                if limits.open_by_address[self._edge_address] <= 0:
-                    del limits.open_by_address[self._edge_address]
+                limits.release(self._edge_address)
                 self._edge_address = None
 
         def _edge_arm(self) -> None:
@@ -130,15 +137,40 @@ def edge_protocol(limits: EdgeLimits) -> type:
 
         def handle_websocket_upgrade(self) -> None:
             self._edge_disarm()
+            parsed = httptools.parse_url(self.url)  # uvicorn leaves an upgrade's URL unparsed
+            path = self.root_path + unquote(parsed.path.decode("ascii"))
+            if path in UPDATES_PATHS:
+                self._take_over_updates(path, parsed.path, parsed.query or b"")
+                return
             super().handle_websocket_upgrade()
             websocket = self.transport.get_protocol()
             lost = websocket.connection_lost
+            # The WebSocket holds the address's slot until its socket closes. The closure
+            # keeps the address only, so this HTTP protocol object (and its parser) can go.
+            address, self._edge_address = self._edge_address, None
 
             def connection_lost(exc: Exception | None) -> None:
-                self._edge_release()
+                if address is not None:
+                    limits.release(address)
                 lost(exc)
 
-            websocket.connection_lost = connection_lost  # the slot is held until the socket closes
+            websocket.connection_lost = connection_lost
+
+        def _take_over_updates(self, path: str, raw_path: bytes, query: bytes) -> None:
+            """/ws/updates gets its own lean socket (backend/ws/socket.py) instead of
+            uvicorn's WebSocket protocol; the handshake still runs through the app."""
+            self.connections.discard(self)
+            address, self._edge_address = self._edge_address, None
+            http = self.scope
+            scope = {"type": "websocket", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+                     "scheme": "wss" if http["scheme"] == "https" else "ws", "server": http["server"],
+                     "client": http["client"], "root_path": self.root_path, "path": path,
+                     "raw_path": raw_path, "query_string": query, "headers": http["headers"],
+                     "subprotocols": [], "state": self.app_state.copy()}
+            socket = UpdatesSocket(self.app, scope, MAX_CLIENT_MESSAGE_BYTES,
+                                   on_lost=(lambda: limits.release(address)) if address is not None else None)
+            self.transport.set_protocol(socket)
+            socket.connection_made(self.transport)
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._edge_disarm()

@@ -14,10 +14,8 @@ import uvicorn
 from backend.edge import EdgeLimits, edge_protocol
 from backend.gcpolicy import tune_garbage_collector
 from backend.settings import Settings
+from backend.ws.socket import MAX_CLIENT_MESSAGE_BYTES
 
-# Frames above this are refused by uvicorn itself; /ws/updates applies its own, lower
-# limit (max_message_bytes) so that it can answer with close 1009 and count it.
-TRANSPORT_MAX_FRAME_BYTES = 1024 * 1024
 
 
 log = logging.getLogger(__name__)
@@ -47,12 +45,15 @@ def uvicorn_config(app: Any, settings: Settings, edge: EdgeLimits | None = None)
     http = settings.config.http
     return uvicorn.Config(
         app,
-        http=edge_protocol(edge) if edge is not None else "httptools",
+        # The edge protocol also takes /ws/updates sockets over (backend/ws/socket.py).
+        http=edge_protocol(edge or EdgeLimits.from_settings(http, settings.config.auth.trusted_proxies)),
         timeout_keep_alive=http.keep_alive_s,
         h11_max_incomplete_event_size=http.max_header_bytes,
         log_level="warning",
         ws="websockets-sansio",
-        ws_max_size=TRANSPORT_MAX_FRAME_BYTES,
+        # What follows is for the pages' socket.io WebSockets (uvicorn's protocol);
+        # /ws/updates applies the same rules itself (backend/ws/manager.py).
+        ws_max_size=MAX_CLIENT_MESSAGE_BYTES,
         # Protocol pings every heartbeat; a client that answers none for another
         # heartbeat is closed: dead peers go within two intervals.
         ws_ping_interval=heartbeat,

@@ -1,20 +1,20 @@
-"""The socket I/O of /ws/updates (also served at /ws): accept, read frames, clean up.
+"""The ASGI end of a /ws/updates (also /ws) handshake: accept, then hand the socket over.
 
-A bare ASGI app in front of the FastAPI app: an updates connection lives for hours and
-there are thousands of them, so it skips the routing and middleware layers, whose
-per-connection coroutines and objects would be held (and scanned by the garbage
-collector) for the connection's whole life.
+A bare ASGI app in front of the FastAPI app, reached after the guard. It runs only for
+the handshake: once it has accepted, the connection's socket (socket.py) reports its
+frames to the manager, and no task or coroutine is kept per connection.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Awaitable, Callable
 
 from backend.ws import protocol
-from backend.ws.connection import transport_of
 from backend.ws.manager import ConnectionManager
+from backend.ws.socket import UPDATES_PATHS as PATHS
 
-PATHS = frozenset({"/ws/updates", "/ws"})
+log = logging.getLogger(__name__)
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -29,6 +29,11 @@ class UpdatesEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
             return
+        socket = getattr(receive, "socket", None)
+        if socket is None:  # not through the edge (backend/edge.py), which takes these sockets over
+            log.error("/ws/updates reached without the edge protocol; refusing the connection")
+            await send({"type": "websocket.close", "code": 1011})
+            return
         # Credentials and Origin were checked by the guard in front (backend/auth/guard.py).
         await send({"type": "websocket.accept"})
         try:
@@ -36,15 +41,8 @@ class UpdatesEndpoint:
         except protocol.ClientError as error:
             await send({"type": "websocket.close", "code": protocol.CLOSE_POLICY_VIOLATION, "reason": error.message})
             return
-        conn = self._manager.open(send, transport_of(receive), receive_all)
-        try:
-            while True:
-                message = await receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                self._manager.handle_frame(conn, message.get("text"), message.get("bytes"))
-        finally:
-            self._manager.remove(conn)
+        conn = self._manager.open(socket, receive_all)
+        socket.hand_over(self._manager, conn)  # frames now go to the manager; this task ends
 
 
 class UpdatesRouter:

@@ -21,8 +21,9 @@ from backend.hub import Hub
 from backend.settings import WebSocketSettings
 from backend.topics import ALL_TOPICS, WILDCARD
 from backend.ws import protocol
-from backend.ws.connection import Connection, Send
-from backend.ws.frames import text_frame_of
+from backend.ws.connection import Connection
+from backend.ws.frames import CLOSE_INTERNAL_ERROR, text_frame_of
+from backend.ws.socket import UpdatesSocket
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +55,18 @@ class ConnectionManager:
 
     # -- connection life -------------------------------------------------------------
 
-    def open(self, send: Send, transport: asyncio.WriteTransport, receive_all: bool = True) -> Connection:
+    def open(self, socket: UpdatesSocket, receive_all: bool = True) -> Connection:
         """A new connection. `receive_all`: until its first subscribe or unsubscribe it
         receives every event, as the original gateway broadcast to every connection
         (clients written for it never subscribe); `initial=none` clients start empty."""
         self.flush()  # pending events are older than the `connected` this client gets
-        conn = Connection(send, transport, self._settings.send_queue_bytes)
+        limiter = protocol.RateLimiter(self._settings.rate_limit_per_s, self._settings.rate_limit_burst, self._clock)
+        conn = Connection(socket, self._settings.send_queue_bytes, limiter)
         self.connections.add(conn)
         if receive_all:
             self._index(conn, set(ALL_TOPICS))
         else:
             conn.chosen = True
-        conn.limiter = protocol.RateLimiter(
-            self._settings.rate_limit_per_s, self._settings.rate_limit_burst, self._clock
-        )
         self.stats.connections_total += 1
         data = protocol.connected_data(
             self._hub.epoch, self._hub.last_seq, __version__, self._settings.heartbeat_interval_s
@@ -81,7 +80,14 @@ class ConnectionManager:
         for topic in conn.topics:
             self._by_topic[topic].discard(conn)
         conn.topics.clear()
-        conn.stop()
+
+    # -- what the sockets report (backend.ws.socket.Handler) ----------------------------
+
+    def on_message(self, socket: UpdatesSocket, text: str | None, binary: bytes | None) -> None:
+        self.handle_frame(socket.owner, text, binary)
+
+    def on_lost(self, socket: UpdatesSocket) -> None:
+        self.remove(socket.owner)
 
     # -- outgoing ---------------------------------------------------------------------
 
@@ -155,12 +161,28 @@ class ConnectionManager:
         conn.topics.clear()
 
     async def heartbeat_loop(self) -> None:
-        """Every interval, one heartbeat to every client (encoded once)."""
+        """Every interval, one heartbeat to every client (encoded once) and a protocol
+        ping. A client that has not answered the previous interval's ping is dead: it is
+        closed, so dead peers go within two intervals. One loop for all clients instead
+        of a timer per connection."""
         while True:
             await asyncio.sleep(self._settings.heartbeat_interval_s)
             self.flush()
             frame = text_frame_of(encode(protocol.control("heartbeat", {}, utc_now_iso(), self._hub.last_seq)))
-            overflowed = [conn for conn in self.connections if not conn.write(frame)]
+            overflowed = []
+            for conn in list(self.connections):
+                socket = conn.socket
+                if socket.closing:
+                    continue
+                if socket.awaiting_pong:
+                    self._unindex(conn)
+                    socket.close(CLOSE_INTERNAL_ERROR, "keepalive ping timeout")
+                    socket.abort()
+                    continue
+                if conn.write(frame):
+                    socket.ping()
+                else:
+                    overflowed.append(conn)
             for conn in overflowed:
                 self._drop_slow(conn)
 
