@@ -2,8 +2,10 @@
 
 Starts the gateway on 127.0.0.1, opens N tabs of `/` in one headless Chromium (Debian's
 /usr/bin/chromium), then publishes detections through the API and prints: server memory
-per open dashboard, server CPU per published event (and per tab), and the time from the
-POST being sent to the row being visible, in every tab (p50/p95/max).
+per open dashboard, server CPU per published event (and per tab), the time from the
+POST being sent to the row being visible, in every tab (p50/p95/max), and how long the
+POST itself takes with the tabs open against the same POSTs with no tab open (the
+pages must not be on the publish path).
 
     python bench/dashboard_clients.py                 # 50 tabs, 30 events
     python bench/dashboard_clients.py --tabs 10 --events 20
@@ -34,6 +36,28 @@ def _browser_cpu() -> float:
     return cpu_seconds(p for p in psutil.process_iter(["name"]) if "chrom" in (p.info["name"] or ""))
 
 
+def post_detections(client: httpx.Client, gw: Gateway, events: int, interval: float, base: float,
+                    sent: dict[str, float] | None = None) -> list[float]:
+    """POST `events` detections `interval` apart; each POST's duration in ms."""
+    durations = []
+    for i in range(events):
+        frequency = round(base + i * 0.0125, 4)
+        body = {"frequency_mhz": frequency, "snr_db": 10.0, "websdr_id": "bench", "timestamp": "2026-11-25T12:00:00Z"}
+        if sent is not None:
+            sent[f"{frequency:.4f}"] = time.time() * 1000
+        started = time.perf_counter()
+        client.post(gw.url + "/api/v1/signals", json=body, headers=gw.auth()).raise_for_status()
+        durations.append((time.perf_counter() - started) * 1000)
+        time.sleep(interval)
+    return durations
+
+
+def spread(values: list[float]) -> str:
+    ordered = sorted(values)
+    return (f"p50 {statistics.median(ordered):.1f} ms, p99 {ordered[int(0.99 * (len(ordered) - 1))]:.1f} ms, "
+            f"max {ordered[-1]:.1f} ms")
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -48,6 +72,9 @@ def main() -> None:
         browser = launch(playwright)
         try:
             time.sleep(2)
+            http = httpx.Client()
+            post_detections(http, gw, 5, args.interval, 146.0)  # warm-up
+            posts_without_tabs = post_detections(http, gw, args.events, args.interval, 146.1)
             rss_before = server.memory_info().rss
             pages = []
             for _ in range(args.tabs):
@@ -64,19 +91,13 @@ def main() -> None:
             cpu_before = sum(server.cpu_times()[:2])
             browser_before = _browser_cpu()
             wall_before = time.monotonic()
-            for i in range(args.events):
-                frequency = round(147.0 + i * 0.0125, 4)
-                body = {"frequency_mhz": frequency, "snr_db": 10.0, "websdr_id": "bench",
-                        "timestamp": "2026-11-25T12:00:00Z"}
-                sent[f"{frequency:.4f}"] = time.time() * 1000
-                httpx.post(gw.url + "/api/v1/signals", json=body, headers=gw.auth()).raise_for_status()
-                time.sleep(args.interval)
+            posts_with_tabs = post_detections(http, gw, args.events, args.interval, 147.0, sent)
             time.sleep(2)
             cpu_used = sum(server.cpu_times()[:2]) - cpu_before
             browser_share = (_browser_cpu() - browser_before) / (time.monotonic() - wall_before)
             latencies, missing = [], 0
             for page in pages:
-                seen = page.evaluate("window.seenAt")
+                seen = page.evaluate("window.seenAt") or {}  # a tab that reloaded has lost its record
                 for key, at in sent.items():
                     if key in seen:
                         latencies.append(seen[key] - at)
@@ -96,6 +117,8 @@ def main() -> None:
           f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:.0f} ms, max {latencies[-1]:.0f} ms over "
           f"{len(latencies)} updates; {missing} not seen; the browser used {browser_share:.2f} of the "
           f"{psutil.cpu_count()} cores meanwhile")
+    print(f"POST /api/v1/signals with no tab open: {spread(posts_without_tabs)}; "
+          f"with {args.tabs} tabs open: {spread(posts_with_tabs)}")
 
 
 if __name__ == "__main__":

@@ -31,18 +31,22 @@ class RawWebSocket:
             raise ConnectionError(head.decode(errors="replace"))
 
     def send_text(self, text: str) -> None:
-        payload = text.encode()
-        mask = os.urandom(4)
-        header = bytes([0x81])
+        self.send_frame(0x81, text.encode())
+
+    def send_frame(self, first_byte: int, payload: bytes, masked: bool = True) -> None:
+        """Any frame: `first_byte` carries FIN, the reserved bits and the opcode."""
+        mask = os.urandom(4) if masked else b""
+        header = bytes([first_byte])
+        bit = 0x80 if masked else 0
         n = len(payload)
         if n < 126:
-            header += bytes([0x80 | n])
+            header += bytes([bit | n])
         elif n < 65536:
-            header += bytes([0x80 | 126]) + struct.pack("!H", n)
+            header += bytes([bit | 126]) + struct.pack("!H", n)
         else:
-            header += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(header + mask + masked)
+            header += bytes([bit | 127]) + struct.pack("!Q", n)
+        body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if masked else payload
+        self.sock.sendall(header + mask + body)
 
     def _read(self, n: int) -> bytes:
         while len(self._buffer) < n:

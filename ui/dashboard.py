@@ -130,9 +130,10 @@ def render(state: LiveState, principal: Any = None) -> None:
         feed.rows = detection_rows(state.detections, state.names("websdrs"))
         feed.update()
 
-    def on_detection(detection: dict[str, Any]) -> None:
+    def on_detections(detections: list[dict[str, Any]]) -> None:
         refill_feed()
-        network_map.add_detection(detection)
+        for detection in detections:
+            network_map.add_detection(detection)
 
     def on_config(new_config: Config) -> None:
         network_map.draw_receivers(new_config, state.websdrs)
@@ -141,7 +142,7 @@ def render(state: LiveState, principal: Any = None) -> None:
 
     state.services_changed.subscribe(on_services)
     state.websdrs_changed.subscribe(on_websdrs)
-    state.detection_added.subscribe(on_detection)
+    state.detections_added.subscribe(on_detections)
     state.localization_added.subscribe(network_map.add_localization)
     state.summary_changed.subscribe(update_summary)
     state.config_changed.subscribe(on_config)

@@ -25,6 +25,8 @@ RECENT_DETECTIONS = 50
 RECENT_LOCALIZATIONS = 20
 RECENT_CHANGES = 50
 FIGURES_EVERY_S = 5.0
+PAGE_UPDATE_EVERY_S = 0.1  # pages redraw at most this often, with every event since
+PENDING_EVENTS_MAX = 10_000
 
 
 @binding.bindable_dataclass
@@ -55,12 +57,17 @@ class LiveState:
 
         self.services_changed: Event[dict[str, Any]] = Event()
         self.websdrs_changed: Event[dict[str, Any]] = Event()
-        self.detection_added: Event[dict[str, Any]] = Event()
+        self.detections_added: Event[list[dict[str, Any]]] = Event()  # oldest first
         self.localization_added: Event[dict[str, Any]] = Event()
         self.change_added: Event[dict[str, Any]] = Event()
         self.summary_changed: Event[()] = Event()
         self.config_changed: Event[Any] = Event()  # after a configuration reload
         self.alerts_changed: Event[()] = Event()  # incidents opened or resolved, notifications sent
+        # Events wait here for the pages (see _on_event); bounded, for a flood far beyond
+        # what a page shows anyway.
+        self._pending: deque[Envelope] = deque(maxlen=PENDING_EVENTS_MAX)
+        self._apply_scheduled = False
+        self._last_applied = 0.0
         hub.subscribe(self._on_event)
         runtime.config_listeners.append(self._on_config)
         runtime.alerts.listeners.append(self.alerts_changed.emit)
@@ -107,29 +114,57 @@ class LiveState:
             del self._per_minute[minute]
 
     def _on_event(self, env: Envelope) -> None:
-        self.last_event_at = env.timestamp
-        if env.event == SERVICES_HEALTH:
-            self.services = dict(env.data)
-            self.services_changed.emit(self.services)
-        elif env.event == WEBSDRS_STATUS:
-            self.websdrs = dict(env.data)
-            self.websdrs_changed.emit(self.websdrs)
-        elif env.event == SIGNALS_DETECTED:
-            self.detections.appendleft(env.data)
+        """Called inside the hub's publish: only note the event. The pages hear of it
+        after the publish, at most every PAGE_UPDATE_EVERY_S, with everything that came
+        meanwhile: the cost of ingestion does not grow with open tabs, and a burst
+        redraws each tab once."""
+        self._pending.append(env)
+        if env.event == SIGNALS_DETECTED:  # counted here, so a flood dropped below is still counted
             self.detections_total += 1
             self._per_minute[int(time.time() // 60)] += 1
-            self.detection_added.emit(env.data)
-        elif env.event == LOCALIZATIONS_UPDATED:
-            self.localizations.appendleft(env.data)
-            self.localization_added.emit(env.data)
-        elif env.event == STATUS_CHANGED:
-            change = self.change_entry(env.data)
-            self.changes.appendleft(change)
+        if not self._apply_scheduled:
+            self._apply_scheduled = True
+            # A lone event goes out on the next turn of the loop; during a burst, the
+            # pages hear of it PAGE_UPDATE_EVERY_S after their last update.
+            wait = self._last_applied + PAGE_UPDATE_EVERY_S - time.monotonic()
+            asyncio.get_running_loop().call_later(max(0.0, wait), self._apply_pending)
+
+    def _apply_pending(self) -> None:
+        self._apply_scheduled = False
+        self._last_applied = time.monotonic()
+        pending, self._pending = self._pending, deque(maxlen=PENDING_EVENTS_MAX)
+        services = websdrs = None
+        detections: list[dict[str, Any]] = []
+        localizations: list[dict[str, Any]] = []
+        changes: list[dict[str, Any]] = []
+        for env in pending:
+            self.last_event_at = env.timestamp
+            if env.event == SERVICES_HEALTH:
+                services = self.services = dict(env.data)
+            elif env.event == WEBSDRS_STATUS:
+                websdrs = self.websdrs = dict(env.data)
+            elif env.event == SIGNALS_DETECTED:
+                self.detections.appendleft(env.data)
+                detections.append(env.data)
+            elif env.event == LOCALIZATIONS_UPDATED:
+                self.localizations.appendleft(env.data)
+                localizations.append(env.data)
+            elif env.event == STATUS_CHANGED:
+                change = self.change_entry(env.data)
+                self.changes.appendleft(change)
+                changes.append(change)
+        if services is not None:
+            self.services_changed.emit(services)
+        if websdrs is not None:
+            self.websdrs_changed.emit(websdrs)
+        if detections:
+            self.detections_added.emit(detections[-RECENT_DETECTIONS:])
+        for localization in localizations[-RECENT_LOCALIZATIONS:]:
+            self.localization_added.emit(localization)
+        for change in changes[-RECENT_CHANGES:]:
             self.change_added.emit(change)
-            return
-        else:
-            return
-        self.summary_changed.emit()
+        if services is not None or websdrs is not None or detections or localizations:
+            self.summary_changed.emit()
 
     async def update_figures_forever(self) -> None:
         """One task for the whole process; tabs see the values through bindings."""
