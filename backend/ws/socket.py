@@ -91,6 +91,7 @@ class UpdatesSocket(asyncio.Protocol):
         if not self.accepted or self.closed:
             return  # a client may not send frames before the 101
         self._buffer += data
+        self.awaiting_pong = False  # anything from the peer shows it is alive, as a pong does
         try:
             parsed, used = frames.parse_client_frames(self._buffer, self._max_frame)
             del self._buffer[:used]
