@@ -127,7 +127,7 @@ def test_client_close_is_echoed(gateway):
 def test_bad_handshakes_get_an_http_error(gateway, headers, status):
     sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
     key = "dGhlIHNhbXBsZSBub25jZQ=="
-    sock.sendall((f"GET /ws/updates HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    sock.sendall(("GET /ws/updates HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                   + headers.format(key=key) + "\r\n").encode())
     answer = sock.recv(4096)
     assert answer.split(b" ")[1] == status, answer
