@@ -20,6 +20,7 @@ from backend.auth.guard import Guard
 from backend.auth.principal import Authenticator
 from backend.auth.store import AuthStore
 from backend.bus import Bus, LocalBus
+from backend.redis_bus import RedisBus
 from backend.hub import Hub
 from backend.metrics import Metrics
 from backend.monitor.poller import Monitor
@@ -42,7 +43,9 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
     history_store = SQLiteHistoryStore(database)
     records = SQLiteRecordStore(database)
     # The last known statuses from before a restart are there before the first round.
-    hub = Hub(bus or LocalBus(), initial_state(config, history_store.last_entries()),
+    if bus is None:
+        bus = RedisBus(settings.redis_url, config.hub.replay_buffer) if settings.redis_url else LocalBus()
+    hub = Hub(bus, initial_state(config, history_store.last_entries()),
               replay_size=config.hub.replay_buffer)
     delivery = Delivery(config.delivery.timeout_s, config.delivery.retries, record=None)
     alerts = AlertEngine(config, hub, database, delivery,
@@ -69,6 +72,7 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
 def build_app(runtime: Runtime) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.hub.bus.start()
         await runtime.monitor.start()
         await runtime.alerts.start()
         scheduler = build_scheduler(runtime.monitor, runtime.settings.config)
@@ -88,6 +92,7 @@ def build_app(runtime: Runtime) -> FastAPI:
             scheduler.shutdown(wait=False)
             await runtime.manager.close_all(grace_s=0)  # normally done already, before uvicorn's 1012
             await runtime.monitor.stop()
+            await runtime.hub.bus.stop()
             await runtime.database.close()
 
     app = FastAPI(title="Heimdall Live", version=__version__, lifespan=lifespan,

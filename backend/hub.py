@@ -68,6 +68,15 @@ class Hub:
         bus.attach(self._deliver)
 
     @property
+    def bus(self) -> Bus:
+        return self._bus
+
+    def restart_log(self) -> None:
+        """The shared log was lost (a new epoch): nothing before it can be replayed."""
+        self._buffer.clear()
+        self._evicted_upto = 0
+
+    @property
     def epoch(self) -> str:
         return self._bus.epoch
 
@@ -125,6 +134,10 @@ class Hub:
 
     def _deliver(self, env: Envelope) -> None:
         self.events_published += 1
+        if not self._buffer and env.seq - 1 > self._evicted_upto:
+            # Joined a shared log mid-epoch (backend/redis_bus.py): what came before the
+            # first event this hub has cannot be replayed from here.
+            self._evicted_upto = env.seq - 1
         if len(self._buffer) == self._buffer.maxlen:
             self._evicted_upto = self._buffer[0].seq
         self._buffer.append(env)

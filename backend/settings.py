@@ -192,6 +192,18 @@ class RecordsSettings(_Section):
     prune_interval_min: _number(1, 10_080) = 60
 
 
+def _redis_url_check(value: str) -> str:
+    if value and not re.match(r"(rediss?|unix)://", value):
+        raise ValueError("must start with redis://, rediss:// or unix://")
+    return value
+
+
+class ClusterSettings(_Section):
+    """Several gateway processes (README: Scaling out). Empty: one process, as embedded."""
+
+    redis_url: Annotated[str, Field(max_length=2000), AfterValidator(_redis_url_check)] = ""  # or HEIMDALL_REDIS_URL
+
+
 def _target_pattern(value: str) -> str:
     if not re.fullmatch(r"(services|websdrs):(\*|[A-Za-z0-9][A-Za-z0-9_. -]{0,63})", value):
         raise ValueError(f"{value!r} is not kind:id, e.g. services:*, websdrs:torino")
@@ -290,6 +302,7 @@ class Config(_Section):
     watches: list[WatchSettings] = []
     delivery: DeliverySettings = DeliverySettings()
     badges: BadgesSettings = BadgesSettings()
+    cluster: ClusterSettings = ClusterSettings()
 
     @model_validator(mode="after")
     def _unique_names(self) -> "Config":
@@ -315,11 +328,21 @@ class Settings:
     config: Config
     demo: bool = False
     session_secret: str | None = None
+    redis_url: str = ""  # the event log on Redis; empty: in this process
 
     @property
     def login_required(self) -> bool:
         """Anything but loopback is reachable by others: then login is required."""
         return self.config.auth.required or not is_loopback(self.host)
+
+
+def _redis_url_from(environ: Mapping[str, str], configured: str) -> str:
+    """HEIMDALL_REDIS_URL wins over [cluster] redis_url; checked the same way."""
+    value = environ.get("HEIMDALL_REDIS_URL", configured)
+    try:
+        return _redis_url_check(value)
+    except ValueError as error:
+        raise ConfigError(f"HEIMDALL_REDIS_URL: {error}") from None
 
 
 def is_loopback(host: str) -> bool:
@@ -498,13 +521,15 @@ def load_settings(argv: list[str], environ: Mapping[str, str]) -> Settings:
     token = environ.get("HEIMDALL_API_TOKEN")  # set but empty is refused as too short, not ignored
 
     config_path = Path(config_text) if config_text else DEFAULT_CONFIG_PATH
+    config = load_config(config_path, environ)
     return Settings(
         host=host or DEFAULT_HOST,
         port=_parse_port(port_text or "", port_source),
         data_dir=Path(data_text or DEFAULT_DATA_DIR),
         config_path=config_path,
         api_token=token,
-        config=load_config(config_path, environ),
+        config=config,
         demo=args.demo,
         session_secret=environ.get("HEIMDALL_SESSION_SECRET"),
+        redis_url=_redis_url_from(environ, config.cluster.redis_url),
     )

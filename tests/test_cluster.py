@@ -1,0 +1,137 @@
+"""Several gateways on one event log in Redis: real redis-server, real gateway processes,
+real WebSocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.gateway import Gateway, write_config
+from tests.redis_server import RedisServer
+from tests.test_ws_updates import detection, post_signal, recv, subscribe
+
+SUBSCRIBE = {"event": "subscribe", "data": {"events": ["signals:detected"]}}
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """Start Redis and gateways on it; everything is stopped at the end of the test."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server); .ci/run installs it")
+    started: list = []
+
+    def redis_server(persistent: bool = False) -> RedisServer:
+        server = RedisServer(tmp_path / "redis", persistent=persistent).start()
+        started.append(server)
+        return server
+
+    def gateway(redis: RedisServer, name: str, replay: int = 10_000) -> Gateway:
+        config = write_config(tmp_path / f"{name}.toml", replay=replay,
+                              extra=f'[cluster]\nredis_url = "{redis.url}"\n')
+        gw = Gateway(config, tmp_path / f"data-{name}").start()
+        started.append(gw)
+        return gw
+
+    yield redis_server, gateway
+    for thing in reversed(started):
+        thing.stop()
+
+
+async def connected(gw: Gateway) -> tuple:
+    ws = await connect(gw.ws_url)
+    hello = await recv(ws)
+    assert hello["event"] == "connected"
+    return ws, hello["data"]
+
+
+async def test_event_posted_on_one_instance_reaches_clients_of_the_other(cluster):
+    redis_server, gateway = cluster
+    redis = redis_server()
+    a, b = gateway(redis, "a"), gateway(redis, "b")
+    ws_a, hello_a = await connected(a)
+    ws_b, hello_b = await connected(b)
+    assert hello_a["epoch"] == hello_b["epoch"]  # one epoch for the cluster
+    await subscribe(ws_a, SUBSCRIBE)
+    await subscribe(ws_b, SUBSCRIBE)
+    for i in range(3):
+        assert (await post_signal(a if i % 2 == 0 else b, detection(i))).status_code == 201
+    got_a = [(await recv(ws_a))["seq"] for _ in range(3)]
+    got_b = [(await recv(ws_b))["seq"] for _ in range(3)]
+    assert got_a == got_b and got_a == sorted(got_a) and len(set(got_a)) == 3  # one order everywhere
+    await ws_a.close()
+    await ws_b.close()
+
+
+async def test_client_resumes_on_another_instance_without_a_gap(cluster):
+    redis_server, gateway = cluster
+    redis = redis_server()
+    a, b = gateway(redis, "a"), gateway(redis, "b")
+    ws_a, hello = await connected(a)
+    await subscribe(ws_a, SUBSCRIBE)
+    await post_signal(a, detection(1))
+    position = (await recv(ws_a))["seq"]
+    await ws_a.close()  # the client's instance goes away; events go on meanwhile
+    for i in range(2, 6):
+        await post_signal(a if i % 2 else b, detection(i))
+    ws_b, _ = await connected(b)
+    answer = await subscribe(ws_b, {**SUBSCRIBE, "data": {**SUBSCRIBE["data"],
+                                                           "since": {"epoch": hello["epoch"], "seq": position}}})
+    replayed = [m for m in answer if m["event"] == "signals:detected"]
+    assert answer[-1]["event"] == "subscribed" and answer[-1]["data"]["recovered"] is True
+    assert [m["data"]["frequency_mhz"] for m in replayed] == [detection(i)["frequency_mhz"] for i in range(2, 6)]
+    await ws_b.close()
+
+
+async def test_instance_joining_late_replays_only_what_the_log_still_holds(cluster):
+    redis_server, gateway = cluster
+    redis = redis_server()
+    a = gateway(redis, "a", replay=5)
+    ws_a, hello = await connected(a)
+    for i in range(40):  # far more than the log keeps (trimmed to about 5, in whole nodes)
+        await post_signal(a, detection(i))
+    b = gateway(redis, "b", replay=5)
+    ws_b, _ = await connected(b)
+    answer = await subscribe(ws_b, {**SUBSCRIBE, "data": {**SUBSCRIBE["data"],
+                                                           "since": {"epoch": hello["epoch"], "seq": 1}}})
+    assert answer[-1]["data"]["recovered"] is False  # b does not claim what it never had
+    await ws_a.close()
+    await ws_b.close()
+
+
+@pytest.mark.parametrize("persistent", [True, False])
+async def test_redis_restart(cluster, persistent):
+    """With persistence nothing is lost and clients resume; without it the log starts a
+    new epoch and a resuming client learns it may have missed something."""
+    redis_server, gateway = cluster
+    redis = redis_server(persistent=persistent)
+    a = gateway(redis, "a")
+    ws, hello = await connected(a)
+    await subscribe(ws, SUBSCRIBE)
+    await post_signal(a, detection(1))
+    position = (await recv(ws))["seq"]
+    await ws.close()
+    redis.restart()
+    deadline = asyncio.get_running_loop().time() + 15
+    while True:  # the gateway reconnects by itself
+        status = (await post_signal(a, detection(2))).status_code
+        if status == 201 or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    assert status == 201
+    await asyncio.sleep(1.5)  # a reader checks the epoch at least every second
+    ws, hello_after = await connected(a)
+    answer = await subscribe(ws, {**SUBSCRIBE, "data": {**SUBSCRIBE["data"],
+                                                         "since": {"epoch": hello["epoch"], "seq": position}}})
+    recovered = answer[-1]["data"]["recovered"]
+    if persistent:
+        assert hello_after["epoch"] == hello["epoch"] and recovered is True
+        assert [m["data"]["frequency_mhz"] for m in answer if m["event"] == "signals:detected"] == \
+            [detection(2)["frequency_mhz"]]
+    else:
+        assert hello_after["epoch"] != hello["epoch"] and recovered is False
+    await ws.close()
+    json.dumps(answer)  # the answers are plain JSON
