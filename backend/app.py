@@ -20,6 +20,7 @@ from backend.auth.guard import Guard
 from backend.auth.principal import Authenticator
 from backend.auth.store import AuthStore
 from backend.bus import Bus, LocalBus
+from backend.leader import LocalLease, RedisLease, instance_id, lease_ttl_s
 from backend.redis_bus import RedisBus
 from backend.hub import Hub
 from backend.metrics import Metrics
@@ -45,6 +46,10 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
     # The last known statuses from before a restart are there before the first round.
     if bus is None:
         bus = RedisBus(settings.redis_url, config.hub.replay_buffer) if settings.redis_url else LocalBus()
+    lease: LocalLease | RedisLease = LocalLease()
+    if settings.redis_url:
+        lease = RedisLease(settings.redis_url, instance_id(),
+                           lease_ttl_s(config.polling.services_interval_s, config.polling.websdrs_interval_s))
     hub = Hub(bus, initial_state(config, history_store.last_entries()),
               replay_size=config.hub.replay_buffer)
     delivery = Delivery(config.delivery.timeout_s, config.delivery.retries, record=None)
@@ -57,7 +62,7 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
         database=database,
         records=records,
         history=history_store,
-        monitor=Monitor(config, hub, history_store, records),
+        monitor=Monitor(config, hub, history_store, records, lease),
         manager=ConnectionManager(hub, config.websocket),
         api_token=api_token,
         auth=Authenticator(config, database, AuthStore(database), api_token, session_secret, settings.login_required),
@@ -79,6 +84,7 @@ def build_app(runtime: Runtime) -> FastAPI:
         scheduler.start()
         reloader = ConfigReloader(runtime, scheduler)
         tasks = [asyncio.create_task(runtime.manager.heartbeat_loop()), asyncio.create_task(runtime.alerts.run()),
+                 asyncio.create_task(runtime.monitor.lease.run()),
                  asyncio.create_task(runtime.alerts.delivery.run())]
         tasks += [asyncio.create_task(job()) for job in runtime.background]
         if not runtime.settings.demo:

@@ -18,6 +18,10 @@ from backend.timefmt import utc_now_iso
 Deliver = Callable[[Envelope], None]
 
 
+class StaleLeader(Exception):
+    """An event carried the fencing token of a poller that is no longer the leader."""
+
+
 class Bus(abc.ABC):
     """Stamps events and delivers them to every process's hub."""
 
@@ -28,8 +32,9 @@ class Bus(abc.ABC):
         """Register the local hub's delivery function (called in seq order, on the event loop)."""
 
     @abc.abstractmethod
-    async def publish(self, event: str, data: Any) -> Envelope:
-        """Stamp and deliver an event; returns it once the local hub has it."""
+    async def publish(self, event: str, data: Any, fence: str | None = None) -> Envelope:
+        """Stamp and deliver an event. `fence`: the poller's fencing token
+        (backend/leader.py); an event with a stale one raises StaleLeader."""
 
     @abc.abstractmethod
     def last_seq(self) -> int:
@@ -53,8 +58,8 @@ class LocalBus(Bus):
     def attach(self, deliver: Deliver) -> None:
         self._deliver.append(deliver)
 
-    async def publish(self, event: str, data: Any) -> Envelope:
-        self._seq += 1
+    async def publish(self, event: str, data: Any, fence: str | None = None) -> Envelope:
+        self._seq += 1  # one process has one poller: no fencing
         envelope = Envelope.make(event, data, utc_now_iso(), self._seq, self.epoch)
         for deliver in self._deliver:
             deliver(envelope)

@@ -25,8 +25,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from backend.bus import Bus, Deliver
+from backend.bus import Bus, Deliver, StaleLeader
 from backend.envelope import Envelope, encode
+from backend.leader import FENCE
 from backend.timefmt import utc_now_iso
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,13 @@ READ_BLOCK_MS = 1000  # a reader wakes at least this often to check the epoch
 READ_COUNT = 1000
 RETRY_S = 1.0  # between attempts while Redis is unreachable
 
-# KEYS: epoch, seq, log. ARGV: event, data (JSON), timestamp, max length, a new epoch
-# in case there is none.
+# KEYS: epoch, seq, log, the poller's fencing token. ARGV: event, data (JSON),
+# timestamp, max length, a new epoch in case there is none, the publisher's fencing
+# token ('' for events that are not the poller's). False: a stale poller's event.
 APPEND = """
+if ARGV[6] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[6] then
+  return false
+end
 local epoch = redis.call('GET', KEYS[1])
 if not epoch then
   epoch = ARGV[5]
@@ -95,10 +100,14 @@ class RedisBus(Bus):
             self._reader.cancel()
         await self._redis.aclose()
 
-    async def publish(self, event: str, data: Any) -> Envelope:
+    async def publish(self, event: str, data: Any, fence: str | None = None) -> Envelope:
         timestamp = utc_now_iso()
-        seq, epoch = await self._append(
-            keys=[EPOCH, SEQ, LOG], args=[event, encode(data), timestamp, self._replay_size, secrets.token_hex(8)])
+        answer = await self._append(keys=[EPOCH, SEQ, LOG, FENCE],
+                                    args=[event, encode(data), timestamp, self._replay_size, secrets.token_hex(8),
+                                          fence or ""])
+        if not answer:
+            raise StaleLeader(f"{event}: fencing token {fence} is no longer the poller's")
+        seq, epoch = answer
         # Delivered to this process's hub by the reader, in seq order with everyone else's.
         return Envelope.make(event, data, timestamp, int(seq), epoch)
 

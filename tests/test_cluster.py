@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import signal
+import time
 
 import pytest
 from websockets.asyncio.client import connect
 
+from tests.fake_targets import FakeTargets, wait_for
 from tests.gateway import Gateway, write_config
 from tests.redis_server import RedisServer
 from tests.test_ws_updates import detection, post_signal, recv, subscribe
@@ -29,9 +33,9 @@ def cluster(tmp_path):
         started.append(server)
         return server
 
-    def gateway(redis: RedisServer, name: str, replay: int = 10_000) -> Gateway:
-        config = write_config(tmp_path / f"{name}.toml", replay=replay,
-                              extra=f'[cluster]\nredis_url = "{redis.url}"\n')
+    def gateway(redis: RedisServer, name: str, replay: int = 10_000, interval: float = 30, extra: str = "") -> Gateway:
+        config = write_config(tmp_path / f"{name}.toml", replay=replay, interval=interval,
+                              extra=f'[cluster]\nredis_url = "{redis.url}"\n' + extra)
         gw = Gateway(config, tmp_path / f"data-{name}").start()
         started.append(gw)
         return gw
@@ -135,3 +139,29 @@ async def test_redis_restart(cluster, persistent):
         assert hello_after["epoch"] != hello["epoch"] and recovered is False
     await ws.close()
     json.dumps(answer)  # the answers are plain JSON
+
+
+async def test_one_poller_and_failover_after_kill_9(cluster):
+    redis_server, gateway = cluster
+    redis = redis_server()
+    with FakeTargets() as targets:
+        service = f'[[services]]\nname = "inference"\nurl = "{targets.url("svc", "healthy")}health"\n'
+        a = gateway(redis, "a", interval=1.0, extra=service)
+        b = gateway(redis, "b", interval=1.0, extra=service)
+        wait_for(lambda: a.stats()["poller_leader"] or b.stats()["poller_leader"])
+        stats = [a.stats(), b.stats()]
+        assert sorted(s["poller_leader"] for s in stats) == [False, True]
+        assert len({s["instance_id"] for s in stats}) == 2 and None not in {s["instance_id"] for s in stats}
+        before = targets.hits.get("svc", 0)
+        await asyncio.sleep(5)
+        polled = targets.hits["svc"] - before
+        assert 3 <= polled <= 7, polled  # one poller at 1 a second (two would make about 10)
+        leader, other = (a, b) if stats[0]["poller_leader"] else (b, a)
+        os.kill(leader.process.pid, signal.SIGKILL)
+        leader.process.wait()
+        killed = time.monotonic()
+        wait_for(lambda: other.stats()["poller_leader"], timeout=10)
+        took = time.monotonic() - killed
+        assert took < 2 * 1.0, f"took {took:.2f} s to hand polling over"  # the rule: within two intervals
+        hits = targets.hits["svc"]
+        wait_for(lambda: targets.hits["svc"] > hits, timeout=5)  # and the new poller probes

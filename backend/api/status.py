@@ -74,6 +74,8 @@ async def gateway_stats(request: Request) -> dict[str, Any]:
         "last_seq": runtime.hub.last_seq,
         "events_published": runtime.hub.events_published,
         "ws_clients": len(runtime.manager.connections),
+        "instance_id": getattr(runtime.monitor.lease, "instance", None),  # null: one process, no cluster
+        "poller_leader": runtime.monitor.lease.held,
         "ws_connections_total": stats.connections_total,
         "ws_slow_consumers_closed": stats.slow_consumers_closed,
         "ws_rate_limited_closed": stats.rate_limited_closed,

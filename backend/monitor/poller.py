@@ -9,7 +9,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from backend.bus import StaleLeader
 from backend.hub import Hub
+from backend.leader import LocalLease
 from backend.monitor.debounce import Debouncer
 from backend.monitor.worker import CheckSpec, ProbeWorker, WorkerFailed, WorkerStopped
 from backend.probes import ProbeResult
@@ -87,8 +89,12 @@ def targets_of(config: Config) -> dict[str, list[Target]]:
 
 
 class Monitor:
-    def __init__(self, config: Config, hub: Hub, history: HistoryStore, records: RecordStore | None = None) -> None:
+    def __init__(self, config: Config, hub: Hub, history: HistoryStore, records: RecordStore | None = None,
+                 lease: Any = None) -> None:
         self._config = config
+        # Only the holder of the poller lease probes (backend/leader.py); one process always holds.
+        self.lease = lease if lease is not None else LocalLease()
+        self.lease.on_acquired.append(self._adopt_shared_state)
         self._hub = hub
         self._history = history
         self._records = records
@@ -97,6 +103,14 @@ class Monitor:
         self._debouncers: dict[tuple[str, str], Debouncer] = {}
         self._worker = ProbeWorker()
         self.problem: str | None = None  # the gateway's own trouble running rounds, if any
+
+    def _adopt_shared_state(self) -> None:
+        """Just became the poller: carry on from what the previous one published."""
+        self._entries = {kind: dict(self._hub.latest(topic).data) for kind, (topic, _) in KINDS.items()}
+        self._debouncers = {}
+
+    async def _publish(self, topic: str, data: Any) -> None:
+        await self._hub.publish(topic, data, self.lease.fence)
 
     async def reconfigure(self, config: Config) -> None:
         """Take a new configuration in place: targets added, removed or changed; the next
@@ -110,7 +124,7 @@ class Monitor:
         self._debouncers = {key: debouncer for key, debouncer in self._debouncers.items() if key in kept}
         for kind, (topic, _) in KINDS.items():
             self._entries[kind] = state[topic]
-            await self._hub.publish(topic, self._entries[kind])
+            await self._publish(topic, self._entries[kind])
 
     def _debouncer(self, kind: str, key: str) -> Debouncer:
         found = self._debouncers.get((kind, key))
@@ -136,7 +150,15 @@ class Monitor:
         await self.poll("websdrs")
 
     async def poll(self, kind: str) -> None:
-        """One round over every target of `kind`."""
+        """One round over every target of `kind`, if this process is the poller."""
+        if not self.lease.held:
+            return
+        try:
+            await self._round(kind)
+        except StaleLeader as stale:  # lost the lease while probing: the new poller's results count
+            log.warning("round of %s discarded: %s", kind, stale)
+
+    async def _round(self, kind: str) -> None:
         targets = self._targets[kind]
         # Slowest first: a target that timed out last time starts its wait at once, beside
         # the quick ones, instead of after them. The round then lasts about one timeout.
@@ -188,16 +210,16 @@ class Monitor:
         previous = self._entries[kind]
         self._entries[kind] = {t.key: entries.get(t.key) or previous[t.key] for t in self._targets[kind]
                                if t.key in entries or t.key in previous}
-        await self._hub.publish(topic, self._entries[kind])
+        await self._publish(topic, self._entries[kind])
         for event in events:
             if event["id"] in current:
-                await self._hub.publish(STATUS_CHANGED, event)
+                await self._publish(STATUS_CHANGED, event)
 
     async def _gateway_problem(self, reason: str | None) -> None:
         if (reason is not None) == (self.problem is not None):
             return
         self.problem = reason
-        await self._hub.publish(STATUS_CHANGED, {
+        await self._publish(STATUS_CHANGED, {
             "kind": "gateway", "id": "probe-worker", "name": "probe worker", "from": "down" if reason is None else "up",
             "to": "up" if reason is None else "down", "since": iso_from_ms(int(time.time() * 1000)), "reason": reason})
 

@@ -1,0 +1,112 @@
+"""Who polls: one poller for all gateway processes.
+
+`LocalLease` (one process) always holds. `RedisLease` is a lock in Redis with a time to
+live, renewed while held: only the holder probes. A process that dies stops renewing and
+another takes the lock within one TTL and one attempt interval (TTL = half the shortest
+polling interval, so a new leader polls within two intervals). Each acquisition takes a
+new fencing token (an INCR in the same script), and the event log refuses events that
+carry an older token (backend/redis_bus.py): the results of a leader that stalled past
+its TTL are discarded, never mixed with the new leader's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from typing import Callable
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+LEASE, FENCE = "heimdall:poller", "heimdall:poller:fence"
+
+# KEYS: lease, fence. ARGV: this instance, ttl ms. The new fencing token, or nil.
+ACQUIRE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return redis.call('INCR', KEYS[2])
+end
+return false
+"""
+# KEYS: lease. ARGV: this instance, ttl ms. 1 while still held.
+RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+
+def instance_id() -> str:
+    """This process among the gateways: host, pid and a random part (pids repeat in containers)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(2)}"
+
+
+def lease_ttl_s(services_interval_s: float, websdrs_interval_s: float) -> float:
+    return max(0.5, min(services_interval_s, websdrs_interval_s) / 2)
+
+
+class LocalLease:
+    """One process: always the poller; no fencing token."""
+
+    held = True
+    fence: str | None = None
+
+    def __init__(self) -> None:
+        self.on_acquired: list[Callable[[], None]] = []
+
+    async def run(self) -> None:
+        return None
+
+
+class RedisLease:
+    def __init__(self, url: str, instance: str, ttl_s: float) -> None:
+        self._redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=max(0.5, ttl_s / 2),
+                                              socket_connect_timeout=max(0.5, ttl_s / 2))
+        self._acquire = self._redis.register_script(ACQUIRE)
+        self._renew = self._redis.register_script(RENEW)
+        self.instance = instance
+        self.ttl_s = ttl_s
+        self.held = False
+        self.fence: str | None = None
+        self.on_acquired: list[Callable[[], None]] = []  # e.g. the monitor takes the shared state
+
+    async def run(self) -> None:
+        """Try to take or renew the lease every third of its TTL, for ever."""
+        try:
+            while True:
+                await self._step()
+                await asyncio.sleep(self.ttl_s / 3)
+        finally:
+            if self.held:  # a clean stop hands over at once instead of after the TTL
+                try:
+                    await self._redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then "
+                                           "return redis.call('DEL', KEYS[1]) end return 0", 1, LEASE, self.instance)
+                except (RedisError, OSError):
+                    pass
+            await self._redis.aclose()
+
+    async def _step(self) -> None:
+        ttl_ms = int(self.ttl_s * 1000)
+        try:
+            if self.held:
+                if not await self._renew(keys=[LEASE], args=[self.instance, ttl_ms]):
+                    self._lose("another instance holds the poller lease")
+                return
+            token = await self._acquire(keys=[LEASE, FENCE], args=[self.instance, ttl_ms])
+            if token:
+                self.fence, self.held = str(token), True
+                log.warning("this instance (%s) is now the poller (fencing token %s)", self.instance, token)
+                for listener in self.on_acquired:
+                    listener()
+        except (RedisError, OSError) as exc:
+            if self.held:  # cannot prove the lease: stop polling rather than risk two pollers
+                self._lose(f"Redis unreachable ({exc})")
+
+    def _lose(self, why: str) -> None:
+        self.held, self.fence = False, None
+        log.warning("this instance (%s) stopped polling: %s", self.instance, why)
