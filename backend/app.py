@@ -21,6 +21,7 @@ from backend.auth.principal import Authenticator
 from backend.auth.store import AuthStore
 from backend.bus import Bus, LocalBus
 from backend.leader import LocalLease, RedisLease, instance_id, lease_ttl_s
+from backend.outbox import Outbox
 from backend.redis_bus import RedisBus
 from backend.hub import Hub
 from backend.metrics import Metrics
@@ -70,6 +71,7 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
         config_listeners=[alerts.reconfigure],
     )
     runtime.metrics = Metrics(runtime)
+    runtime.outbox = Outbox(records, hub)
     runtime.config_listeners.append(runtime.auth.reconfigure)
     return runtime
 
@@ -84,7 +86,7 @@ def build_app(runtime: Runtime) -> FastAPI:
         scheduler.start()
         reloader = ConfigReloader(runtime, scheduler)
         tasks = [asyncio.create_task(runtime.manager.heartbeat_loop()), asyncio.create_task(runtime.alerts.run()),
-                 asyncio.create_task(runtime.monitor.lease.run()),
+                 asyncio.create_task(runtime.monitor.lease.run()), asyncio.create_task(runtime.outbox.run()),
                  asyncio.create_task(runtime.alerts.delivery.run())]
         tasks += [asyncio.create_task(job()) for job in runtime.background]
         if not runtime.settings.demo:

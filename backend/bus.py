@@ -18,6 +18,10 @@ from backend.timefmt import utc_now_iso
 Deliver = Callable[[Envelope], None]
 
 
+class BusUnavailable(Exception):
+    """The event log cannot be reached (Redis down): nothing was appended."""
+
+
 class StaleLeader(Exception):
     """An event carried the fencing token of a poller that is no longer the leader."""
 

@@ -59,6 +59,7 @@ class Hub:
         self._buffer: deque[Envelope] = deque(maxlen=replay_size)
         self._evicted_upto = 0  # seq of the newest event that has left the buffer
         self._subscribers: list[Subscriber] = []
+        self.log_restarted: list[Callable[[], None]] = []  # called when a new epoch begins
         self.events_published = 0
         started = utc_now_iso()
         # Seq 0: the configured targets, all `unknown`, before any check. Not an event.
@@ -75,6 +76,8 @@ class Hub:
         """The shared log was lost (a new epoch): nothing before it can be replayed."""
         self._buffer.clear()
         self._evicted_upto = 0
+        for listener in list(self.log_restarted):
+            listener()
 
     @property
     def epoch(self) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from backend.bus import Bus, Deliver, StaleLeader
+from backend.bus import Bus, BusUnavailable, Deliver, StaleLeader
 from backend.envelope import Envelope, encode
 from backend.leader import FENCE
 from backend.timefmt import utc_now_iso
@@ -102,9 +102,12 @@ class RedisBus(Bus):
 
     async def publish(self, event: str, data: Any, fence: str | None = None) -> Envelope:
         timestamp = utc_now_iso()
-        answer = await self._append(keys=[EPOCH, SEQ, LOG, FENCE],
-                                    args=[event, encode(data), timestamp, self._replay_size, secrets.token_hex(8),
-                                          fence or ""])
+        try:
+            answer = await self._append(keys=[EPOCH, SEQ, LOG, FENCE],
+                                        args=[event, encode(data), timestamp, self._replay_size,
+                                              secrets.token_hex(8), fence or ""])
+        except (RedisError, OSError) as exc:
+            raise BusUnavailable(f"Redis: {exc}") from None
         if not answer:
             raise StaleLeader(f"{event}: fencing token {fence} is no longer the poller's")
         seq, epoch = answer

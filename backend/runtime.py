@@ -28,6 +28,7 @@ class Runtime:
     api_token: str
     auth: Authenticator
     alerts: AlertEngine
+    outbox: Any = None  # backend.outbox.Outbox: stored records on their way to the event log
     started_monotonic: float = field(default_factory=time.monotonic)
     # Extra coroutines to run while the server runs (the demo network, say).
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

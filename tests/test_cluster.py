@@ -4,7 +4,6 @@ real WebSocket clients."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import signal
@@ -118,6 +117,7 @@ async def test_redis_restart(cluster, persistent):
     await post_signal(a, detection(1))
     position = (await recv(ws))["seq"]
     await ws.close()
+    staying, _ = await connected(a)  # connected across the restart
     redis.restart()
     deadline = asyncio.get_running_loop().time() + 15
     while True:  # the gateway reconnects by itself
@@ -132,13 +132,16 @@ async def test_redis_restart(cluster, persistent):
                                                          "since": {"epoch": hello["epoch"], "seq": position}}})
     recovered = answer[-1]["data"]["recovered"]
     if persistent:
+        assert staying.close_code is None  # nothing happened that it needs to know
         assert hello_after["epoch"] == hello["epoch"] and recovered is True
         assert [m["data"]["frequency_mhz"] for m in answer if m["event"] == "signals:detected"] == \
             [detection(2)["frequency_mhz"]]
     else:
+        await asyncio.wait_for(staying.wait_closed(), 5)
+        assert staying.close_code == 1012  # its position means nothing in the new epoch
         assert hello_after["epoch"] != hello["epoch"] and recovered is False
     await ws.close()
-    json.dumps(answer)  # the answers are plain JSON
+    await staying.close()
 
 
 async def test_one_poller_and_failover_after_kill_9(cluster):
@@ -165,3 +168,23 @@ async def test_one_poller_and_failover_after_kill_9(cluster):
         assert took < 2 * 1.0, f"took {took:.2f} s to hand polling over"  # the rule: within two intervals
         hits = targets.hits["svc"]
         wait_for(lambda: targets.hits["svc"] > hits, timeout=5)  # and the new poller probes
+
+
+async def test_stored_while_redis_is_down_is_published_once_when_it_returns(cluster):
+    redis_server, gateway = cluster
+    redis = redis_server(persistent=True)
+    a = gateway(redis, "a")
+    ws, _ = await connected(a)
+    await subscribe(ws, SUBSCRIBE)
+    redis.stop()
+    body = detection(7, id="det-while-down")
+    assert (await post_signal(a, body)).status_code == 201  # stored: that is what 201 means
+    assert (await post_signal(a, body)).status_code == 200  # a retry: the same record, still waiting
+    redis.start()
+    event = await recv(ws, timeout=15)  # the client stayed connected through the outage
+    assert event["event"] == "signals:detected" and event["data"]["id"] == "det-while-down"
+    assert (await post_signal(a, body)).status_code == 200
+    await post_signal(a, detection(8))
+    following = await recv(ws)
+    assert following["data"]["frequency_mhz"] == detection(8)["frequency_mhz"]  # published once, not twice
+    await ws.close()

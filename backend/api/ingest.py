@@ -1,6 +1,8 @@
 """Ingestion: the platform's services push detections and localizations here.
 
-A valid object is stored, then published, then answered 201. Any error (no token,
+A valid object is stored (with its outbox row), then published through the outbox
+(backend/outbox.py), then answered 201: stored, and published or waiting for the
+event bus. Any error (no token,
 too large, not JSON, invalid) is answered before anything is kept or published.
 """
 
@@ -59,10 +61,12 @@ async def _ingest(request: Request, model: type[BaseModel], kind: str, topic: st
         field = ".".join(str(p) for p in first["loc"]) or None
         return error(422, format_validation_error(exc), field=field)
     record, created = await runtime.records.add(kind, item.stored_form(server_id=uuid.uuid4().hex))
+    # Publishes it now, or as soon as the event bus is back; a retry of a stored record
+    # that is still waiting (the bus was down) gets it published, never twice.
+    await runtime.outbox.drain()
     if not created:
         runtime.metrics.ingested.labels(kind, "duplicate").inc()
-        return StrictJSONResponse(record, status_code=200)  # the same id again: the first one, not published twice
-    await runtime.hub.publish(topic, record)
+        return StrictJSONResponse(record, status_code=200)  # the same id again: the first one
     runtime.metrics.ingested.labels(kind, "stored").inc()
     return StrictJSONResponse(record, status_code=201)
 

@@ -63,6 +63,12 @@ MIGRATIONS: list[list[str]] = [
         "CREATE TABLE silences (kind TEXT NOT NULL, key TEXT NOT NULL, until_ms INTEGER NOT NULL, by TEXT, "
         "PRIMARY KEY (kind, key))",
     ],
+    [
+        # Stored records not yet published: written with the record, deleted once the
+        # event log has it (backend/outbox.py).
+        "CREATE TABLE outbox (position INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, "
+        "record_id TEXT NOT NULL)",
+    ],
 ]
 
 

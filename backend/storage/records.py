@@ -21,6 +21,15 @@ class RecordStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def unpublished(self, limit: int) -> list[tuple[int, str, dict[str, Any]]]:
+        """(position, kind, record) of stored records not yet published, oldest first.
+        `add` puts each new record here in the same transaction."""
+
+    @abc.abstractmethod
+    async def mark_published(self, position: int) -> None:
+        """The event log has the record at `position`."""
+
+    @abc.abstractmethod
     async def latest(self, kind: str, limit: int) -> list[dict[str, Any]]:
         """Newest first, by the record's own timestamp."""
 
@@ -47,15 +56,33 @@ class SQLiteRecordStore(RecordStore):
         return await self._db.run(self._add, _table(kind), record)
 
     def _add(self, table: str, record: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        connection = self._db.connection
-        cursor = connection.execute(
-            f"INSERT OR IGNORE INTO {table} (id, timestamp, body) VALUES (?, ?, ?)",
-            (record["id"], record["timestamp"], encode(record)),
-        )
-        if cursor.rowcount == 1:
-            return record, True
-        (body,) = connection.execute(f"SELECT body FROM {table} WHERE id = ?", (record["id"],)).fetchone()
-        return json.loads(body), False
+        with self._db.transaction() as connection:
+            cursor = connection.execute(
+                f"INSERT OR IGNORE INTO {table} (id, timestamp, body) VALUES (?, ?, ?)",
+                (record["id"], record["timestamp"], encode(record)),
+            )
+            if cursor.rowcount == 1:
+                connection.execute("INSERT INTO outbox (kind, record_id) VALUES (?, ?)", (table, record["id"]))
+                return record, True
+            (body,) = connection.execute(f"SELECT body FROM {table} WHERE id = ?", (record["id"],)).fetchone()
+            return json.loads(body), False
+
+    async def unpublished(self, limit: int) -> list[tuple[int, str, dict[str, Any]]]:
+        return await self._db.run(self._unpublished, limit)
+
+    def _unpublished(self, limit: int) -> list[tuple[int, str, dict[str, Any]]]:
+        found = []
+        for position, kind, record_id in self._db.connection.execute(
+                "SELECT position, kind, record_id FROM outbox ORDER BY position LIMIT ?", (limit,)).fetchall():
+            row = self._db.connection.execute(f"SELECT body FROM {_table(kind)} WHERE id = ?", (record_id,)).fetchone()
+            if row is None:  # pruned meanwhile: nothing left to publish
+                self._db.connection.execute("DELETE FROM outbox WHERE position = ?", (position,))
+                continue
+            found.append((position, kind, json.loads(row[0])))
+        return found
+
+    async def mark_published(self, position: int) -> None:
+        await self._db.run(lambda: self._db.connection.execute("DELETE FROM outbox WHERE position = ?", (position,)))
 
     async def latest(self, kind: str, limit: int) -> list[dict[str, Any]]:
         return await self._db.run(self._latest, _table(kind), limit)

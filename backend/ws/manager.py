@@ -52,6 +52,7 @@ class ConnectionManager:
         self.stats = ManagerStats()
         self._pending: list[tuple[str, bytes]] = []  # (topic, frame) of events not yet written
         self._unsubscribe_hub: Callable[[], None] | None = hub.subscribe(self._on_event)
+        hub.log_restarted.append(self._on_new_epoch)
 
     # -- connection life -------------------------------------------------------------
 
@@ -247,6 +248,14 @@ class ConnectionManager:
         self._send_control(conn, "subscribed", protocol.subscribed_data(request.topics, recovered))
         for env in after:
             self._queue(conn, env.wire)
+
+    def _on_new_epoch(self) -> None:
+        """The shared event log was lost: every client's position means nothing now. They
+        reconnect, resume, and learn from `recovered: false` that they may have a gap."""
+        self.flush()
+        for conn in list(self.connections):
+            self._unindex(conn)
+            conn.close(protocol.CLOSE_SERVICE_RESTART, "the event log restarted; resume to learn what you missed")
 
     async def close_all(self, grace_s: float = 2.0) -> None:
         """Going away: every client gets close 1001 after what is queued for it, within

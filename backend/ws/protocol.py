@@ -21,6 +21,7 @@ CLOSE_GOING_AWAY = 1001  # the gateway is shutting down
 CLOSE_UNSUPPORTED_DATA = 1003  # a binary frame
 CLOSE_POLICY_VIOLATION = 1008  # flooding
 CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_SERVICE_RESTART = 1012  # the shared event log restarted (a new epoch)
 CLOSE_TRY_AGAIN_LATER = 1013  # the client let its send queue fill
 
 
