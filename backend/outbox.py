@@ -2,10 +2,10 @@
 unreachable.
 
 `RecordStore.add` writes each new record and its outbox row in one transaction; the
-outbox publishes pending rows in the order they were stored and deletes each once the
-hub's bus has it. A POST drains the outbox after storing (so the usual path publishes
-at once, and a retried POST of a stored-but-unpublished id gets it published); while
-the bus is down, rows wait and a background task retries every RETRY_S. A crash
+outbox publishes each record and then deletes its row. While the bus is down, rows
+wait; a background task retries every RETRY_S, in the order they were stored, and a
+POST that arrives meanwhile (a retry of a stored-but-unpublished id, say) goes
+behind them. A crash
 between publishing and deleting the row publishes that record again after the restart
 (at least once; clients can tell by the record's `id`).
 """
@@ -32,25 +32,52 @@ class Outbox:
         self._records = records
         self._hub = hub
         self._lock = asyncio.Lock()  # one drainer at a time: order, and nothing published twice
-        self.waiting = False  # the last drain stopped at an unreachable bus
+        self._in_flight: set[tuple[str, str]] = set()  # published, row not yet deleted
+        self.waiting = False  # a publish found the bus unreachable; rows wait
+
+    async def publish(self, kind: str, record: dict) -> None:
+        """After `add` stored `record` as new. The usual path: publish
+        at once, then delete the row. The publish goes out before any database round
+        trip, so POSTs arriving together publish together (the fan-out batches them)."""
+        key = (kind, record["id"])
+        if self.waiting or self._lock.locked():
+            await self.drain()  # behind what waits, in order
+            return
+        if key in self._in_flight:
+            return
+        self._in_flight.add(key)
+        try:
+            await self._hub.publish(TOPIC_OF[kind], record)
+        except BusUnavailable as exc:
+            self._in_flight.discard(key)
+            self._wait(exc)
+            return
+        try:
+            await self._records.mark_published(kind, record["id"])
+        finally:
+            self._in_flight.discard(key)
 
     async def drain(self) -> bool:
         """Publish what is pending, oldest first. False if the bus is unreachable."""
         async with self._lock:
             while True:
-                batch = await self._records.unpublished(BATCH)
+                batch = [row for row in await self._records.unpublished(BATCH)
+                         if (row[0], row[1]["id"]) not in self._in_flight]
                 if not batch:
                     self.waiting = False
                     return True
-                for position, kind, record in batch:
+                for kind, record in batch:
                     try:
                         await self._hub.publish(TOPIC_OF[kind], record)
                     except BusUnavailable as exc:
-                        if not self.waiting:
-                            log.warning("stored records wait for the event bus: %s", exc)
-                        self.waiting = True
+                        self._wait(exc)
                         return False
-                    await self._records.mark_published(position)
+                    await self._records.mark_published(kind, record["id"])
+
+    def _wait(self, exc: Exception) -> None:
+        if not self.waiting:
+            log.warning("stored records wait for the event bus: %s", exc)
+        self.waiting = True
 
     async def run(self) -> None:
         """At start (what a crash left behind) and then while anything waits."""

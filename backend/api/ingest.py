@@ -61,9 +61,12 @@ async def _ingest(request: Request, model: type[BaseModel], kind: str, topic: st
         field = ".".join(str(p) for p in first["loc"]) or None
         return error(422, format_validation_error(exc), field=field)
     record, created = await runtime.records.add(kind, item.stored_form(server_id=uuid.uuid4().hex))
-    # Publishes it now, or as soon as the event bus is back; a retry of a stored record
-    # that is still waiting (the bus was down) gets it published, never twice.
-    await runtime.outbox.drain()
+    # Published now, or as soon as the event bus is back; a retry of a stored record that
+    # is still waiting (the bus was down) gets it published, never twice.
+    if created:
+        await runtime.outbox.publish(kind, record)
+    elif runtime.outbox.waiting:
+        await runtime.outbox.drain()
     if not created:
         runtime.metrics.ingested.labels(kind, "duplicate").inc()
         return StrictJSONResponse(record, status_code=200)  # the same id again: the first one

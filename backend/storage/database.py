@@ -68,6 +68,7 @@ MIGRATIONS: list[list[str]] = [
         # event log has it (backend/outbox.py).
         "CREATE TABLE outbox (position INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, "
         "record_id TEXT NOT NULL)",
+        "CREATE INDEX outbox_by_record ON outbox (kind, record_id)",
     ],
 ]
 

@@ -21,13 +21,13 @@ class RecordStore(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def unpublished(self, limit: int) -> list[tuple[int, str, dict[str, Any]]]:
-        """(position, kind, record) of stored records not yet published, oldest first.
-        `add` puts each new record here in the same transaction."""
+    async def unpublished(self, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        """(kind, record) of stored records not yet published, oldest first. `add` puts
+        each new record here in the same transaction."""
 
     @abc.abstractmethod
-    async def mark_published(self, position: int) -> None:
-        """The event log has the record at `position`."""
+    async def mark_published(self, kind: str, record_id: str) -> None:
+        """The event log has this record."""
 
     @abc.abstractmethod
     async def latest(self, kind: str, limit: int) -> list[dict[str, Any]]:
@@ -67,10 +67,10 @@ class SQLiteRecordStore(RecordStore):
             (body,) = connection.execute(f"SELECT body FROM {table} WHERE id = ?", (record["id"],)).fetchone()
             return json.loads(body), False
 
-    async def unpublished(self, limit: int) -> list[tuple[int, str, dict[str, Any]]]:
+    async def unpublished(self, limit: int) -> list[tuple[str, dict[str, Any]]]:
         return await self._db.run(self._unpublished, limit)
 
-    def _unpublished(self, limit: int) -> list[tuple[int, str, dict[str, Any]]]:
+    def _unpublished(self, limit: int) -> list[tuple[str, dict[str, Any]]]:
         found = []
         for position, kind, record_id in self._db.connection.execute(
                 "SELECT position, kind, record_id FROM outbox ORDER BY position LIMIT ?", (limit,)).fetchall():
@@ -78,11 +78,12 @@ class SQLiteRecordStore(RecordStore):
             if row is None:  # pruned meanwhile: nothing left to publish
                 self._db.connection.execute("DELETE FROM outbox WHERE position = ?", (position,))
                 continue
-            found.append((position, kind, json.loads(row[0])))
+            found.append((kind, json.loads(row[0])))
         return found
 
-    async def mark_published(self, position: int) -> None:
-        await self._db.run(lambda: self._db.connection.execute("DELETE FROM outbox WHERE position = ?", (position,)))
+    async def mark_published(self, kind: str, record_id: str) -> None:
+        await self._db.run(lambda: self._db.connection.execute(
+            "DELETE FROM outbox WHERE kind = ? AND record_id = ?", (_table(kind), record_id)))
 
     async def latest(self, kind: str, limit: int) -> list[dict[str, Any]]:
         return await self._db.run(self._latest, _table(kind), limit)
