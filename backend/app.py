@@ -21,6 +21,7 @@ from backend.auth.principal import Authenticator
 from backend.auth.store import AuthStore
 from backend.bus import Bus, LocalBus
 from backend.leader import LocalLease, RedisLease, instance_id, lease_ttl_s
+from backend.instances import InstanceRegistry
 from backend.outbox import Outbox
 from backend.redis_bus import RedisBus
 from backend.hub import Hub
@@ -72,6 +73,10 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
     )
     runtime.metrics = Metrics(runtime)
     runtime.outbox = Outbox(records, hub)
+    if settings.redis_url:
+        runtime.instances = InstanceRegistry(settings.redis_url, lease.instance, lambda: {
+            "poller_leader": lease.held, "ws_clients": len(runtime.manager.connections), "version": __version__,
+            "uptime_s": round(runtime.uptime_s())})
     runtime.config_listeners.append(runtime.auth.reconfigure)
     return runtime
 
@@ -89,6 +94,8 @@ def build_app(runtime: Runtime) -> FastAPI:
                  asyncio.create_task(runtime.monitor.lease.run()), asyncio.create_task(runtime.outbox.run()),
                  asyncio.create_task(runtime.alerts.delivery.run())]
         tasks += [asyncio.create_task(job()) for job in runtime.background]
+        if runtime.instances is not None:
+            tasks.append(asyncio.create_task(runtime.instances.run()))
         if not runtime.settings.demo:
             tasks.append(asyncio.create_task(reloader.watch()))
         reload_on_sighup(reloader, tasks)

@@ -29,6 +29,12 @@ class Runtime:
     auth: Authenticator
     alerts: AlertEngine
     outbox: Any = None  # backend.outbox.Outbox: stored records on their way to the event log
+    instances: Any = None  # backend.instances.InstanceRegistry, with several gateways on Redis
+
+    def event_bus_state(self) -> str:
+        """`local` (one process), or `up` / `down` for the shared log on Redis."""
+        connected = getattr(self.hub.bus, "connected", None)
+        return "local" if connected is None else ("up" if connected else "down")
     started_monotonic: float = field(default_factory=time.monotonic)
     # Extra coroutines to run while the server runs (the demo network, say).
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

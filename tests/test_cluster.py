@@ -188,3 +188,18 @@ async def test_stored_while_redis_is_down_is_published_once_when_it_returns(clus
     following = await recv(ws)
     assert following["data"]["frequency_mhz"] == detection(8)["frequency_mhz"]  # published once, not twice
     await ws.close()
+
+
+async def test_every_live_instance_is_listed_and_a_dead_one_goes(cluster):
+    redis_server, gateway = cluster
+    redis = redis_server()
+    a, b = gateway(redis, "a"), gateway(redis, "b")
+    wait_for(lambda: len(a.stats()["instances"]) == 2)
+    stats_a, stats_b = a.stats(), b.stats()
+    assert stats_a["event_bus"] == "up"
+    assert {i["id"] for i in stats_a["instances"]} == {stats_a["instance_id"], stats_b["instance_id"]}
+    os.kill(b.process.pid, signal.SIGKILL)
+    b.process.wait()
+    wait_for(lambda: [i["id"] for i in a.stats()["instances"]] == [stats_a["instance_id"]], timeout=15)
+    redis.stop()
+    wait_for(lambda: a.stats()["event_bus"] == "down", timeout=10)  # and the instance still answers

@@ -38,6 +38,8 @@ class GatewayFigures:
     uptime_s: float = 0.0
     slow_consumers_closed: int = 0
     version: str = __version__
+    event_bus: str = "local"  # local | up | down (several gateways on Redis)
+    instances: str = ""  # the live gateway instances, when there are several
 
 
 class LiveState:
@@ -174,4 +176,11 @@ class LiveState:
             self.figures.events_published = runtime.hub.events_published
             self.figures.uptime_s = round(runtime.uptime_s())
             self.figures.slow_consumers_closed = runtime.manager.stats.slow_consumers_closed
+            self.figures.event_bus = runtime.event_bus_state()
+            if runtime.instances is not None and self.figures.event_bus == "down":
+                self.figures.instances = "unknown while the event bus is down"
+            elif runtime.instances is not None:
+                live = await runtime.instances.live()
+                self.figures.instances = ", ".join(
+                    f"{item.get('id')}{' (poller)' if item.get('poller_leader') else ''}" for item in live) or "none seen"
             await asyncio.sleep(FIGURES_EVERY_S)

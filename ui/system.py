@@ -76,6 +76,13 @@ async def render(state: LiveState, principal: Any = None) -> None:
                 with ui.card().classes("hl-card"):
                     ui.label(title).classes("text-sm uppercase opacity-70")
                     ui.label().classes("hl-figure").bind_text_from(figures, attribute, backward=shown)
+        if state.runtime.instances is not None:  # several gateways on Redis
+            with ui.row().classes("gap-4 hl-live items-center"):
+                ui.label("Event bus: up").bind_visibility_from(figures, "event_bus", backward=lambda bus: bus == "up")
+                ui.label("Event bus down: this page shows what this instance has; ingested objects are kept "
+                         "and published when it returns").classes("hl-problem").props("role=alert") \
+                    .bind_visibility_from(figures, "event_bus", backward=lambda bus: bus == "down")
+                ui.label().bind_text_from(figures, "instances", backward=lambda text: f"Gateway instances: {text}")
 
         ui.html('<h2 class="text-2xl font-semibold">Alerts</h2>', sanitize=False)
         with ui.column().classes("w-full gap-2 hl-live"):

@@ -76,6 +76,8 @@ async def gateway_stats(request: Request) -> dict[str, Any]:
         "ws_clients": len(runtime.manager.connections),
         "instance_id": getattr(runtime.monitor.lease, "instance", None),  # null: one process, no cluster
         "poller_leader": runtime.monitor.lease.held,
+        "event_bus": runtime.event_bus_state(),
+        "instances": await runtime.instances.live() if runtime.instances is not None else [],
         "ws_connections_total": stats.connections_total,
         "ws_slow_consumers_closed": stats.slow_consumers_closed,
         "ws_rate_limited_closed": stats.rate_limited_closed,
