@@ -27,7 +27,7 @@ def _table(columns: list[tuple[str, str]], rows: list[dict[str, Any]], key: str,
 async def render(state: LiveState, principal: Principal, address: str) -> None:
     auth = state.runtime.auth
     store = auth.store
-    header("/admin", principal)
+    header("/admin", principal, state.figures)
 
     def when(ms: int | None) -> str | None:
         return iso_from_ms(ms) if ms else None

@@ -65,7 +65,7 @@ def render(state: LiveState, principal: Any = None) -> None:
     def config() -> Config:  # the running one: a reload may change it while the page is open
         return state.runtime.settings.config
 
-    header("/", principal)
+    header("/", principal, state.figures)
     with ui.column().classes("w-full p-4 gap-4"):
         with ui.row().classes("w-full gap-4"):
             services_value, services_note = summary_card("Services healthy")

@@ -34,7 +34,8 @@ def install() -> None:
     )
 
 
-def header(active: str, principal: Any = None) -> None:
+def header(active: str, principal: Any = None, figures: Any = None) -> None:
+    """The page header; with `figures` (LiveState.figures), also the event-bus-down banner."""
     with ui.header().classes("items-center justify-between px-4 py-2 bg-slate-900 text-white"):
         with ui.row().classes("items-center gap-6"):
             ui.html('<h1 class="hl-title">Heimdall Live</h1>', sanitize=False)
@@ -54,6 +55,10 @@ def header(active: str, principal: Any = None) -> None:
             ui.button(icon="dark_mode").props('flat round color=white aria-label="Switch dark or light mode"') \
                 .on("click", js_handler="() => heimdallToggleDark()").tooltip("Dark / light")
     ui.html('<div id="hl-stale-banner" hidden></div>', sanitize=False).classes("w-full")
+    if figures is not None:  # several gateways on Redis, and Redis unreachable: say so on every page
+        ui.label("Event bus down: this page shows what this instance has; ingested objects are kept and "
+                 "published when it returns").classes("hl-problem w-full").props("role=alert") \
+            .bind_visibility_from(figures, "event_bus", backward=lambda bus: bus == "down")
 
 
 def empty_table_slot(table: ui.table, text: str) -> None:

@@ -64,7 +64,7 @@ def chart_options(points: list[list[float]]) -> dict[str, Any]:
 
 async def render(state: LiveState, principal: Any = None) -> None:
     history = state.runtime.history
-    header("/websdrs", principal)
+    header("/websdrs", principal, state.figures)
     cards: dict[str, dict[str, Any]] = {}
 
     @ui.refreshable

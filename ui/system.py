@@ -24,7 +24,7 @@ def duration(seconds: float) -> str:
 
 async def render(state: LiveState, principal: Any = None) -> None:
     history = state.runtime.history
-    header("/system", principal)
+    header("/system", principal, state.figures)
     now_ms = int(time.time() * 1000)
     uptime_7d = await history.uptime("services", now_ms - 7 * DAY_MS)
     uptime_30d = await history.uptime("services", now_ms - 30 * DAY_MS)
@@ -79,9 +79,8 @@ async def render(state: LiveState, principal: Any = None) -> None:
         if state.runtime.instances is not None:  # several gateways on Redis
             with ui.row().classes("gap-4 hl-live items-center"):
                 ui.label("Event bus: up").bind_visibility_from(figures, "event_bus", backward=lambda bus: bus == "up")
-                ui.label("Event bus down: this page shows what this instance has; ingested objects are kept "
-                         "and published when it returns").classes("hl-problem").props("role=alert") \
-                    .bind_visibility_from(figures, "event_bus", backward=lambda bus: bus == "down")
+                ui.label("Event bus: down").bind_visibility_from(figures, "event_bus",
+                                                                 backward=lambda bus: bus == "down")
                 ui.label().bind_text_from(figures, "instances", backward=lambda text: f"Gateway instances: {text}")
 
         ui.html('<h2 class="text-2xl font-semibold">Alerts</h2>', sanitize=False)
