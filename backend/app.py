@@ -45,18 +45,19 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
     database = Database(settings.data_dir / DATABASE_FILE)
     history_store = SQLiteHistoryStore(database)
     records = SQLiteRecordStore(database)
-    # The last known statuses from before a restart are there before the first round.
     if bus is None:
         bus = RedisBus(settings.redis_url, config.hub.replay_buffer) if settings.redis_url else LocalBus()
     lease: LocalLease | RedisLease = LocalLease()
     if settings.redis_url:
         lease = RedisLease(settings.redis_url, instance_id(),
                            lease_ttl_s(config.polling.services_interval_s, config.polling.websdrs_interval_s))
+    # The last known statuses from before a restart are there before the first round.
     hub = Hub(bus, initial_state(config, history_store.last_entries()),
               replay_size=config.hub.replay_buffer)
     delivery = Delivery(config.delivery.timeout_s, config.delivery.retries, record=None)
     alerts = AlertEngine(config, hub, database, delivery,
-                         config.http.public_url or base_url or f"http://{settings.host}:{settings.port}")
+                         config.http.public_url or base_url or f"http://{settings.host}:{settings.port}",
+                         active=lambda: lease.held)
     delivery.record = alerts.record
     runtime = Runtime(
         settings=settings,

@@ -32,8 +32,9 @@ class Bus(abc.ABC):
     epoch: str
 
     @abc.abstractmethod
-    def attach(self, deliver: Deliver) -> None:
-        """Register the local hub's delivery function (called in seq order, on the event loop)."""
+    def attach(self, deliver: Deliver, restart: Callable[[], None] | None = None) -> None:
+        """Register the local hub's delivery function (called in seq order, on the event loop)
+        and what to call when the log starts over in a new epoch (a shared log only)."""
 
     @abc.abstractmethod
     async def publish(self, event: str, data: Any, fence: str | None = None) -> Envelope:
@@ -59,8 +60,8 @@ class LocalBus(Bus):
         self._seq = 0
         self._deliver: list[Deliver] = []
 
-    def attach(self, deliver: Deliver) -> None:
-        self._deliver.append(deliver)
+    def attach(self, deliver: Deliver, restart: Callable[[], None] | None = None) -> None:
+        self._deliver.append(deliver)  # one process: the epoch never changes
 
     async def publish(self, event: str, data: Any, fence: str | None = None) -> Envelope:
         self._seq += 1  # one process has one poller: no fencing

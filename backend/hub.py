@@ -66,7 +66,7 @@ class Hub:
         self._latest: dict[str, Envelope] = {
             topic: Envelope.make(topic, initial_state.get(topic, {}), started, 0, bus.epoch) for topic in STATE_TOPICS
         }
-        bus.attach(self._deliver)
+        bus.attach(self._deliver, self.restart_log)
 
     @property
     def bus(self) -> Bus:

@@ -20,7 +20,7 @@ import asyncio
 import json
 import logging
 import secrets
-from typing import Any
+from typing import Any, Callable
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -71,15 +71,14 @@ class RedisBus(Bus):
         self._replay_size = replay_size
         self._append = self._redis.register_script(APPEND)
         self._deliver: list[Deliver] = []
-        self._restart: list[Any] = []  # hubs' functions to call when the epoch changes
+        self._restart: list[Callable[[], None]] = []  # hubs' functions to call when the epoch changes
         self._last_seq = 0
         self._reader: asyncio.Task | None = None
         self.epoch = ""
         self.connected = False
 
-    def attach(self, deliver: Deliver) -> None:
+    def attach(self, deliver: Deliver, restart: Callable[[], None] | None = None) -> None:
         self._deliver.append(deliver)
-        restart = getattr(getattr(deliver, "__self__", None), "restart_log", None)
         if restart is not None:
             self._restart.append(restart)
 

@@ -25,6 +25,7 @@ import asyncio
 import json
 import platform
 import re
+import select
 import shutil
 import statistics
 import subprocess
@@ -113,9 +114,11 @@ class LoadGenerator:
 
     def expect(self, word: str, timeout: float) -> None:
         assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            raise RuntimeError(f"load generator did not say {word!r} within {timeout:g} s")
         line = self.process.stdout.readline().strip()
-        if line != word or time.monotonic() > deadline:
+        if line != word:
             raise RuntimeError(f"load generator said {line!r}, expected {word!r}")
 
     def say(self, word: str) -> None:

@@ -203,3 +203,28 @@ async def test_every_live_instance_is_listed_and_a_dead_one_goes(cluster):
     wait_for(lambda: [i["id"] for i in a.stats()["instances"]] == [stats_a["instance_id"]], timeout=15)
     redis.stop()
     wait_for(lambda: a.stats()["event_bus"] == "down", timeout=10)  # and the instance still answers
+
+
+def test_two_instances_announce_a_down_once(cluster, tmp_path):
+    """Every instance hears the poller's events; only the poller alerts."""
+    from tests.test_alerts import config as alerting_config
+    from tests.webhook import WebhookReceiver
+
+    redis_server, _ = cluster
+    redis = redis_server()
+    with FakeTargets() as targets, WebhookReceiver() as hooks:
+        raw = alerting_config(targets, hooks) + f'\n[cluster]\nredis_url = "{redis.url}"\n'
+        gateways = []
+        for name in "ab":
+            path = tmp_path / f"alerting-{name}.toml"
+            path.write_text(raw)
+            gateways.append(Gateway(path, tmp_path / f"alerting-data-{name}").start())
+        try:
+            wait_for(lambda: any(gw.stats()["poller_leader"] for gw in gateways))
+            targets.set("inference", "503")
+            wait_for(lambda: hooks.titles("on-call"), timeout=15)
+            time.sleep(3)  # a second instance's DOWN would have come by now
+            assert hooks.titles("on-call") == ["DOWN: service inference is unhealthy"]
+        finally:
+            for gw in gateways:
+                gw.stop()

@@ -38,8 +38,11 @@ QUEUE_LIMIT = 10_000  # events waiting for the engine; beyond this they are drop
 
 class AlertEngine:
     def __init__(self, config: Config, hub: Hub, database: Database, delivery: Delivery, base_url: str,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, active: Callable[[], bool] = lambda: True) -> None:
         self.config = config
+        # With several gateways every instance hears every event; only the poller alerts,
+        # so a DOWN or a watch match is announced once, not once per instance.
+        self._active = active
         self._hub = hub
         self._db = database
         self.store = AlertStore(database)
@@ -58,6 +61,8 @@ class AlertEngine:
         hub.subscribe(self._enqueue)
 
     def _enqueue(self, env: Envelope) -> None:
+        if not self._active():
+            return
         try:
             self._queue.put_nowait(env)
         except asyncio.QueueFull:  # the engine is stuck: never the publisher's problem

@@ -124,7 +124,8 @@ class Monitor:
         self._debouncers = {key: debouncer for key, debouncer in self._debouncers.items() if key in kept}
         for kind, (topic, _) in KINDS.items():
             self._entries[kind] = state[topic]
-            await self._publish(topic, self._entries[kind])
+            if self.lease.held:  # the poller speaks for the targets; another instance's view may be stale
+                await self._publish(topic, self._entries[kind])
 
     def _debouncer(self, kind: str, key: str) -> Debouncer:
         found = self._debouncers.get((kind, key))

@@ -65,7 +65,7 @@ class UpdatesSocket(asyncio.Protocol):
         self._fragments: list[bytes] = []
         self._fragment_opcode = 0
         self._close_timer: asyncio.TimerHandle | None = None
-        self._handshake: asyncio.Task | None = None
+        self._handshake: asyncio.Task | None = None  # a reference, so the running task is not collected
         self.handler: Handler | None = None
         self.owner: Any = None  # the manager's Connection for this socket
         self.accepted = False
@@ -192,8 +192,11 @@ class UpdatesSocket(asyncio.Protocol):
 
     def hand_over(self, handler: Handler, owner: Any) -> None:
         """The endpoint accepted: from now on, frames go to `handler` and no task runs."""
-        self.handler = handler
         self.owner = owner
+        if self.closed:  # lost while the guard was deciding: the handler forgets it at once
+            handler.on_lost(self)
+            return
+        self.handler = handler
 
     async def _run_handshake(self, key: str) -> None:
         scope, self._scope = self._scope, None
