@@ -30,8 +30,9 @@ def main(argv: list[str] | None = None) -> int:
 def serve_gateway(argv: list[str]) -> int:
     from backend.app import build_app, build_runtime, with_updates_endpoint
     from backend.auth.first_start import announce_access
-    from backend.auth.secrets_files import (TOKEN_FILE, SecretError, load_or_create_session_secret,
+    from backend.auth.secrets_files import (TOKEN_FILE, SecretError, SharedSecrets, load_or_create_session_secret,
                                             load_or_create_token, private_directory)
+    from backend.storage.database import DatabaseUnavailable, open_database
     from backend.edge import EdgeLimits
     from backend.server import ListenError, bind_socket, serve
     from backend.settings import ConfigError, load_settings
@@ -42,8 +43,12 @@ def serve_gateway(argv: list[str]) -> int:
             settings = dataclasses.replace(settings, data_dir=settings.data_dir / DEMO_DATA_SUBDIR)
         try:
             private_directory(settings.data_dir)
-            token, generated = load_or_create_token(settings.data_dir, settings.api_token)
-            session_secret = load_or_create_session_secret(settings.data_dir, settings.session_secret)
+            database = open_database(settings.database_location)
+            shared = SharedSecrets(database) if settings.database_url else None
+            token, generated = load_or_create_token(settings.data_dir, settings.api_token, shared)
+            session_secret = load_or_create_session_secret(settings.data_dir, settings.session_secret, shared)
+        except DatabaseUnavailable as exc:
+            raise ConfigError(str(exc)) from None
         except OSError as exc:
             raise ConfigError(f"data directory {settings.data_dir}: {exc.strerror or exc}") from None
         except SecretError as exc:
@@ -56,13 +61,14 @@ def serve_gateway(argv: list[str]) -> int:
         return 2
 
     if generated:
-        print(f"Generated an API token for ingestion (kept in {settings.data_dir / TOKEN_FILE}): {token}")
+        where = "the database, shared by every gateway on it" if settings.database_url else settings.data_dir / TOKEN_FILE
+        print(f"Generated an API token for ingestion (kept in {where}): {token}")
     host, port = sock.getsockname()[:2]
     if demo_sock is not None:
         from demo.simulator import SimulatedNetwork, SimulatedPlatform, demo_config
 
         settings = dataclasses.replace(settings, config=demo_config(demo_sock.getsockname()[1]))
-    runtime = build_runtime(settings, token, session_secret, base_url=f"http://{host}:{port}")
+    runtime = build_runtime(settings, token, session_secret, base_url=f"http://{host}:{port}", database=database)
     if demo_sock is not None:
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         runtime.background += [SimulatedNetwork(demo_sock).serve,

@@ -32,19 +32,18 @@ from backend.reload import ConfigReloader
 from backend.runtime import Runtime
 from backend.settings import Settings
 from backend.status import initial_state
-from backend.storage import Database, SQLiteHistoryStore, SQLiteRecordStore
+from backend.storage import Database, SQLHistoryStore, SQLRecordStore, open_database
 from backend.ws.endpoint import UpdatesEndpoint, UpdatesRouter
 from backend.ws.manager import ConnectionManager
 
-DATABASE_FILE = "heimdall.db"
-
 
 def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: Bus | None = None,
-                  base_url: str = "") -> Runtime:
+                  base_url: str = "", database: Database | None = None) -> Runtime:
     config = settings.config
-    database = Database(settings.data_dir / DATABASE_FILE)
-    history_store = SQLiteHistoryStore(database)
-    records = SQLiteRecordStore(database)
+    if database is None:
+        database = open_database(settings.database_location)
+    history_store = SQLHistoryStore(database)
+    records = SQLRecordStore(database)
     if bus is None:
         bus = RedisBus(settings.redis_url, config.hub.replay_buffer) if settings.redis_url else LocalBus()
     lease: LocalLease | RedisLease = LocalLease()

@@ -26,6 +26,7 @@ DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_DATA_DIR = "./data"
+DATABASE_FILE = "heimdall.db"  # SQLite, in the data directory
 
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
@@ -329,11 +330,25 @@ class Settings:
     demo: bool = False
     session_secret: str | None = None
     redis_url: str = ""  # the event log on Redis; empty: in this process
+    database_url: str = ""  # PostgreSQL, shared by several gateways; empty: SQLite in data_dir
+
+    @property
+    def database_location(self) -> Path | str:
+        return self.database_url or self.data_dir / DATABASE_FILE
 
     @property
     def login_required(self) -> bool:
         """Anything but loopback is reachable by others: then login is required."""
         return self.config.auth.required or not is_loopback(self.host)
+
+
+def database_url_from(environ: Mapping[str, str]) -> str:
+    """HEIMDALL_DATABASE_URL: postgresql://user:password@host:port/name. Only from the
+    environment, as it may carry a password."""
+    value = environ.get("HEIMDALL_DATABASE_URL", "")
+    if value and not re.match(r"postgres(ql)?://[^/\s]+/[^\s]+$", value):
+        raise ConfigError("HEIMDALL_DATABASE_URL: must be postgresql://user:password@host:port/database")
+    return value
 
 
 def _redis_url_from(environ: Mapping[str, str], configured: str) -> str:
@@ -532,4 +547,5 @@ def load_settings(argv: list[str], environ: Mapping[str, str]) -> Settings:
         demo=args.demo,
         session_secret=environ.get("HEIMDALL_SESSION_SECRET"),
         redis_url=_redis_url_from(environ, config.cluster.redis_url),
+        database_url=database_url_from(environ),
     )

@@ -2,7 +2,7 @@
 
 The database is filled as the server would fill it, with its retention (`[history]`
 defaults) pruned every simulated hour:
-- the last 25 hours round by round through `SQLiteHistoryStore.record_round` (every
+- the last 25 hours round by round through `SQLHistoryStore.record_round` (every
   check, minute/hour/day roll-ups), with 2 % of checks down;
 - the 29 days before as the hourly and daily roll-up rows those rounds would have left
   (per-check rows and minute rows of that age are pruned anyway).
@@ -28,14 +28,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from backend.settings import HistorySettings  # noqa: E402
-from backend.storage import CheckRecord, Database, SQLiteHistoryStore  # noqa: E402
+from backend.storage import CheckRecord, SQLHistoryStore, open_database  # noqa: E402
 
 HOUR_S = 3600
 
 
 async def fill(path: Path, targets: int, days: int, interval_s: int) -> dict:
-    db = Database(path)
-    store = SQLiteHistoryStore(db)
+    db = open_database(path)
+    store = SQLHistoryStore(db)
     retention = HistorySettings().retention_s()
     rng = random.Random(7)
     now_s = int(time.time()) // HOUR_S * HOUR_S

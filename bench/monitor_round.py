@@ -31,7 +31,7 @@ from backend.monitor.poller import Monitor  # noqa: E402
 from backend.gcpolicy import tune_garbage_collector  # noqa: E402
 from backend.settings import Config  # noqa: E402
 from backend.status import initial_state  # noqa: E402
-from backend.storage import Database, SQLiteHistoryStore  # noqa: E402
+from backend.storage import SQLHistoryStore, open_database  # noqa: E402
 
 
 def _serve_targets(pipe) -> None:
@@ -94,8 +94,8 @@ async def bench(port: int, args) -> list[dict]:
     config = build_config(port, args.targets, args.hanging, args.timeout)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        database = Database(Path(tmp) / "bench.db")
-        history = SQLiteHistoryStore(database)
+        database = open_database(Path(tmp) / "bench.db")
+        history = SQLHistoryStore(database)
         hub = Hub(LocalBus(), initial_state(config, {}))
         monitor = Monitor(config, hub, history)
         await monitor.start()

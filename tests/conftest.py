@@ -34,3 +34,24 @@ def make_gateway(tmp_path):
     yield make
     for gw in started:
         gw.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL for the session (tests/postgres_server.py); each test that
+    wants one gets a fresh database in it."""
+    from tests.postgres_server import PostgresServer, binary_dir
+
+    if binary_dir() is None:
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_location(request, tmp_path):
+    """The same store tests on both engines: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "heimdall.db"
+    return request.getfixturevalue("postgres").new_database()

@@ -11,7 +11,7 @@ from backend.alerting.engine import AlertEngine
 from backend.bus import LocalBus
 from backend.hub import Hub
 from backend.settings import AlertSettings, Config, MaintenanceSettings, WatchSettings
-from backend.storage.database import Database
+from backend.storage.database import open_database
 
 ALERT = AlertSettings(name="on-call", urls=["json://127.0.0.1:9/"], targets=["services:*"], failure_threshold=3,
                       success_threshold=2, reminder_every_min=30)
@@ -85,7 +85,7 @@ def test_watch_matching():
 async def test_reminders_come_on_time_with_a_controllable_clock(tmp_path):
     now = [1_800_000_000.0]
     sent = []
-    database = Database(tmp_path / "db")
+    database = open_database(tmp_path / "db")
     config = Config(alerts=[ALERT])
     hub = Hub(LocalBus("e"), {})
     delivery = Delivery(1, 0, record=None)

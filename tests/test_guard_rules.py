@@ -79,9 +79,9 @@ def test_an_unhandled_error_is_a_short_json_500_and_one_log_line(tmp_path, caplo
     from backend.auth.principal import Authenticator
     from backend.auth.store import AuthStore
     from backend.settings import Config
-    from backend.storage.database import Database
+    from backend.storage.database import open_database
 
-    database = Database(tmp_path / "db")
+    database = open_database(tmp_path / "db")
     auth = Authenticator(Config(), database, AuthStore(database), "t" * 20, "s" * 48, login_required=False)
 
     async def broken(scope, receive, send):

@@ -1,13 +1,21 @@
-"""The history store on a real SQLite file: roll-ups, uptime, changes, pruning, restart."""
+"""The stores on both engines, each real: a SQLite file and a PostgreSQL server
+(tests/postgres_server.py). Roll-ups, uptime, changes, pruning, restart; records;
+migrations of old SQLite files."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
 
-from backend.storage import CheckRecord, Database, SQLiteHistoryStore, StateChange
-from backend.storage.database import MIGRATIONS
+from backend.storage import CheckRecord, SQLHistoryStore, SQLRecordStore, StateChange, open_database
+from backend.alerting.store import AlertStore
+from backend.auth.secrets_files import SharedSecrets
+from backend.auth.store import Account, AuthStore
+from backend.storage.database import DatabaseUnavailable
+from backend.storage.legacy_schema import STEPS
+from backend.storage.schema import current_revision, newest_revision
 
 HOUR_MS = 3_600_000
 BASE_MS = 1_790_000_000_000 // HOUR_MS * HOUR_MS  # an hour boundary
@@ -19,9 +27,9 @@ def check(key: str, ts_ms: int, up: bool, response: float | None = 10.0) -> Chec
 
 
 @pytest.fixture
-async def store(tmp_path):
-    db = Database(tmp_path / "h.db")
-    yield SQLiteHistoryStore(db)
+async def store(database_location):
+    db = open_database(database_location)
+    yield SQLHistoryStore(db)
     await db.close()
 
 
@@ -54,13 +62,16 @@ async def test_state_changes_newest_first_and_filtered(store):
                        "reason": None}]
 
 
-async def test_last_entries_survive_a_reopen(tmp_path):
-    db = Database(tmp_path / "h.db")
-    store = SQLiteHistoryStore(db)
+async def test_last_entries_survive_a_reopen(database_location):
+    db = open_database(database_location)
+    store = SQLHistoryStore(db)
     await store.save_last({("websdrs", "torino"): {"websdr_id": "torino", "status": "offline"}})
+    await store.save_last({("websdrs", "torino"): {"websdr_id": "torino", "status": "online"}})
     await db.close()
-    reopened = SQLiteHistoryStore(Database(tmp_path / "h.db"))
-    assert reopened.last_entries() == {("websdrs", "torino"): {"websdr_id": "torino", "status": "offline"}}
+    reopened_db = open_database(database_location)
+    reopened = SQLHistoryStore(reopened_db)
+    assert reopened.last_entries() == {("websdrs", "torino"): {"websdr_id": "torino", "status": "online"}}
+    await reopened_db.close()
 
 
 async def test_prune_removes_only_what_is_past_retention(store):
@@ -75,28 +86,121 @@ async def test_prune_removes_only_what_is_past_retention(store):
 
 
 def test_a_database_from_before_monitoring_is_migrated(tmp_path):
+    """A file of schema version 1 (PRAGMA user_version, before Alembic): the frozen steps
+    bring it to 5, it is marked as the baseline revision, then upgraded to the newest."""
     path = tmp_path / "old.db"
     connection = sqlite3.connect(path)
-    for statement in MIGRATIONS[0]:
+    for statement in STEPS[0]:
         connection.execute(statement)
+    connection.execute("PRAGMA user_version = 1")
     connection.execute("INSERT INTO detections VALUES ('d1', '2026-01-01T00:00:00.000Z', '{\"id\": \"d1\"}')")
     connection.commit()
     connection.close()
-    db = Database(path)
-    assert db.connection.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+    db = open_database(path)
+    assert db.connection.execute("PRAGMA user_version").fetchone() == (len(STEPS),)
+    assert current_revision(db.connection) == newest_revision()
     assert db.connection.execute("SELECT count(*) FROM detections").fetchone() == (1,)
     assert db.connection.execute("SELECT count(*) FROM rollup_hour").fetchone() == (0,)
+    assert db.connection.execute("SELECT count(*) FROM shared_secrets").fetchone() == (0,)
+    db.close_now()
 
 
-async def test_records_older_than_the_retention_are_pruned(tmp_path):
-    from backend.storage import Database, SQLiteRecordStore
+async def test_a_new_database_is_at_the_newest_revision_and_a_reopen_changes_nothing(database_location):
+    db = open_database(database_location)
+    assert current_revision(db.connection) == newest_revision()
+    await db.close()
+    db = open_database(database_location)  # migrating again is a no-op
+    assert current_revision(db.connection) == newest_revision()
+    await db.close()
 
-    database = Database(tmp_path / "db")
-    records = SQLiteRecordStore(database)
+
+async def test_records_are_kept_once_by_id_in_insertion_order_and_pruned(database_location):
+    database = open_database(database_location)
+    records = SQLRecordStore(database)
+    first, created = await records.add("detections", {"id": "a", "timestamp": "2026-11-25T00:00:00.000Z", "snr_db": 1})
+    assert created
+    again, created = await records.add("detections", {"id": "a", "timestamp": "2026-11-25T00:00:00.000Z", "snr_db": 2})
+    assert not created and again == first  # the first one, unchanged
+    await records.add("detections", {"id": "b", "timestamp": "2026-11-25T00:00:00.000Z"})  # same instant: newer first
     await records.add("detections", {"id": "old", "timestamp": "2026-01-01T00:00:00.000Z"})
-    await records.add("detections", {"id": "new", "timestamp": "2026-11-25T00:00:00.000Z"})
     await records.add("localizations", {"id": "old-loc", "timestamp": "2025-12-31T00:00:00.000Z"})
+    assert [r["id"] for r in await records.latest("detections", 10)] == ["b", "a", "old"]
+    assert await records.count("detections") == 3
+    assert await records.count("detections", since="2026-06-01T00:00:00.000Z") == 2
+    # Each new record waits in the outbox until published, oldest first.
+    assert [(kind, r["id"]) for kind, r in await records.unpublished(10)] == [
+        ("detections", "a"), ("detections", "b"), ("detections", "old"), ("localizations", "old-loc")]
+    await records.mark_published("detections", "a")
     removed = await records.prune("2026-06-01T00:00:00.000Z")
     assert removed == {"detections": 1, "localizations": 1}
-    assert [r["id"] for r in await records.latest("detections", 10)] == ["new"]
+    assert [r["id"] for r in await records.latest("detections", 10)] == ["b", "a"]
+    assert [r["id"] for _, r in await records.unpublished(10)] == ["b"]  # pruned ones are gone from the outbox too
     await database.close()
+
+
+async def test_the_same_id_added_through_two_connections_at_once_is_created_once(database_location):
+    """Two gateways on one database: one insert wins, the other reads its row."""
+    one, two = open_database(database_location), open_database(database_location)
+    a, b = SQLRecordStore(one), SQLRecordStore(two)
+    for n in range(20):
+        record = {"id": f"r{n}", "timestamp": "2026-11-25T00:00:00.000Z"}
+        results = await asyncio.gather(a.add("detections", {**record, "by": "a"}),
+                                       b.add("detections", {**record, "by": "b"}))
+        assert sorted(created for _, created in results) == [False, True]
+        assert results[0][0] == results[1][0]  # both answer with the stored one
+    assert await a.count("detections") == 20
+    assert len(await a.unpublished(100)) == 20
+    await one.close()
+    await two.close()
+
+
+async def test_accounts_tokens_and_sessions_are_shared_by_connections(database_location):
+    one, two = open_database(database_location), open_database(database_location)
+    here, there = AuthStore(one), AuthStore(two)
+    here.add_account("ops", "admin", "correct horse battery staple")
+    assert there.check_password("ops", "correct horse battery staple") == Account("ops", "admin")
+    session = here.open_session("ops")
+    assert there.session(session) == Account("ops", "admin")
+    token = there.create_token("acquisition", frozenset({"ingest"}))
+    assert here.token(token).scopes == frozenset({"ingest"})
+    here.audit("login", actor="ops")
+    here.audit("logout", actor="ops")
+    assert [row["action"] for row in there.audit_log()] == ["logout", "login"]
+    here.set_password("ops", "another long passphrase")
+    assert there.session(session) is None  # signed out everywhere
+    one.close_now()
+    two.close_now()
+
+
+def test_shared_secrets_are_generated_once_for_every_gateway(database_location):
+    one, two = open_database(database_location), open_database(database_location)
+    first, created = SharedSecrets(one).kept_or_new("session_secret", lambda: "x" * 48)
+    second, created_again = SharedSecrets(two).kept_or_new("session_secret", lambda: "y" * 48)
+    assert (first, created, second, created_again) == ("x" * 48, True, "x" * 48, False)
+    one.close_now()
+    two.close_now()
+
+
+def test_incidents_and_silences(database_location):
+    db = open_database(database_location)
+    alerts = AlertStore(db)
+    first = alerts.open_incident("down", "services", "inference", BASE_MS, "connection refused")
+    second = alerts.open_incident("down", "websdrs", "torino", BASE_MS + 1, None)
+    assert second.id != first.id
+    alerts.resolve(first.id, BASE_MS + 5)
+    assert set(alerts.open_incidents()) == {("down", "websdrs", "torino")}
+    alerts.silence("websdrs", "torino", BASE_MS + 10, "ops")
+    alerts.silence("websdrs", "torino", BASE_MS + 20, "admin")  # a second silence replaces the first
+    assert alerts.silences(BASE_MS) == {("websdrs", "torino"): BASE_MS + 20}
+    alerts.record(BASE_MS, "down", "torino", "opened", "sent", None)
+    assert [n["outcome"] for n in alerts.notifications(5)] == ["sent"]
+    db.close_now()
+
+
+def test_an_unreachable_postgresql_is_one_clear_line_without_the_password():
+    from tests.redis_server import free_port
+
+    with pytest.raises(DatabaseUnavailable) as caught:
+        open_database(f"postgresql://heimdall:s3cret-pass@127.0.0.1:{free_port()}/heimdall")
+    message = str(caught.value)
+    assert "s3cret-pass" not in message and "127.0.0.1" in message and "\n" not in message

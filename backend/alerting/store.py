@@ -29,9 +29,10 @@ class AlertStore:
         return {(r[1], r[2], r[3]): Incident(*r) for r in rows}
 
     def open_incident(self, alert: str, kind: str, key: str, now_ms: int, reason: str | None) -> Incident:
-        cursor = self._c.execute("INSERT INTO incidents (alert, kind, key, opened_ms, reason, last_sent_ms) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)", (alert, kind, key, now_ms, reason, now_ms))
-        return Incident(cursor.lastrowid, alert, kind, key, now_ms, reason, now_ms)
+        (incident_id,) = self._c.execute("INSERT INTO incidents (alert, kind, key, opened_ms, reason, last_sent_ms) "
+                                         "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                                         (alert, kind, key, now_ms, reason, now_ms)).fetchone()
+        return Incident(incident_id, alert, kind, key, now_ms, reason, now_ms)
 
     def sent(self, incident_id: int, now_ms: int) -> None:
         self._c.execute("UPDATE incidents SET last_sent_ms = ? WHERE id = ?", (now_ms, incident_id))
@@ -55,7 +56,8 @@ class AlertStore:
         return [dict(zip(("ts_ms", "alert", "subject", "event", "outcome", "detail"), row)) for row in rows]
 
     def silence(self, kind: str, key: str, until_ms: int, by: str | None) -> None:
-        self._c.execute("INSERT OR REPLACE INTO silences (kind, key, until_ms, by) VALUES (?, ?, ?, ?)",
+        self._c.execute("INSERT INTO silences (kind, key, until_ms, by) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (kind, key) DO UPDATE SET until_ms = excluded.until_ms, by = excluded.by",
                         (kind, key, until_ms, by))
 
     def silences(self, now_ms: int) -> dict[tuple[str, str], int]:

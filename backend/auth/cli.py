@@ -14,9 +14,7 @@ from typing import Mapping, TextIO
 from backend.auth.passwords import password_problem
 from backend.auth.secrets_files import private_directory
 from backend.auth.store import ROLES, SCOPES, AuthError, AuthStore, parse_scopes
-from backend.settings import DEFAULT_DATA_DIR
-
-DATABASE_FILE = "heimdall.db"
+from backend.settings import DATABASE_FILE, DEFAULT_DATA_DIR, ConfigError, database_url_from
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,11 +66,17 @@ def main(argv: list[str], environ: Mapping[str, str] = os.environ, stdin: TextIO
             rest.append(arg)
     args = _parser().parse_args(rest)
     directory = Path(data_dir or environ.get("HEIMDALL_DATA_DIR") or DEFAULT_DATA_DIR)
-    from backend.storage.database import Database
+    from backend.storage.database import open_database
 
     try:
-        private_directory(directory)
-        database = Database(directory / DATABASE_FILE)
+        # With PostgreSQL, accounts and tokens are those every gateway on it shares.
+        url = database_url_from(environ)
+        if not url:
+            private_directory(directory)
+        database = open_database(url or directory / DATABASE_FILE)
+    except ConfigError as exc:
+        print(f"heimdall: {exc}", file=err)
+        return 2
     except OSError as exc:
         print(f"heimdall: data directory {directory}: {exc.strerror or exc}", file=err)
         return 2
@@ -83,7 +87,7 @@ def main(argv: list[str], environ: Mapping[str, str] = os.environ, stdin: TextIO
         print(f"heimdall: {exc}", file=err)
         return 2
     finally:
-        database.connection.close()
+        database.close_now()
 
 
 def _run(args: argparse.Namespace, store: AuthStore, stdin: TextIO, out: TextIO) -> int:

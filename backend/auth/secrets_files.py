@@ -1,6 +1,10 @@
-"""Secrets kept in the data directory: the ingestion token and the session secret.
+"""Secrets the gateway generates when none is configured: the ingestion token and the
+session secret.
 
-Each is generated once, written 0600 in a 0700 directory, and read back at every start.
+One gateway (SQLite): each is generated once, written 0600 in a 0700 data directory,
+and read back at every start. Several gateways on one PostgreSQL: kept in its
+`shared_secrets` table instead, so a login or token made on one is valid on all; the
+first gateway to start generates them, the others read them.
 """
 
 from __future__ import annotations
@@ -42,19 +46,40 @@ def _kept_or_new(path: Path, make) -> tuple[str, bool]:
     return value, True
 
 
-def load_or_create_token(data_dir: Path, configured: str | None) -> tuple[str, bool]:
+class SharedSecrets:
+    """The `shared_secrets` table: insert if absent, then read what won (another gateway
+    starting at the same moment may have inserted first)."""
+
+    def __init__(self, database) -> None:
+        self._c = database.connection
+
+    def kept_or_new(self, name: str, make) -> tuple[str, bool]:
+        created = self._c.execute("INSERT INTO shared_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                                  (name, make())).rowcount == 1
+        (value,) = self._c.execute("SELECT value FROM shared_secrets WHERE name = ?", (name,)).fetchone()
+        return value, created
+
+
+def _keeper(data_dir: Path, shared: SharedSecrets | None, name: str):
+    if shared is not None:
+        return lambda make: shared.kept_or_new(name, make)
+    return lambda make: _kept_or_new(data_dir / name, make)
+
+
+def load_or_create_token(data_dir: Path, configured: str | None,
+                         shared: SharedSecrets | None = None) -> tuple[str, bool]:
     """The ingestion token, and whether it was generated just now (to print it once)."""
     if configured is not None:
         if len(configured) < MIN_TOKEN_CHARS:
             raise SecretError(f"HEIMDALL_API_TOKEN is shorter than {MIN_TOKEN_CHARS} characters; "
                               f"use a random one, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'")
         return configured, False
-    return _kept_or_new(data_dir / TOKEN_FILE, lambda: secrets.token_urlsafe(32))
+    return _keeper(data_dir, shared, TOKEN_FILE)(lambda: secrets.token_urlsafe(32))
 
 
-def load_or_create_session_secret(data_dir: Path, configured: str | None) -> str:
+def load_or_create_session_secret(data_dir: Path, configured: str | None, shared: SharedSecrets | None = None) -> str:
     if configured is not None:
         if len(configured) < 32:
             raise SecretError("HEIMDALL_SESSION_SECRET is shorter than 32 characters")
         return configured
-    return _kept_or_new(data_dir / SESSION_SECRET_FILE, lambda: secrets.token_urlsafe(48))[0]
+    return _keeper(data_dir, shared, SESSION_SECRET_FILE)(lambda: secrets.token_urlsafe(48))[0]

@@ -75,24 +75,30 @@ def percent(up: int, checks: int) -> float | None:
     return round(up * 100.0 / checks, 1) if checks else None
 
 
-class SQLiteHistoryStore(HistoryStore):
+class SQLHistoryStore(HistoryStore):
+    """On either engine. Target ids are cached; another gateway on the same PostgreSQL may
+    have created one, so a miss asks the database."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
         self._ids: dict[tuple[str, str], int] = {}
-        self._keys: dict[int, tuple[str, str]] = {}
-        for target_id, kind, key in db.connection.execute("SELECT id, kind, key FROM targets"):
-            self._ids[(kind, key)] = target_id
-            self._keys[target_id] = (kind, key)
+
+    def _known(self, kind: str, key: str) -> int | None:
+        """The row id of a target if it exists (database thread only)."""
+        found = self._ids.get((kind, key))
+        if found is None:
+            row = self._db.connection.execute("SELECT id FROM targets WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+            if row is not None:
+                found = self._ids[(kind, key)] = row[0]
+        return found
 
     def _target(self, kind: str, key: str) -> int:
         """The row id of a target, created on first sight (database thread only)."""
-        found = self._ids.get((kind, key))
+        found = self._known(kind, key)
         if found is None:
-            connection = self._db.connection
-            connection.execute("INSERT OR IGNORE INTO targets (kind, key) VALUES (?, ?)", (kind, key))
-            (found,) = connection.execute("SELECT id FROM targets WHERE kind = ? AND key = ?", (kind, key)).fetchone()
-            self._ids[(kind, key)] = found
-            self._keys[found] = (kind, key)
+            self._db.connection.execute("INSERT INTO targets (kind, key) VALUES (?, ?) ON CONFLICT (kind, key) DO NOTHING",
+                                        (kind, key))
+            found = self._known(kind, key)
         return found
 
     async def record_round(self, checks, changes) -> None:
@@ -102,7 +108,9 @@ class SQLiteHistoryStore(HistoryStore):
         with self._db.transaction() as connection:
             rows = [(self._target(c.kind, c.key), c) for c in checks]
             connection.executemany(
-                "INSERT OR REPLACE INTO checks (target, ts, status, response_ms, error) VALUES (?, ?, ?, ?, ?)",
+                """INSERT INTO checks (target, ts, status, response_ms, error) VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (target, ts) DO UPDATE SET status = excluded.status,
+                       response_ms = excluded.response_ms, error = excluded.error""",
                 [(t, c.ts_ms, c.status, c.response_ms, c.error) for t, c in rows],
             )
             for size, seconds in BUCKET_SECONDS.items():
@@ -110,9 +118,11 @@ class SQLiteHistoryStore(HistoryStore):
                     f"""INSERT INTO rollup_{size} (target, bucket, checks, up, rt_sum, rt_count, rt_max)
                         VALUES (?, ?, 1, ?, ?, ?, ?)
                         ON CONFLICT (target, bucket) DO UPDATE SET
-                            checks = checks + 1, up = up + excluded.up, rt_sum = rt_sum + excluded.rt_sum,
-                            rt_count = rt_count + excluded.rt_count,
-                            rt_max = max(coalesce(rt_max, excluded.rt_max), coalesce(excluded.rt_max, rt_max))""",
+                            checks = rollup_{size}.checks + 1, up = rollup_{size}.up + excluded.up,
+                            rt_sum = rollup_{size}.rt_sum + excluded.rt_sum,
+                            rt_count = rollup_{size}.rt_count + excluded.rt_count,
+                            rt_max = CASE WHEN rollup_{size}.rt_max IS NULL OR excluded.rt_max > rollup_{size}.rt_max
+                                          THEN excluded.rt_max ELSE rollup_{size}.rt_max END""",
                     [(t, c.ts_ms // 1000 // seconds * seconds, int(c.up), c.response_ms or 0.0,
                       int(c.response_ms is not None), c.response_ms) for t, c in rows],
                 )
@@ -127,13 +137,15 @@ class SQLiteHistoryStore(HistoryStore):
     def _save_last(self, entries: dict[tuple[str, str], dict[str, Any]]) -> None:
         with self._db.transaction() as connection:
             connection.executemany(
-                "INSERT OR REPLACE INTO last_status (target, entry) VALUES (?, ?)",
+                "INSERT INTO last_status (target, entry) VALUES (?, ?) "
+                "ON CONFLICT (target) DO UPDATE SET entry = excluded.entry",
                 [(self._target(kind, key), encode(entry)) for (kind, key), entry in entries.items()],
             )
 
     def last_entries(self) -> dict[tuple[str, str], dict[str, Any]]:
-        rows = self._db.connection.execute("SELECT target, entry FROM last_status").fetchall()
-        return {self._keys[target]: json.loads(entry) for target, entry in rows if target in self._keys}
+        rows = self._db.connection.execute(
+            "SELECT t.kind, t.key, s.entry FROM last_status s JOIN targets t ON t.id = s.target").fetchall()
+        return {(kind, key): json.loads(entry) for kind, key, entry in rows}
 
     async def uptime(self, kind: str, since_ms: int) -> dict[str, float]:
         return await self._db.run(self._uptime, kind, since_ms)
@@ -150,7 +162,7 @@ class SQLiteHistoryStore(HistoryStore):
         return await self._db.run(self._buckets, kind, key, size, start_ms, end_ms)
 
     def _buckets(self, kind: str, key: str, size: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
-        target = self._ids.get((kind, key))
+        target = self._known(kind, key)
         if target is None or size not in BUCKET_SECONDS:
             return []
         seconds = BUCKET_SECONDS[size]

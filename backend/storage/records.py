@@ -48,7 +48,10 @@ def _table(kind: str) -> str:
     return kind
 
 
-class SQLiteRecordStore(RecordStore):
+class SQLRecordStore(RecordStore):
+    """On either engine (backend/storage/database.py). Two gateways adding one id at once:
+    the primary key lets one insert; the other waits for its commit and reads its row."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
@@ -58,7 +61,7 @@ class SQLiteRecordStore(RecordStore):
     def _add(self, table: str, record: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         with self._db.transaction() as connection:
             cursor = connection.execute(
-                f"INSERT OR IGNORE INTO {table} (id, timestamp, body) VALUES (?, ?, ?)",
+                f"INSERT INTO {table} (id, timestamp, body) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 (record["id"], record["timestamp"], encode(record)),
             )
             if cursor.rowcount == 1:
