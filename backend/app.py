@@ -72,7 +72,7 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
         config_listeners=[alerts.reconfigure],
     )
     runtime.metrics = Metrics(runtime)
-    runtime.outbox = Outbox(records, hub)
+    runtime.outbox = Outbox(records, hub, shared=bool(settings.database_url and settings.redis_url))
     if settings.redis_url:
         runtime.instances = InstanceRegistry(settings.redis_url, lease.instance, lambda: {
             "poller_leader": lease.held, "ws_clients": len(runtime.manager.connections), "version": __version__,

@@ -37,9 +37,13 @@ class Bus(abc.ABC):
         and what to call when the log starts over in a new epoch (a shared log only)."""
 
     @abc.abstractmethod
-    async def publish(self, event: str, data: Any, fence: str | None = None) -> Envelope:
+    async def publish(self, event: str, data: Any, fence: str | None = None, once: str | None = None) -> Envelope | None:
         """Stamp and deliver an event. `fence`: the poller's fencing token
-        (backend/leader.py); an event with a stale one raises StaleLeader."""
+        (backend/leader.py); an event with a stale one raises StaleLeader. `once`: an
+        idempotency key (a stored record's kind and id): when the shared log has an
+        event with that key already (another gateway drained the same outbox row), nothing
+        is appended and None is returned. One process needs none: its outbox never
+        publishes a row twice."""
 
     @abc.abstractmethod
     def last_seq(self) -> int:
@@ -63,7 +67,7 @@ class LocalBus(Bus):
     def attach(self, deliver: Deliver, restart: Callable[[], None] | None = None) -> None:
         self._deliver.append(deliver)  # one process: the epoch never changes
 
-    async def publish(self, event: str, data: Any, fence: str | None = None) -> Envelope:
+    async def publish(self, event: str, data: Any, fence: str | None = None, once: str | None = None) -> Envelope:
         self._seq += 1  # one process has one poller: no fencing
         envelope = Envelope.make(event, data, utc_now_iso(), self._seq, self.epoch)
         for deliver in self._deliver:

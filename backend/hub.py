@@ -87,11 +87,11 @@ class Hub:
     def last_seq(self) -> int:
         return self._bus.last_seq()
 
-    async def publish(self, event: str, data: Any, fence: str | None = None) -> Envelope:
-        """The only way an event enters. `fence`: see Bus.publish."""
+    async def publish(self, event: str, data: Any, fence: str | None = None, once: str | None = None) -> Envelope | None:
+        """The only way an event enters. `fence`, `once`: see Bus.publish."""
         if event not in ALL_TOPICS:
             raise UnknownTopic(event)
-        return await self._bus.publish(event, data, fence)
+        return await self._bus.publish(event, data, fence, once)
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Call `subscriber` for every event from now on; returns the function that stops it."""

@@ -8,6 +8,12 @@ POST that arrives meanwhile (a retry of a stored-but-unpublished id, say) goes
 behind them. A crash
 between publishing and deleting the row publishes that record again after the restart
 (at least once; clients can tell by the record's `id`).
+
+Several gateways on one PostgreSQL share the outbox table, so one may drain a row
+another is publishing; each publish carries the record's kind and id as its
+idempotency key, and the shared log appends it once (backend/redis_bus.py). A gateway
+that died between storing and publishing leaves its rows there, so with a shared outbox
+every gateway sweeps it every RETRY_S, not only while its own publishes wait.
 """
 
 from __future__ import annotations
@@ -28,9 +34,10 @@ BATCH = 100
 
 
 class Outbox:
-    def __init__(self, records: RecordStore, hub: Hub) -> None:
+    def __init__(self, records: RecordStore, hub: Hub, shared: bool = False) -> None:
         self._records = records
         self._hub = hub
+        self._shared = shared  # other gateways write into the same outbox table
         self._lock = asyncio.Lock()  # one drainer at a time: order, and nothing published twice
         self._in_flight: set[tuple[str, str]] = set()  # published, row not yet deleted
         self.waiting = False  # a publish found the bus unreachable; rows wait
@@ -47,7 +54,7 @@ class Outbox:
             return
         self._in_flight.add(key)
         try:
-            await self._hub.publish(TOPIC_OF[kind], record)
+            await self._hub.publish(TOPIC_OF[kind], record, once=f"{kind}:{record['id']}")
         except BusUnavailable as exc:
             self._in_flight.discard(key)
             self._wait(exc)
@@ -68,7 +75,7 @@ class Outbox:
                     return True
                 for kind, record in batch:
                     try:
-                        await self._hub.publish(TOPIC_OF[kind], record)
+                        await self._hub.publish(TOPIC_OF[kind], record, once=f"{kind}:{record['id']}")
                     except BusUnavailable as exc:
                         self._wait(exc)
                         return False
@@ -84,5 +91,8 @@ class Outbox:
         await self.drain()
         while True:
             await asyncio.sleep(RETRY_S)
-            if self.waiting:
-                await self.drain()
+            if self.waiting or self._shared:
+                try:
+                    await self.drain()
+                except Exception:  # the database unreachable for a moment: the next sweep retries
+                    log.exception("outbox sweep failed")

@@ -11,7 +11,8 @@ The epoch lives in Redis beside the counter: it changes only when both are lost
 stream over, and its hub forgets its buffer, so clients get `recovered: false` rather
 than a silent gap.
 
-Key names (prefix `heimdall:`): `epoch` (string), `seq` (counter), `log` (the stream).
+Key names (prefix `heimdall:`): `epoch` (string), `seq` (counter), `log` (the stream),
+`once:<key>` (an event's idempotency key, for ONCE_TTL_S).
 """
 
 from __future__ import annotations
@@ -33,17 +34,24 @@ from backend.timefmt import utc_now_iso
 log = logging.getLogger(__name__)
 
 PREFIX = "heimdall:"
-EPOCH, SEQ, LOG = (PREFIX + name for name in ("epoch", "seq", "log"))
+EPOCH, SEQ, LOG, ONCE = (PREFIX + name for name in ("epoch", "seq", "log", "once:"))
 READ_BLOCK_MS = 1000  # a reader wakes at least this often to check the epoch
 READ_COUNT = 1000
 RETRY_S = 1.0  # between attempts while Redis is unreachable
 
-# KEYS: epoch, seq, log, the poller's fencing token. ARGV: event, data (JSON),
-# timestamp, max length, a new epoch in case there is none, the publisher's fencing
-# token ('' for events that are not the poller's). False: a stale poller's event.
+ONCE_TTL_S = 3600  # how long an event's idempotency key is remembered (see Bus.publish)
+
+# KEYS: epoch, seq, log, the poller's fencing token, the idempotency key. ARGV: event,
+# data (JSON), timestamp, max length, a new epoch in case there is none, the
+# publisher's fencing token ('' for events that are not the poller's), whether the
+# event has an idempotency key ('1' or ''), its TTL. False: a stale poller's event;
+# {0, ''}: the log has this key's event already.
 APPEND = """
 if ARGV[6] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[6] then
   return false
+end
+if ARGV[7] ~= '' and not redis.call('SET', KEYS[5], '1', 'NX', 'EX', ARGV[8]) then
+  return {0, ''}
 end
 local epoch = redis.call('GET', KEYS[1])
 if not epoch then
@@ -99,17 +107,19 @@ class RedisBus(Bus):
             self._reader.cancel()
         await self._redis.aclose()
 
-    async def publish(self, event: str, data: Any, fence: str | None = None) -> Envelope:
+    async def publish(self, event: str, data: Any, fence: str | None = None, once: str | None = None) -> Envelope | None:
         timestamp = utc_now_iso()
         try:
-            answer = await self._append(keys=[EPOCH, SEQ, LOG, FENCE],
+            answer = await self._append(keys=[EPOCH, SEQ, LOG, FENCE, ONCE + (once or "")],
                                         args=[event, encode(data), timestamp, self._replay_size,
-                                              secrets.token_hex(8), fence or ""])
+                                              secrets.token_hex(8), fence or "", "1" if once else "", ONCE_TTL_S])
         except (RedisError, OSError) as exc:
             raise BusUnavailable(f"Redis: {exc}") from None
         if not answer:
             raise StaleLeader(f"{event}: fencing token {fence} is no longer the poller's")
         seq, epoch = answer
+        if int(seq) == 0:
+            return None  # another gateway published it already
         # Delivered to this process's hub by the reader, in seq order with everyone else's.
         return Envelope.make(event, data, timestamp, int(seq), epoch)
 

@@ -58,7 +58,7 @@ class Gateway:
     """`python main.py` in a subprocess, on a port the OS picks."""
 
     def __init__(self, config: Path | None, data_dir: Path, token: str | None = TOKEN, port: int = 0,
-                 extra_args: tuple[str, ...] = (), cwd: Path = ROOT) -> None:
+                 extra_args: tuple[str, ...] = (), cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
         self.cwd = cwd  # another checkout's main.py, for a benchmark's peer
         self.config = config
         self.data_dir = data_dir
@@ -68,6 +68,7 @@ class Gateway:
         self.url = ""
         self.output: list[str] = []
         self.extra_args = extra_args
+        self.env = env or {}  # HEIMDALL_DATABASE_URL, say
 
     @property
     def ws_url(self) -> str:
@@ -77,6 +78,7 @@ class Gateway:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEIMDALL_")}
         if self.token:
             env["HEIMDALL_API_TOKEN"] = self.token
+        env.update(self.env)
         command = [sys.executable, "main.py", "--port", str(self.port), "--data-dir", str(self.data_dir),
                    *(["--config", str(self.config)] if self.config else []), *self.extra_args]
         self.process = subprocess.Popen(command, cwd=self.cwd, env=env, stdout=subprocess.PIPE,

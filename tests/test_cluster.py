@@ -1,10 +1,11 @@
-"""Several gateways on one event log in Redis: real redis-server, real gateway processes,
-real WebSocket clients."""
+"""Several gateways on one event log in Redis (and, where a test says so, one PostgreSQL):
+real redis-server, real PostgreSQL, real gateway processes, real WebSocket clients."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import signal
 import time
@@ -13,7 +14,9 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.fake_targets import FakeTargets, wait_for
-from tests.gateway import Gateway, write_config
+import httpx
+
+from tests.gateway import TOKEN, Gateway, write_config
 from tests.redis_server import RedisServer
 from tests.test_ws_updates import detection, post_signal, recv, subscribe
 
@@ -32,10 +35,12 @@ def cluster(tmp_path):
         started.append(server)
         return server
 
-    def gateway(redis: RedisServer, name: str, replay: int = 10_000, interval: float = 30, extra: str = "") -> Gateway:
+    def gateway(redis: RedisServer, name: str, replay: int = 10_000, interval: float = 30, extra: str = "",
+                database_url: str = "", token: str | None = TOKEN) -> Gateway:
         config = write_config(tmp_path / f"{name}.toml", replay=replay, interval=interval,
                               extra=f'[cluster]\nredis_url = "{redis.url}"\n' + extra)
-        gw = Gateway(config, tmp_path / f"data-{name}").start()
+        gw = Gateway(config, tmp_path / f"data-{name}", token=token,
+                     env={"HEIMDALL_DATABASE_URL": database_url} if database_url else None).start()
         started.append(gw)
         return gw
 
@@ -228,3 +233,44 @@ def test_two_instances_announce_a_down_once(cluster, tmp_path):
         finally:
             for gw in gateways:
                 gw.stop()
+
+
+async def test_the_same_id_posted_to_two_instances_at_once_is_one_201_one_200_one_event(cluster, postgres):
+    redis_server, gateway = cluster
+    redis, database = redis_server(), postgres.new_database()
+    a, b = gateway(redis, "a", database_url=database), gateway(redis, "b", database_url=database)
+    ws, _ = await connected(b)
+    await subscribe(ws, SUBSCRIBE)
+    rounds = 10
+    for n in range(rounds):
+        body = detection(n, id=f"twice-{n}")
+        answers = await asyncio.gather(post_signal(a, body), post_signal(b, body))
+        assert sorted(r.status_code for r in answers) == [200, 201]
+        assert answers[0].json() == answers[1].json()  # both answer with the stored record
+    got = [(await recv(ws))["data"]["id"] for _ in range(rounds)]
+    assert sorted(got) == sorted(f"twice-{n}" for n in range(rounds))
+    with pytest.raises(asyncio.TimeoutError):
+        await recv(ws, timeout=2)  # and no second event for any of them
+    listed = httpx.get(a.url + "/api/v1/signals", params={"limit": 100}, headers=a.auth()).json()
+    assert sorted(r["id"] for r in listed) == sorted(f"twice-{n}" for n in range(rounds))  # one store
+    await ws.close()
+
+
+def test_a_login_and_a_generated_token_work_on_every_instance(cluster, postgres):
+    """The session secret, the generated ingestion token and the accounts are the database's."""
+    redis_server, gateway = cluster
+    redis, database = redis_server(), postgres.new_database()
+    a = gateway(redis, "a", database_url=database, token=None, extra="[auth]\nrequired = true\n")
+    b = gateway(redis, "b", database_url=database, token=None, extra="[auth]\nrequired = true\n")
+    token = next(line for line in a.output if "Generated an API token" in line).rsplit(" ", 1)[1].strip()
+    assert not any("Generated an API token" in line for line in b.output)  # generated once, for both
+    password = re.search(r"password (\S+) ", next(line for line in a.output if "Created the first account" in line))
+    assert not any("Created the first account" in line for line in b.output)
+    with httpx.Client(base_url=a.url) as on_a:
+        assert on_a.post("/login", data={"name": "admin", "password": password.group(1)}).status_code == 303
+        cookies = dict(on_a.cookies)
+    with httpx.Client(base_url=b.url, cookies=cookies) as on_b:
+        assert on_b.get("/api/v1/system/status").status_code == 200  # the login made on A
+    assert httpx.get(b.url + "/api/v1/system/status").status_code == 401
+    posted = httpx.post(b.url + "/api/v1/signals", json=detection(1), headers={"Authorization": f"Bearer {token}"})
+    assert posted.status_code == 201

@@ -79,10 +79,11 @@ class AuthStore:
         check_name(name)
         if role not in ROLES:
             raise AuthError(f"role is one of {', '.join(ROLES)}")
-        if self.account(name) is not None:
+        # One statement: two gateways on one database adding the same name cannot both succeed.
+        if self._c.execute("INSERT INTO accounts (name, role, password_hash, created_ms) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT (name) DO NOTHING",
+                           (name, role, hash_password(password), now_ms())).rowcount == 0:
             raise AuthError(f"an account named {name!r} exists already")
-        self._c.execute("INSERT INTO accounts (name, role, password_hash, created_ms) VALUES (?, ?, ?, ?)",
-                        (name, role, hash_password(password), now_ms()))
         return Account(name, role)
 
     def account(self, name: str) -> Account | None:
