@@ -430,12 +430,23 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     document = with_service_urls(document, environ or {}, path)
     document = with_secrets_from_environment(document, environ or {}, path)
+    document = with_trusted_proxies(document, environ or {})
     try:
         return Config.model_validate(document)
     except ValidationError as exc:
         raise ConfigError("\n".join(f"{path}: {line}" for line in validation_lines(exc))) from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply") from None
+
+
+def with_trusted_proxies(document: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """HEIMDALL_TRUSTED_PROXIES (comma-separated CIDRs) replaces [auth] trusted_proxies:
+    a load balancer's address, set where the deployment knows it (deploy/docker-compose.yml)."""
+    value = environ.get("HEIMDALL_TRUSTED_PROXIES")
+    if value is None:
+        return document
+    auth = document.get("auth") if isinstance(document.get("auth"), dict) else {}
+    return {**document, "auth": {**auth, "trusted_proxies": [p.strip() for p in value.split(",") if p.strip()]}}
 
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

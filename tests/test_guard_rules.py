@@ -8,6 +8,7 @@ import json
 import pytest
 
 from backend.auth.guard import needed_scope, without_access_token
+from backend.auth.networks import forwarded_client, networks
 from backend.auth.origin import origin_allowed
 from backend.auth.redact import redact_text, redact_url
 from backend.auth.throttle import Throttle
@@ -112,3 +113,16 @@ def test_badges_are_public_only_when_configured():
     assert needed_scope("GET", path) == "read"
     assert needed_scope("GET", path, badges_public=True) is None
     assert needed_scope("GET", "/api/v1/websdrs", badges_public=True) == "read"
+
+
+@pytest.mark.parametrize("peer, forwarded, client", [
+    ("10.0.0.5", "203.0.113.7", "203.0.113.7"),  # through the load balancer
+    ("10.0.0.5", "198.51.100.1, 203.0.113.7", "203.0.113.7"),  # the client's own claim on the left is not believed
+    ("10.0.0.5", "203.0.113.7, 10.0.0.6", "203.0.113.7"),  # two trusted hops
+    ("203.0.113.9", "198.51.100.1", "203.0.113.9"),  # not from a trusted proxy: the header is ignored
+    ("10.0.0.5", "not-an-address", "10.0.0.5"),
+    ("10.0.0.5", "10.0.0.6", "10.0.0.5"),  # only proxies: the peer
+    ("10.0.0.5", None, "10.0.0.5"),
+])
+def test_the_client_behind_trusted_proxies(peer, forwarded, client):
+    assert forwarded_client(peer, forwarded, networks(["10.0.0.0/24"])) == client

@@ -181,6 +181,8 @@ class LiveState:
                 self.figures.instances = "unknown while the event bus is down"
             elif runtime.instances is not None:
                 live = await runtime.instances.live()
+                mine = runtime.instances.instance
                 self.figures.instances = ", ".join(
-                    f"{item.get('id')}{' (poller)' if item.get('poller_leader') else ''}" for item in live) or "none seen"
+                    f"{item.get('id')}{' (poller)' if item.get('poller_leader') else ''}"
+                    f"{' (this page)' if item.get('id') == mine else ''}" for item in live) or "none seen"
             await asyncio.sleep(FIGURES_EVERY_S)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote
 
+from backend.auth.networks import forwarded_client
 from backend.auth.origin import normalize, origin_allowed
 from backend.auth.principal import Authenticator, BadCredentials, Principal, headers_of
 
@@ -82,7 +83,12 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = headers_of(scope)
-        address = client_address(scope)
+        peer = client_address(scope)
+        # Behind a trusted load balancer, the client it forwards for: throttles, logs and
+        # the login audit then name the person, not the proxy.
+        address = forwarded_client(peer, headers.get("x-forwarded-for"), self._auth.trusted_proxies)
+        if address != peer:
+            scope["client"] = (address, 0)
         path = scope.get("path", "")
         config = self._auth.config.http
         origin = headers.get("origin")
@@ -107,7 +113,7 @@ class Guard:
                                    extra_headers=[(b"retry-after", str(wait).encode())])
                 return
         try:
-            principal = await self._auth.identify(scope, headers, address)
+            principal = await self._auth.identify(scope, headers, peer)
         except BadCredentials as problem:
             self._auth.throttle.failed(address)
             self.stats.auth_refused += 1

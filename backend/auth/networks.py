@@ -1,5 +1,6 @@
 """Addresses inside configured networks (trusted proxies): one rule for the guard, which
-believes their user header, and the edge, which exempts them from the per-address cap."""
+believes their user header and their X-Forwarded-For, and the edge, which exempts them
+from the per-address cap."""
 
 from __future__ import annotations
 
@@ -21,3 +22,20 @@ def address_in(address: str | None, within: tuple[Network, ...]) -> bool:
     except ValueError:
         return False
     return any(ip in network for network in within)
+
+
+def forwarded_client(peer: str, forwarded_for: str | None, proxies: tuple[Network, ...]) -> str:
+    """The client's address behind trusted proxies (a load balancer): X-Forwarded-For read
+    from the right, skipping trusted proxies, believed only when the peer is one of them.
+    Anything unreadable: the peer itself."""
+    if not forwarded_for or not address_in(peer, proxies):
+        return peer
+    for hop in reversed(forwarded_for.split(",")[-16:]):
+        hop = hop.strip()
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return peer
+        if not address_in(hop, proxies):
+            return hop
+    return peer

@@ -82,6 +82,10 @@ class Authenticator:
         # Normalized once here, not for every request the guard sees.
         self.allowed_origins = frozenset(o for o in (normalize(x) for x in config.http.allowed_origins) if o)
 
+    @property
+    def trusted_proxies(self):
+        return self._proxies
+
     def anonymous(self) -> Principal:
         return Principal(None, "anonymous", frozenset() if self.login_required else frozenset({"read"}))
 

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
+from backend.auth.redact import redact_text, redact_url
 from backend.storage.schema import migrate_sqlite, migrate_url
 
 T = TypeVar("T")
@@ -136,19 +137,6 @@ class PostgresDatabase(Database):
         return f"PostgreSQL {redact_url(self.url)}"
 
 
-def redact_url(url: str) -> str:
-    """The URL without its password, for logs and pages."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
-
-
 def open_database(location: Path | str) -> Database:
     """A path: SQLite. A postgresql:// URL: PostgreSQL (DatabaseUnavailable if it cannot
     be reached or migrated; the message never carries the password)."""
@@ -157,7 +145,7 @@ def open_database(location: Path | str) -> Database:
             return PostgresDatabase(location)
         except Exception as exc:  # psycopg's or SQLAlchemy's, at connect or migrate
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise DatabaseUnavailable(f"database {redact_url(location)}: {reason}") from None
+            raise DatabaseUnavailable(f"database {redact_url(location)}: {redact_text(reason)}") from None
     return SQLiteDatabase(Path(location))
 
 
