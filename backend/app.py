@@ -58,6 +58,7 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
                          config.http.public_url or base_url or f"http://{settings.host}:{settings.port}",
                          active=lambda: lease.held)
     delivery.record = alerts.record
+    lease.on_acquired.append(alerts.take_over)
     runtime = Runtime(
         settings=settings,
         hub=hub,
@@ -77,7 +78,7 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
         runtime.instances = InstanceRegistry(settings.redis_url, lease.instance, lambda: {
             "poller_leader": lease.held, "ws_clients": len(runtime.manager.connections), "version": __version__,
             "uptime_s": round(runtime.uptime_s())})
-    runtime.config_listeners.append(runtime.auth.reconfigure)
+    runtime.config_listeners += [runtime.auth.reconfigure, lease.retime]
     return runtime
 
 

@@ -62,6 +62,9 @@ class LocalLease:
     async def run(self) -> None:
         return None
 
+    def retime(self, config) -> None:
+        return None
+
 
 class RedisLease:
     def __init__(self, url: str, instance: str, ttl_s: float) -> None:
@@ -74,6 +77,10 @@ class RedisLease:
         self.held = False
         self.fence: str | None = None
         self.on_acquired: list[Callable[[], None]] = []  # e.g. the monitor takes the shared state
+
+    def retime(self, config) -> None:
+        """A reload changed the polling intervals: the TTL follows from the next renewal."""
+        self.ttl_s = lease_ttl_s(config.polling.services_interval_s, config.polling.websdrs_interval_s)
 
     async def run(self) -> None:
         """Try to take or renew the lease every third of its TTL, for ever."""

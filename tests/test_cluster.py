@@ -274,3 +274,52 @@ def test_a_login_and_a_generated_token_work_on_every_instance(cluster, postgres)
     assert httpx.get(b.url + "/api/v1/system/status").status_code == 401
     posted = httpx.post(b.url + "/api/v1/signals", json=detection(1), headers={"Authorization": f"Bearer {token}"})
     assert posted.status_code == 201
+
+
+def test_a_reload_with_other_polling_intervals_changes_the_lease_ttl(cluster, tmp_path):
+    """Failover within two intervals must hold for the intervals in force, not those at start."""
+    import redis as redis_client
+
+    redis_server, gateway = cluster
+    redis = redis_server()
+    a = gateway(redis, "a", interval=20)  # TTL 10 s
+    client = redis_client.Redis(host="127.0.0.1", port=redis.port)
+    wait_for(lambda: client.pttl("heimdall:poller") > 5000)
+    write_config(tmp_path / "a.toml", interval=1, extra=f'[cluster]\nredis_url = "{redis.url}"\n')
+    os.kill(a.process.pid, signal.SIGHUP)
+    wait_for(lambda: 0 < client.pttl("heimdall:poller") <= 500, timeout=15)  # TTL 0.5 s from the next renewal
+
+
+def test_a_new_poller_neither_repeats_a_down_nor_forgets_to_resolve_it(cluster, tmp_path, postgres):
+    """The incident the dead poller opened is in the shared database; the new poller takes
+    it over: no second DOWN while the target stays down, one RESOLVED when it is back."""
+    from tests.test_alerts import config as alerting_config
+    from tests.webhook import WebhookReceiver
+
+    redis_server, _ = cluster
+    redis, database = redis_server(), postgres.new_database()
+    with FakeTargets() as targets, WebhookReceiver() as hooks:
+        raw = alerting_config(targets, hooks) + f'\n[cluster]\nredis_url = "{redis.url}"\n'
+        gateways = []
+        try:
+            for name in "ab":
+                path = tmp_path / f"takeover-{name}.toml"
+                path.write_text(raw)
+                gateways.append(Gateway(path, tmp_path / f"takeover-data-{name}",
+                                        env={"HEIMDALL_DATABASE_URL": database}).start())
+            wait_for(lambda: any(gw.stats()["poller_leader"] for gw in gateways))
+            targets.set("inference", "503")
+            wait_for(lambda: hooks.titles("on-call"), timeout=15)
+            leader = next(gw for gw in gateways if gw.stats()["poller_leader"])
+            other = next(gw for gw in gateways if gw is not leader)
+            os.kill(leader.process.pid, signal.SIGKILL)
+            leader.process.wait()
+            wait_for(lambda: other.stats()["poller_leader"], timeout=10)
+            time.sleep(4)  # several rounds of the new poller with the target still down
+            assert hooks.titles("on-call") == ["DOWN: service inference is unhealthy"]
+            targets.set("inference", "healthy")
+            wait_for(lambda: len(hooks.titles("on-call")) == 2, timeout=15)
+            assert hooks.titles("on-call")[1].startswith("RESOLVED")
+        finally:
+            for gw in gateways:
+                gw.stop()

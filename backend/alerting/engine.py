@@ -75,6 +75,15 @@ class AlertEngine:
         self._incidents = await self._db.run(self.store.open_incidents)
         self._silences = await self._db.run(self.store.silences, self.now_ms())
 
+    def take_over(self) -> None:
+        """This instance just became the poller: read again the incidents and silences the
+        last one kept (shared on PostgreSQL), so a target already down is not announced
+        twice and is resolved when it comes back. Streaks start afresh: the thresholds
+        count rounds this instance has seen."""
+        self._streaks.clear()
+        self._seen.clear()
+        asyncio.get_running_loop().create_task(self.start())
+
     def reconfigure(self, config: Config) -> None:
         self.config = config
 
