@@ -39,8 +39,9 @@ def serve_gateway(argv: list[str]) -> int:
 
     try:
         settings = load_settings(argv, os.environ)
-        if settings.demo:  # the demo never writes into the production data
-            settings = dataclasses.replace(settings, data_dir=settings.data_dir / DEMO_DATA_SUBDIR)
+        if settings.demo:  # the demo never writes into the production data, nor its event log
+            settings = dataclasses.replace(settings, data_dir=settings.data_dir / DEMO_DATA_SUBDIR, database_url="",
+                                           redis_url="")
         try:
             private_directory(settings.data_dir)
             database = open_database(settings.database_location)

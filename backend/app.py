@@ -27,7 +27,7 @@ from backend.redis_bus import RedisBus
 from backend.hub import Hub
 from backend.metrics import Metrics
 from backend.monitor.poller import Monitor
-from backend.monitor.scheduler import build_scheduler
+from backend.monitor.scheduler import build_scheduler, poll_now
 from backend.reload import ConfigReloader
 from backend.runtime import Runtime
 from backend.settings import Settings
@@ -85,11 +85,12 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
 def build_app(runtime: Runtime) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.hub.bus.start()
+        await runtime.hub.join()
         await runtime.monitor.start()
         await runtime.alerts.start()
         scheduler = build_scheduler(runtime.monitor, runtime.settings.config)
         scheduler.start()
+        runtime.monitor.lease.on_acquired.append(lambda: poll_now(scheduler))
         reloader = ConfigReloader(runtime, scheduler)
         tasks = [asyncio.create_task(runtime.manager.heartbeat_loop()), asyncio.create_task(runtime.alerts.run()),
                  asyncio.create_task(runtime.monitor.lease.run()), asyncio.create_task(runtime.outbox.run()),

@@ -49,6 +49,11 @@ class Bus(abc.ABC):
     def last_seq(self) -> int:
         """The seq of the last event delivered to this process."""
 
+    async def latest_states(self) -> list[Envelope]:
+        """The latest event of each state topic kept by a shared log (for a process that
+        joins after the log was trimmed past them). One process: none beyond its own."""
+        return []
+
     async def start(self) -> None:
         """Open connections, if any."""
 

@@ -72,6 +72,14 @@ class Hub:
     def bus(self) -> Bus:
         return self._bus
 
+    async def join(self) -> None:
+        """Start the bus, then take from it any state newer than this hub's (a shared log
+        trimmed past the last status round still has its latest values)."""
+        await self._bus.start()
+        for env in await self._bus.latest_states():
+            if env.event in STATE_TOPICS and env.seq > self._latest[env.event].seq:
+                self._latest[env.event] = env
+
     def restart_log(self) -> None:
         """The shared log was lost (a new epoch): nothing before it can be replayed."""
         self._buffer.clear()

@@ -11,8 +11,12 @@ The epoch lives in Redis beside the counter: it changes only when both are lost
 stream over, and its hub forgets its buffer, so clients get `recovered: false` rather
 than a silent gap.
 
+The latest event of each state topic is also kept beside the log (a hash per topic,
+written by the same script), so an instance that joins after the stream was trimmed
+past the last status round still starts from the current state.
+
 Key names (prefix `heimdall:`): `epoch` (string), `seq` (counter), `log` (the stream),
-`once:<key>` (an event's idempotency key, for ONCE_TTL_S).
+`once:<key>` (an event's idempotency key, for ONCE_TTL_S), `latest:<topic>` (hash).
 """
 
 from __future__ import annotations
@@ -30,22 +34,24 @@ from backend.bus import Bus, BusUnavailable, Deliver, StaleLeader
 from backend.envelope import Envelope, encode
 from backend.leader import FENCE
 from backend.timefmt import utc_now_iso
+from backend.topics import STATE_TOPICS
 
 log = logging.getLogger(__name__)
 
 PREFIX = "heimdall:"
-EPOCH, SEQ, LOG, ONCE = (PREFIX + name for name in ("epoch", "seq", "log", "once:"))
+EPOCH, SEQ, LOG, ONCE, LATEST = (PREFIX + name for name in ("epoch", "seq", "log", "once:", "latest:"))
 READ_BLOCK_MS = 1000  # a reader wakes at least this often to check the epoch
 READ_COUNT = 1000
 RETRY_S = 1.0  # between attempts while Redis is unreachable
 
 ONCE_TTL_S = 3600  # how long an event's idempotency key is remembered (see Bus.publish)
 
-# KEYS: epoch, seq, log, the poller's fencing token, the idempotency key. ARGV: event,
-# data (JSON), timestamp, max length, a new epoch in case there is none, the
-# publisher's fencing token ('' for events that are not the poller's), whether the
-# event has an idempotency key ('1' or ''), its TTL. False: a stale poller's event;
-# {0, ''}: the log has this key's event already.
+# KEYS: epoch, seq, log, the poller's fencing token, the idempotency key, the topic's
+# latest-value hash. ARGV: event, data (JSON), timestamp, max length, a new epoch in
+# case there is none, the publisher's fencing token ('' for events that are not the
+# poller's), whether the event has an idempotency key ('1' or ''), its TTL, whether
+# the event is of a state topic ('1' or ''). False: a stale poller's event; {0, ''}:
+# the log has this key's event already.
 APPEND = """
 if ARGV[6] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[6] then
   return false
@@ -62,6 +68,9 @@ local seq = redis.call('INCR', KEYS[2])
 local id = seq .. '-0'
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], id, 'event', ARGV[1], 'data', ARGV[2], 'ts', ARGV[3],
            'epoch', epoch)
+if ARGV[9] ~= '' then
+  redis.call('HSET', KEYS[6], 'seq', seq, 'event', ARGV[1], 'data', ARGV[2], 'ts', ARGV[3], 'epoch', epoch)
+end
 return {seq, epoch}
 """
 
@@ -110,9 +119,10 @@ class RedisBus(Bus):
     async def publish(self, event: str, data: Any, fence: str | None = None, once: str | None = None) -> Envelope | None:
         timestamp = utc_now_iso()
         try:
-            answer = await self._append(keys=[EPOCH, SEQ, LOG, FENCE, ONCE + (once or "")],
+            answer = await self._append(keys=[EPOCH, SEQ, LOG, FENCE, ONCE + (once or ""), LATEST + event],
                                         args=[event, encode(data), timestamp, self._replay_size,
-                                              secrets.token_hex(8), fence or "", "1" if once else "", ONCE_TTL_S])
+                                              secrets.token_hex(8), fence or "", "1" if once else "", ONCE_TTL_S,
+                                              "1" if event in STATE_TOPICS else ""])
         except (RedisError, OSError) as exc:
             raise BusUnavailable(f"Redis: {exc}") from None
         if not answer:
@@ -122,6 +132,18 @@ class RedisBus(Bus):
             return None  # another gateway published it already
         # Delivered to this process's hub by the reader, in seq order with everyone else's.
         return Envelope.make(event, data, timestamp, int(seq), epoch)
+
+    async def latest_states(self) -> list[Envelope]:
+        """The latest event of each state topic in this epoch; [] when Redis is unreachable."""
+        found = []
+        try:
+            for topic in sorted(STATE_TOPICS):
+                fields = await self._redis.hgetall(LATEST + topic)
+                if fields and fields.get("epoch") == self.epoch:
+                    found.append(envelope_of(f"{fields['seq']}-0", fields))
+        except (RedisError, OSError) as exc:
+            log.warning("could not read the latest states from Redis: %s", exc)
+        return found
 
     async def _join(self) -> None:
         epoch = await self._redis.get(EPOCH)

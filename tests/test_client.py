@@ -261,7 +261,11 @@ def test_watch_with_a_refused_token_exits_2_with_a_clear_message(gateway):
 
 
 def test_demo_network_comes_alive_within_30_s(tmp_path):
-    gw = Gateway(None, tmp_path / "data", extra_args=("--demo",)).start()
+    # A shell set up for the cluster: the demo keeps apart from its database and event log
+    # (nothing listens at these ports; were they used, the start would fail).
+    cluster = {"HEIMDALL_DATABASE_URL": "postgresql://heimdall@127.0.0.1:1/heimdall",
+               "HEIMDALL_REDIS_URL": "redis://127.0.0.1:1/0"}
+    gw = Gateway(None, tmp_path / "data", extra_args=("--demo",), env=cluster).start()
     try:
         def alive():
             services = httpx.get(gw.url + "/api/v1/system/status").json()["services"]

@@ -110,6 +110,20 @@ async def test_instance_joining_late_replays_only_what_the_log_still_holds(clust
     await ws_b.close()
 
 
+async def test_instance_joining_after_the_log_was_trimmed_starts_from_the_current_state(cluster):
+    """The latest status lives beside the log: a late joiner shows it, not `unknown`."""
+    redis_server, gateway = cluster
+    redis = redis_server()
+    with FakeTargets() as targets:
+        service = f'[[services]]\nname = "inference"\nurl = "{targets.url("svc", "healthy")}health"\n'
+        a = gateway(redis, "a", replay=5, interval=60, extra=service)  # one round at start, the next in a minute
+        wait_for(lambda: httpx.get(a.url + "/api/v1/system/status").json()["services"][0]["status"] == "healthy")
+        for i in range(300):  # the status round leaves the trimmed stream
+            await post_signal(a, detection(i))
+        b = gateway(redis, "b", replay=5, interval=60, extra=service)
+        assert [s["status"] for s in httpx.get(b.url + "/api/v1/system/status").json()["services"]] == ["healthy"]
+
+
 @pytest.mark.parametrize("persistent", [True, False])
 async def test_redis_restart(cluster, persistent):
     """With persistence nothing is lost and clients resume; without it the log starts a

@@ -15,7 +15,7 @@ from backend.auth.secrets_files import SharedSecrets
 from backend.auth.store import Account, AuthStore
 from backend.storage.database import DatabaseUnavailable
 from backend.storage.legacy_schema import STEPS
-from backend.storage.schema import current_revision, newest_revision
+from backend.storage.schema import HEAD, current_revision, newest_revision
 
 HOUR_MS = 3_600_000
 BASE_MS = 1_790_000_000_000 // HOUR_MS * HOUR_MS  # an hour boundary
@@ -106,6 +106,7 @@ def test_a_database_from_before_monitoring_is_migrated(tmp_path):
 
 
 async def test_a_new_database_is_at_the_newest_revision_and_a_reopen_changes_nothing(database_location):
+    assert HEAD == newest_revision()  # the start-up shortcut knows the newest revision
     db = open_database(database_location)
     assert current_revision(db.connection) == newest_revision()
     await db.close()

@@ -60,10 +60,8 @@ class SharedSecrets:
         return value, created
 
 
-def _keeper(data_dir: Path, shared: SharedSecrets | None, name: str):
-    if shared is not None:
-        return lambda make: shared.kept_or_new(name, make)
-    return lambda make: _kept_or_new(data_dir / name, make)
+def _kept(data_dir: Path, shared: SharedSecrets | None, name: str, make) -> tuple[str, bool]:
+    return shared.kept_or_new(name, make) if shared is not None else _kept_or_new(data_dir / name, make)
 
 
 def load_or_create_token(data_dir: Path, configured: str | None,
@@ -74,7 +72,7 @@ def load_or_create_token(data_dir: Path, configured: str | None,
             raise SecretError(f"HEIMDALL_API_TOKEN is shorter than {MIN_TOKEN_CHARS} characters; "
                               f"use a random one, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'")
         return configured, False
-    return _keeper(data_dir, shared, TOKEN_FILE)(lambda: secrets.token_urlsafe(32))
+    return _kept(data_dir, shared, TOKEN_FILE, lambda: secrets.token_urlsafe(32))
 
 
 def load_or_create_session_secret(data_dir: Path, configured: str | None, shared: SharedSecrets | None = None) -> str:
@@ -82,4 +80,4 @@ def load_or_create_session_secret(data_dir: Path, configured: str | None, shared
         if len(configured) < 32:
             raise SecretError("HEIMDALL_SESSION_SECRET is shorter than 32 characters")
         return configured
-    return _keeper(data_dir, shared, SESSION_SECRET_FILE)(lambda: secrets.token_urlsafe(48))[0]
+    return _kept(data_dir, shared, SESSION_SECRET_FILE, lambda: secrets.token_urlsafe(48))[0]

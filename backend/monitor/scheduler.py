@@ -14,6 +14,7 @@ from backend.monitor.poller import Monitor
 from backend.settings import Config
 
 MONITOR_JOBS = ("poll-services", "poll-websdrs", "prune-history", "prune-records")
+POLL_JOBS = ("poll-services", "poll-websdrs")
 
 
 def build_scheduler(monitor: Monitor, config: Config) -> AsyncIOScheduler:
@@ -42,3 +43,12 @@ def schedule_monitor(scheduler: AsyncIOScheduler, monitor: Monitor, config: Conf
                       **common)
     scheduler.add_job(monitor.prune_records, "interval", minutes=config.records.prune_interval_min,
                       id="prune-records", **common)
+
+
+def poll_now(scheduler: AsyncIOScheduler) -> None:
+    """A round of each kind at once: this instance just became the poller (several
+    gateways), and the round due at start, or the dead poller's next one, was skipped."""
+    now = datetime.now(timezone.utc)
+    for job_id in POLL_JOBS:
+        if scheduler.get_job(job_id) is not None:
+            scheduler.modify_job(job_id, next_run_time=now)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
 from backend.auth.redact import redact_text, redact_url
-from backend.storage.schema import migrate_sqlite, migrate_url
+from backend.storage.schema import HEAD, current_revision, migrate_sqlite, migrate_url
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -70,8 +70,9 @@ class SQLiteDatabase(Database):
         # Readable by this user only: it holds password hashes and what was located where.
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         os.chmod(path, 0o600)
-        migrate_sqlite(path)
         self.connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        if current_revision(self.connection) != HEAD:
+            migrate_sqlite(path)
         self.connection.execute("PRAGMA journal_mode=WAL")
         # Durable across a crash of the process; a power cut may lose the last commits.
         self.connection.execute("PRAGMA synchronous=NORMAL")
@@ -130,8 +131,9 @@ class PostgresDatabase(Database):
     def __init__(self, url: str) -> None:
         super().__init__()
         self.url = url
-        migrate_url(url)
         self.connection = _PostgresConnection(url)
+        if current_revision(self.connection) != HEAD:
+            migrate_url(url)
 
     def describe(self) -> str:
         return f"PostgreSQL {redact_url(self.url)}"

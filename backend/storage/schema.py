@@ -16,6 +16,10 @@ from pathlib import Path
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BASELINE = "0001"
+# The newest revision. A database already there is not handed to Alembic, whose import
+# alone costs about half a second at every start (tests/test_history_store.py holds
+# this to Alembic's own answer, so it cannot drift from migrations/versions/).
+HEAD = "0002"
 # Two gateways starting together on one PostgreSQL: the second waits for the first's
 # migration (a transaction-scoped advisory lock; any constant both agree on).
 MIGRATION_LOCK = 0x4865696D  # "Heim"
@@ -29,7 +33,7 @@ def _config():
     return config
 
 
-def _upgrade(engine_url: str, before=None) -> None:
+def _upgrade(engine_url: str, stamp_baseline: bool = False) -> None:
     import sqlalchemy
     from alembic import command
 
@@ -40,8 +44,8 @@ def _upgrade(engine_url: str, before=None) -> None:
                 connection.execute(sqlalchemy.text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
             config = _config()
             config.attributes["connection"] = connection
-            if before is not None:
-                before(connection, config)
+            if stamp_baseline:
+                command.stamp(config, BASELINE)
             command.upgrade(config, "head")
     finally:
         engine.dispose()
@@ -55,16 +59,10 @@ def migrate_sqlite(path: Path) -> None:
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'").fetchone()
         (version,) = probe.execute("PRAGMA user_version").fetchone()
     probe.close()
-    if not has_alembic and version > 0:
+    legacy = not has_alembic and version > 0
+    if legacy:
         upgrade_to_v5(path)
-
-        def stamp(connection, config) -> None:
-            from alembic import command
-
-            command.stamp(config, BASELINE)
-    else:
-        stamp = None
-    _upgrade(f"sqlite:///{path}", stamp)
+    _upgrade(f"sqlite:///{path}", stamp_baseline=legacy)
 
 
 def migrate_url(url: str) -> None:
@@ -80,8 +78,12 @@ def sqlalchemy_url(url: str) -> str:
 
 
 def current_revision(connection) -> str | None:
-    """The revision a database is at (for tests and the System page)."""
-    row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    """The revision a database is at; None before Alembic has run on it. On a connection
+    that does not hold a transaction open (a failed statement aborts nothing)."""
+    try:
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except Exception:  # no such table: sqlite3's or psycopg's error
+        return None
     return row[0] if row else None
 
 
