@@ -18,6 +18,7 @@ from backend.alerting.delivery import Delivery
 from backend.alerting.engine import AlertEngine
 from backend.auth.guard import Guard
 from backend.auth.principal import Authenticator
+from backend.auth.revalidate import Revalidator
 from backend.auth.store import AuthStore
 from backend.bus import Bus, LocalBus
 from backend.leader import LocalLease, RedisLease, instance_id, lease_ttl_s
@@ -68,11 +69,14 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
         monitor=Monitor(config, hub, history_store, records, lease),
         manager=ConnectionManager(hub, config.websocket),
         api_token=api_token,
-        auth=Authenticator(config, database, AuthStore(database), api_token, session_secret, settings.login_required),
+        auth=Authenticator(config, database, AuthStore(database), api_token, session_secret, settings.login_required,
+                           settings.host),
         alerts=alerts,
         config_listeners=[alerts.reconfigure],
     )
     runtime.metrics = Metrics(runtime)
+    runtime.revalidator = Revalidator(runtime.auth)
+    runtime.revalidator.sources.append(runtime.manager.open_principals)
     runtime.outbox = Outbox(records, hub, shared=bool(settings.database_url and settings.redis_url))
     if settings.redis_url:
         runtime.instances = InstanceRegistry(settings.redis_url, lease.instance, lambda: {
@@ -94,7 +98,7 @@ def build_app(runtime: Runtime) -> FastAPI:
         reloader = ConfigReloader(runtime, scheduler)
         tasks = [asyncio.create_task(runtime.manager.heartbeat_loop()), asyncio.create_task(runtime.alerts.run()),
                  asyncio.create_task(runtime.monitor.lease.run()), asyncio.create_task(runtime.outbox.run()),
-                 asyncio.create_task(runtime.alerts.delivery.run())]
+                 asyncio.create_task(runtime.alerts.delivery.run()), asyncio.create_task(runtime.revalidator.run())]
         tasks += [asyncio.create_task(job()) for job in runtime.background]
         if runtime.instances is not None:
             tasks.append(asyncio.create_task(runtime.instances.run()))

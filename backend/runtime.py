@@ -30,6 +30,7 @@ class Runtime:
     alerts: AlertEngine
     outbox: Any = None  # backend.outbox.Outbox: stored records on their way to the event log
     instances: Any = None  # backend.instances.InstanceRegistry, with several gateways on Redis
+    revalidator: Any = None  # backend.auth.revalidate.Revalidator: open pages and sockets checked again
 
     def event_bus_state(self) -> str:
         """`local` (one process), or `up` / `down` for the shared log on Redis."""

@@ -50,6 +50,10 @@ def uvicorn_config(app: Any, settings: Settings, edge: EdgeLimits | None = None)
         timeout_keep_alive=http.keep_alive_s,
         h11_max_incomplete_event_size=http.max_header_bytes,
         log_level="warning",
+        # uvicorn would believe X-Forwarded-For and -Proto from 127.0.0.1 and rewrite the
+        # client address before the guard sees it: anything on the host could then claim to
+        # be a trusted proxy. The guard reads them itself, from [auth] trusted_proxies only.
+        proxy_headers=False,
         ws="websockets-sansio",
         # What follows is for the pages' socket.io WebSockets (uvicorn's protocol);
         # /ws/updates applies the same rules itself (backend/ws/manager.py).

@@ -165,6 +165,12 @@ def _header_name(value: str) -> str:
     return value
 
 
+def _host_name(value: str) -> str:
+    if not re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]{1,253})", value):
+        raise ValueError(f"{value!r} is not a host name or address such as heimdall.example.org (no port)")
+    return value.lower()
+
+
 def _origin(value: str) -> str:
     if not re.fullmatch(r"https?://[^/\s?#]+", value):
         raise ValueError(f"{value!r} is not an origin such as https://tools.example.org (no path)")
@@ -182,6 +188,10 @@ class AuthSettings(_Section):
 class HttpSettings(_Section):
     public_url: Annotated[str, AfterValidator(lambda v: v and _http_url(v))] = ""  # as browsers reach it
     allowed_origins: list[Annotated[str, AfterValidator(_origin)]] = []  # other sites' pages that may call the API
+    # Host headers answered besides public_url's host (and loopback names when bound to loopback).
+    allowed_hosts: list[Annotated[str, AfterValidator(_host_name)]] = []
+    # Origins that may show the pages in a frame; empty: none (clickjacking).
+    frame_ancestors: list[Annotated[str, AfterValidator(_origin)]] = []
     header_timeout_s: _number(1, 120) = 10  # a connection must have sent its request headers by then
     max_header_bytes: Annotated[int, Field(ge=4096, le=1 << 20)] = 64 * 1024  # larger: 431
     max_connections_per_address: Annotated[int, Field(ge=1, le=1_000_000)] = 1000  # trusted proxies exempt

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from backend.auth.guard import needed_scope, without_access_token
+from backend.auth.guard import needed_scope
+from backend.auth.principal import query_token, without_query_token
 from backend.auth.networks import forwarded_client, networks
 from backend.auth.origin import origin_allowed
 from backend.auth.redact import redact_text, redact_url
@@ -72,7 +73,58 @@ def test_the_scope_each_path_needs(method, path, scope):
 
 
 def test_access_token_is_taken_out_of_the_query():
-    assert without_access_token(b"initial=none&access_token=hl_x&a=1") == b"initial=none&a=1"
+    assert without_query_token(b"initial=none&access_token=hl_x&a=1") == b"initial=none&a=1"
+
+
+@pytest.mark.parametrize("query", [b"access%5Ftoken=hl_x", b"access_toke%6E=hl_x&a=1", b"a=1&access%5ftoken=hl_x",
+                                   b"%61ccess_token=hl_x"])
+def test_an_encoded_token_name_is_the_token_too(query):
+    # As Starlette decodes a query: any spelling that means access_token to a route is one here.
+    assert query_token(query) == "hl_x"
+    assert b"hl_x" not in without_query_token(query)
+
+
+def test_a_parameter_that_only_resembles_the_token_is_kept():
+    assert query_token(b"my_access_token=x&access_tokens=y") is None
+    assert without_query_token(b"my_access_token=x&access_tokens=y") == b"my_access_token=x&access_tokens=y"
+
+
+@pytest.mark.parametrize("bound, public, configured, host, ok", [
+    ("127.0.0.1", "", [], "127.0.0.1:8000", True),
+    ("127.0.0.1", "", [], "localhost:8000", True),
+    ("127.0.0.1", "", [], "[::1]:8000", True),
+    ("127.0.0.1", "", [], "evil.test", False),  # DNS rebinding
+    ("127.0.0.1", "", [], "evil.test:8000", False),
+    ("127.0.0.1", "", [], "", False),
+    ("127.0.0.1", "", [], "127.0.0.1:80:80", False),
+    ("127.0.0.1", "https://heimdall.example.org", [], "heimdall.example.org", True),
+    ("127.0.0.1", "", ["dash.example.org"], "DASH.example.org:8443", True),
+    ("0.0.0.0", "https://heimdall.example.org", [], "127.0.0.1:8000", False),
+    ("0.0.0.0", "https://heimdall.example.org", [], "heimdall.example.org:443", True),
+    ("0.0.0.0", "", [], "anything.example", True),  # nobody named the gateway: login is required there
+    ("192.0.2.7", "", [], "192.0.2.7:8000", True),
+    ("192.0.2.7", "", [], "evil.test", False),
+])
+def test_the_hosts_the_gateway_answers(bound, public, configured, host, ok):
+    from backend.auth.hosts import allowed_hosts, host_allowed
+    assert host_allowed(host, allowed_hosts(bound, public, configured)) is ok
+
+
+def test_security_headers_and_relative_redirects():
+    from backend.auth.headers import content_security_policy, secured
+    csp = content_security_policy("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", [])
+    assert "frame-ancestors 'none'" in csp and "img-src 'self' data: blob: https://*.tile.openstreetmap.org" in csp
+    assert "frame-ancestors https://ops.example.org" in content_security_policy("", ["https://ops.example.org"])
+    out = dict(secured([(b"location", b"http://127.0.0.1:8000/admin?x=1")], csp=csp.encode(), deny_framing=True,
+                       https=True, api=True, host_header="127.0.0.1:8000"))
+    assert out[b"location"] == b"/admin?x=1"
+    assert out[b"x-frame-options"] == b"DENY" and out[b"x-content-type-options"] == b"nosniff"
+    assert out[b"referrer-policy"] == b"same-origin" and out[b"cache-control"] == b"no-store"
+    assert out[b"strict-transport-security"].startswith(b"max-age=")
+    plain = dict(secured([(b"cache-control", b"max-age=60"), (b"location", b"https://elsewhere.example/x")],
+                         csp=b"x", deny_framing=False, https=False, api=True, host_header="127.0.0.1:8000"))
+    assert plain[b"cache-control"] == b"max-age=60" and plain[b"location"] == b"https://elsewhere.example/x"
+    assert b"x-frame-options" not in plain and b"strict-transport-security" not in plain
 
 
 def test_an_unhandled_error_is_a_short_json_500_and_one_log_line(tmp_path, caplog):
@@ -97,7 +149,7 @@ def test_an_unhandled_error_is_a_short_json_500_and_one_log_line(tmp_path, caplo
     async def receive():
         return {"type": "http.request", "body": b""}
 
-    scope = {"type": "http", "method": "GET", "path": "/api/v1/x", "headers": [], "query_string": b"",
+    scope = {"type": "http", "method": "GET", "path": "/api/v1/x", "headers": [(b"host", b"127.0.0.1:8000")], "query_string": b"",
              "client": ("127.0.0.1", 5), "scheme": "http"}
     for _ in range(3):
         asyncio.run(guard(scope, receive, send))

@@ -11,7 +11,7 @@ from nicegui import ui
 from backend.runtime import Runtime
 from backend.auth.guard import client_address
 from backend.auth.principal import Principal
-from ui import admin, dashboard, frame, receivers, system
+from ui import admin, dashboard, frame, page_access, receivers, system
 from ui.state import LiveState
 
 
@@ -37,7 +37,7 @@ def attach(app: FastAPI, runtime: Runtime) -> LiveState:
     return state
 
 
-def principal_of(request: Request) -> Principal | None:
+def _principal_of(request: Request) -> Principal | None:
     """Who the guard found this request comes from (None where no guard ran: the page tests)."""
     return getattr(request.state, "principal", None)
 
@@ -46,6 +46,15 @@ def register(runtime: Runtime) -> LiveState:
     """The pages and their shared state (also used by the `user` tests); `state.load()` fills it."""
     state = LiveState(runtime)
     frame.install()
+    page_access.install()
+    if runtime.revalidator is not None:
+        runtime.revalidator.sources.append(page_access.open_pages)
+
+    def principal_of(request: Request) -> Principal | None:
+        """Who the guard found this request comes from; the page being built is theirs."""
+        principal = _principal_of(request)
+        page_access.bind(ui.context.client, principal)
+        return principal
 
     @ui.page("/", title="Heimdall Live")
     async def dashboard_page(request: Request) -> None:

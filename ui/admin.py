@@ -10,6 +10,7 @@ from nicegui import ui
 from backend.auth.principal import Principal
 from backend.auth.store import SCOPES, AuthError, parse_scopes
 from backend.timefmt import iso_from_ms
+from ui import page_access
 from ui.frame import empty_table_slot, header
 from ui.state import LiveState
 
@@ -27,7 +28,12 @@ def _table(columns: list[tuple[str, str]], rows: list[dict[str, Any]], key: str,
 async def render(state: LiveState, principal: Principal, address: str) -> None:
     auth = state.runtime.auth
     store = auth.store
+    client = ui.context.client
     header("/admin", principal, state.figures)
+
+    async def admin_now() -> Principal | None:
+        """The page's principal as the store has it now, if still an admin (else the page goes)."""
+        return await page_access.authorised(auth, client, "admin")
 
     def when(ms: int | None) -> str | None:
         return iso_from_ms(ms) if ms else None
@@ -42,7 +48,7 @@ async def render(state: LiveState, principal: Principal, address: str) -> None:
     with ui.column().classes("w-full p-4 gap-4"):
         ui.html('<h2 class="text-2xl font-semibold">API tokens</h2>', sanitize=False)
         with ui.row().classes("items-end gap-4"):
-            name = ui.input("Name").props('aria-label="Token name"')
+            token_name = ui.input("Name").props('aria-label="Token name"')
             boxes = {scope: ui.checkbox(scope, value=scope == "read") for scope in SCOPES}
             create = ui.button("Create token")
         shown = ui.column().classes("gap-1")
@@ -64,9 +70,8 @@ async def render(state: LiveState, principal: Principal, address: str) -> None:
             minutes = ui.number("for minutes", value=60, min=1, max=10_080).classes("w-32")
             silence = ui.button("Silence")
         with ui.row().classes("items-center gap-2"):
-            for name in [a.name for a in config.alerts] + [w.name for w in config.watches]:
-                ui.button(f"Send a test through {name}",
-                          on_click=lambda name=name: (engine.send_test(name), ui.notify(f"Test sent through {name}"))
+            for channel in [a.name for a in config.alerts] + [w.name for w in config.watches]:
+                ui.button(f"Send a test through {channel}", on_click=lambda channel=channel: send_test(channel)
                           ).props("outline")
             if not config.alerts and not config.watches:
                 ui.label("No alerts or watches are configured.").classes("hl-empty")
@@ -89,43 +94,58 @@ async def render(state: LiveState, principal: Principal, address: str) -> None:
         audit.update()
 
     async def create_token() -> None:
+        if (actor := await admin_now()) is None:
+            return
         chosen = ",".join(scope for scope, box in boxes.items() if box.value)
+        new_name = (token_name.value or "").strip()
         try:
             scopes = parse_scopes(chosen)
-            token = await auth.store_call(store.create_token, name.value.strip(), scopes)
+            token = await auth.store_call(store.create_token, new_name, scopes)
         except AuthError as problem:
             ui.notify(str(problem), type="negative")
             return
-        await auth.store_call(store.audit, "token created", principal.name, name.value.strip(), address,
-                              ",".join(sorted(scopes)))
+        await auth.store_call(store.audit, "token created", actor.name, new_name, address, ",".join(sorted(scopes)))
         shown.clear()
         with shown:
-            ui.label(f"Token {name.value.strip()}: copy it now, it is not shown again.").classes("font-semibold")
+            ui.label(f"Token {new_name}: copy it now, it is not shown again.").classes("font-semibold")
             ui.code(token).classes("w-full")
-        name.value = ""
+        token_name.value = ""
         await refresh()
 
     async def revoke(event: Any) -> None:
-        token_name = event.args
+        if (actor := await admin_now()) is None:
+            return
+        revoked = event.args
+        if not isinstance(revoked, str):
+            return
         try:
-            await auth.store_call(store.revoke_token, token_name)
+            await auth.store_call(store.revoke_token, revoked)
         except AuthError as problem:
             ui.notify(str(problem), type="negative")
             return
         auth.forget_all()
-        await auth.store_call(store.audit, "token revoked", principal.name, token_name, address)
-        ui.notify(f"Revoked {token_name}")
+        await auth.store_call(store.audit, "token revoked", actor.name, revoked, address)
+        ui.notify(f"Revoked {revoked}")
+        await refresh()
+
+    async def send_test(channel: str) -> None:
+        if (actor := await admin_now()) is None:
+            return
+        engine.send_test(channel)
+        await auth.store_call(store.audit, "test notification sent", actor.name, channel, address)
+        ui.notify(f"Test sent through {channel}")
         await refresh()
 
     async def silence_target() -> None:
+        if (actor := await admin_now()) is None:
+            return
         if not silenced.value:
             ui.notify("Choose a target first", type="warning")
             return
         kind, key = silenced.value.split(":", 1)
         span = max(1.0, min(float(minutes.value or 60), 10_080.0))
-        await engine.silence(kind, key, span, principal.name)
-        await auth.store_call(store.audit, "target silenced", principal.name, silenced.value, address,
-                              f"{span:g} min")
+        await engine.silence(kind, key, span, actor.name)
+        await auth.store_call(store.audit, "target silenced", actor.name, silenced.value, address, f"{span:g} min")
         ui.notify(f"{targets[silenced.value]} silenced for {span:g} min")
         await refresh()
 

@@ -11,6 +11,7 @@ from backend.auth.redact import redact_url
 from backend.settings import WebSDRTarget
 from backend.timefmt import parse_iso_ms
 from ui import format as fmt
+from ui import page_access
 from ui.frame import header, time_tag
 from ui.state import LiveState
 
@@ -105,10 +106,14 @@ async def render(state: LiveState, principal: Any = None) -> None:
             for change in changes:
                 add_change(change_list, state.change_entry(change))
 
+    client = ui.context.client
+
     async def silence(key: str) -> None:
         auth = state.runtime.auth
-        await state.runtime.alerts.silence("websdrs", key, 60, principal.name)
-        await auth.store_call(auth.store.audit, "target silenced", principal.name, f"websdrs:{key}", None, "60 min")
+        if (actor := await page_access.authorised(auth, client, "admin")) is None:
+            return
+        await state.runtime.alerts.silence("websdrs", key, 60, actor.name)
+        await auth.store_call(auth.store.audit, "target silenced", actor.name, f"websdrs:{key}", None, "60 min")
         ui.notify(f"Alerts of {state.names('websdrs').get(key, key)} silenced for an hour")
         fill_card(cards[key], state.websdrs.get(key) or {})
 

@@ -2,7 +2,8 @@
 middleware in front of everything (REST, pages, NiceGUI's socket, /ws/updates): a guard
 in FastAPI's middleware stack would miss the raw /ws/updates endpoint in front of it.
 
-In order: a browser's `Origin` must be allowed (403); an address that failed too often
+In order: the `Host` must be one of the gateway's names (400, backend/auth/hosts.py);
+a browser's `Origin` must be allowed (403); an address that failed too often
 waits (429); the credentials presented must be valid (401, or a refused handshake); a
 path that is not public needs the `read` scope (pages redirect to the login instead).
 The principal is left in `scope["state"]["principal"]` for the routes' finer checks
@@ -20,9 +21,12 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote
 
-from backend.auth.networks import forwarded_client
+from backend.auth.headers import secured
+from backend.auth.hosts import host_allowed
+from backend.auth.networks import address_in, forwarded_client
 from backend.auth.origin import normalize, origin_allowed
-from backend.auth.principal import Authenticator, BadCredentials, Principal, headers_of
+from backend.auth.principal import Authenticator, BadCredentials, Principal, headers_of, query_token, \
+    without_query_token
 
 log = logging.getLogger("heimdall.auth")
 errors_log = logging.getLogger("heimdall.errors")
@@ -61,10 +65,6 @@ def needed_scope(method: str, path: str, badges_public: bool = False) -> str | N
     return "read"
 
 
-def without_access_token(query: bytes) -> bytes:
-    return b"&".join(part for part in query.split(b"&") if not part.startswith(b"access_token="))
-
-
 def client_address(scope: Scope) -> str:
     client = scope.get("client")
     return client[0] if client else "unknown"
@@ -85,12 +85,24 @@ class Guard:
         headers = headers_of(scope)
         peer = client_address(scope)
         # Behind a trusted load balancer, the client it forwards for: throttles, logs and
-        # the login audit then name the person, not the proxy.
+        # the login audit then name the person, not the proxy. uvicorn's own reading of
+        # these headers is off (backend/server.py): this is the one rule.
         address = forwarded_client(peer, headers.get("x-forwarded-for"), self._auth.trusted_proxies)
         if address != peer:
             scope["client"] = (address, 0)
+        if address_in(peer, self._auth.trusted_proxies) and headers.get("x-forwarded-proto") in ("http", "https"):
+            secure = headers["x-forwarded-proto"] == "https"
+            scope["scheme"] = ("wss" if secure else "ws") if scope["type"] == "websocket" else \
+                ("https" if secure else "http")
         path = scope.get("path", "")
         config = self._auth.config.http
+        if scope["type"] == "http":
+            send = self._secured(send, scope, headers.get("host", ""), path)
+        if not host_allowed(headers.get("host"), self._auth.allowed_hosts):
+            log.warning("refused a request for host %r at %s (address %s)", headers.get("host", "")[:200], path,
+                        address)
+            await self._refuse(scope, receive, send, 400, "unknown host; see [http] public_url and allowed_hosts")
+            return
         origin = headers.get("origin")
         allowed = self._auth.allowed_origins
         if origin is not None and not origin_allowed(origin, scope.get("scheme", "http"), headers.get("host", ""),
@@ -104,7 +116,8 @@ class Guard:
                 and "access-control-request-method" in headers:
             await self._preflight(send, cors_origin)
             return
-        presents = "authorization" in headers or b"access_token=" in scope.get("query_string", b"")
+        token_in_query = query_token(scope.get("query_string", b"")) is not None
+        presents = "authorization" in headers or token_in_query
         if presents or (path == "/login" and scope.get("method") == "POST"):
             wait = self._auth.throttle.retry_after(address)
             if wait:
@@ -129,9 +142,9 @@ class Guard:
         # for hours, thousands of times over (memory per idle connection, bench/fanout.py).
         del headers
         scope["state"] = {**(scope.get("state") or {}), "principal": principal}
-        if b"access_token=" in scope.get("query_string", b""):
+        if token_in_query:
             # Used up here: nothing behind the guard (routes, pages, their logs) ever sees it.
-            scope["query_string"] = without_access_token(scope["query_string"])
+            scope["query_string"] = without_query_token(scope["query_string"])
         if cors_origin:
             send = self._with_cors(send, cors_origin)
         elif origin is not None:
@@ -168,6 +181,19 @@ class Guard:
             (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
             (b"access-control-allow-headers", b"Authorization, Content-Type"),
             (b"access-control-max-age", b"600")])
+
+    def _secured(self, send: Send, scope: Scope, host: str, path: str) -> Send:
+        """Every HTTP answer, refusals included, with the security headers (headers.py)."""
+        auth = self._auth
+        api = bool(API_PATTERN.match(path))
+
+        async def secured_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": secured(
+                    list(message.get("headers", [])), csp=auth.csp, deny_framing=not auth.config.http.frame_ancestors,
+                    https=scope.get("scheme") == "https", api=api, host_header=host)}
+            await send(message)
+        return secured_send
 
     @staticmethod
     def _with_cors(send: Send, origin: str) -> Send:

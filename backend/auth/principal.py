@@ -7,13 +7,15 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from itsdangerous import BadSignature, Signer
 
+from backend.auth.headers import content_security_policy
+from backend.auth.hosts import allowed_hosts
 from backend.auth.networks import address_in, networks
 from backend.auth.origin import normalize
 from backend.auth.store import SESSION_DAYS, Account, AuthStore
@@ -35,9 +37,18 @@ class Principal:
     via: str  # "anonymous", "session", "token", "proxy"
     scopes: frozenset[str]
     role: str | None = None
+    # What was presented ("session:<id>", "token:<text>", "proxy:<name>", "env", ""): how an
+    # open page or socket is checked again later. Never printed.
+    credential: str = field(default="", repr=False, compare=False)
 
     def may(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+def _proxy_principal(name: str, account: Account | None) -> Principal:
+    """A user a trusted proxy vouches for: their account's role, or a viewer without one."""
+    role = account.role if account else "viewer"
+    return Principal(name, "proxy", account.scopes if account else frozenset({"read"}), role, "proxy:" + name)
 
 
 class BadCredentials(Exception):
@@ -48,6 +59,29 @@ def headers_of(scope: dict[str, Any]) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
 
 
+QUERY_TOKEN = "access_token"
+
+
+def _query_pairs(query: bytes) -> list[tuple[str, str]]:
+    # Exactly as Starlette reads a query (QueryParams), so that no spelling of the name
+    # (`access%5Ftoken`, `access_toke%6E`) means the token to a route but not to the guard.
+    return parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+
+
+def query_token(query: bytes) -> str | None:
+    """The `access_token` of a query string, its name and value decoded."""
+    for key, value in _query_pairs(query):
+        if key == QUERY_TOKEN:
+            return value
+    return None
+
+
+def without_query_token(query: bytes) -> bytes:
+    """The query string without any parameter whose decoded name is `access_token`."""
+    return b"&".join(part for part in query.split(b"&")
+                     if unquote_plus(part.split(b"=", 1)[0].decode("latin-1")) != QUERY_TOKEN)
+
+
 def bearer(headers: dict[str, str], scope: dict[str, Any]) -> str | None:
     """The token a request presents, from the header or the `access_token` query parameter."""
     authorization = headers.get("authorization")
@@ -56,16 +90,16 @@ def bearer(headers: dict[str, str], scope: dict[str, Any]) -> str | None:
         if kind.lower() != "bearer" or not value.strip():
             raise BadCredentials("Authorization is not 'Bearer <token>'")
         return value.strip()
-    for key, value in parse_qsl(scope.get("query_string", b"").decode("latin-1")):
-        if key == "access_token":
-            return value
-    return None
+    return query_token(scope.get("query_string", b""))
 
 
 class Authenticator:
     def __init__(self, config: Config, database: Database, store: AuthStore, env_token: str, session_secret: str,
-                 login_required: bool) -> None:
+                 login_required: bool, bound_host: str = "127.0.0.1") -> None:
+        self._bound_host = bound_host
         self.reconfigure(config)
+        if self.allowed_hosts is None:
+            log.warning("answering any Host header: set [http] public_url or allowed_hosts to the names browsers use")
         self.login_required = login_required
         self._db = database
         self.store = store
@@ -81,6 +115,8 @@ class Authenticator:
         self._proxies = networks(config.auth.trusted_proxies)
         # Normalized once here, not for every request the guard sees.
         self.allowed_origins = frozenset(o for o in (normalize(x) for x in config.http.allowed_origins) if o)
+        self.allowed_hosts = allowed_hosts(self._bound_host, config.http.public_url, config.http.allowed_hosts)
+        self.csp = content_security_policy(config.map.tile_url, config.http.frame_ancestors).encode()
 
     @property
     def trusted_proxies(self):
@@ -88,6 +124,12 @@ class Authenticator:
 
     def anonymous(self) -> Principal:
         return Principal(None, "anonymous", frozenset() if self.login_required else frozenset({"read"}))
+
+    def forget_credential(self, principal: Principal) -> None:
+        """After a recheck found it changed: no cached answer outlives it."""
+        kind, _, value = principal.credential.partition(":")
+        if kind in ("session", "token"):
+            self.forget(f"{kind}:{value}")
 
     async def _cached(self, key: str, lookup, *args):
         now = time.monotonic()
@@ -117,22 +159,47 @@ class Authenticator:
         if header and headers.get(header.lower()) and address_in(address, self._proxies):
             name = headers[header.lower()].strip()
             account: Account | None = await self._cached("account:" + name, self.store.account, name)
-            role = account.role if account else "viewer"
-            return Principal(name, "proxy", account.scopes if account else frozenset({"read"}), role)
+            return _proxy_principal(name, account)
         token = bearer(headers, scope)
         if token is not None:
             if hmac.compare_digest(token.encode(), self._env_token.encode()):
-                return Principal(ENV_TOKEN_NAME, "token", ENV_TOKEN_SCOPES)
+                return Principal(ENV_TOKEN_NAME, "token", ENV_TOKEN_SCOPES, credential="env")
             found = await self._cached("token:" + token, self.store.token, token)
             if found is None:
                 raise BadCredentials("unknown token")
-            return Principal(found.name, "token", found.scopes)
+            return Principal(found.name, "token", found.scopes, credential="token:" + token)
         session_id = self.session_id(headers)
         if session_id is not None:
             account = await self._cached("session:" + session_id, self.store.session, session_id)
             if account is not None:
-                return Principal(account.name, "session", account.scopes, account.role)
+                return Principal(account.name, "session", account.scopes, account.role, "session:" + session_id)
         return self.anonymous()
+
+    async def recheck(self, principals: list[Principal]) -> dict[str, Principal | None]:
+        """What each principal's credential gives now, asked of the store, not the cache:
+        None where it gives nothing any more (session ended, token revoked, account
+        removed). One trip to the database thread for all of them; keyed by credential."""
+        wanted = {p.credential for p in principals if p.credential.partition(":")[0] in ("session", "token", "proxy")}
+        answers: dict[str, Principal | None] = {p.credential: p for p in principals if p.credential not in wanted}
+
+        def look_up() -> dict[str, Principal | None]:
+            found: dict[str, Principal | None] = {}
+            for credential in wanted:
+                kind, _, value = credential.partition(":")
+                if kind == "session":
+                    account = self.store.session(value)
+                    found[credential] = account and Principal(account.name, "session", account.scopes, account.role,
+                                                              credential)
+                elif kind == "token":
+                    token = self.store.token_named_by(value)
+                    found[credential] = token and Principal(token.name, "token", token.scopes, credential=credential)
+                else:
+                    found[credential] = _proxy_principal(value, self.store.account(value))
+            return found
+
+        if wanted:
+            answers.update(await self._db.run(look_up))
+        return answers
 
     # -- sessions in a signed cookie ------------------------------------------------------
 

@@ -103,6 +103,12 @@ class AuthStore:
             raise AuthError(f"no account named {name!r}")
         self._c.execute("DELETE FROM sessions WHERE account = ?", (name,))  # signed out everywhere
 
+    def set_role(self, name: str, role: str) -> None:
+        if role not in ROLES:
+            raise AuthError(f"role is one of {', '.join(ROLES)}")
+        if self._c.execute("UPDATE accounts SET role = ? WHERE name = ?", (role, name)).rowcount == 0:
+            raise AuthError(f"no account named {name!r}")
+
     def remove_account(self, name: str) -> None:
         if self._c.execute("DELETE FROM accounts WHERE name = ?", (name,)).rowcount == 0:
             raise AuthError(f"no account named {name!r}")
@@ -127,12 +133,15 @@ class AuthStore:
 
     def token(self, token: str) -> ApiToken | None:
         """The token's name and scopes, noting its use (the server asks at most every few seconds)."""
-        hashed = digest(token)
-        row = self._c.execute("SELECT name, scopes FROM api_tokens WHERE token_hash = ?", (hashed,)).fetchone()
-        if row is None:
-            return None
-        self._c.execute("UPDATE api_tokens SET last_used_ms = ? WHERE token_hash = ?", (now_ms(), hashed))
-        return ApiToken(row[0], frozenset(row[1].split(",")))
+        found = self.token_named_by(token)
+        if found is not None:
+            self._c.execute("UPDATE api_tokens SET last_used_ms = ? WHERE token_hash = ?", (now_ms(), digest(token)))
+        return found
+
+    def token_named_by(self, token: str) -> ApiToken | None:
+        """The token's name and scopes, without noting a use (a recheck of an open socket)."""
+        row = self._c.execute("SELECT name, scopes FROM api_tokens WHERE token_hash = ?", (digest(token),)).fetchone()
+        return ApiToken(row[0], frozenset(row[1].split(","))) if row else None
 
     def tokens(self) -> list[dict]:
         rows = self._c.execute("SELECT name, scopes, created_ms, last_used_ms FROM api_tokens ORDER BY name").fetchall()

@@ -14,10 +14,11 @@ from backend.ws.socket import UpdatesSocket
 
 
 class Connection:
-    __slots__ = ("socket", "_limit", "topics", "chosen", "limiter")
+    __slots__ = ("socket", "_limit", "topics", "chosen", "limiter", "principal")
 
-    def __init__(self, socket: UpdatesSocket, queue_limit_bytes: int, limiter: Any) -> None:
+    def __init__(self, socket: UpdatesSocket, queue_limit_bytes: int, limiter: Any, principal: Any = None) -> None:
         self.socket = socket
+        self.principal = principal  # who opened it (backend.auth.principal.Principal), checked again while open
         self._limit = queue_limit_bytes
         self.topics: set[str] = set()
         self.chosen = False  # the client has subscribed or unsubscribed (see manager.open)

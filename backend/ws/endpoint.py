@@ -41,7 +41,7 @@ class UpdatesEndpoint:
         except protocol.ClientError as error:
             await send({"type": "websocket.close", "code": protocol.CLOSE_POLICY_VIOLATION, "reason": error.message})
             return
-        conn = self._manager.open(socket, receive_all)
+        conn = self._manager.open(socket, receive_all, (scope.get("state") or {}).get("principal"))
         socket.hand_over(self._manager, conn)  # frames now go to the manager; this task ends
 
 

@@ -36,6 +36,7 @@ class ManagerStats:
     oversized_closed: int = 0
     binary_closed: int = 0
     client_errors: int = 0
+    revoked: int = 0  # closed because their session ended or their token was revoked
 
 
 def _expand(topics: tuple[str, ...]) -> set[str]:
@@ -56,13 +57,13 @@ class ConnectionManager:
 
     # -- connection life -------------------------------------------------------------
 
-    def open(self, socket: UpdatesSocket, receive_all: bool = True) -> Connection:
+    def open(self, socket: UpdatesSocket, receive_all: bool = True, principal: Any = None) -> Connection:
         """A new connection. `receive_all`: until its first subscribe or unsubscribe it
         receives every event, as the original gateway broadcast to every connection
         (clients written for it never subscribe); `initial=none` clients start empty."""
         self.flush()  # pending events are older than the `connected` this client gets
         limiter = protocol.RateLimiter(self._settings.rate_limit_per_s, self._settings.rate_limit_burst, self._clock)
-        conn = Connection(socket, self._settings.send_queue_bytes, limiter)
+        conn = Connection(socket, self._settings.send_queue_bytes, limiter, principal)
         self.connections.add(conn)
         if receive_all:
             self._index(conn, set(ALL_TOPICS))
@@ -81,6 +82,22 @@ class ConnectionManager:
         for topic in conn.topics:
             self._by_topic[topic].discard(conn)
         conn.topics.clear()
+
+    def open_principals(self) -> list[tuple[Any, Callable[[Any], None]]]:
+        """For backend/auth/revalidate.py: each open connection's principal, and what to do
+        when it lost its rights (4401 when its credential gives nothing, 4403 without `read`)."""
+        return [(conn.principal, lambda now, conn=conn: self._revoke(conn, now))
+                for conn in self.connections if conn.principal is not None and conn.principal.credential]
+
+    def _revoke(self, conn: Connection, now: Any) -> None:
+        self.stats.revoked += 1
+        if now is None:
+            conn.close(protocol.CLOSE_UNAUTHENTICATED, "session ended or token revoked")
+        elif not now.may("read"):
+            conn.close(protocol.CLOSE_FORBIDDEN, "no longer allowed to read")
+        else:
+            return
+        self.remove(conn)
 
     # -- what the sockets report (backend.ws.socket.Handler) ----------------------------
 

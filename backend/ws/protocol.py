@@ -23,6 +23,8 @@ CLOSE_POLICY_VIOLATION = 1008  # flooding
 CLOSE_MESSAGE_TOO_BIG = 1009
 CLOSE_SERVICE_RESTART = 1012  # the shared event log restarted (a new epoch)
 CLOSE_TRY_AGAIN_LATER = 1013  # the client let its send queue fill
+CLOSE_UNAUTHENTICATED = 4401  # its session ended or its token was revoked while it was open
+CLOSE_FORBIDDEN = 4403  # its account or token no longer has the `read` scope
 
 
 class ClientError(Exception):
