@@ -136,11 +136,12 @@ def test_failed_tokens_are_throttled_per_address_and_logged(locked):
     statuses = [httpx.get(gw.url + "/api/v1/system/status", headers=bearer(f"wrong-{i}")).status_code
                 for i in range(12)]
     assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429]
-    blocked = httpx.get(gw.url + "/api/v1/system/status", headers=bearer(tokens["read"]))
+    blocked = httpx.get(gw.url + "/api/v1/system/status", headers=bearer("wrong-again"))
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
-    # Another address is not affected.
+    # A valid token is never refused for someone else's failures, from the same address too.
+    assert httpx.get(gw.url + "/api/v1/system/status", headers=bearer(tokens["read"])).status_code == 200
     other = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"))
-    assert other.get(gw.url + "/api/v1/system/status", headers=bearer(tokens["read"])).status_code == 200
+    assert other.get(gw.url + "/api/v1/system/status", headers=bearer("wrong-x")).status_code == 401
     gw.process.terminate()
     log = gw.process.stdout.read()
     assert log.count("refused credentials from 127.0.0.1") == 10
@@ -152,10 +153,29 @@ def test_failed_logins_are_throttled_audited_and_the_password_never_logged(locke
     client = httpx.Client(base_url=gw.url)
     for _ in range(10):
         assert client.post("/login", data={"name": "ops", "password": "Wr0ng-guess!"}).status_code == 401
-    assert client.post("/login", data={"name": "ops", "password": "correct horse battery"}).status_code == 429
+    throttled = client.post("/login", data={"name": "ops", "password": "correct horse battery"})
+    # A browser gets the login page with a plain sentence and the wait, not raw JSON.
+    assert throttled.status_code == 429 and throttled.headers["content-type"].startswith("text/html")
+    assert re.search(r"Try again in \d+ s", throttled.text) and int(throttled.headers["retry-after"]) > 0
     gw.process.terminate()
     log = gw.process.stdout.read()
     assert "failed login for account 'ops' from 127.0.0.1" in log and "Wr0ng-guess" not in log
+
+
+def test_a_colleague_behind_the_same_address_signs_in_after_someone_elses_failures(tmp_path):
+    (tmp_path / "c.toml").write_text(REQUIRED)
+    data = tmp_path / "data"
+    for name in ("ops", "alice"):
+        assert cli(data, "user", "add", name, stdin="correct horse battery\n").returncode == 0
+    gw = Gateway(tmp_path / "c.toml", data).start()
+    try:
+        client = httpx.Client(base_url=gw.url)
+        statuses = [client.post("/login", data={"name": "ops", "password": f"guess {i}"}).status_code
+                    for i in range(12)]
+        assert statuses[-1] == 429
+        assert client.post("/login", data={"name": "alice", "password": "correct horse battery"}).status_code == 303
+    finally:
+        gw.stop()
 
 
 def test_login_cookie_is_httponly_samesite_and_logout_ends_the_session(locked):

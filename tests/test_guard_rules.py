@@ -12,7 +12,7 @@ from backend.auth.principal import query_token, without_query_token
 from backend.auth.networks import forwarded_client, networks
 from backend.auth.origin import origin_allowed
 from backend.auth.redact import redact_text, redact_url
-from backend.auth.throttle import Throttle
+from backend.auth.throttle import LoginThrottle, Throttle
 
 
 @pytest.mark.parametrize("url, shown", [
@@ -59,6 +59,26 @@ def test_throttle_blocks_after_ten_failures_a_minute_and_forgives():
         now[0] = 100 + i * 7
         throttle.failed("c")
     assert throttle.retry_after("c") == 0
+
+
+def test_login_throttle_spares_colleagues_behind_one_address_and_slows_spread_guesses():
+    now = [0.0]
+    logins = LoginThrottle(clock=lambda: now[0])
+    for _ in range(12):
+        logins.failed("ops", "203.0.113.5")
+    assert logins.retry_after("ops", "203.0.113.5") == 60
+    assert logins.retry_after("alice", "203.0.113.5") == 0  # the next desk, same NAT
+    assert logins.retry_after("ops", "198.51.100.1") == 0  # ops from home
+    # Many accounts from one address: the address is slowed.
+    for i in range(LoginThrottle.ADDRESS_LIMIT):
+        logins.failed(f"user{i}", "192.0.2.9")
+    assert logins.retry_after("anyone", "192.0.2.9") > 0
+    # One account from many addresses: the account is slowed.
+    for i in range(LoginThrottle.ACCOUNT_LIMIT):
+        logins.failed("root", f"10.0.{i // 250}.{i % 250}")
+    assert logins.retry_after("root", "10.9.9.9") > 0 and logins.retry_after("alice", "10.9.9.9") == 0
+    now[0] = 61
+    assert logins.retry_after("ops", "203.0.113.5") == 0
 
 
 @pytest.mark.parametrize("method, path, scope", [

@@ -1,6 +1,7 @@
 """The login page and logout: a plain HTML form, so that signing in needs nothing but
 the browser (no socket, no script). A good login opens a session and sets its signed
-cookie; every attempt is audited, failures are throttled per address."""
+cookie; every attempt is audited, failures are throttled per account and address
+(backend/auth/throttle.py) and answered with this page and the wait."""
 
 from __future__ import annotations
 
@@ -57,10 +58,12 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def page(next_path: str = "/", message: str = "", name: str = "", status: int = 200) -> HTMLResponse:
+def page(next_path: str = "/", message: str = "", name: str = "", status: int = 200,
+         retry_after: int | None = None) -> HTMLResponse:
     note = f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
+    headers = {"Cache-Control": "no-store"} | ({"Retry-After": str(retry_after)} if retry_after else {})
     return HTMLResponse(PAGE.format(message=note, next=html.escape(safe_next(next_path)), name=html.escape(name)),
-                        status_code=status, headers={"Cache-Control": "no-store"})
+                        status_code=status, headers=headers)
 
 
 def _secure(request: Request) -> bool:
@@ -82,9 +85,14 @@ async def login(request: Request) -> Response:
         return page(message="That form is too large.", status=413)
     form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", errors="replace")).items()}
     name, password, target = form.get("name", "")[:64], form.get("password", ""), safe_next(form.get("next"))
+    wait = auth.logins.retry_after(name, address)
+    if wait:
+        log.warning("refused a login for account %r from %s: too many failures", name, address)
+        return page(target, f"Too many failed sign-ins for this account from your address. Try again in {wait} s.",
+                    name, status=429, retry_after=wait)
     account = await auth.store_call(auth.store.check_password, name, password)
     if account is None:
-        auth.throttle.failed(address)
+        auth.logins.failed(name, address)
         await auth.store_call(auth.store.audit, "login failed", None, name, address)
         log.warning("failed login for account %r from %s", name, address)
         await asyncio.sleep(0.2)  # a little friction for guessing, on top of the throttle

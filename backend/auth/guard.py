@@ -98,7 +98,8 @@ class Guard:
         config = self._auth.config.http
         if scope["type"] == "http":
             send = self._secured(send, scope, headers.get("host", ""), path)
-        if not host_allowed(headers.get("host"), self._auth.allowed_hosts):
+        # /healthz answers any Host: orchestrators probe by the container's address.
+        if path != "/healthz" and not host_allowed(headers.get("host"), self._auth.allowed_hosts):
             log.warning("refused a request for host %r at %s (address %s)", headers.get("host", "")[:200], path,
                         address)
             await self._refuse(scope, receive, send, 400, "unknown host; see [http] public_url and allowed_hosts")
@@ -117,17 +118,16 @@ class Guard:
             await self._preflight(send, cors_origin)
             return
         token_in_query = query_token(scope.get("query_string", b"")) is not None
-        presents = "authorization" in headers or token_in_query
-        if presents or (path == "/login" and scope.get("method") == "POST"):
+        try:
+            principal = await self._auth.identify(scope, headers, peer)
+        except BadCredentials as problem:
+            # A valid token is never refused for others' failures; wrong ones are slowed.
             wait = self._auth.throttle.retry_after(address)
             if wait:
                 self.stats.throttled += 1
                 await self._refuse(scope, receive, send, 429, f"too many failed attempts; try again in {wait} s",
                                    extra_headers=[(b"retry-after", str(wait).encode())])
                 return
-        try:
-            principal = await self._auth.identify(scope, headers, peer)
-        except BadCredentials as problem:
             self._auth.throttle.failed(address)
             self.stats.auth_refused += 1
             log.warning("refused credentials from %s at %s: %s", address, path, problem)

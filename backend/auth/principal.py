@@ -19,7 +19,7 @@ from backend.auth.hosts import allowed_hosts
 from backend.auth.networks import address_in, networks
 from backend.auth.origin import normalize
 from backend.auth.store import SESSION_DAYS, Account, AuthStore
-from backend.auth.throttle import Throttle
+from backend.auth.throttle import LoginThrottle, Throttle
 from backend.settings import Config
 from backend.storage.database import Database
 
@@ -105,7 +105,8 @@ class Authenticator:
         self.store = store
         self._env_token = env_token
         self._signer = Signer(session_secret, salt="heimdall-session")
-        self.throttle = Throttle()
+        self.throttle = Throttle()  # failed token checks, per address
+        self.logins = LoginThrottle()  # failed password logins
         self._cache: dict[str, tuple[float, Any]] = {}
 
     def reconfigure(self, config: Config) -> None:

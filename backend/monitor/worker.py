@@ -17,6 +17,7 @@ import functools
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -90,9 +91,16 @@ def _ready() -> bool:
 
 
 def _exit_with_parent(parent_pid: int) -> None:
-    """Worker initializer: end this process when the server's process is gone, however it
-    ended (a SIGKILL, or uvicorn re-raising SIGTERM after its shutdown, skips the
-    executor's own clean-up and would leave the worker behind)."""
+    """Worker initializer: the signals of an orderly stop are the server's to act on, and
+    this process ends with the server's, however that ended.
+
+    Ctrl-C, `systemctl stop` (KillMode=control-group) and `docker stop` signal the whole
+    process group: a worker that died of that signal first would be reported as the
+    gateway's problem in the middle of a planned stop. It ignores them; the server's
+    shutdown closes the pool, and a server gone without that (a SIGKILL) is noticed here."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
     def watch() -> None:
         while os.getppid() == parent_pid:
             time.sleep(1.0)
