@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from backend import __version__
 from backend.api import alerts as alerts_api
 from backend.api import metrics as metrics_api
-from backend.api import apidocs, contract, errors, history, ingest, login, status
+from backend.api import apidocs, contract, errors, history, ingest, login, operations, status
 from backend.api.errors import StrictJSONResponse, UnknownMethods, internal_error
 from backend.alerting.delivery import Delivery
 from backend.alerting.engine import AlertEngine
@@ -127,6 +127,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.include_router(history.router)
     app.include_router(ingest.router)
     app.include_router(alerts_api.router)
+    app.include_router(operations.router)
     app.include_router(metrics_api.router)
     app.include_router(apidocs.router)
     apidocs.mount_assets(app)

@@ -291,6 +291,22 @@ class DeliverySettings(_Section):
     retries: Annotated[int, Field(ge=0, le=10)] = 2  # after the first attempt, with backoff 1, 2, 4 ... s
 
 
+def _host_port(value: str) -> str:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not host:port, e.g. 1.1.1.1:53")
+    return value
+
+
+class ConnectivitySettings(_Section):
+    """Reference endpoints the gateway should always reach (Gatus's connectivity checker).
+    When every target fails in a way that implicates the gateway's own reach, one of
+    these answering proves the network works, and the targets' alerts go out."""
+
+    references: list[Annotated[str, AfterValidator(_host_port)]] = []  # TCP host:port
+    timeout_s: _number(0.1, 30) = 3
+
+
 class BadgesSettings(_Section):
     public: bool = False  # serve the status and uptime badges without credentials
 
@@ -312,6 +328,7 @@ class Config(_Section):
     maintenance: list[MaintenanceSettings] = []
     watches: list[WatchSettings] = []
     delivery: DeliverySettings = DeliverySettings()
+    connectivity: ConnectivitySettings = ConnectivitySettings()
     badges: BadgesSettings = BadgesSettings()
     cluster: ClusterSettings = ClusterSettings()
 

@@ -58,7 +58,9 @@ class Gateway:
     """`python main.py` in a subprocess, on a port the OS picks."""
 
     def __init__(self, config: Path | None, data_dir: Path, token: str | None = TOKEN, port: int = 0,
-                 extra_args: tuple[str, ...] = (), cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
+                 extra_args: tuple[str, ...] = (), cwd: Path = ROOT, env: dict[str, str] | None = None,
+                 own_process_group: bool = False) -> None:
+        self.own_process_group = own_process_group  # as systemd or a shell job runs it: signals go to the group
         self.cwd = cwd  # another checkout's main.py, for a benchmark's peer
         self.config = config
         self.data_dir = data_dir
@@ -82,7 +84,7 @@ class Gateway:
         command = [sys.executable, "main.py", "--port", str(self.port), "--data-dir", str(self.data_dir),
                    *(["--config", str(self.config)] if self.config else []), *self.extra_args]
         self.process = subprocess.Popen(command, cwd=self.cwd, env=env, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True)
+                                        stderr=subprocess.STDOUT, text=True, start_new_session=self.own_process_group)
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None
         while time.monotonic() < deadline:
@@ -127,6 +129,21 @@ class Gateway:
 
     def stats(self) -> dict:
         return httpx.get(self.url + "/api/v1/gateway/stats", timeout=5).json()
+
+    def alerts(self, headers: dict[str, str] | None = None) -> dict:
+        return httpx.get(self.url + "/api/v1/alerts", headers=headers or self.auth(), timeout=5).json()
+
+    def settle(self, rounds: int = 3, timeout: float = 30, headers: dict[str, str] | None = None) -> None:
+        """Wait until the alert rules have seen `rounds` more rounds and every notification
+        they queued is out: what would have been sent by then has been (waits on the
+        gateway's own counters, not on a clock)."""
+        start = self.alerts(headers)["rounds_evaluated"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            answer = self.alerts(headers)
+            if answer["rounds_evaluated"] >= start + rounds and answer["notifications_pending"] == 0:
+                return
+        raise AssertionError(f"the alert engine did not evaluate {rounds} rounds in {timeout} s")
 
     def stats_with(self, headers: dict[str, str]) -> dict:
         return httpx.get(self.url + "/api/v1/gateway/stats", headers=headers, timeout=5).json()

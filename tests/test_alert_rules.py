@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import datetime, timezone
 
 
@@ -62,6 +64,20 @@ def test_a_round_where_everything_fails_the_same_way_is_suspect():
     assert rules.suspect_round([("unreachable", "timeout after 5 s"), ("unreachable", "connection refused"),
                                 ("unhealthy", "HTTP 503")]) is None
     assert rules.suspect_round([("healthy", None)] + [("unreachable", "x")] * 3) is None
+
+
+@pytest.mark.parametrize("reason", ["connection refused", "connection reset", "HTTP 503",
+                                    "TLS error: CERTIFICATE_VERIFY_FAILED", "host unreachable"])
+def test_failures_that_prove_the_network_works_always_count_against_the_targets(reason):
+    # A platform whose whole stack went down together: four services refusing at once.
+    assert rules.suspect_round([("unreachable", reason)] * 4) is None
+
+
+def test_only_failures_of_the_gateways_own_reach_make_a_round_suspect():
+    mixed = [("unreachable", "DNS lookup failed"), ("unreachable", "timeout after 5 s"),
+             ("offline", "network unreachable")]
+    assert rules.suspect_round(mixed) == "DNS lookup failed, network unreachable, timeout after 5 s"
+    assert rules.suspect_round(mixed + [("unreachable", "connection refused")]) is None
 
 
 def test_watch_matching():

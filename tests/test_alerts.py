@@ -66,7 +66,7 @@ def test_one_down_after_the_threshold_one_resolved_and_none_after_a_restart(make
     assert hooks.titles("on-call") == ["DOWN: service inference is unhealthy"]
     assert "HTTP 503" in hooks.received[0]["message"] and "/system" in hooks.received[0]["message"]
     gw.restart()  # mid-incident: the incident is kept, no second DOWN
-    time.sleep(4)
+    gw.settle(rounds=3)
     assert hooks.titles("on-call") == ["DOWN: service inference is unhealthy"]
     targets.set("inference", "healthy")
     wait_for(lambda: len(hooks.titles("on-call")) == 2, timeout=15)
@@ -81,7 +81,7 @@ def test_a_flapping_target_sends_nothing(make_gateway, parts):
     targets, hooks = parts
     gw = make_gateway(raw=config(targets, hooks))
     targets.set("inference", "flap")  # bad and good by turns, check after check
-    time.sleep(7)
+    gw.settle(rounds=6)
     assert targets.hits["inference"] >= 5
     assert hooks.titles("on-call") == []
     assert httpx.get(gw.url + "/api/v1/alerts").json()["open_incidents"] == 0
@@ -121,7 +121,7 @@ duration_min = 60
     gw = make_gateway(raw=config(targets, hooks, extra))
     targets.set("inference", "503")
     wait_for(lambda: httpx.get(gw.url + "/api/v1/system/status").json()["services"][0]["status"] == "unhealthy")
-    time.sleep(3)
+    gw.settle(rounds=3)
     assert hooks.titles("on-call") == []
     service = httpx.get(gw.url + "/api/v1/system/status").json()["services"][0]
     assert service["maintenance"] == "in maintenance (upgrade)"
@@ -141,10 +141,97 @@ failure_threshold = 1
     children = psutil.Process(gw.process.pid).children(recursive=True)
     worker = next(child for child in children if "spawn_main" in " ".join(child.cmdline()))
     os.kill(worker.pid, signal.SIGKILL)
-    wait_for(lambda: any(t.startswith("GATEWAY PROBLEM") for t in hooks.titles("all")), timeout=15)
-    time.sleep(3)  # the next rounds run on a new worker
-    assert not [t for t in hooks.titles("all") if t.startswith("DOWN")]
+    # Reported once, and resolved once when the next round runs on a new worker.
+    wait_for(lambda: any(t.startswith("GATEWAY RESOLVED") for t in hooks.titles("all")), timeout=15)
+    gw.settle(rounds=3)
+    assert hooks.titles("all") == ["GATEWAY PROBLEM: probe worker", "GATEWAY RESOLVED: probe worker"]
     assert all(s["status"] == "healthy" for s in httpx.get(gw.url + "/api/v1/system/status").json()["services"])
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_an_orderly_stop_of_the_process_group_sends_nothing_and_exits_0(tmp_path, parts, stop):
+    """systemctl stop, docker stop and Ctrl-C signal the whole group, worker included,
+    usually in the middle of a round (a target that hangs keeps one in flight)."""
+    from tests.gateway import Gateway
+
+    targets, hooks = parts
+    extra = f"""
+[[services]]
+name = "stuck"
+url = "{targets.url("stuck", "hang")}"
+
+[[alerts]]
+name = "all"
+urls = ["{hooks.url("all")}"]
+targets = ["services:*"]
+failure_threshold = 5
+"""
+    (tmp_path / "c.toml").write_text(config(targets, hooks, extra))
+    gw = Gateway(tmp_path / "c.toml", tmp_path / "data", own_process_group=True).start()
+    wait_for(lambda: targets.hits.get("stuck", 0) >= 2)  # a round is in flight now
+    group = os.getpgid(gw.process.pid)
+    assert group == gw.process.pid and len(psutil.Process(gw.process.pid).children(recursive=True)) >= 1
+    os.killpg(group, stop)
+    assert gw.process.wait(20) == 0
+    output = gw.process.stdout.read()
+    assert f"Heimdall Live stopped ({stop.name})" in output
+    assert "Traceback" not in output and "leaked semaphore" not in output and "KeyboardInterrupt" not in output
+    assert hooks.titles("all") == []  # the process is gone: nothing more can come
+
+
+def test_all_services_refusing_at_once_are_alerted(make_gateway, parts):
+    """The platform's stack down together: a refused connection proves the network works."""
+    from tests.fake_targets import refused_url
+
+    targets, hooks = parts
+    services = "".join(f'[[services]]\nname = "{name}"\nurl = "{refused_url()}health"\n\n'
+                       for name in ("api", "inference", "training", "ingestion"))
+    gw = make_gateway(raw=f"""
+[polling]
+services_interval_s = 1
+timeout_s = 1
+
+{services}
+[[alerts]]
+name = "all"
+urls = ["{hooks.url("all")}"]
+targets = ["services:*"]
+failure_threshold = 2
+""")
+    wait_for(lambda: len(hooks.titles("all")) == 4, timeout=20)
+    gw.settle(rounds=2)
+    assert sorted(hooks.titles("all")) == sorted(f"DOWN: service {n} is unreachable"
+                                                 for n in ("api", "inference", "training", "ingestion"))
+    assert gw.alerts()["gateway_problems"] == {}
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_timeouts_everywhere_hold_alerts_unless_a_reference_endpoint_answers(make_gateway, parts, reference):
+    targets, hooks = parts
+    services = "".join(f'[[services]]\nname = "{name}"\nurl = "{targets.url(name, "hang")}"\n\n'
+                       for name in ("api", "inference", "training"))
+    connectivity = f'[connectivity]\nreferences = ["127.0.0.1:{targets.port}"]\ntimeout_s = 1\n' if reference else ""
+    gw = make_gateway(raw=f"""
+[polling]
+services_interval_s = 1
+timeout_s = 1
+
+{connectivity}
+{services}
+[[alerts]]
+name = "all"
+urls = ["{hooks.url("all")}"]
+targets = ["services:*"]
+failure_threshold = 2
+""")
+    if reference:  # the network works after all: the targets' own alerts go out
+        wait_for(lambda: len(hooks.titles("all")) == 3, timeout=30)
+        assert all(t.startswith("DOWN") for t in hooks.titles("all"))
+    else:
+        wait_for(lambda: hooks.titles("all"), timeout=20)
+        gw.settle(rounds=3)
+        assert hooks.titles("all") == ["GATEWAY PROBLEM: the gateway's reach to its services"]
+        assert "timeout" in gw.alerts()["gateway_problems"]["network-services"]
 
 
 def test_a_watch_fires_on_a_match_only_and_keeps_its_cooldown(make_gateway, parts):
@@ -157,6 +244,11 @@ frequency_mhz = 145.5
 tolerance_khz = 5
 min_snr_db = 10
 cooldown_s = 3600
+
+[[watches]]
+name = "marker"
+urls = ["{hooks.url("marker")}"]
+frequency_mhz = 433.92
 """
     gw = make_gateway(raw=config(targets, hooks, extra))
 
@@ -167,16 +259,16 @@ cooldown_s = 3600
 
     post(146.0, 20)  # another frequency
     post(145.5, 5)  # too weak
-    time.sleep(1)
-    assert hooks.titles("watch") == []
-    post(145.503, 12)
+    post(145.503, 12)  # the engine takes events in order: the first two were judged before this one
     wait_for(lambda: hooks.titles("watch"), timeout=10)
+    assert hooks.titles("watch") == ["HEARD: 145.503 MHz (beacon-2m)"]
     post(145.5, 15)  # within the cooldown
-    time.sleep(1.5)
+    post(433.92, 15)  # the marker: once its notification is out, the one before was judged
+    wait_for(lambda: hooks.titles("marker") and gw.alerts()["notifications_pending"] == 0, timeout=10)
     assert hooks.titles("watch") == ["HEARD: 145.503 MHz (beacon-2m)"]
     replay = httpx.get(gw.url + "/api/v1/events", params={"after": 0, "epoch": gw.stats()["epoch"],
                                                          "topics": "alerts:fired"}).json()
-    assert [e["data"]["watch"] for e in replay["events"]] == ["beacon-2m"]
+    assert [e["data"]["watch"] for e in replay["events"]] == ["beacon-2m", "marker"]
 
 
 def test_mail_reaches_a_real_smtp_server(make_gateway, parts):

@@ -190,9 +190,21 @@ def test_incidents_and_silences(database_location):
     assert second.id != first.id
     alerts.resolve(first.id, BASE_MS + 5)
     assert set(alerts.open_incidents()) == {("down", "websdrs", "torino")}
-    alerts.silence("websdrs", "torino", BASE_MS + 10, "ops")
-    alerts.silence("websdrs", "torino", BASE_MS + 20, "admin")  # a second silence replaces the first
-    assert alerts.silences(BASE_MS) == {("websdrs", "torino"): BASE_MS + 20}
+    made = alerts.add_quieting("silences", "websdrs", "torino", BASE_MS, BASE_MS + 10, "antenna", "ops")
+    alerts.add_quieting("silences", "websdrs", "*", BASE_MS + 5, BASE_MS + 20, None, "admin")
+    window = alerts.add_quieting("maintenance", "services", "inference", BASE_MS, BASE_MS + 30, None, "ops")
+    state = alerts.state(BASE_MS + 7)
+    assert [(q.key, q.by) for q in state.silences] == [("torino", "ops"), ("*", "admin")]
+    assert state.silences[1].covers("websdrs", "genova", BASE_MS + 7)
+    assert not state.silences[1].covers("websdrs", "genova", BASE_MS + 4)  # not begun yet
+    assert [q.id for q in state.maintenance] == [window.id]
+    assert [q.key for q in alerts.quietings("silences", BASE_MS + 15)] == ["*"]  # the first is over
+    assert alerts.remove_quieting("silences", made.id) and not alerts.remove_quieting("silences", made.id)
+    acknowledged = alerts.acknowledge(second.id, BASE_MS + 8, "ops")
+    assert acknowledged["acknowledged_by"] == "ops" and alerts.open_incidents()[("down", "websdrs", "torino")] \
+        .acknowledged_ms == BASE_MS + 8
+    assert alerts.acknowledge(first.id, BASE_MS + 8, "ops") is None  # resolved: nothing to acknowledge
+    assert alerts.count_open_incidents() == 1
     alerts.record(BASE_MS, "down", "torino", "opened", "sent", None)
     assert [n["outcome"] for n in alerts.notifications(5)] == ["sent"]
     db.close_now()

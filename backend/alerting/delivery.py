@@ -61,6 +61,8 @@ class Delivery:
         self._pool = ThreadPoolExecutor(max_workers=WORKERS * 2, thread_name_prefix="notify")
         self.outcomes: Counter[tuple[str, str]] = Counter()  # (alert, "sent"|"failed"|"dropped")
         self._tasks: list[asyncio.Task] = []
+        self.pending = 0  # submitted and not yet sent or given up: 0 means everything is out
+
 
     def submit(self, notification: Notification) -> None:
         """Queue a notification; returns at once."""
@@ -69,7 +71,9 @@ class Delivery:
         if self._queue.qsize() >= QUEUE_LIMIT:
             dropped = self._queue.get_nowait()
             self.outcomes[(dropped.alert, "dropped")] += 1
+            self.pending -= 1
         self._queue.put_nowait(notification)
+        self.pending += 1
 
     async def run(self) -> None:
         if self._queue is None:
@@ -93,8 +97,11 @@ class Delivery:
         assert self._queue is not None
         while True:
             notification = await self._queue.get()
-            for url in notification.urls:
-                await self._deliver(notification, url)
+            try:
+                for url in notification.urls:
+                    await self._deliver(notification, url)
+            finally:
+                self.pending -= 1
 
     async def _deliver(self, notification: Notification, url: str) -> None:
         loop = asyncio.get_running_loop()

@@ -18,8 +18,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from backend.alerting import rules, watches
+from backend.alerting.connectivity import network_works
 from backend.alerting.delivery import Delivery, Notification
-from backend.alerting.store import AlertStore, Incident
+from backend.alerting.store import AlertState, AlertStore, Incident, Quieting
 from backend.envelope import Envelope
 from backend.hub import Hub
 from backend.settings import Config
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 KIND_OF_TOPIC = {SERVICES_HEALTH: "services", WEBSDRS_STATUS: "websdrs"}
 GATEWAY = "gateway"
+HANDLED = frozenset({SERVICES_HEALTH, WEBSDRS_STATUS, STATUS_CHANGED, SIGNALS_DETECTED, LOCALIZATIONS_UPDATED})
 QUEUE_LIMIT = 10_000  # events waiting for the engine; beyond this they are dropped and counted
 
 
@@ -51,17 +53,21 @@ class AlertEngine:
         self._clock = clock
         self._queue: asyncio.Queue[Envelope] = asyncio.Queue(maxsize=QUEUE_LIMIT)
         self.events_dropped = 0
+        self.rounds_evaluated = 0  # rounds whose checks the alert rules have seen (tests wait on it)
         self._seen: dict[tuple[str, str], str] = {}  # last check already counted, by target
         self._streaks: dict[tuple[str, str, str], rules.Streak] = {}
-        self._incidents: dict[tuple[str, str, str], Incident] = {}
-        self._silences: dict[tuple[str, str], int] = {}
+        # Incidents, silences and maintenance windows as the shared store has them: read
+        # again at every round on every instance, so a silence made anywhere takes effect
+        # on the poller within one polling interval and every instance shows the same.
+        self.state = AlertState()
         self._cooldown = watches.Cooldown()
         self.gateway_problems: dict[str, str] = {}  # what of the gateway itself is down, and why
         self.listeners: list[Callable[[], None]] = []  # told when incidents or notifications change (pages)
         hub.subscribe(self._enqueue)
 
     def _enqueue(self, env: Envelope) -> None:
-        if not self._active():
+        # Every instance keeps its view of the alert state; only the poller sends (handle).
+        if env.event not in HANDLED:
             return
         try:
             self._queue.put_nowait(env)
@@ -72,8 +78,14 @@ class AlertEngine:
         return int(self._clock() * 1000)
 
     async def start(self) -> None:
-        self._incidents = await self._db.run(self.store.open_incidents)
-        self._silences = await self._db.run(self.store.silences, self.now_ms())
+        await self.refresh()
+
+    async def refresh(self) -> None:
+        """Read the alert state again from the store (one trip to the database thread)."""
+        state = await self._db.run(self.store.state, self.now_ms())
+        if state != self.state:
+            self.state = state
+            self._changed()
 
     def take_over(self) -> None:
         """This instance just became the poller: read again the incidents and silences the
@@ -82,7 +94,7 @@ class AlertEngine:
         count rounds this instance has seen."""
         self._streaks.clear()
         self._seen.clear()
-        asyncio.get_running_loop().create_task(self.start())
+        asyncio.get_running_loop().create_task(self.refresh())
 
     def reconfigure(self, config: Config) -> None:
         self.config = config
@@ -97,9 +109,13 @@ class AlertEngine:
 
     async def handle(self, env: Envelope) -> None:
         if env.event in KIND_OF_TOPIC:
-            await self._round(KIND_OF_TOPIC[env.event], env.data)
+            await self.refresh()
+            if self._active():
+                await self._round(KIND_OF_TOPIC[env.event], env.data)
         elif env.event == STATUS_CHANGED and env.data.get("kind") == GATEWAY:
             await self._gateway(env.data)
+        elif not self._active():
+            return
         elif env.event == SIGNALS_DETECTED:
             await self._watch(env.data, watches.matches_detection, "detection")
         elif env.event == LOCALIZATIONS_UPDATED:
@@ -119,26 +135,31 @@ class AlertEngine:
         suspect = rules.suspect_round([(e["check_status"], e.get(reason_key)) for e in fresh.values()])
         problem = f"network-{kind}"
         if suspect is not None:
-            # Every target failed the same way at once: more likely the gateway's own network.
-            # The round does not count towards any alert; the gateway's problem is reported.
-            if problem not in self.gateway_problems:
+            # Every target failed in a way that implicates the gateway's own reach. Unless a
+            # reference endpoint answers (the network works after all), the round does not
+            # count towards any alert; the gateway's problem is reported instead.
+            connectivity = self.config.connectivity
+            works = await network_works(connectivity.references, connectivity.timeout_s)
+            if works:
+                suspect = None
+            elif problem not in self.gateway_problems:
+                checked = " and no reference endpoint answers" if works is False else ""
                 await self._hub.publish(STATUS_CHANGED, {
                     "kind": GATEWAY, "id": problem, "name": f"the gateway's reach to its {kind}", "from": "up",
                     "to": "down", "since": iso_from_ms(self.now_ms()),
-                    "reason": f"all {len(fresh)} {kind} failed the same way ({suspect}): "
+                    "reason": f"all {len(fresh)} {kind} failed ({suspect}){checked}: "
                               f"probably the gateway's own network; their alerts wait"})
+        if suspect is not None:
+            self.rounds_evaluated += 1
             return
         if problem in self.gateway_problems:
             await self._hub.publish(STATUS_CHANGED, {
                 "kind": GATEWAY, "id": problem, "name": f"the gateway's reach to its {kind}", "from": "down",
                 "to": "up", "since": iso_from_ms(self.now_ms()), "reason": None})
         now_ms = self.now_ms()
-        now = datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc)
-        self._silences = {k: until for k, until in self._silences.items() if until > now_ms}
         for key, entry in fresh.items():
             down = is_down(entry["check_status"])
-            quiet = rules.in_maintenance(self.config.maintenance, kind, key, now) or \
-                ("silenced" if (kind, key) in self._silences else None)
+            quiet = self.quiet_reason(kind, key)
             for alert in self.config.alerts:
                 if not rules.covers(alert.targets, kind, key):
                     continue
@@ -146,23 +167,25 @@ class AlertEngine:
                 streak.observe(down)
                 if quiet:
                     continue  # checked and kept, never sent
-                incident = self._incidents.get((alert.name, kind, key))
+                incident = self.state.incidents.get((alert.name, kind, key))
                 action = rules.decide(alert, streak, incident.opened_ms if incident else None,
-                                      incident.last_sent_ms if incident else None, now_ms)
+                                      incident.last_sent_ms if incident else None, now_ms,
+                                      acknowledged=bool(incident and incident.acknowledged_ms))
                 if action is not None:
                     await self._act(action, alert, kind, key, entry, entry.get(reason_key), now_ms)
+        self.rounds_evaluated += 1  # after its notifications are queued
 
     async def _act(self, action: str, alert, kind: str, key: str, entry: dict[str, Any], reason: str | None,
                    now_ms: int) -> None:
         index = (alert.name, kind, key)
         if action == "DOWN":
             incident = await self._db.run(self.store.open_incident, alert.name, kind, key, now_ms, reason)
-            self._incidents[index] = incident
+            self.state.incidents[index] = incident
             self._changed()
         else:
-            incident = self._incidents[index]
+            incident = self.state.incidents[index]
             if action == "RESOLVED":
-                del self._incidents[index]
+                del self.state.incidents[index]
                 await self._db.run(self.store.resolve, incident.id, now_ms)
                 self._changed()
                 if not alert.send_resolved:
@@ -201,10 +224,16 @@ class AlertEngine:
         key = change.get("id", "gateway")
         if change.get("to") == "down":
             self.gateway_problems[key] = change.get("reason") or "unknown"
+            self._changed()
+            if not self._active():
+                return
             title = f"GATEWAY PROBLEM: {change.get('name', key)}"
             body = f"{change.get('reason')}\nTarget alerts are held while this lasts.\n{self._base_url}/system"
         else:
             if self.gateway_problems.pop(key, None) is None:
+                return
+            self._changed()
+            if not self._active():
                 return
             title = f"GATEWAY RESOLVED: {change.get('name', key)}"
             body = f"The gateway's {change.get('name', key)} is working again.\n{self._base_url}/system"
@@ -229,25 +258,42 @@ class AlertEngine:
             self.delivery.submit(Notification(watch.name, f"watch {watch.name}", "WATCH", title,
                                               f"{body}\n{self._base_url}/", tuple(watch.urls)))
 
-    # -- admins ------------------------------------------------------------------------------
+    # -- operators -----------------------------------------------------------------------
 
-    async def silence(self, kind: str, key: str, minutes: float, by: str | None) -> None:
-        until = self.now_ms() + int(minutes * 60_000)
-        await self._db.run(self.store.silence, kind, key, until, by)
-        self._silences[(kind, key)] = until
+    async def silence(self, kind: str, key: str, minutes: float, by: str | None, comment: str | None = None,
+                      what: str = "silences", starts_ms: int | None = None) -> Quieting:
+        """A silence (or, with `what="maintenance"`, a maintenance window) in the shared store."""
+        starts = self.now_ms() if starts_ms is None else starts_ms
+        made = await self._db.run(self.store.add_quieting, what, kind, key, starts, starts + int(minutes * 60_000),
+                                  comment, by)
+        await self.refresh()
+        return made
+
+    async def lift(self, what: str, quieting_id: int) -> bool:
+        removed = await self._db.run(self.store.remove_quieting, what, quieting_id)
+        await self.refresh()
+        return removed
+
+    async def acknowledge(self, incident_id: int, by: str | None) -> dict | None:
+        acknowledged = await self._db.run(self.store.acknowledge, incident_id, self.now_ms(), by)
+        await self.refresh()
+        return acknowledged
 
     def quiet_reason(self, kind: str, key: str) -> str | None:
-        """"in maintenance (name)" or "silenced" for the pages, else None."""
+        """"in maintenance (name)" or "silenced until …" for the pages and the API, else None."""
         now_ms = self.now_ms()
         window = rules.in_maintenance(self.config.maintenance, kind, key,
                                       datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc))
         if window:
             return f"in maintenance ({window})"
-        until = self._silences.get((kind, key))
-        return f"silenced until {iso_from_ms(until)}" if until and until > now_ms else None
+        for made in self.state.maintenance:
+            if made.covers(kind, key, now_ms):
+                return f"in maintenance ({made.comment or 'until ' + iso_from_ms(made.until_ms)})"
+        ends = [s.until_ms for s in self.state.silences if s.covers(kind, key, now_ms)]
+        return f"silenced until {iso_from_ms(max(ends))}" if ends else None
 
     def open_incident_count(self) -> int:
-        return len(self._incidents)
+        return len(self.state.incidents)
 
     async def record(self, notification: Notification, outcome: str, detail: str | None) -> None:
         await self._db.run(self.store.record, self.now_ms(), notification.alert, notification.subject,

@@ -35,17 +35,18 @@ class Streak:
 
 
 def decide(alert: AlertSettings, streak: Streak, open_since_ms: int | None, last_sent_ms: int | None,
-           now_ms: int) -> str | None:
+           now_ms: int, acknowledged: bool = False) -> str | None:
     """What to send after a check: "DOWN", "RESOLVED", "REMINDER" or nothing.
 
     A target that flaps between good and bad never builds a streak long enough, so it
-    sends nothing. With an incident open, a good streak resolves it; a bad one may remind.
+    sends nothing. With an incident open, a good streak resolves it; a bad one may remind,
+    unless someone acknowledged it.
     """
     if open_since_ms is None:
         return "DOWN" if streak.failures == alert.failure_threshold else None
     if streak.successes >= alert.success_threshold:
         return "RESOLVED"
-    if streak.failures and alert.reminder_every_min and last_sent_ms is not None \
+    if streak.failures and alert.reminder_every_min and last_sent_ms is not None and not acknowledged \
             and now_ms - last_sent_ms >= alert.reminder_every_min * 60_000:
         return "REMINDER"
     return None
@@ -106,14 +107,23 @@ def in_maintenance(windows: list[MaintenanceSettings], kind: str, key: str, now:
     return None
 
 
+# Failures that say something about the gateway's own reach. Any other failure (refused,
+# reset, an HTTP error, a TLS error from the target) proves the network works up to the
+# target: it always counts against the target.
+REACH_FAILURES = ("DNS lookup failed", "network unreachable", "timeout after", "connection timed out")
+
+
+def implicates_gateway(reason: str | None) -> bool:
+    return bool(reason) and reason.startswith(REACH_FAILURES)
+
+
 def suspect_round(results: list[tuple[str, str | None]]) -> str | None:
     """(check status, reason) of every target of one round: when all of at least
-    SUSPECT_MIN_TARGETS failed with the same reason, the gateway itself is the likelier
-    fault (its network, its DNS); returns that reason."""
+    SUSPECT_MIN_TARGETS failed, each in a way that implicates the gateway's own reach
+    (its DNS, its routes, timeouts everywhere), the gateway is the likelier fault; returns
+    those reasons. A single refused connection clears the gateway."""
     if len(results) < SUSPECT_MIN_TARGETS:
         return None
-    reasons = {reason for status, reason in results if is_down(status)}
-    failed = sum(1 for status, _ in results if is_down(status))
-    if failed == len(results) and len(reasons) == 1:
-        return next(iter(reasons)) or "no reason given"
+    if all(is_down(status) and implicates_gateway(reason) for status, reason in results):
+        return ", ".join(sorted({reason for _, reason in results if reason}))
     return None

@@ -1,11 +1,16 @@
-"""Alert state that survives a restart: open incidents and what was sent for them, every
-notification attempt, and silences. Synchronous methods, run on the database thread."""
+"""Alert state, kept in the database so that every instance of a cluster and every
+restart sees one truth: open incidents (and their acknowledgements), every notification
+attempt, silences and maintenance windows made on a page or through the API.
+Synchronous methods, run on the database thread."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from backend.storage.database import Database
+from backend.timefmt import iso_from_ms
+
+MAX_LISTED = 1000  # silences or windows listed at once
 
 
 @dataclass
@@ -17,6 +22,43 @@ class Incident:
     opened_ms: int
     reason: str | None
     last_sent_ms: int | None
+    acknowledged_ms: int | None = None
+    acknowledged_by: str | None = None
+
+
+@dataclass
+class Quieting:
+    """A silence or a maintenance window made at run time: `key` may be "*" (all of a kind)."""
+
+    id: int
+    kind: str
+    key: str
+    starts_ms: int
+    until_ms: int
+    comment: str | None
+    by: str | None
+
+    def shown(self) -> dict:
+        """As the API answers it."""
+        return {"id": self.id, "kind": self.kind, "target": self.key, "starts_at": iso_from_ms(self.starts_ms),
+                "ends_at": iso_from_ms(self.until_ms), "comment": self.comment, "by": self.by}
+
+    def covers(self, kind: str, key: str, now_ms: int) -> bool:
+        return self.kind == kind and self.key in ("*", key) and self.starts_ms <= now_ms < self.until_ms
+
+
+@dataclass
+class AlertState:
+    """What the engine decides with, read from the store in one trip."""
+
+    incidents: dict[tuple[str, str, str], Incident] = field(default_factory=dict)
+    silences: list[Quieting] = field(default_factory=list)
+    maintenance: list[Quieting] = field(default_factory=list)
+
+
+_INCIDENT = "id, alert, kind, key, opened_ms, reason, last_sent_ms, acknowledged_ms, acknowledged_by"
+_QUIETING = "id, kind, key, starts_ms, until_ms, comment, by"
+QUIETING_TABLES = {"silences": "alert_silences", "maintenance": "maintenance_windows"}
 
 
 class AlertStore:
@@ -24,9 +66,12 @@ class AlertStore:
         self._c = db.connection
 
     def open_incidents(self) -> dict[tuple[str, str, str], Incident]:
-        rows = self._c.execute("SELECT id, alert, kind, key, opened_ms, reason, last_sent_ms FROM incidents "
-                               "WHERE resolved_ms IS NULL").fetchall()
+        rows = self._c.execute(f"SELECT {_INCIDENT} FROM incidents WHERE resolved_ms IS NULL").fetchall()
         return {(r[1], r[2], r[3]): Incident(*r) for r in rows}
+
+    def state(self, now_ms: int) -> AlertState:
+        return AlertState(self.open_incidents(), self.quietings("silences", now_ms),
+                          self.quietings("maintenance", now_ms))
 
     def open_incident(self, alert: str, kind: str, key: str, now_ms: int, reason: str | None) -> Incident:
         (incident_id,) = self._c.execute("INSERT INTO incidents (alert, kind, key, opened_ms, reason, last_sent_ms) "
@@ -40,26 +85,52 @@ class AlertStore:
     def resolve(self, incident_id: int, now_ms: int) -> None:
         self._c.execute("UPDATE incidents SET resolved_ms = ? WHERE id = ?", (now_ms, incident_id))
 
+    def acknowledge(self, incident_id: int, now_ms: int, by: str | None) -> dict | None:
+        """An open incident acknowledged (no more reminders); None if there is no such open one."""
+        row = self._c.execute("UPDATE incidents SET acknowledged_ms = ?, acknowledged_by = ? "
+                              "WHERE id = ? AND resolved_ms IS NULL RETURNING id", (now_ms, by, incident_id)).fetchone()
+        return self.incident(incident_id) if row else None
+
+    def incident(self, incident_id: int) -> dict | None:
+        rows = self._incident_rows("WHERE id = ?", (incident_id,))
+        return rows[0] if rows else None
+
     def record(self, now_ms: int, alert: str, subject: str, event: str, outcome: str, detail: str | None) -> None:
         self._c.execute("INSERT INTO notifications (ts_ms, alert, subject, event, outcome, detail) "
                         "VALUES (?, ?, ?, ?, ?, ?)", (now_ms, alert, subject, event, outcome, detail))
 
     def incidents(self, limit: int) -> list[dict]:
-        rows = self._c.execute("SELECT alert, kind, key, opened_ms, reason, last_sent_ms, resolved_ms FROM incidents "
-                               "ORDER BY opened_ms DESC, id DESC LIMIT ?", (limit,)).fetchall()
-        names = ("alert", "kind", "id", "opened_ms", "reason", "last_sent_ms", "resolved_ms")
+        return self._incident_rows("ORDER BY opened_ms DESC, id DESC LIMIT ?", (limit,))
+
+    def _incident_rows(self, where: str, args: tuple) -> list[dict]:
+        rows = self._c.execute("SELECT id, alert, kind, key, opened_ms, reason, last_sent_ms, resolved_ms, "
+                               f"acknowledged_ms, acknowledged_by FROM incidents {where}", args).fetchall()
+        names = ("incident", "alert", "kind", "id", "opened_ms", "reason", "last_sent_ms", "resolved_ms",
+                 "acknowledged_ms", "acknowledged_by")
         return [dict(zip(names, row)) for row in rows]
+
+    def count_open_incidents(self) -> int:
+        return self._c.execute("SELECT count(*) FROM incidents WHERE resolved_ms IS NULL").fetchone()[0]
 
     def notifications(self, limit: int) -> list[dict]:
         rows = self._c.execute("SELECT ts_ms, alert, subject, event, outcome, detail FROM notifications "
                                "ORDER BY ts_ms DESC, rowid DESC LIMIT ?", (limit,)).fetchall()
         return [dict(zip(("ts_ms", "alert", "subject", "event", "outcome", "detail"), row)) for row in rows]
 
-    def silence(self, kind: str, key: str, until_ms: int, by: str | None) -> None:
-        self._c.execute("INSERT INTO silences (kind, key, until_ms, by) VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT (kind, key) DO UPDATE SET until_ms = excluded.until_ms, by = excluded.by",
-                        (kind, key, until_ms, by))
+    # -- silences and maintenance windows: `what` is "silences" or "maintenance" --------------
 
-    def silences(self, now_ms: int) -> dict[tuple[str, str], int]:
-        self._c.execute("DELETE FROM silences WHERE until_ms < ?", (now_ms,))
-        return {(k, key): until for k, key, until in self._c.execute("SELECT kind, key, until_ms FROM silences")}
+    def add_quieting(self, what: str, kind: str, key: str, starts_ms: int, until_ms: int, comment: str | None,
+                     by: str | None) -> Quieting:
+        (new_id,) = self._c.execute(f"INSERT INTO {QUIETING_TABLES[what]} (kind, key, starts_ms, until_ms, comment, by) "
+                                    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                                    (kind, key, starts_ms, until_ms, comment, by)).fetchone()
+        return Quieting(new_id, kind, key, starts_ms, until_ms, comment, by)
+
+    def quietings(self, what: str, now_ms: int) -> list[Quieting]:
+        """Those not yet over (current and future), soonest first."""
+        rows = self._c.execute(f"SELECT {_QUIETING} FROM {QUIETING_TABLES[what]} WHERE until_ms > ? "
+                               "ORDER BY starts_ms, id LIMIT ?", (now_ms, MAX_LISTED)).fetchall()
+        return [Quieting(*row) for row in rows]
+
+    def remove_quieting(self, what: str, quieting_id: int) -> bool:
+        return self._c.execute(f"DELETE FROM {QUIETING_TABLES[what]} WHERE id = ?", (quieting_id,)).rowcount > 0

@@ -17,9 +17,13 @@ async def alerts(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] =
     engine = runtime_of(request).alerts
     db = runtime_of(request).database
     return {
-        "open_incidents": engine.open_incident_count(),
+        "open_incidents": await db.run(engine.store.count_open_incidents),
         "gateway_problems": dict(engine.gateway_problems),
         "events_dropped": engine.events_dropped,  # the engine fell behind (it should never)
+        "rounds_evaluated": engine.rounds_evaluated,  # on the poller: rounds the alert rules have seen
+        "notifications_pending": engine.delivery.pending,  # queued or being sent
         "incidents": await db.run(engine.store.incidents, limit),
+        "silences": [q.shown() for q in await db.run(engine.store.quietings, "silences", engine.now_ms())],
+        "maintenance": [q.shown() for q in await db.run(engine.store.quietings, "maintenance", engine.now_ms())],
         "notifications": await db.run(engine.store.notifications, limit),
     }

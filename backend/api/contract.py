@@ -28,10 +28,11 @@ EXAMPLES = {
                      "uncertainty_ellipse": {"semi_major_m": 1200.0, "semi_minor_m": 400.0, "orientation_deg": 35.0}},
 }
 INGEST = {"/api/v1/signals": Detection, "/api/v1/localizations": Localization}
-REASONS = {400: "body is not JSON", 401: "no valid credentials (login required, or a wrong token)",
+REASONS = {401: "no valid credentials (login required, or a wrong token)",
+           400: "body is not JSON, or the Host is not one of the gateway's names",
            403: "the credentials lack the scope, or the browser's Origin is not allowed",
            404: "no such target", 405: "method not allowed", 413: "body over 16 KiB",
-           422: "a field or parameter is invalid (named in `field`)", 429: "too many failed attempts from this address",
+           422: "a field or parameter is invalid (named in `field`)", 429: "too many failed attempts from this address (a valid token is never refused)",
            500: "internal error"}
 
 
@@ -85,9 +86,9 @@ def _build(app: FastAPI) -> dict[str, Any]:
             if path == "/healthz":
                 operation["security"] = [{}]
                 codes = {500}
-            if operation.get("parameters") or path in INGEST:
+            if operation.get("parameters") or path in INGEST or "requestBody" in operation:
                 codes.add(422)
-            if "{target_id}" in path:
+            if "{" in path or "requestBody" in operation:  # a named target or record that is not there
                 codes.add(404)
             if method == "post" and path in INGEST:
                 model = INGEST[path].__name__

@@ -100,7 +100,7 @@ def guard_figures(runtime: Runtime) -> dict[str, int]:
 @router.get("/api/v1/events", tags=["events"])
 async def events(
     request: Request,
-    after: Annotated[int | None, Query(ge=0, description="seq of the last event you have")] = None,
+    after: Annotated[int | None, Query(ge=0, description="seq of the last event you have; needs `epoch`")] = None,
     epoch: Annotated[str | None, Query(description="epoch of that seq (from a previous answer)")] = None,
     topics: Annotated[str, Query(description="comma-separated topics, or *")] = WILDCARD,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,

@@ -43,6 +43,7 @@ API_PATTERN = re.compile(r"^/(api/|openapi\.json$|docs$|redoc$)")
 ADMIN_PATTERN = re.compile(r"^/(admin$|api/v1/admin/)")
 BADGE_PATTERN = re.compile(r"^/api/v1/badges/[^/]+/[^/]+/(status|uptime)\.svg$")
 INGEST_PATTERN = re.compile(r"^/api/v1/(signals|localizations)$")
+OPERATOR_PATTERN = re.compile(r"^/api/v1/(silences|maintenance|incidents|notifications)(/|$)")
 ERROR_LOG_EVERY_S = 10.0
 
 
@@ -62,6 +63,8 @@ def needed_scope(method: str, path: str, badges_public: bool = False) -> str | N
         return "admin"
     if method == "POST" and INGEST_PATTERN.match(path):
         return "ingest"
+    if method in ("POST", "DELETE") and OPERATOR_PATTERN.match(path):
+        return "operator"
     return "read"
 
 

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from backend.auth.passwords import hash_password, verify_password
 from backend.storage.database import Database
 
-ROLES = ("viewer", "admin")
-SCOPES = ("read", "ingest", "admin")
-ROLE_SCOPES = {"viewer": frozenset({"read"}), "admin": frozenset({"read", "admin"})}
+ROLES = ("viewer", "operator", "admin")
+# operator: on call; silences, acknowledges, sets maintenance, sends test notifications.
+SCOPES = ("read", "ingest", "operator", "admin")
+ROLE_SCOPES = {"viewer": frozenset({"read"}), "operator": frozenset({"read", "operator"}),
+               "admin": frozenset({"read", "operator", "admin"})}
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 TOKEN_PREFIX = "hl_"
 SESSION_DAYS = 7

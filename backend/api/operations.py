@@ -1,0 +1,139 @@
+"""What on-call people do, through the API (the `operator` scope, which admins have too):
+silences and maintenance windows (list, make, lift), acknowledging an open incident, and
+a test notification. Everything lands in the shared store, so it takes effect on the
+poller within one polling interval, wherever it was made, and is audited."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from backend.api.status import runtime_of
+from backend.auth.guard import client_address
+
+router = APIRouter(tags=["operations"])
+
+MAX_MINUTES = 366 * 24 * 60
+
+
+class QuietingRequest(BaseModel):
+    """A silence or a maintenance window for one target, or `*` for every target of a kind."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "example": {"kind": "websdrs", "id": "torino", "minutes": 60, "comment": "antenna work"}})
+    kind: Annotated[str, Field(description="as in status:changed: services or websdrs", max_length=32)]
+    id: Annotated[str, Field(min_length=1, max_length=64, description="the target's id, or * for all of the kind")]
+    minutes: Annotated[float, Field(gt=0, le=MAX_MINUTES)]
+    comment: Annotated[str | None, Field(max_length=500)] = None
+    starts_at: datetime | None = Field(None, description="default: now (ISO 8601, with a zone)")
+
+
+class TestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"name": "on-call"}})
+    name: Annotated[str, Field(min_length=1, max_length=64, description="an alert's or a watch's name")]
+
+
+def _targets(request: Request) -> dict[str, set[str]]:
+    config = runtime_of(request).settings.config
+    return {"services": {s.name for s in config.services}, "websdrs": {w.id for w in config.websdrs}}
+
+
+def _actor(request: Request) -> str | None:
+    principal = getattr(request.state, "principal", None)
+    return getattr(principal, "name", None)
+
+
+async def _audit(request: Request, action: str, subject: str, detail: str | None = None) -> None:
+    auth = runtime_of(request).auth
+    await auth.store_call(auth.store.audit, action, _actor(request), subject, client_address(request.scope), detail)
+
+
+async def _make(request: Request, what: str, body: QuietingRequest) -> dict[str, Any]:
+    known = _targets(request)
+    if body.kind not in known:
+        raise HTTPException(422, f"kind: one of {', '.join(sorted(known))}")
+    if body.id != "*" and body.id not in known[body.kind]:
+        raise HTTPException(404, f"no {body.kind} target {body.id!r}")
+    starts_ms = None
+    if body.starts_at is not None:
+        if body.starts_at.tzinfo is None:
+            raise HTTPException(422, "starts_at: give a time zone, e.g. 2026-12-02T14:00:00Z")
+        starts_ms = int(body.starts_at.astimezone(timezone.utc).timestamp() * 1000)
+    made = await runtime_of(request).alerts.silence(body.kind, body.id, body.minutes, _actor(request), body.comment,
+                                                    what, starts_ms)
+    await _audit(request, "silence made" if what == "silences" else "maintenance set", f"{body.kind}:{body.id}",
+                 f"{body.minutes:g} min")
+    return made.shown()
+
+
+async def _list(request: Request, what: str) -> list[dict[str, Any]]:
+    engine = runtime_of(request).alerts
+    store = engine.store
+    return [q.shown() for q in await runtime_of(request).database.run(store.quietings, what, engine.now_ms())]
+
+
+async def _lift(request: Request, what: str, quieting_id: int) -> Response:
+    if not await runtime_of(request).alerts.lift(what, quieting_id):
+        raise HTTPException(404, f"no such {'silence' if what == 'silences' else 'maintenance window'}")
+    await _audit(request, "silence lifted" if what == "silences" else "maintenance ended", f"#{quieting_id}")
+    return Response(status_code=204)
+
+
+QuietingId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.get("/api/v1/silences")
+async def list_silences(request: Request) -> list[dict[str, Any]]:
+    """Silences not over yet (current and future)."""
+    return await _list(request, "silences")
+
+
+@router.post("/api/v1/silences", status_code=201)
+async def make_silence(request: Request, body: QuietingRequest) -> dict[str, Any]:
+    """Silence a target's alerts (checks go on; nothing is sent). Needs the `operator` scope."""
+    return await _make(request, "silences", body)
+
+
+@router.delete("/api/v1/silences/{silence_id}", status_code=204)
+async def lift_silence(request: Request, silence_id: QuietingId) -> Response:
+    return await _lift(request, "silences", silence_id)
+
+
+@router.get("/api/v1/maintenance")
+async def list_maintenance(request: Request) -> list[dict[str, Any]]:
+    """Maintenance windows made through the API, not over yet (the configured ones are in the config)."""
+    return await _list(request, "maintenance")
+
+
+@router.post("/api/v1/maintenance", status_code=201)
+async def make_maintenance(request: Request, body: QuietingRequest) -> dict[str, Any]:
+    """A maintenance window: the target's alerts wait, and its history marks the time. Needs `operator`."""
+    return await _make(request, "maintenance", body)
+
+
+@router.delete("/api/v1/maintenance/{window_id}", status_code=204)
+async def end_maintenance(request: Request, window_id: QuietingId) -> Response:
+    return await _lift(request, "maintenance", window_id)
+
+
+@router.post("/api/v1/incidents/{incident_id}/acknowledge")
+async def acknowledge(request: Request, incident_id: QuietingId) -> dict[str, Any]:
+    """Someone is on it: no more reminders for this open incident. Needs `operator`."""
+    incident = await runtime_of(request).alerts.acknowledge(incident_id, _actor(request))
+    if incident is None:
+        raise HTTPException(404, "no such open incident")
+    await _audit(request, "incident acknowledged", f"#{incident_id}")
+    return incident
+
+
+@router.post("/api/v1/notifications/test", status_code=202)
+async def send_test(request: Request, body: TestRequest) -> dict[str, Any]:
+    """A test notification through one alert or watch. Needs `operator`."""
+    if not runtime_of(request).alerts.send_test(body.name):
+        raise HTTPException(404, f"no alert or watch named {body.name!r}")
+    await _audit(request, "test notification sent", body.name)
+    return {"sent": body.name}
