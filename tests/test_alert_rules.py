@@ -26,11 +26,25 @@ def test_covers():
 
 def test_down_at_the_threshold_only_and_flapping_never():
     streak = rules.Streak()
-    decisions = []
+    decisions, opened = [], None
     for down in (True, True, False, True, True, False, True, True, True, True):
         streak.observe(down)
-        decisions.append(rules.decide(ALERT, streak, None, None, 0))
+        decisions.append(rules.decide(ALERT, streak, opened, opened, 0))
+        opened = 0 if decisions[-1] == "DOWN" else opened  # the engine opens the incident
     assert decisions == [None] * 8 + ["DOWN", None]
+
+
+def test_a_target_that_went_down_while_quiet_is_announced_when_the_quiet_ends():
+    streak = rules.Streak()
+    for _ in range(7):  # checked all along while silenced; nothing asked of decide
+        streak.observe(True)
+    assert rules.decide(ALERT, streak, None, None, 0) == "DOWN"
+
+
+def test_an_acknowledged_incident_gets_no_reminder():
+    streak = rules.Streak(failures=5)
+    assert rules.decide(ALERT, streak, 0, 0, 30 * 60_000) == "REMINDER"
+    assert rules.decide(ALERT, streak, 0, 0, 30 * 60_000, acknowledged=True) is None
 
 
 def test_resolved_after_the_success_threshold_and_reminders_on_time():

@@ -337,3 +337,70 @@ def test_a_new_poller_neither_repeats_a_down_nor_forgets_to_resolve_it(cluster, 
         finally:
             for gw in gateways:
                 gw.stop()
+
+
+def test_a_silence_made_on_the_instance_that_does_not_poll_holds_on_the_poller(cluster, tmp_path, postgres):
+    """Alert state is one truth: a silence made through the API of the follower reaches the
+    poller; nothing is sent while it lasts, exactly one DOWN once it is lifted; both
+    instances show the same silences, incidents and metrics."""
+    from tests.test_alerts import config as alerting_config
+    from tests.webhook import WebhookReceiver
+
+    redis_server, _ = cluster
+    redis, database = redis_server(), postgres.new_database()
+    env = {"HEIMDALL_DATABASE_URL": database}
+    with FakeTargets() as targets, WebhookReceiver() as hooks:
+        raw = alerting_config(targets, hooks) + f'\n[cluster]\nredis_url = "{redis.url}"\n'
+        gateways = []
+        try:
+            for name in "ab":
+                path = tmp_path / f"silence-{name}.toml"
+                path.write_text(raw)
+                gateways.append(Gateway(path, tmp_path / f"silence-data-{name}", env=env).start())
+            wait_for(lambda: any(gw.stats()["poller_leader"] for gw in gateways))
+            poller = next(gw for gw in gateways if gw.stats()["poller_leader"])
+            follower = next(gw for gw in gateways if gw is not poller)
+            operator = {"Authorization": "Bearer " + create_token_on(tmp_path, env, "oncall", "read,operator")}
+            viewer = {"Authorization": "Bearer " + create_token_on(tmp_path, env, "wall", "read")}
+            body = {"kind": "services", "id": "inference", "minutes": 60, "comment": "upgrade"}
+            assert httpx.post(follower.url + "/api/v1/silences", json=body, headers=viewer).status_code == 403
+            made = httpx.post(follower.url + "/api/v1/silences", json=body, headers=operator)
+            assert made.status_code == 201, made.text
+            silence_id = made.json()["id"]
+            targets.set("inference", "503")
+            wait_for(lambda: poller.alerts()["rounds_evaluated"] > 0)
+            poller.settle(rounds=4)  # well past the threshold of 2
+            assert hooks.titles("on-call") == []
+            for gw in gateways:  # the same state on every instance
+                assert [s["id"] for s in gw.alerts()["silences"]] == [silence_id]
+                status = httpx.get(gw.url + "/api/v1/system/status").json()["services"]
+                assert next(s for s in status if s["name"] == "inference")["maintenance"].startswith("silenced until")
+            lifted = httpx.delete(f"{follower.url}/api/v1/silences/{silence_id}", headers=operator)
+            assert lifted.status_code == 204
+            wait_for(lambda: hooks.titles("on-call"), timeout=15)
+            poller.settle(rounds=3)
+            assert hooks.titles("on-call") == ["DOWN: service inference is unhealthy"]
+            for gw in gateways:  # /metrics is read from each instance's view, refreshed every round
+                wait_for(lambda gw=gw: gw.alerts()["open_incidents"] == 1)
+                wait_for(lambda gw=gw: "heimdall_open_incidents 1.0" in httpx.get(gw.url + "/metrics").text)
+            incident = poller.alerts()["incidents"][0]["incident"]
+            acked = httpx.post(f"{follower.url}/api/v1/incidents/{incident}/acknowledge", headers=operator)
+            assert acked.status_code == 200 and acked.json()["acknowledged_by"] == "oncall"
+        finally:
+            for gw in gateways:
+                gw.stop()
+
+
+def create_token_on(tmp_path, env: dict[str, str], name: str, scopes: str) -> str:
+    """A token made by the CLI in the shared PostgreSQL database."""
+    import subprocess
+    import sys
+
+    from tests.gateway import ROOT
+
+    result = subprocess.run([sys.executable, "main.py", "token", "create", name, "--scope", scopes,
+                             "--data-dir", str(tmp_path / "cli-data")], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, env={**{k: v for k, v in os.environ.items() if not k.startswith("HEIMDALL_")},
+                                             **env})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]

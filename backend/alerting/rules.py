@@ -43,7 +43,9 @@ def decide(alert: AlertSettings, streak: Streak, open_since_ms: int | None, last
     unless someone acknowledged it.
     """
     if open_since_ms is None:
-        return "DOWN" if streak.failures == alert.failure_threshold else None
+        # At or past the threshold: a target that went down while silenced or in maintenance
+        # is announced once the quiet ends (an open incident takes the branch below).
+        return "DOWN" if streak.failures >= alert.failure_threshold else None
     if streak.successes >= alert.success_threshold:
         return "RESOLVED"
     if streak.failures and alert.reminder_every_min and last_sent_ms is not None and not acknowledged \
