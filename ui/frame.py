@@ -59,6 +59,10 @@ def header(active: str, principal: Any = None, figures: Any = None) -> None:
         ui.label("Event bus down: this page shows what this instance has; ingested objects are kept and "
                  "published when it returns").classes("hl-problem w-full").props("role=alert") \
             .bind_visibility_from(figures, "event_bus", backward=lambda bus: bus == "down")
+        # The gateway's own problem, while it lasts: target alerts may be held meanwhile.
+        ui.label().classes("hl-problem w-full").props("role=alert") \
+            .bind_text_from(figures, "gateway_problem", backward=lambda text: f"Gateway problem: {text}") \
+            .bind_visibility_from(figures, "gateway_problem", backward=bool)
 
 
 def empty_table_slot(table: ui.table, text: str) -> None:

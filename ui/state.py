@@ -40,6 +40,7 @@ class GatewayFigures:
     version: str = __version__
     event_bus: str = "local"  # local | up | down (several gateways on Redis)
     instances: str = ""  # the live gateway instances, when there are several
+    gateway_problem: str = ""  # the gateway's own trouble (its network, its worker), shown on every page
 
 
 class LiveState:
@@ -55,6 +56,7 @@ class LiveState:
         self._per_minute: Counter[int] = Counter()  # detections of the last 24 h, by minute received
         self.last_event_at: str | None = None
         self.figures = GatewayFigures()
+        runtime.alerts.listeners.append(self._alerts_changed)
         self.loaded = asyncio.Event()  # pages wait for it: a page opened at start-up shows stored data too
 
         self.services_changed: Event[dict[str, Any]] = Event()
@@ -167,6 +169,9 @@ class LiveState:
             self.change_added.emit(change)
         if services is not None or websdrs is not None or detections or localizations:
             self.summary_changed.emit()
+
+    def _alerts_changed(self) -> None:
+        self.figures.gateway_problem = "; ".join(self.runtime.alerts.gateway_problems.values())
 
     async def update_figures_forever(self) -> None:
         """One task for the whole process; tabs see the values through bindings."""
