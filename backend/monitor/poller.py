@@ -90,7 +90,7 @@ def targets_of(config: Config) -> dict[str, list[Target]]:
 
 class Monitor:
     def __init__(self, config: Config, hub: Hub, history: HistoryStore, records: RecordStore | None = None,
-                 lease: Any = None) -> None:
+                 lease: Any = None, worker: ProbeWorker | None = None) -> None:
         self._config = config
         # Only the holder of the poller lease probes (backend/leader.py); one process always holds.
         self.lease = lease if lease is not None else LocalLease()
@@ -101,7 +101,7 @@ class Monitor:
         self._targets = targets_of(config)
         self._entries = {kind: dict(hub.latest(topic).data) for kind, (topic, _) in KINDS.items()}
         self._debouncers: dict[tuple[str, str], Debouncer] = {}
-        self._worker = ProbeWorker()
+        self._worker = worker or ProbeWorker()  # where probes run (a test passes one of its own)
         self.problem: str | None = None  # the gateway's own trouble running rounds, if any
 
     def _adopt_shared_state(self) -> None:

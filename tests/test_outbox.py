@@ -1,0 +1,66 @@
+"""The outbox (backend/outbox.py) on a real SQLite store and a hub: each stored record is
+published once, its row is gone after, and rows that waited for the bus go out in order."""
+
+from __future__ import annotations
+
+from backend.bus import BusUnavailable, LocalBus
+from backend.hub import Hub
+from backend.outbox import Outbox
+from backend.storage import SQLRecordStore, open_database
+
+
+class SwitchableBus(LocalBus):
+    """An in-process bus that can be made unreachable, as Redis can be."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+
+    async def publish(self, event, data, fence=None, once=None):
+        if self.down:
+            raise BusUnavailable("Redis is unreachable (test)")
+        return await super().publish(event, data, fence, once)
+
+
+def detection(i: int) -> dict:
+    return {"id": f"d{i}", "frequency_mhz": 145.5, "snr_db": 9.0, "websdr_id": "torino",
+            "timestamp": f"2026-11-25T12:00:{i:02d}Z"}
+
+
+async def parts(tmp_path):
+    database = open_database(tmp_path / "db")
+    records = SQLRecordStore(database)
+    bus = SwitchableBus()
+    hub = Hub(bus, {})
+    seen: list[str] = []
+    hub.subscribe(lambda env: seen.append(env.data["id"]) if env.event == "signals:detected" else None)
+    return database, records, bus, Outbox(records, hub), seen
+
+
+async def test_a_published_record_leaves_no_row_and_is_never_published_again(tmp_path):
+    database, records, _, outbox, seen = await parts(tmp_path)
+    stored, new = await records.add("detections", detection(1))
+    assert new
+    await outbox.publish("detections", stored)
+    assert seen == ["d1"]
+    assert await records.unpublished(10) == []  # the row is deleted once the bus has it
+    assert await outbox.drain()  # a later sweep, or the next start, finds nothing to send
+    assert seen == ["d1"]
+    await database.close()
+
+
+async def test_rows_wait_while_the_bus_is_down_and_go_out_once_in_order(tmp_path):
+    database, records, bus, outbox, seen = await parts(tmp_path)
+    bus.down = True
+    for i in range(3):
+        stored, _ = await records.add("detections", detection(i))
+        await outbox.publish("detections", stored)
+    assert seen == [] and outbox.waiting and len(await records.unpublished(10)) == 3
+    assert not await outbox.drain()  # still down
+    bus.down = False
+    stored, _ = await records.add("detections", detection(3))
+    await outbox.publish("detections", stored)  # behind the ones that waited
+    assert seen == ["d0", "d1", "d2", "d3"]
+    assert not outbox.waiting and await records.unpublished(10) == []
+    assert await outbox.drain() and seen == ["d0", "d1", "d2", "d3"]
+    await database.close()
