@@ -62,6 +62,7 @@ class AlertEngine:
         self.state = AlertState()
         self._cooldown = watches.Cooldown()
         self.gateway_problems: dict[str, str] = {}  # what of the gateway itself is down, and why
+        self._announced: set[str] = set()  # problems this poller published, not yet heard back
         self.listeners: list[Callable[[], None]] = []  # told when incidents or notifications change (pages)
         hub.subscribe(self._enqueue)
 
@@ -142,7 +143,9 @@ class AlertEngine:
             works = await network_works(connectivity.references, connectivity.timeout_s)
             if works:
                 suspect = None
-            elif problem not in self.gateway_problems:
+            elif problem not in self.gateway_problems and problem not in self._announced:
+                # Announced once: the event comes back through the hub only later (Redis).
+                self._announced.add(problem)
                 checked = " and no reference endpoint answers" if works is False else ""
                 await self._hub.publish(STATUS_CHANGED, {
                     "kind": GATEWAY, "id": problem, "name": f"the gateway's reach to its {kind}", "from": "up",
@@ -152,7 +155,8 @@ class AlertEngine:
         if suspect is not None:
             self.rounds_evaluated += 1
             return
-        if problem in self.gateway_problems:
+        if problem in self.gateway_problems or problem in self._announced:
+            self._announced.discard(problem)
             await self._hub.publish(STATUS_CHANGED, {
                 "kind": GATEWAY, "id": problem, "name": f"the gateway's reach to its {kind}", "from": "down",
                 "to": "up", "since": iso_from_ms(self.now_ms()), "reason": None})
@@ -223,6 +227,8 @@ class AlertEngine:
     async def _gateway(self, change: dict[str, Any]) -> None:
         key = change.get("id", "gateway")
         if change.get("to") == "down":
+            if key in self.gateway_problems:
+                return  # heard already
             self.gateway_problems[key] = change.get("reason") or "unknown"
             self._changed()
             if not self._active():

@@ -1,0 +1,148 @@
+"""The alert engine (backend/alerting/engine.py) in process: a real SQLite store, a hub on
+the in-process bus, an injected clock, and a delivery that keeps what it is handed
+instead of sending it (tests/test_alerts.py sends for real)."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.alerting.delivery import Delivery
+from backend.alerting.engine import AlertEngine
+from backend.bus import LocalBus
+from backend.hub import Hub
+from backend.settings import Config
+from backend.storage import open_database
+from backend.timefmt import iso_from_ms
+
+NAMES = ("api", "inference", "training")
+
+
+class KeptDelivery(Delivery):
+    def __init__(self) -> None:
+        super().__init__(timeout_s=1, retries=0, record=None)
+        self.kept = []
+
+    def submit(self, notification) -> None:
+        self.kept.append(notification)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_780_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def config(**alert) -> Config:
+    return Config.model_validate({
+        "services": [{"name": n, "url": f"http://127.0.0.1:9/{n}"} for n in NAMES],
+        "alerts": [{"name": "on-call", "urls": ["json://127.0.0.1:9/x"], "targets": ["services:*"],
+                    "failure_threshold": 2, "success_threshold": 1, **alert}],
+    })
+
+
+@pytest.fixture
+async def engine(tmp_path):
+    database = open_database(tmp_path / "db")
+    hub = Hub(LocalBus(), {})
+    clock = Clock()
+    active = {"poller": True}
+    made = AlertEngine(config(reminder_every_min=10), hub, database, KeptDelivery(), "http://gw", clock=clock,
+                       active=lambda: active["poller"])
+    await made.start()
+    made.test_clock, made.test_active = clock, active
+    made.test_changes = []  # status:changed envelopes, as every hub subscriber gets them
+    hub.subscribe(lambda env: made.test_changes.append(env) if env.event == "status:changed" else None)
+    yield made
+    await database.close()
+
+
+async def round_(engine: AlertEngine, statuses: dict[str, tuple[str, str | None]]) -> None:
+    """One services round, as the poller publishes it; handled at once."""
+    engine.test_clock.now += 1
+    checked = iso_from_ms(int(engine.test_clock.now * 1000))
+    data = {name: {"name": name, "status": status, "check_status": status, "error": reason, "last_check": checked}
+            for name, (status, reason) in statuses.items()}
+    env = await engine._hub.publish("services:health", data)
+    await engine.handle(env)
+
+
+def titles(engine: AlertEngine) -> list[str]:
+    return [n.title for n in engine.delivery.kept]
+
+
+HEALTHY = ("healthy", None)
+REFUSED = ("unreachable", "connection refused")
+
+
+async def test_down_at_the_threshold_resolved_after_and_reminders_stop_when_acknowledged(engine):
+    await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
+    assert titles(engine) == []
+    await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
+    assert titles(engine) == ["DOWN: service api is unreachable"]
+    assert "connection refused" in engine.delivery.kept[0].body and "http://gw/system" in engine.delivery.kept[0].body
+    engine.test_clock.now += 11 * 60
+    await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
+    assert titles(engine)[-1] == "STILL DOWN: service api is unreachable"
+    incident = next(iter(engine.state.incidents.values()))
+    assert await engine.acknowledge(incident.id, "ops")
+    engine.test_clock.now += 11 * 60
+    await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
+    assert len(titles(engine)) == 2  # acknowledged: no reminder
+    await round_(engine, {"api": HEALTHY, "inference": HEALTHY, "training": HEALTHY})
+    assert titles(engine)[-1] == "RESOLVED: service api is healthy again"
+    assert engine.open_incident_count() == 0
+
+
+async def test_everything_refused_at_once_is_alerted_not_blamed_on_the_gateway(engine):
+    for _ in range(2):
+        await round_(engine, {name: REFUSED for name in NAMES})
+    assert sorted(titles(engine)) == sorted(f"DOWN: service {n} is unreachable" for n in NAMES)
+    assert engine.gateway_problems == {}
+
+
+async def test_timeouts_everywhere_are_the_gateways_problem_and_hold_the_alerts(engine):
+    for _ in range(3):
+        await round_(engine, {name: ("unreachable", "timeout after 5 s") for name in NAMES})
+    assert [(e.data["id"], e.data["to"]) for e in engine.test_changes] == [("network-services", "down")]
+    await engine.handle(engine.test_changes[0])  # the engine hears its own announcement through the hub
+    assert titles(engine) == ["GATEWAY PROBLEM: the gateway's reach to its services"]
+    assert engine.rounds_evaluated == 3
+    await round_(engine, {name: HEALTHY for name in NAMES})
+    assert [(e.data["id"], e.data["to"]) for e in engine.test_changes] == [("network-services", "down"),
+                                                                           ("network-services", "up")]
+    await engine.handle(engine.test_changes[1])
+    assert titles(engine)[-1] == "GATEWAY RESOLVED: the gateway's reach to its services"
+    assert titles(engine).count("GATEWAY PROBLEM: the gateway's reach to its services") == 1
+
+
+async def test_a_silence_in_the_store_holds_until_lifted_then_one_down(engine):
+    silence = await engine.silence("services", "api", 60, "ops", "upgrade")
+    assert engine.quiet_reason("services", "api").startswith("silenced until")
+    for _ in range(3):
+        await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
+    assert titles(engine) == []
+    assert await engine.lift("silences", silence.id)
+    await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
+    assert titles(engine) == ["DOWN: service api is unreachable"]
+
+
+async def test_a_silence_made_elsewhere_is_read_at_the_next_round(engine):
+    # Another instance writes to the same store; this engine has not been told.
+    engine.store.add_quieting("maintenance", "services", "*", 0, 4_000_000_000_000, "switch swap", "ops")
+    assert engine.quiet_reason("services", "api") is None  # not read yet
+    for _ in range(3):
+        await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
+    assert titles(engine) == []
+    assert engine.quiet_reason("services", "training") == "in maintenance (switch swap)"
+
+
+async def test_an_instance_that_does_not_poll_keeps_the_state_and_sends_nothing(engine):
+    engine.test_active["poller"] = False
+    for _ in range(3):
+        await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
+    assert titles(engine) == [] and engine.rounds_evaluated == 0
+    engine.store.add_quieting("silences", "services", "api", 0, 4_000_000_000_000, None, "ops")
+    await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
+    assert engine.quiet_reason("services", "api").startswith("silenced")
