@@ -84,6 +84,7 @@ class HeimdallClient:
         poll_interval_s: float = 30.0,
         heartbeat_s: float | None = None,
         on_state: Callable[[ConnectionState], Any] | None = None,
+        on_subscribed: Callable[[bool], Any] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         open_timeout_s: float = 10.0,
@@ -99,6 +100,8 @@ class HeimdallClient:
         self.heartbeat_s = heartbeat_s  # None: the gateway's, from its `connected` message
         self.open_timeout_s = open_timeout_s
         self._on_state = on_state
+        self._on_subscribed = on_subscribed  # called with `recovered` each time a subscription is in place
+        self._subscribed: asyncio.Event | None = None
         self._sleep = sleep
         self._rng = rng
         self.state = ConnectionState.DISCONNECTED
@@ -161,6 +164,13 @@ class HeimdallClient:
         self.topics = [t for t in self.topics if t not in topics]
         await self._send({"event": "unsubscribe", "data": {"events": topics}})
 
+    async def wait_subscribed(self, timeout: float) -> None:
+        """Until the gateway has confirmed the subscription of the current connection: from
+        then on, nothing published is missed."""
+        if self._subscribed is None:
+            self._subscribed = asyncio.Event()
+        await asyncio.wait_for(self._subscribed.wait(), timeout)
+
     async def wait_for_state(self, state: ConnectionState, timeout: float) -> None:
         async def reached() -> None:
             while self.state != state:
@@ -214,6 +224,8 @@ class HeimdallClient:
             self._server_epoch = hello["data"]["epoch"]
             self.attempts = 0
             self._stop_polling()
+            if self._subscribed is not None:
+                self._subscribed.clear()
             self._set_state(ConnectionState.CONNECTED)
             await ws.send(json.dumps({"event": "subscribe",
                                       "data": {"events": self.topics, "since": self.position.since()}}))
@@ -243,6 +255,11 @@ class HeimdallClient:
                 self._fresh_state(self._server_epoch or self.position.epoch, gap=recovered is False, via=via)
             if isinstance(seq, int):
                 self.position.advance(seq)
+            if self._subscribed is None:
+                self._subscribed = asyncio.Event()
+            self._subscribed.set()
+            if self._on_subscribed is not None:
+                self._on_subscribed(bool(recovered))
             return
         if not isinstance(seq, int):
             return

@@ -52,6 +52,10 @@ class SyncClient:
                 return
             yield item
 
+    def wait_subscribed(self, timeout: float) -> None:
+        """Until the gateway has confirmed the subscription: nothing published after is missed."""
+        self._call(self._client.wait_subscribed(timeout))
+
     def subscribe(self, topics: list[str]) -> None:
         self._call(self._client.subscribe(topics))
 

@@ -48,7 +48,11 @@ async def watch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     def on_state(state: ConnectionState) -> None:
         print(f"[{state.value}] {client.ws_url}", file=err, flush=True)
 
-    client = HeimdallClient(args.url, topics=topics, token=args.token, on_state=on_state)
+    def on_subscribed(recovered: bool) -> None:
+        print(f"[subscribed] {','.join(topics)}{' (resumed)' if recovered else ''}", file=err, flush=True)
+
+    client = HeimdallClient(args.url, topics=topics, token=args.token, on_state=on_state,
+                            on_subscribed=on_subscribed)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

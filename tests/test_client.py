@@ -39,7 +39,6 @@ async def test_reconnects_on_the_schedule_then_gives_up_when_bounded():
                             poll_after_failures=100, on_state=states.append)
     await client.start()
     await client.wait_for_state(ConnectionState.DISCONNECTED, timeout=10)
-    await asyncio.sleep(0.05)
     assert len(slept) == 7
     for delay, base in zip(slept, [1, 2, 4, 8, 16, 30, 30]):
         assert base * 0.9 <= delay <= base * 1.1
@@ -65,8 +64,7 @@ async def connected_client(gw: Gateway, topics: list[str], **options) -> tuple[H
     client = HeimdallClient(gw.url, topics=topics, **options)
     client.on("*", received.append)
     await client.start()
-    await client.wait_for_state(ConnectionState.CONNECTED, timeout=10)
-    await asyncio.sleep(0.3)  # its subscription is in place
+    await client.wait_subscribed(timeout=10)
     return client, received
 
 
@@ -93,7 +91,8 @@ async def test_watchdog_and_resume_without_gap_or_duplicate(make_gateway):
     await client.wait_for_state(ConnectionState.CONNECTED, timeout=20)
     sent += [await asyncio.to_thread(post, gw, i) for i in range(8, 10)]
     await collect(client, received, 10)
-    await asyncio.sleep(0.5)
+    sent.append(await asyncio.to_thread(post, gw, 10))  # a marker: a late duplicate would come before it
+    await collect(client, received, 11)
     detections = [e for e in received if e.event == "signals:detected"]
     assert [e.data["id"] for e in detections] == [s["id"] for s in sent]  # every one, once, in order
     assert client.recovered is True and not [e for e in received if e.event == "gap"]
@@ -113,7 +112,8 @@ async def test_resume_after_the_server_closes_the_connection(make_gateway):
     await client.wait_for_state(ConnectionState.CONNECTED, timeout=20)
     sent += [await asyncio.to_thread(post, gw, 6)]
     await collect(client, received, 6)
-    await asyncio.sleep(0.5)
+    sent.append(await asyncio.to_thread(post, gw, 7))  # a marker: a late duplicate would come before it
+    await collect(client, received, 7)
     assert [e.data["id"] for e in received if e.event == "signals:detected"] == [s["id"] for s in sent]
     assert client.recovered is True and gw.stats()["ws_rate_limited_closed"] == 1
     await client.close()
@@ -193,10 +193,11 @@ async def test_polls_while_the_websocket_is_refused_then_returns_to_it(make_gate
     await client.wait_for_state(ConnectionState.CONNECTED, timeout=40)
     third = await asyncio.to_thread(post, gw, 3)
     await collect(client, received, 3)
-    await asyncio.sleep(0.8)  # a poll would have repeated something by now, were it still running
+    fourth = await asyncio.to_thread(post, gw, 4)  # a poll still running would bring it, or a repeat, first
+    await collect(client, received, 4)
     detections = [e for e in received if e.event == "signals:detected"]
-    assert [e.data["id"] for e in detections] == [first["id"], second["id"], third["id"]]
-    assert detections[-1].via == "websocket"
+    assert [e.data["id"] for e in detections] == [first["id"], second["id"], third["id"], fourth["id"]]
+    assert [e.via for e in detections[2:]] == ["websocket", "websocket"]
     await client.close()
     await forwarder.stop()
 
@@ -205,15 +206,13 @@ async def test_a_refused_token_stops_the_client_with_the_reason(gateway):
     client = HeimdallClient(gateway.url, token="not-the-token")
     await client.start()
     await client.wait_for_state(ConnectionState.DISCONNECTED, timeout=10)
-    await asyncio.sleep(0.1)
     assert isinstance(client.error, TokenRefused) and "refused the token" in str(client.error)
     await client.close()
 
 
 def test_the_synchronous_client(gateway):
     with SyncClient(gateway.url, topics=["signals:detected"], token=TOKEN) as live:
-        wait_for(lambda: live.state == ConnectionState.CONNECTED, timeout=10)
-        time.sleep(0.3)
+        live.wait_subscribed(timeout=10)
         sent = post(gateway, 42)
         got = next(e for e in live.events(timeout=10) if e.event == "signals:detected")
     assert got.data["id"] == sent["id"]
@@ -226,8 +225,8 @@ def test_watch_prints_json_lines_and_exits_cleanly_on_ctrl_c(gateway):
     watch = subprocess.Popen([sys.executable, "main.py", "watch", gateway.url, "--events", "signals:detected", "--json"],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert "[connected]" in watch.stderr.readline() + watch.stderr.readline()
-        time.sleep(0.3)
+        lines = [watch.stderr.readline() for _ in range(3)]  # connecting, connected, subscribed
+        assert "[connected]" in lines[1] and lines[2].startswith("[subscribed] signals:detected")
         sent = post(gateway, 7)
         line = json.loads(watch.stdout.readline())
         assert line["event"] == "signals:detected" and line["data"]["id"] == sent["id"] and line["seq"] > 0
@@ -240,9 +239,8 @@ def test_watch_human_lines(gateway):
     watch = subprocess.Popen([sys.executable, "main.py", "watch", gateway.url, "--events", "signals:detected"],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        watch.stderr.readline()
-        watch.stderr.readline()
-        time.sleep(0.3)
+        while not watch.stderr.readline().startswith("[subscribed]"):
+            pass
         post(gateway, 9)
         assert "145.0090 MHz  SNR 10.0 dB  at torino" in watch.stdout.readline()
     finally:

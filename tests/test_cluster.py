@@ -49,6 +49,19 @@ def cluster(tmp_path):
         thing.stop()
 
 
+def rounds_heard(gw: Gateway, count: int) -> int:
+    """Wait until `gw` has heard `count` more service rounds (their seq in its state), by
+    reading its status; the number heard."""
+    seen: set = set()
+
+    def heard_enough() -> bool:
+        seen.add(httpx.get(gw.url + "/api/v1/system/status", timeout=5).json()["services"][0].get("last_check"))
+        return len(seen) > count
+
+    wait_for(heard_enough, timeout=20, interval=0.05)
+    return len(seen) - 1
+
+
 async def connected(gw: Gateway) -> tuple:
     ws = await connect(gw.ws_url)
     hello = await recv(ws)
@@ -145,7 +158,11 @@ async def test_redis_restart(cluster, persistent):
             break
         await asyncio.sleep(0.5)
     assert status == 201
-    await asyncio.sleep(1.5)  # a reader checks the epoch at least every second
+    # The gateway has read the log again: the new detection, or the new epoch.
+    if persistent:
+        await asyncio.to_thread(wait_for, lambda: a.stats()["last_seq"] > position)
+    else:
+        await asyncio.to_thread(wait_for, lambda: a.stats()["epoch"] != hello["epoch"])
     ws, hello_after = await connected(a)
     answer = await subscribe(ws, {**SUBSCRIBE, "data": {**SUBSCRIBE["data"],
                                                          "since": {"epoch": hello["epoch"], "seq": position}}})
@@ -174,10 +191,12 @@ async def test_one_poller_and_failover_after_kill_9(cluster):
         stats = [a.stats(), b.stats()]
         assert sorted(s["poller_leader"] for s in stats) == [False, True]
         assert len({s["instance_id"] for s in stats}) == 2 and None not in {s["instance_id"] for s in stats}
-        before = targets.hits.get("svc", 0)
-        await asyncio.sleep(5)
+        before, started = targets.hits.get("svc", 0), time.monotonic()
+        # Each instance's hub hears every round; 5 rounds heard, the target was probed once each.
+        rounds = await asyncio.to_thread(rounds_heard, a, 5)
         polled = targets.hits["svc"] - before
-        assert 3 <= polled <= 7, polled  # one poller at 1 a second (two would make about 10)
+        assert polled <= rounds + 1, (polled, rounds)  # two pollers would probe about twice a round
+        assert time.monotonic() - started < 5 * 2  # and at one round a second, not fewer
         leader, other = (a, b) if stats[0]["poller_leader"] else (b, a)
         os.kill(leader.process.pid, signal.SIGKILL)
         leader.process.wait()
@@ -242,7 +261,10 @@ def test_two_instances_announce_a_down_once(cluster, tmp_path):
             wait_for(lambda: any(gw.stats()["poller_leader"] for gw in gateways))
             targets.set("inference", "503")
             wait_for(lambda: hooks.titles("on-call"), timeout=15)
-            time.sleep(3)  # a second instance's DOWN would have come by now
+            poller = next(gw for gw in gateways if gw.stats()["poller_leader"])
+            poller.settle(rounds=3)  # more rounds judged: a second DOWN would have come by now
+            for gw in gateways:
+                assert gw.alerts()["notifications_pending"] == 0
             assert hooks.titles("on-call") == ["DOWN: service inference is unhealthy"]
         finally:
             for gw in gateways:
@@ -329,7 +351,7 @@ def test_a_new_poller_neither_repeats_a_down_nor_forgets_to_resolve_it(cluster, 
             os.kill(leader.process.pid, signal.SIGKILL)
             leader.process.wait()
             wait_for(lambda: other.stats()["poller_leader"], timeout=10)
-            time.sleep(4)  # several rounds of the new poller with the target still down
+            other.settle(rounds=4)  # several rounds of the new poller with the target still down
             assert hooks.titles("on-call") == ["DOWN: service inference is unhealthy"]
             targets.set("inference", "healthy")
             wait_for(lambda: len(hooks.titles("on-call")) == 2, timeout=15)
