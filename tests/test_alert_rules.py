@@ -72,6 +72,25 @@ def test_maintenance_windows_once_and_by_cron():
     assert not rules.in_window(weekdays, datetime(2026, 11, 28, 1, 35, tzinfo=timezone.utc))  # a Saturday
 
 
+def test_a_window_start_without_a_zone_is_utc_and_windows_are_listed_in_a_span():
+    naive = MaintenanceSettings(targets=["services:x"], start=datetime(2026, 11, 26, 3, 0), duration_min=60)
+    assert rules.in_window(naive, datetime(2026, 11, 26, 3, 0, tzinfo=timezone.utc))  # the start is inside
+    assert not rules.in_window(naive, datetime(2026, 11, 26, 2, 59, tzinfo=timezone.utc))
+    assert rules.in_maintenance([naive], "services", "x", datetime(2026, 11, 26, 3, 5, tzinfo=timezone.utc)) \
+        == "maintenance"  # unnamed
+    assert rules.in_maintenance([naive], "services", "y", datetime(2026, 11, 26, 3, 5, tzinfo=timezone.utc)) is None
+    daily = MaintenanceSettings(name="nightly", targets=["websdrs:*"], cron="0 2 * * *", duration_min=30)
+    span = rules.windows_between(daily, datetime(2026, 11, 26, 2, 15, tzinfo=timezone.utc),
+                                 datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc))
+    assert [(a.isoformat(), b.isoformat()) for a, b in span] == [
+        ("2026-11-26T02:00:00+00:00", "2026-11-26T02:30:00+00:00"),  # begun before the span, still overlapping
+        ("2026-11-27T02:00:00+00:00", "2026-11-27T02:30:00+00:00")]  # the one at the span's end is not in it
+    assert rules.windows_between(naive, datetime(2026, 11, 26, 4, 0, tzinfo=timezone.utc),
+                                 datetime(2026, 11, 27, tzinfo=timezone.utc)) == []
+    assert len(rules.windows_between(naive, datetime(2026, 11, 26, tzinfo=timezone.utc),
+                                     datetime(2026, 11, 27, tzinfo=timezone.utc))) == 1
+
+
 def test_a_round_where_everything_fails_the_same_way_is_suspect():
     assert rules.suspect_round([("unreachable", "network unreachable")] * 3) == "network unreachable"
     assert rules.suspect_round([("unreachable", "network unreachable")] * 2) is None  # too few to tell

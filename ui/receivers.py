@@ -86,7 +86,7 @@ async def render(state: LiveState, principal: Any = None) -> None:
                     ui.label(w.name).classes("text-xl font-semibold")
                     status = ui.label().classes("text-lg")
                     since = ui.html("", sanitize=False).classes("opacity-80")
-                    if principal is not None and principal.may("admin"):
+                    if principal is not None and principal.may("operator"):
                         ui.button("Silence 1 h", on_click=lambda key=w.id: silence(key)).props(
                             f'flat dense aria-label="Silence alerts of {w.name} for an hour"')
                 with ui.row().classes("w-full gap-6 items-start max-lg:flex-wrap"):
@@ -110,7 +110,7 @@ async def render(state: LiveState, principal: Any = None) -> None:
 
     async def silence(key: str) -> None:
         auth = state.runtime.auth
-        if (actor := await page_access.authorised(auth, client, "admin")) is None:
+        if (actor := await page_access.authorised(auth, client, "operator")) is None:
             return
         await state.runtime.alerts.silence("websdrs", key, 60, actor.name)
         await auth.store_call(auth.store.audit, "target silenced", actor.name, f"websdrs:{key}", None, "60 min")
