@@ -33,9 +33,9 @@ def serve_gateway(argv: list[str]) -> int:
     from backend.auth.secrets_files import (TOKEN_FILE, SecretError, SharedSecrets, load_or_create_session_secret,
                                             load_or_create_token, private_directory)
     from backend.storage.database import DatabaseUnavailable, open_database
-    from backend.edge import EdgeLimits
-    from backend.server import ListenError, bind_socket, serve
-    from backend.settings import ConfigError, load_settings
+    from backend.serving.edge import EdgeLimits
+    from backend.serving.server import ListenError, bind_socket, serve
+    from backend.config.settings import ConfigError, load_settings
 
     try:
         settings = load_settings(argv, os.environ)

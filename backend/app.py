@@ -20,19 +20,19 @@ from backend.auth.guard import Guard
 from backend.auth.principal import Authenticator
 from backend.auth.revalidate import Revalidator
 from backend.auth.store import AuthStore
-from backend.bus import Bus, LocalBus
-from backend.leader import LocalLease, RedisLease, instance_id, lease_ttl_s
-from backend.instances import InstanceRegistry
-from backend.outbox import Outbox
-from backend.redis_bus import RedisBus
-from backend.hub import Hub
-from backend.metrics import Metrics
+from backend.events.bus import Bus, LocalBus
+from backend.cluster.leader import LocalLease, RedisLease, instance_id, lease_ttl_s
+from backend.cluster.instances import InstanceRegistry
+from backend.ingest.outbox import Outbox
+from backend.events.redis_bus import RedisBus
+from backend.events.hub import Hub
+from backend.metrics.collector import Metrics
 from backend.monitor.poller import Monitor
 from backend.monitor.scheduler import build_scheduler, poll_now
-from backend.reload import ConfigReloader
+from backend.config.reload import ConfigReloader
 from backend.runtime import Runtime
-from backend.settings import Settings
-from backend.status import initial_state
+from backend.config.settings import Settings
+from backend.kinds.status import initial_state
 from backend.storage import Database, SQLHistoryStore, SQLRecordStore, open_database
 from backend.ws.endpoint import UpdatesEndpoint, UpdatesRouter
 from backend.ws.manager import ConnectionManager

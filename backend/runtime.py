@@ -9,9 +9,9 @@ from typing import Any
 
 from backend.alerting.engine import AlertEngine
 from backend.auth.principal import Authenticator
-from backend.hub import Hub
+from backend.events.hub import Hub
 from backend.monitor.poller import Monitor
-from backend.settings import Config, Settings
+from backend.config.settings import Config, Settings
 from backend.storage import Database, HistoryStore, RecordStore
 from backend.ws.manager import ConnectionManager
 
@@ -28,8 +28,8 @@ class Runtime:
     api_token: str
     auth: Authenticator
     alerts: AlertEngine
-    outbox: Any = None  # backend.outbox.Outbox: stored records on their way to the event log
-    instances: Any = None  # backend.instances.InstanceRegistry, with several gateways on Redis
+    outbox: Any = None  # backend.ingest.outbox.Outbox: stored records on their way to the event log
+    instances: Any = None  # backend.cluster.instances.InstanceRegistry, with several gateways on Redis
     revalidator: Any = None  # backend.auth.revalidate.Revalidator: open pages and sockets checked again
 
     def event_bus_state(self) -> str:
@@ -40,8 +40,8 @@ class Runtime:
     # Extra coroutines to run while the server runs (the demo network, say).
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     guard: Any = None  # the Guard in front of the app, once it is built (its figures)
-    metrics: Any = None  # backend.metrics.Metrics, made once the runtime exists
-    edge: Any = None  # the connection limits of the HTTP server (backend/edge.py), once serving
+    metrics: Any = None  # backend.metrics.collector.Metrics, made once the runtime exists
+    edge: Any = None  # the connection limits of the HTTP server (backend/serving/edge.py), once serving
     # Called with the new Config after a reload took effect (the pages redraw their targets).
     config_listeners: list[Callable[[Config], None]] = field(default_factory=list)
 

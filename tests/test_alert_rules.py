@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 from backend.alerting import rules, watches
 from backend.alerting.delivery import Delivery
 from backend.alerting.engine import AlertEngine
-from backend.bus import LocalBus
-from backend.hub import Hub
-from backend.settings import AlertSettings, Config, MaintenanceSettings, WatchSettings
+from backend.events.bus import LocalBus
+from backend.events.hub import Hub
+from backend.config.settings import AlertSettings, Config, MaintenanceSettings, WatchSettings
 from backend.storage.database import open_database
 
 ALERT = AlertSettings(name="on-call", urls=["json://127.0.0.1:9/"], targets=["services:*"], failure_threshold=3,
@@ -164,7 +164,7 @@ async def test_reminders_come_on_time_with_a_controllable_clock(tmp_path):
 
 
 def hub_event(hub, data):
-    from backend.envelope import Envelope
+    from backend.events.envelope import Envelope
 
     return Envelope.make("services:health", data, "t", 1, "e")
 

@@ -151,7 +151,7 @@ def test_an_unhandled_error_is_a_short_json_500_and_one_log_line(tmp_path, caplo
     from backend.auth.guard import Guard
     from backend.auth.principal import Authenticator
     from backend.auth.store import AuthStore
-    from backend.settings import Config
+    from backend.config.settings import Config
     from backend.storage.database import open_database
 
     database = open_database(tmp_path / "db")

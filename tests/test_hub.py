@@ -6,8 +6,8 @@ import asyncio
 
 import re
 
-from backend.bus import LocalBus
-from backend.hub import Hub, Since
+from backend.events.bus import LocalBus
+from backend.events.hub import Hub, Since
 
 INITIAL = {"services:health": {"a": {"status": "unknown"}}, "websdrs:status": {}}
 
@@ -71,7 +71,7 @@ async def test_replay_pages_with_a_limit():
 
 
 def test_non_finite_numbers_leave_as_null_on_the_wire_and_in_the_data():
-    from backend.envelope import Envelope, encode
+    from backend.events.envelope import Envelope, encode
 
     env = Envelope.make("websdrs:status", {"a": {"asl": float("inf"), "gps": [float("nan"), 7.0]}}, "t", 1, "e")
     assert '"asl":null' in env.wire and "NaN" not in env.wire and "Infinity" not in env.wire
@@ -81,8 +81,8 @@ def test_non_finite_numbers_leave_as_null_on_the_wire_and_in_the_data():
 
 
 def test_a_replay_page_is_bounded_in_bytes_and_says_more():
-    from backend.bus import LocalBus
-    from backend.hub import Hub, Since
+    from backend.events.bus import LocalBus
+    from backend.events.hub import Hub, Since
 
     hub = Hub(LocalBus("e"), {}, replay_size=100)
 

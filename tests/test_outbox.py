@@ -1,11 +1,11 @@
-"""The outbox (backend/outbox.py) on a real SQLite store and a hub: each stored record is
+"""The outbox (backend/ingest/outbox.py) on a real SQLite store and a hub: each stored record is
 published once, its row is gone after, and rows that waited for the bus go out in order."""
 
 from __future__ import annotations
 
-from backend.bus import BusUnavailable, LocalBus
-from backend.hub import Hub
-from backend.outbox import Outbox
+from backend.events.bus import BusUnavailable, LocalBus
+from backend.events.hub import Hub
+from backend.ingest.outbox import Outbox
 from backend.storage import SQLRecordStore, open_database
 
 

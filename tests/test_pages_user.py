@@ -8,7 +8,7 @@ from nicegui import ui as nicegui_ui
 from nicegui.testing.user_simulation import user_simulation
 
 from backend.app import build_runtime
-from backend.settings import load_settings
+from backend.config.settings import load_settings
 from tests.gateway import ONE_OF_EACH, write_config
 
 RECEIVERS = ONE_OF_EACH

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.hub import Since
+from backend.events.hub import Since
 from backend.ws import protocol
 from backend.ws.protocol import ClientError, Ping, Subscribe, Unsubscribe, parse_client_message
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.settings import ConfigError, load_config, load_settings
+from backend.config.settings import ConfigError, load_config, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from backend.status import is_down, is_up
+from backend.kinds.status import is_down, is_up
 
 GREEN, AMBER, RED, GREY = "#16a34a", "#d97706", "#dc2626", "#6b7280"
 

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from backend.settings import AlertSettings, MaintenanceSettings
-from backend.status import is_down
+from backend.config.settings import AlertSettings, MaintenanceSettings
+from backend.kinds.status import is_down
 
 SUSPECT_MIN_TARGETS = 3  # a round this large where every check fails the same way is suspect
 

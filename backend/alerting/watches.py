@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.probes.fields import distance_km, number
-from backend.settings import WatchSettings
+from backend.config.settings import WatchSettings
 
 
 def matches_detection(watch: WatchSettings, detection: dict[str, Any]) -> bool:

@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.api.errors import StrictJSONResponse, error
-from backend.models import Detection, Localization
+from backend.ingest.models import Detection, Localization
 
 ERROR_SCHEMA = {
     "type": "object", "required": ["detail"],

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.routing import BaseRoute, Match, Mount
 
-from backend.envelope import encode
+from backend.events.envelope import encode
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 API_PATHS = re.compile(r"^/(api/|healthz$)")

@@ -1,7 +1,7 @@
 """Ingestion: the platform's services push detections and localizations here.
 
 A valid object is stored (with its outbox row), then published through the outbox
-(backend/outbox.py), then answered 201: stored, and published or waiting for the
+(backend/ingest/outbox.py), then answered 201: stored, and published or waiting for the
 event bus. Any error (no token,
 too large, not JSON, invalid) is answered before anything is kept or published.
 """
@@ -16,10 +16,10 @@ from pydantic import BaseModel, ValidationError
 
 from backend.api.errors import StrictJSONResponse, error
 from backend.api.status import runtime_of
-from backend.envelope import decode, encode
-from backend.models import MAX_OBJECT_BYTES, Detection, Localization
-from backend.settings import format_validation_error
-from backend.topics import LOCALIZATIONS_UPDATED, SIGNALS_DETECTED
+from backend.events.envelope import decode, encode
+from backend.ingest.models import MAX_OBJECT_BYTES, Detection, Localization
+from backend.config.settings import format_validation_error
+from backend.events.topics import LOCALIZATIONS_UPDATED, SIGNALS_DETECTED
 
 router = APIRouter(tags=["ingestion"])
 

@@ -89,7 +89,7 @@ class Guard:
         peer = client_address(scope)
         # Behind a trusted load balancer, the client it forwards for: throttles, logs and
         # the login audit then name the person, not the proxy. uvicorn's own reading of
-        # these headers is off (backend/server.py): this is the one rule.
+        # these headers is off (backend/serving/server.py): this is the one rule.
         address = forwarded_client(peer, headers.get("x-forwarded-for"), self._auth.trusted_proxies)
         if address != peer:
             scope["client"] = (address, 0)

@@ -1,6 +1,6 @@
 """Flap suppression: a target changes state only after N consecutive results that agree.
 
-Statuses fall in two classes, up and down (`backend.status.is_down`). Moving into the other class takes
+Statuses fall in two classes, up and down (`backend.kinds.status.is_down`). Moving into the other class takes
 `down_after` (default 2) or `up_after` (default 1) consecutive results of that class;
 a move within a class (healthy to degraded, unhealthy to unreachable) and the first
 result after `unknown` are taken at once. Pure: no clock, no I/O.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.status import is_down
+from backend.kinds.status import is_down
 
 
 @dataclass

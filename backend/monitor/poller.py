@@ -9,18 +9,18 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from backend.bus import StaleLeader
-from backend.hub import Hub
-from backend.leader import LocalLease
+from backend.events.bus import StaleLeader
+from backend.events.hub import Hub
+from backend.cluster.leader import LocalLease
 from backend.monitor.debounce import Debouncer
 from backend.monitor.worker import CheckSpec, ProbeWorker, WorkerFailed, WorkerStopped
 from backend.probes import ProbeResult
 from backend.probes.fields import distance_km
-from backend.settings import Config
-from backend.status import initial_state, is_down
+from backend.config.settings import Config
+from backend.kinds.status import initial_state, is_down
 from backend.storage import CheckRecord, HistoryStore, RecordStore, StateChange
 from backend.timefmt import iso_from_ms
-from backend.topics import SERVICES_HEALTH, STATUS_CHANGED, WEBSDRS_STATUS
+from backend.events.topics import SERVICES_HEALTH, STATUS_CHANGED, WEBSDRS_STATUS
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class Monitor:
     def __init__(self, config: Config, hub: Hub, history: HistoryStore, records: RecordStore | None = None,
                  lease: Any = None, worker: ProbeWorker | None = None) -> None:
         self._config = config
-        # Only the holder of the poller lease probes (backend/leader.py); one process always holds.
+        # Only the holder of the poller lease probes (backend/cluster/leader.py); one process always holds.
         self.lease = lease if lease is not None else LocalLease()
         self.lease.on_acquired.append(self._adopt_shared_state)
         self._hub = hub

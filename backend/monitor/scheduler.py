@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from backend.monitor.poller import Monitor
-from backend.settings import Config
+from backend.config.settings import Config
 
 MONITOR_JOBS = ("poll-services", "poll-websdrs", "prune-history", "prune-records")
 POLL_JOBS = ("poll-services", "poll-websdrs")

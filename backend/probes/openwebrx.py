@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from backend.envelope import decode_lenient
+from backend.events.envelope import decode_lenient
 from backend.probes import fields
 from backend.probes.base import ProbeResult, describe_failure, fetch
 

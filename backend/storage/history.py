@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from backend.envelope import encode
+from backend.events.envelope import encode
 from backend.storage.database import Database
 
 BUCKET_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}

@@ -6,7 +6,7 @@ import abc
 import json
 from typing import Any
 
-from backend.envelope import encode
+from backend.events.envelope import encode
 from backend.storage.database import Database
 
 KINDS = ("detections", "localizations")

@@ -30,7 +30,7 @@ class UpdatesEndpoint:
         if (await receive())["type"] != "websocket.connect":
             return
         socket = getattr(receive, "socket", None)
-        if socket is None:  # not through the edge (backend/edge.py), which takes these sockets over
+        if socket is None:  # not through the edge (backend/serving/edge.py), which takes these sockets over
             log.error("/ws/updates reached without the edge protocol; refusing the connection")
             await send({"type": "websocket.close", "code": 1011})
             return

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from backend import __version__
-from backend.envelope import Envelope, encode
+from backend.events.envelope import Envelope, encode
 from backend.timefmt import utc_now_iso
-from backend.hub import Hub
-from backend.settings import WebSocketSettings
-from backend.topics import ALL_TOPICS, WILDCARD
+from backend.events.hub import Hub
+from backend.config.settings import WebSocketSettings
+from backend.events.topics import ALL_TOPICS, WILDCARD
 from backend.ws import protocol
 from backend.ws.connection import Connection
 from backend.ws.frames import CLOSE_INTERNAL_ERROR, text_frame_of

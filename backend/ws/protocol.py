@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
-from backend.envelope import decode
-from backend.hub import Since
-from backend.topics import ALL_TOPICS, WILDCARD
+from backend.events.envelope import decode
+from backend.events.hub import Since
+from backend.events.topics import ALL_TOPICS, WILDCARD
 
 # Close codes (RFC 6455 section 7.4.1 and the IANA registry).
 CLOSE_GOING_AWAY = 1001  # the gateway is shutting down

@@ -20,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from backend.monitor.scheduler import schedule_monitor
 from backend.runtime import Runtime
-from backend.settings import ConfigError, load_config
+from backend.config.settings import ConfigError, load_config
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from backend.auth.redact import redact_url
-from backend.settings import Config
-from backend.topics import SERVICES_HEALTH, WEBSDRS_STATUS
+from backend.config.settings import Config
+from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
 
 SERVICE_STATUSES = ("healthy", "degraded", "unhealthy", "unreachable", "unknown")
 WEBSDR_STATUSES = ("online", "degraded", "offline", "unknown")

@@ -12,7 +12,7 @@ import abc
 import secrets
 from typing import Any, Callable
 
-from backend.envelope import Envelope
+from backend.events.envelope import Envelope
 from backend.timefmt import utc_now_iso
 
 Deliver = Callable[[Envelope], None]
@@ -39,7 +39,7 @@ class Bus(abc.ABC):
     @abc.abstractmethod
     async def publish(self, event: str, data: Any, fence: str | None = None, once: str | None = None) -> Envelope | None:
         """Stamp and deliver an event. `fence`: the poller's fencing token
-        (backend/leader.py); an event with a stale one raises StaleLeader. `once`: an
+        (backend/cluster/leader.py); an event with a stale one raises StaleLeader. `once`: an
         idempotency key (a stored record's kind and id): when the shared log has an
         event with that key already (another gateway drained the same outbox row), nothing
         is appended and None is returned. One process needs none: its outbox never

@@ -5,7 +5,7 @@ live, renewed while held: only the holder probes. A process that dies stops rene
 another takes the lock within one TTL and one attempt interval (TTL = half the shortest
 polling interval, so a new leader polls within two intervals). Each acquisition takes a
 new fencing token (an INCR in the same script), and the event log refuses events that
-carry an older token (backend/redis_bus.py): the results of a leader that stalled past
+carry an older token (backend/events/redis_bus.py): the results of a leader that stalled past
 its TTL are discarded, never mixed with the new leader's.
 """
 

@@ -13,9 +13,9 @@ from typing import Any, Awaitable, Callable, Iterator
 
 import uvicorn
 
-from backend.edge import EdgeLimits, edge_protocol
-from backend.gcpolicy import tune_garbage_collector
-from backend.settings import Settings
+from backend.serving.edge import EdgeLimits, edge_protocol
+from backend.serving.gcpolicy import tune_garbage_collector
+from backend.config.settings import Settings
 from backend.ws.socket import MAX_CLIENT_MESSAGE_BYTES
 
 

@@ -11,7 +11,7 @@ between publishing and deleting the row publishes that record again after the re
 
 Several gateways on one PostgreSQL share the outbox table, so one may drain a row
 another is publishing; each publish carries the record's kind and id as its
-idempotency key, and the shared log appends it once (backend/redis_bus.py). A gateway
+idempotency key, and the shared log appends it once (backend/events/redis_bus.py). A gateway
 that died between storing and publishing leaves its rows there, so with a shared outbox
 every gateway sweeps it every RETRY_S, not only while its own publishes wait.
 """
@@ -21,10 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from backend.bus import BusUnavailable
-from backend.hub import Hub
+from backend.events.bus import BusUnavailable
+from backend.events.hub import Hub
 from backend.storage.records import RecordStore
-from backend.topics import LOCALIZATIONS_UPDATED, SIGNALS_DETECTED
+from backend.events.topics import LOCALIZATIONS_UPDATED, SIGNALS_DETECTED
 
 log = logging.getLogger(__name__)
 

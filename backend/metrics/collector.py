@@ -10,10 +10,10 @@ from typing import Any, Iterable
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from backend.envelope import Envelope
+from backend.events.envelope import Envelope
 from backend.runtime import Runtime
-from backend.status import is_down
-from backend.topics import SERVICES_HEALTH, WEBSDRS_STATUS
+from backend.kinds.status import is_down
+from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
 
 KIND_OF_TOPIC = {SERVICES_HEALTH: "services", WEBSDRS_STATUS: "websdrs"}
 REASON_KEY = {"services": "error", "websdrs": "error_message"}

@@ -13,10 +13,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from backend.bus import Bus
-from backend.envelope import Envelope
+from backend.events.bus import Bus
+from backend.events.envelope import Envelope
 from backend.timefmt import utc_now_iso
-from backend.topics import ALL_TOPICS, STATE_TOPICS, WILDCARD
+from backend.events.topics import ALL_TOPICS, STATE_TOPICS, WILDCARD
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class Hub:
     def _deliver(self, env: Envelope) -> None:
         self.events_published += 1
         if not self._buffer and env.seq - 1 > self._evicted_upto:
-            # Joined a shared log mid-epoch (backend/redis_bus.py): what came before the
+            # Joined a shared log mid-epoch (backend/events/redis_bus.py): what came before the
             # first event this hub has cannot be replayed from here.
             self._evicted_upto = env.seq - 1
         if len(self._buffer) == self._buffer.maxlen:
