@@ -30,12 +30,19 @@ def main(argv: list[str] | None = None) -> int:
 def serve_gateway(argv: list[str]) -> int:
     from backend.app import build_app, build_runtime, with_updates_endpoint
     from backend.auth.first_start import announce_access
-    from backend.auth.secrets_files import (TOKEN_FILE, SecretError, SharedSecrets, load_or_create_session_secret,
-                                            load_or_create_token, private_directory)
-    from backend.storage.database import DatabaseUnavailable, open_database
+    from backend.auth.secrets_files import (
+        TOKEN_FILE,
+        SecretError,
+        SharedSecrets,
+        load_or_create_session_secret,
+        load_or_create_token,
+        private_directory,
+    )
+    from backend.config.loading import load_settings
+    from backend.config.schema import ConfigError
     from backend.serving.edge import EdgeLimits
     from backend.serving.server import ListenError, bind_socket, serve
-    from backend.config.settings import ConfigError, load_settings
+    from backend.storage.database import DatabaseUnavailable, open_database
 
     try:
         settings = load_settings(argv, os.environ)

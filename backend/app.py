@@ -10,29 +10,29 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from backend import __version__
-from backend.api import alerts as alerts_api
-from backend.api import metrics as metrics_api
-from backend.api import apidocs, contract, errors, history, ingest, login, operations, status
-from backend.api.errors import StrictJSONResponse, UnknownMethods, internal_error
 from backend.alerting.delivery import Delivery
 from backend.alerting.engine import AlertEngine
+from backend.api import alerts as alerts_api
+from backend.api import apidocs, contract, errors, history, ingest, login, operations, status
+from backend.api import metrics as metrics_api
+from backend.api.errors import StrictJSONResponse, UnknownMethods, internal_error
 from backend.auth.guard import Guard
 from backend.auth.principal import Authenticator
 from backend.auth.revalidate import Revalidator
 from backend.auth.store import AuthStore
-from backend.events.bus import Bus, LocalBus
-from backend.cluster.leader import LocalLease, RedisLease, instance_id, lease_ttl_s
 from backend.cluster.instances import InstanceRegistry
-from backend.ingest.outbox import Outbox
-from backend.events.redis_bus import RedisBus
+from backend.cluster.leader import LocalLease, RedisLease, instance_id, lease_ttl_s
+from backend.config.loading import Settings
+from backend.config.reload import ConfigReloader
+from backend.events.bus import Bus, LocalBus
 from backend.events.hub import Hub
+from backend.events.redis_bus import RedisBus
+from backend.ingest.outbox import Outbox
+from backend.kinds.status import initial_state
 from backend.metrics.collector import Metrics
 from backend.monitor.poller import Monitor
 from backend.monitor.scheduler import build_scheduler, poll_now
-from backend.config.reload import ConfigReloader
 from backend.runtime import Runtime
-from backend.config.settings import Settings
-from backend.kinds.status import initial_state
 from backend.storage import Database, SQLHistoryStore, SQLRecordStore, open_database
 from backend.ws.endpoint import UpdatesEndpoint, UpdatesRouter
 from backend.ws.manager import ConnectionManager

@@ -9,9 +9,10 @@ from typing import Any
 
 from backend.alerting.engine import AlertEngine
 from backend.auth.principal import Authenticator
+from backend.config.loading import Settings
+from backend.config.schema import Config
 from backend.events.hub import Hub
 from backend.monitor.poller import Monitor
-from backend.config.settings import Config, Settings
 from backend.storage import Database, HistoryStore, RecordStore
 from backend.ws.manager import ConnectionManager
 

@@ -31,6 +31,7 @@ from bench.cpu import cpu_seconds  # noqa: E402
 from tests.browser import launch, watch_rows  # noqa: E402
 from tests.gateway import Gateway, write_config  # noqa: E402
 
+
 def _browser_cpu() -> float:
     """CPU seconds used so far by all Chromium processes on the machine."""
     return cpu_seconds(p for p in psutil.process_iter(["name"]) if "chrom" in (p.info["name"] or ""))

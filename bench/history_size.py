@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from backend.config.settings import HistorySettings  # noqa: E402
+from backend.config.schema import HistorySettings  # noqa: E402
 from backend.storage import CheckRecord, SQLHistoryStore, open_database  # noqa: E402
 
 HOUR_S = 3600

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from backend.config.settings import Config
+from backend.config.schema import Config
 
 SERVICES = ["rf-acquisition", "training", "inference", "data-ingestion-web"]
 RECEIVERS = [  # id, name, kind, lat, lon, altitude

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-
 from datetime import datetime, timezone
 
+import pytest
 
 from backend.alerting import rules, watches
 from backend.alerting.delivery import Delivery
 from backend.alerting.engine import AlertEngine
+from backend.config.schema import AlertSettings, Config, MaintenanceSettings, WatchSettings
 from backend.events.bus import LocalBus
 from backend.events.hub import Hub
-from backend.config.settings import AlertSettings, Config, MaintenanceSettings, WatchSettings
 from backend.storage.database import open_database
 
 ALERT = AlertSettings(name="on-call", urls=["json://127.0.0.1:9/"], targets=["services:*"], failure_threshold=3,

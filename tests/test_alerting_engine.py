@@ -8,9 +8,9 @@ import pytest
 
 from backend.alerting.delivery import Delivery
 from backend.alerting.engine import AlertEngine
+from backend.config.schema import Config
 from backend.events.bus import LocalBus
 from backend.events.hub import Hub
-from backend.config.settings import Config
 from backend.storage import open_database
 from backend.timefmt import iso_from_ms
 

@@ -5,10 +5,10 @@ through mailto://."""
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
 import signal
 import socket
 import time
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import psutil

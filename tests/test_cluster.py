@@ -10,12 +10,11 @@ import shutil
 import signal
 import time
 
+import httpx
 import pytest
 from websockets.asyncio.client import connect
 
 from tests.fake_targets import FakeTargets, wait_for
-import httpx
-
 from tests.gateway import TOKEN, Gateway, write_config
 from tests.redis_server import RedisServer
 from tests.test_ws_updates import detection, post_signal, recv, subscribe

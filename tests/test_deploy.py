@@ -42,9 +42,10 @@ def test_nginx_configuration_is_valid():
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(nginx):
         pytest.skip("nginx is not installed (Debian: apt-get install nginx); .ci/run installs it")
-    from tests.nginx_server import DEPLOYED, configured_for
     import tempfile
     from pathlib import Path
+
+    from tests.nginx_server import DEPLOYED, configured_for
 
     with tempfile.TemporaryDirectory() as tmp:
         conf = Path(tmp) / "nginx.conf"

@@ -15,8 +15,8 @@ import shutil
 import signal
 import socket
 import subprocess
-import sysconfig
 import sys
+import sysconfig
 import time
 from pathlib import Path
 

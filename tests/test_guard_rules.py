@@ -8,9 +8,9 @@ import json
 import pytest
 
 from backend.auth.guard import needed_scope
-from backend.auth.principal import query_token, without_query_token
 from backend.auth.networks import forwarded_client, networks
 from backend.auth.origin import origin_allowed
+from backend.auth.principal import query_token, without_query_token
 from backend.auth.redact import redact_text, redact_url
 from backend.auth.throttle import LoginThrottle, Throttle
 
@@ -151,7 +151,7 @@ def test_an_unhandled_error_is_a_short_json_500_and_one_log_line(tmp_path, caplo
     from backend.auth.guard import Guard
     from backend.auth.principal import Authenticator
     from backend.auth.store import AuthStore
-    from backend.config.settings import Config
+    from backend.config.schema import Config
     from backend.storage.database import open_database
 
     database = open_database(tmp_path / "db")

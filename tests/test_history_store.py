@@ -9,10 +9,10 @@ import sqlite3
 
 import pytest
 
-from backend.storage import CheckRecord, SQLHistoryStore, SQLRecordStore, StateChange, open_database
 from backend.alerting.store import AlertStore
 from backend.auth.secrets_files import SharedSecrets
 from backend.auth.store import Account, AuthStore
+from backend.storage import CheckRecord, SQLHistoryStore, SQLRecordStore, StateChange, open_database
 from backend.storage.database import DatabaseUnavailable
 from backend.storage.legacy_schema import STEPS
 from backend.storage.schema import HEAD, current_revision, newest_revision

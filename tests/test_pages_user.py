@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
 import pytest
 from nicegui import ui as nicegui_ui
 from nicegui.testing.user_simulation import user_simulation
 
 from backend.app import build_runtime
-from backend.config.settings import load_settings
+from backend.config.loading import load_settings
 from tests.gateway import ONE_OF_EACH, write_config
 
 RECEIVERS = ONE_OF_EACH

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
+from backend.config.schema import Config
 from backend.events.bus import LocalBus
 from backend.events.hub import Hub
+from backend.kinds.status import initial_state
 from backend.monitor.poller import Monitor
 from backend.probes.base import ProbeResult
-from backend.config.settings import Config
-from backend.kinds.status import initial_state
 from backend.storage import SQLHistoryStore, open_database
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from backend.auth.principal import Authenticator
 from backend.auth.revalidate import Revalidator, lost_rights
 from backend.auth.store import AuthStore
-from backend.config.settings import Config
+from backend.config.schema import Config
 from backend.storage import open_database
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from backend.config.settings import ConfigError, load_config, load_settings
+from backend.config.loading import load_config, load_settings
+from backend.config.schema import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,9 +8,9 @@ from fastapi import FastAPI, Request
 from nicegui import app as nicegui_app
 from nicegui import ui
 
-from backend.runtime import Runtime
 from backend.auth.guard import client_address
 from backend.auth.principal import Principal
+from backend.runtime import Runtime
 from ui import admin, dashboard, frame, page_access, receivers, system
 from ui.state import LiveState
 

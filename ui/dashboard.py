@@ -6,7 +6,7 @@ from typing import Any
 
 from nicegui import ui
 
-from backend.config.settings import Config
+from backend.config.schema import Config
 from ui import format as fmt
 from ui.frame import empty_table_slot, header, time_tag
 from ui.netmap import DETECTIONS_SHOWN, LOCALIZATIONS_SHOWN, NetworkMap

@@ -9,7 +9,7 @@ from typing import Any
 
 from nicegui import ui
 
-from backend.config.settings import Config
+from backend.config.schema import Config
 from ui import format as fmt
 
 CENTER = (44.95, 8.2)

@@ -8,7 +8,7 @@ from typing import Any
 from nicegui import ui
 
 from backend.auth.redact import redact_url
-from backend.config.settings import WebSDRTarget
+from backend.config.schema import WebSDRTarget
 from backend.timefmt import parse_iso_ms
 from ui import format as fmt
 from ui import page_access

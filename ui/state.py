@@ -17,9 +17,15 @@ from nicegui import Event, binding
 
 from backend import __version__
 from backend.events.envelope import Envelope
+from backend.events.topics import (
+    LOCALIZATIONS_UPDATED,
+    SERVICES_HEALTH,
+    SIGNALS_DETECTED,
+    STATUS_CHANGED,
+    WEBSDRS_STATUS,
+)
 from backend.runtime import Runtime
 from backend.timefmt import iso_from_ms, iso_z
-from backend.events.topics import LOCALIZATIONS_UPDATED, SERVICES_HEALTH, SIGNALS_DETECTED, STATUS_CHANGED, WEBSDRS_STATUS
 
 RECENT_DETECTIONS = 50
 RECENT_LOCALIZATIONS = 20

@@ -7,9 +7,9 @@ from typing import Any
 
 from nicegui import ui
 
+from backend.timefmt import iso_from_ms
 from ui import format as fmt
 from ui.dashboard import STATUS_CELL, TIME_CELL, service_rows
-from backend.timefmt import iso_from_ms
 from ui.frame import empty_table_slot, header, time_tag
 from ui.state import LiveState
 

@@ -21,14 +21,20 @@ from backend.alerting import rules, watches
 from backend.alerting.connectivity import network_works
 from backend.alerting.delivery import Delivery, Notification
 from backend.alerting.store import AlertState, AlertStore, Incident, Quieting
+from backend.config.schema import Config
 from backend.events.envelope import Envelope
 from backend.events.hub import Hub
-from backend.config.settings import Config
+from backend.events.topics import (
+    ALERTS_FIRED,
+    LOCALIZATIONS_UPDATED,
+    SERVICES_HEALTH,
+    SIGNALS_DETECTED,
+    STATUS_CHANGED,
+    WEBSDRS_STATUS,
+)
 from backend.kinds.status import is_down
 from backend.storage.database import Database
 from backend.timefmt import iso_from_ms
-from backend.events.topics import (ALERTS_FIRED, LOCALIZATIONS_UPDATED, SERVICES_HEALTH, SIGNALS_DETECTED, STATUS_CHANGED,
-                            WEBSDRS_STATUS)
 
 log = logging.getLogger(__name__)
 

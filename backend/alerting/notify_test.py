@@ -9,7 +9,8 @@ from typing import Mapping, TextIO
 
 from backend.alerting.delivery import send_once
 from backend.auth.redact import redact_url
-from backend.config.settings import ConfigError, load_settings
+from backend.config.loading import load_settings
+from backend.config.schema import ConfigError
 
 TITLE = "TEST: Heimdall Live notifications work"
 BODY = "A test sent with python main.py notify-test (or the admin page). Nothing is wrong."

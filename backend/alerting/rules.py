@@ -5,11 +5,11 @@ own problem. No clock, no I/O: callers pass the time."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from backend.config.settings import AlertSettings, MaintenanceSettings
+from backend.config.crontab import cron_trigger
+from backend.config.schema import AlertSettings, MaintenanceSettings
 from backend.kinds.status import is_down
 
 SUSPECT_MIN_TARGETS = 3  # a round this large where every check fails the same way is suspect
@@ -64,24 +64,6 @@ def in_window(window: MaintenanceSettings, now: datetime) -> bool:
     # The latest start at or before now: the next fire time after (now - length).
     start = trigger.get_next_fire_time(None, now - length)
     return start is not None and start <= now
-
-
-_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-def cron_trigger(expression: str):
-    """A crontab line (minute hour day month weekday, UTC) as APScheduler's trigger.
-
-    APScheduler 3 reads weekday numbers with 0 = Monday; crontab means 0 (and 7) = Sunday.
-    Numbers in the weekday field become names, so `0 3 * * 0` is Sundays, as in cron."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    fields = expression.split()
-    if len(fields) != 5:
-        raise ValueError("a crontab line has 5 fields: minute hour day month weekday")
-    minute, hour, day, month, weekday = fields
-    weekday = re.sub(r"\b([0-7])\b", lambda found: _DAYS[int(found.group(1))], weekday)
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone="UTC")
 
 
 MAX_WINDOWS_LISTED = 500

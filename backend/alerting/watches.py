@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.config.schema import WatchSettings
 from backend.probes.fields import distance_km, number
-from backend.config.settings import WatchSettings
 
 
 def matches_detection(watch: WatchSettings, detection: dict[str, Any]) -> bool:

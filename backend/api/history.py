@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from backend.alerting import rules
 from backend.api.status import runtime_of
 from backend.storage.history import BUCKET_SECONDS
-from backend.alerting import rules
 from backend.timefmt import iso_from_ms, iso_z, parse_iso_ms
 
 router = APIRouter(tags=["history"])

@@ -16,10 +16,10 @@ from pydantic import BaseModel, ValidationError
 
 from backend.api.errors import StrictJSONResponse, error
 from backend.api.status import runtime_of
+from backend.config.loading import format_validation_error
 from backend.events.envelope import decode, encode
-from backend.ingest.models import MAX_OBJECT_BYTES, Detection, Localization
-from backend.config.settings import format_validation_error
 from backend.events.topics import LOCALIZATIONS_UPDATED, SIGNALS_DETECTED
+from backend.ingest.models import MAX_OBJECT_BYTES, Detection, Localization
 
 router = APIRouter(tags=["ingestion"])
 

@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backend.api.status import runtime_of
-from backend.kinds.status import is_down
 from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
+from backend.kinds.status import is_down
 
 router = APIRouter()
 WINDOWS_S = {"24h": 86_400, "7d": 7 * 86_400, "30d": 30 * 86_400}

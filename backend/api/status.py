@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from backend import __version__
-from backend.timefmt import utc_now_iso
 from backend.auth.redact import redact_url
 from backend.events.hub import Since
-from backend.runtime import Runtime
-from backend.kinds.status import overall_status, unknown_websdr
 from backend.events.topics import ALL_TOPICS, SERVICES_HEALTH, WEBSDRS_STATUS, WILDCARD
+from backend.kinds.status import overall_status, unknown_websdr
+from backend.runtime import Runtime
+from backend.timefmt import utc_now_iso
 
 router = APIRouter()
 

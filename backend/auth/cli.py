@@ -14,7 +14,8 @@ from typing import Mapping, TextIO
 from backend.auth.passwords import password_problem
 from backend.auth.secrets_files import private_directory
 from backend.auth.store import ROLES, SCOPES, AuthError, AuthStore, parse_scopes
-from backend.config.settings import DATABASE_FILE, DEFAULT_DATA_DIR, ConfigError, database_url_from
+from backend.config.loading import database_url_from
+from backend.config.schema import DATABASE_FILE, DEFAULT_DATA_DIR, ConfigError
 
 
 def _parser() -> argparse.ArgumentParser:

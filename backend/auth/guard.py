@@ -25,8 +25,14 @@ from backend.auth.headers import secured
 from backend.auth.hosts import host_allowed
 from backend.auth.networks import address_in, forwarded_client
 from backend.auth.origin import normalize, origin_allowed
-from backend.auth.principal import Authenticator, BadCredentials, Principal, headers_of, query_token, \
-    without_query_token
+from backend.auth.principal import (
+    Authenticator,
+    BadCredentials,
+    Principal,
+    headers_of,
+    query_token,
+    without_query_token,
+)
 
 log = logging.getLogger("heimdall.auth")
 errors_log = logging.getLogger("heimdall.errors")

@@ -20,7 +20,7 @@ from backend.auth.networks import address_in, networks
 from backend.auth.origin import normalize
 from backend.auth.store import SESSION_DAYS, Account, AuthStore
 from backend.auth.throttle import LoginThrottle, Throttle
-from backend.config.settings import Config
+from backend.config.schema import Config
 from backend.storage.database import Database
 
 log = logging.getLogger("heimdall.auth")

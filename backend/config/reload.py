@@ -18,9 +18,10 @@ from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from backend.config.loading import load_config
+from backend.config.schema import ConfigError
 from backend.monitor.scheduler import schedule_monitor
 from backend.runtime import Runtime
-from backend.config.settings import ConfigError, load_config
 
 log = logging.getLogger(__name__)
 

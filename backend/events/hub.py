@@ -15,8 +15,8 @@ from typing import Any, Callable, Iterable
 
 from backend.events.bus import Bus
 from backend.events.envelope import Envelope
-from backend.timefmt import utc_now_iso
 from backend.events.topics import ALL_TOPICS, STATE_TOPICS, WILDCARD
+from backend.timefmt import utc_now_iso
 
 log = logging.getLogger(__name__)
 

@@ -30,11 +30,11 @@ from typing import Any, Callable
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from backend.cluster.leader import FENCE
 from backend.events.bus import Bus, BusUnavailable, Deliver, StaleLeader
 from backend.events.envelope import Envelope, encode
-from backend.cluster.leader import FENCE
-from backend.timefmt import utc_now_iso
 from backend.events.topics import STATE_TOPICS
+from backend.timefmt import utc_now_iso
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ import logging
 
 from backend.events.bus import BusUnavailable
 from backend.events.hub import Hub
-from backend.storage.records import RecordStore
 from backend.events.topics import LOCALIZATIONS_UPDATED, SIGNALS_DETECTED
+from backend.storage.records import RecordStore
 
 log = logging.getLogger(__name__)
 

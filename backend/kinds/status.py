@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.auth.redact import redact_url
-from backend.config.settings import Config
+from backend.config.schema import Config
 from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
 
 SERVICE_STATUSES = ("healthy", "degraded", "unhealthy", "unreachable", "unknown")

@@ -11,9 +11,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from backend.events.envelope import Envelope
-from backend.runtime import Runtime
-from backend.kinds.status import is_down
 from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
+from backend.kinds.status import is_down
+from backend.runtime import Runtime
 
 KIND_OF_TOPIC = {SERVICES_HEALTH: "services", WEBSDRS_STATUS: "websdrs"}
 REASON_KEY = {"services": "error", "websdrs": "error_message"}

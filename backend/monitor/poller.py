@@ -9,18 +9,18 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from backend.cluster.leader import LocalLease
+from backend.config.schema import Config
 from backend.events.bus import StaleLeader
 from backend.events.hub import Hub
-from backend.cluster.leader import LocalLease
+from backend.events.topics import SERVICES_HEALTH, STATUS_CHANGED, WEBSDRS_STATUS
+from backend.kinds.status import initial_state, is_down
 from backend.monitor.debounce import Debouncer
 from backend.monitor.worker import CheckSpec, ProbeWorker, WorkerFailed, WorkerStopped
 from backend.probes import ProbeResult
 from backend.probes.fields import distance_km
-from backend.config.settings import Config
-from backend.kinds.status import initial_state, is_down
 from backend.storage import CheckRecord, HistoryStore, RecordStore, StateChange
 from backend.timefmt import iso_from_ms
-from backend.events.topics import SERVICES_HEALTH, STATUS_CHANGED, WEBSDRS_STATUS
 
 log = logging.getLogger(__name__)
 

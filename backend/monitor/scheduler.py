@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from backend.config.schema import Config
 from backend.monitor.poller import Monitor
-from backend.config.settings import Config
 
 MONITOR_JOBS = ("poll-services", "poll-websdrs", "prune-history", "prune-records")
 POLL_JOBS = ("poll-services", "poll-websdrs")

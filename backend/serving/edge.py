@@ -24,7 +24,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import get_remote_addr
 
 from backend.auth.networks import Network, address_in, networks
-from backend.config.settings import HttpSettings
+from backend.config.schema import HttpSettings
 from backend.ws.socket import MAX_CLIENT_MESSAGE_BYTES, UPDATES_PATHS, UpdatesSocket
 
 

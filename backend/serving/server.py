@@ -13,12 +13,10 @@ from typing import Any, Awaitable, Callable, Iterator
 
 import uvicorn
 
+from backend.config.loading import Settings
 from backend.serving.edge import EdgeLimits, edge_protocol
 from backend.serving.gcpolicy import tune_garbage_collector
-from backend.config.settings import Settings
 from backend.ws.socket import MAX_CLIENT_MESSAGE_BYTES
-
-
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from backend import __version__
+from backend.config.schema import WebSocketSettings
 from backend.events.envelope import Envelope, encode
-from backend.timefmt import utc_now_iso
 from backend.events.hub import Hub
-from backend.config.settings import WebSocketSettings
 from backend.events.topics import ALL_TOPICS, WILDCARD
+from backend.timefmt import utc_now_iso
 from backend.ws import protocol
 from backend.ws.connection import Connection
 from backend.ws.frames import CLOSE_INTERNAL_ERROR, text_frame_of
