@@ -28,7 +28,7 @@ from backend.events.bus import Bus, LocalBus
 from backend.events.hub import Hub
 from backend.events.redis_bus import RedisBus
 from backend.ingest.outbox import Outbox
-from backend.kinds.status import initial_state
+from backend.kinds import initial_state
 from backend.metrics.collector import Metrics
 from backend.monitor.poller import Monitor
 from backend.monitor.scheduler import build_scheduler, poll_now

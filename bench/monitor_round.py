@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from backend.config.schema import Config  # noqa: E402
 from backend.events.bus import LocalBus  # noqa: E402
 from backend.events.hub import Hub  # noqa: E402
-from backend.kinds.status import initial_state  # noqa: E402
+from backend.kinds import initial_state  # noqa: E402
 from backend.monitor.poller import Monitor  # noqa: E402
 from backend.serving.gcpolicy import tune_garbage_collector  # noqa: E402
 from backend.storage import SQLHistoryStore, open_database  # noqa: E402

@@ -9,9 +9,9 @@ import asyncio
 from backend.config.schema import Config
 from backend.events.bus import LocalBus
 from backend.events.hub import Hub
-from backend.kinds.status import initial_state
+from backend.kinds import initial_state
+from backend.kinds.probing import ProbeResult
 from backend.monitor.poller import Monitor
-from backend.probes.base import ProbeResult
 from backend.storage import SQLHistoryStore, open_database
 
 

@@ -11,9 +11,11 @@ import ssl
 import httpx
 import pytest
 
+from backend.kinds import http_receiver as http
+from backend.kinds import http_service as service
+from backend.kinds import kiwisdr, openwebrx, websdr
+from backend.kinds.probing import describe_failure
 from backend.monitor.debounce import Debouncer
-from backend.probes import http, kiwisdr, openwebrx, service, websdr
-from backend.probes.base import describe_failure
 from tests.fake_targets import KIWISDR_ACTIVE, fixture
 
 # -- services ---------------------------------------------------------------------------

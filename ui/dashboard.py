@@ -7,6 +7,7 @@ from typing import Any
 from nicegui import ui
 
 from backend.config.schema import Config
+from backend.kinds import RECEIVERS
 from ui import format as fmt
 from ui.frame import empty_table_slot, header, time_tag
 from ui.netmap import DETECTIONS_SHOWN, LOCALIZATIONS_SHOWN, NetworkMap
@@ -107,7 +108,7 @@ def render(state: LiveState, principal: Any = None) -> None:
                 network_map = NetworkMap(config(), state.websdrs)
                 ui.label("Latest detections").classes("text-xl font-semibold")
                 feed = _table([("frequency", "Frequency"), ("snr", "SNR"), ("websdr", "Receiver"), ("time", "When")],
-                              detection_rows(state.detections, state.names("websdrs")), "id",
+                              detection_rows(state.detections, state.names(RECEIVERS.name)), "id",
                               "No detections yet. They appear here as the platform reports them.")
                 feed.props("virtual-scroll").classes("max-h-[22rem]")
 
@@ -127,7 +128,7 @@ def render(state: LiveState, principal: Any = None) -> None:
         network_map.color_receivers(websdrs)
 
     def refill_feed() -> None:
-        feed.rows = detection_rows(state.detections, state.names("websdrs"))
+        feed.rows = detection_rows(state.detections, state.names(RECEIVERS.name))
         feed.update()
 
     def on_detections(detections: list[dict[str, Any]]) -> None:

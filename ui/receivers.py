@@ -9,6 +9,7 @@ from nicegui import ui
 
 from backend.auth.redact import redact_url
 from backend.config.schema import WebSDRTarget
+from backend.kinds import RECEIVERS
 from backend.timefmt import parse_iso_ms
 from ui import format as fmt
 from ui import page_access
@@ -77,9 +78,9 @@ async def render(state: LiveState, principal: Any = None) -> None:
             ui.label("No receivers are configured.").classes("text-lg hl-empty")
         for w in config.websdrs:
             entry = state.websdrs.get(w.id) or {}
-            buckets = await history.buckets("websdrs", w.id, "minute", now_ms - DAY_MS, now_ms)
+            buckets = await history.buckets(RECEIVERS.name, w.id, "minute", now_ms - DAY_MS, now_ms)
             points = [[b["start_ms"], b["avg_response_ms"]] for b in buckets if b["avg_response_ms"] is not None]
-            changes = await history.changes("websdrs", w.id, 10)
+            changes = await history.changes(RECEIVERS.name, w.id, 10)
             with ui.card().classes("w-full hl-live").props(f"id=receiver-{w.id}"):
                 with ui.row().classes("items-center gap-3"):
                     dot = ui.html("", sanitize=False)
@@ -97,7 +98,7 @@ async def render(state: LiveState, principal: Any = None) -> None:
                         change_list = ui.column().classes("gap-0")
             cards[w.id] = {"websdr": w, "dot": dot, "status": status, "since": since, "details": details,
                            "plot": plot, "chart": None, "changes": change_list,
-                           "quiet": lambda key=w.id: state.runtime.alerts.quiet_reason("websdrs", key)}
+                           "quiet": lambda key=w.id: state.runtime.alerts.quiet_reason(RECEIVERS.name, key)}
             fill_card(cards[w.id], entry)
             show_points(cards[w.id], points)
             if not changes:
@@ -112,9 +113,9 @@ async def render(state: LiveState, principal: Any = None) -> None:
         auth = state.runtime.auth
         if (actor := await page_access.authorised(auth, client, "operator")) is None:
             return
-        await state.runtime.alerts.silence("websdrs", key, 60, actor.name)
+        await state.runtime.alerts.silence(RECEIVERS.name, key, 60, actor.name)
         await auth.store_call(auth.store.audit, "target silenced", actor.name, f"websdrs:{key}", None, "60 min")
-        ui.notify(f"Alerts of {state.names('websdrs').get(key, key)} silenced for an hour")
+        ui.notify(f"Alerts of {state.names(RECEIVERS.name).get(key, key)} silenced for an hour")
         fill_card(cards[key], state.websdrs.get(key) or {})
 
     with ui.column().classes("w-full p-4 gap-4"):
@@ -133,7 +134,7 @@ async def render(state: LiveState, principal: Any = None) -> None:
                     append_point(card["chart"], *point)
 
     def on_change(change: dict[str, Any]) -> None:
-        card = cards.get(change.get("id", "")) if change.get("kind") == "websdrs" else None
+        card = cards.get(change.get("id", "")) if change.get("kind") == RECEIVERS.name else None
         if card is not None:
             add_change(card["changes"], change, first=True)
 

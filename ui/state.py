@@ -24,6 +24,7 @@ from backend.events.topics import (
     STATUS_CHANGED,
     WEBSDRS_STATUS,
 )
+from backend.kinds import GROUPS
 from backend.runtime import Runtime
 from backend.timefmt import iso_from_ms, iso_z
 
@@ -95,10 +96,8 @@ class LiveState:
 
     def names(self, kind: str) -> dict[str, str]:
         """Target ids to the names operators read, from the running configuration."""
-        config = self.runtime.settings.config
-        if kind == "websdrs":
-            return {w.id: w.name for w in config.websdrs}
-        return {s.name: s.name for s in config.services}
+        group = GROUPS.get(kind)
+        return group.names(self.runtime.settings.config) if group else {}
 
     def change_entry(self, change: dict[str, Any]) -> dict[str, Any]:
         """A state change as the pages show it, from the store (`ts_ms`) or a live event (`since`)."""

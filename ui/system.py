@@ -7,6 +7,7 @@ from typing import Any
 
 from nicegui import ui
 
+from backend.kinds import RECEIVERS, SERVICES
 from backend.timefmt import iso_from_ms
 from ui import format as fmt
 from ui.dashboard import STATUS_CELL, TIME_CELL, service_rows
@@ -26,15 +27,15 @@ async def render(state: LiveState, principal: Any = None) -> None:
     history = state.runtime.history
     header("/system", principal, state.figures)
     now_ms = int(time.time() * 1000)
-    uptime_7d = await history.uptime("services", now_ms - 7 * DAY_MS)
-    uptime_30d = await history.uptime("services", now_ms - 30 * DAY_MS)
+    uptime_7d = await history.uptime(SERVICES.name, now_ms - 7 * DAY_MS)
+    uptime_30d = await history.uptime(SERVICES.name, now_ms - 30 * DAY_MS)
 
     engine = state.runtime.alerts
 
     def rows(services: dict[str, Any]) -> list[dict[str, Any]]:
         return [{**row, "uptime_7d": fmt.percent(uptime_7d.get(row["name"])),
                  "uptime_30d": fmt.percent(uptime_30d.get(row["name"])),
-                 "status": " · ".join(filter(None, [row["status"], engine.quiet_reason("services", row["name"])]))}
+                 "status": " · ".join(filter(None, [row["status"], engine.quiet_reason(SERVICES.name, row["name"])]))}
                 for row in service_rows(services)]
 
     @ui.refreshable
@@ -43,7 +44,7 @@ async def render(state: LiveState, principal: Any = None) -> None:
             ui.label(f"Gateway problem ({part}): {reason}").classes("hl-problem").props("role=alert")
         incidents = await state.runtime.database.run(engine.store.incidents, 20)
         notifications = await state.runtime.database.run(engine.store.notifications, 20)
-        names = state.names("websdrs")
+        names = state.names(RECEIVERS.name)
         incident_table = _simple_table(
             [("alert", "Alert"), ("target", "Target"), ("opened", "Down since"), ("resolved", "Resolved"),
              ("reason", "Reason")],

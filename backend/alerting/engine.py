@@ -24,23 +24,16 @@ from backend.alerting.store import AlertState, AlertStore, Incident, Quieting
 from backend.config.schema import Config
 from backend.events.envelope import Envelope
 from backend.events.hub import Hub
-from backend.events.topics import (
-    ALERTS_FIRED,
-    LOCALIZATIONS_UPDATED,
-    SERVICES_HEALTH,
-    SIGNALS_DETECTED,
-    STATUS_CHANGED,
-    WEBSDRS_STATUS,
-)
+from backend.events.topics import ALERTS_FIRED, LOCALIZATIONS_UPDATED, SIGNALS_DETECTED, STATUS_CHANGED
+from backend.kinds import GROUP_OF_TOPIC, GROUPS, RECEIVERS
 from backend.kinds.status import is_down
 from backend.storage.database import Database
 from backend.timefmt import iso_from_ms
 
 log = logging.getLogger(__name__)
 
-KIND_OF_TOPIC = {SERVICES_HEALTH: "services", WEBSDRS_STATUS: "websdrs"}
 GATEWAY = "gateway"
-HANDLED = frozenset({SERVICES_HEALTH, WEBSDRS_STATUS, STATUS_CHANGED, SIGNALS_DETECTED, LOCALIZATIONS_UPDATED})
+HANDLED = frozenset({*GROUP_OF_TOPIC, STATUS_CHANGED, SIGNALS_DETECTED, LOCALIZATIONS_UPDATED})
 QUEUE_LIMIT = 10_000  # events waiting for the engine; beyond this they are dropped and counted
 
 
@@ -115,10 +108,10 @@ class AlertEngine:
                 log.exception("alert engine failed on %s #%d", env.event, env.seq)
 
     async def handle(self, env: Envelope) -> None:
-        if env.event in KIND_OF_TOPIC:
+        if env.event in GROUP_OF_TOPIC:
             await self.refresh()
             if self._active():
-                await self._round(KIND_OF_TOPIC[env.event], env.data)
+                await self._round(GROUP_OF_TOPIC[env.event].name, env.data)
         elif env.event == STATUS_CHANGED and env.data.get("kind") == GATEWAY:
             await self._gateway(env.data)
         elif not self._active():
@@ -138,7 +131,7 @@ class AlertEngine:
             return
         for key, entry in fresh.items():
             self._seen[(kind, key)] = entry["last_check"]
-        reason_key = "error" if kind == "services" else "error_message"
+        reason_key = GROUPS[kind].reason_field
         suspect = rules.suspect_round([(e["check_status"], e.get(reason_key)) for e in fresh.values()])
         problem = f"network-{kind}"
         if suspect is not None:
@@ -208,8 +201,8 @@ class AlertEngine:
 
     def _target_message(self, action: str, alert: str, urls: list[str], kind: str, key: str, entry: dict[str, Any],
                         reason: str | None, incident: Incident, now_ms: int) -> Notification:
-        name = self._name(kind, key)
-        noun = "service" if kind == "services" else "receiver"
+        group = GROUPS[kind]
+        name, noun = group.name_of(self.config, key), group.noun
         state = entry.get("check_status")
         since = iso_from_ms(incident.opened_ms)
         if action == "RESOLVED":
@@ -219,14 +212,8 @@ class AlertEngine:
             title = f"{'DOWN' if action == 'DOWN' else 'STILL DOWN'}: {noun} {name} is {state}"
             body = (f"The {noun} {name} ({kind}:{key}) is {state}: {reason or 'no reason given'}. "
                     f"Down since {since}.")
-        page = "/system" if kind == "services" else f"/websdrs#receiver-{key}"
-        body += f"\n{self._base_url}{page}"
+        body += f"\n{self._base_url}{group.page_of(key)}"
         return Notification(alert, f"{kind}:{key}", action, title, body, tuple(urls))
-
-    def _name(self, kind: str, key: str) -> str:
-        if kind == "websdrs":
-            return next((w.name for w in self.config.websdrs if w.id == key), key)
-        return key
 
     # -- the gateway's own trouble ---------------------------------------------------------
 
@@ -262,7 +249,7 @@ class AlertEngine:
             if what == "detection":
                 title = f"HEARD: {record.get('frequency_mhz')} MHz ({watch.name})"
                 body = (f"{record.get('frequency_mhz')} MHz at {record.get('snr_db')} dB SNR on "
-                        f"{self._name('websdrs', str(record.get('websdr_id')))}, {record.get('timestamp')}.")
+                        f"{RECEIVERS.name_of(self.config, str(record.get('websdr_id')))}, {record.get('timestamp')}.")
             else:
                 title = f"LOCATED in {watch.name}"
                 body = (f"{record.get('latitude')}, {record.get('longitude')} ± {record.get('uncertainty_m')} m, "

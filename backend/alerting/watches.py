@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.config.schema import WatchSettings
-from backend.probes.fields import distance_km, number
+from backend.kinds.fields import distance_km, number
 
 
 def matches_detection(watch: WatchSettings, detection: dict[str, Any]) -> bool:

@@ -10,12 +10,14 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from backend.alerting import rules
 from backend.api.status import runtime_of
+from backend.kinds import GROUPS
+from backend.kinds import GroupName as Kind
 from backend.storage.history import BUCKET_SECONDS
 from backend.timefmt import iso_from_ms, iso_z, parse_iso_ms
 
 router = APIRouter(tags=["history"])
 
-Kind = Literal["services", "websdrs"]
+
 DAY_MS = 86_400_000
 MAX_BUCKETS = 5000
 
@@ -31,8 +33,7 @@ def choose_resolution(span_ms: int) -> str:
 
 def _configured(request: Request, kind: str, target_id: str) -> bool:
     config = runtime_of(request).settings.config
-    keys = [s.name for s in config.services] if kind == "services" else [w.id for w in config.websdrs]
-    return target_id in keys
+    return target_id in GROUPS[kind].keys(config)
 
 
 EARLIEST_MS, LATEST_MS = 946_684_800_000, 221_845_392_000_000  # 2000-01-01 .. 9000-01-01

@@ -11,7 +11,8 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backend.api.status import runtime_of
-from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
+from backend.kinds import GROUPS
+from backend.kinds import GroupName as Kind
 from backend.kinds.status import is_down
 
 router = APIRouter()
@@ -46,15 +47,15 @@ def _svg(request: Request, body: str) -> Response:
 
 
 def _entry(request: Request, kind: str, target_id: str) -> dict:
-    topic = SERVICES_HEALTH if kind == "services" else WEBSDRS_STATUS
-    entry = runtime_of(request).hub.latest(topic).data.get(target_id)
+    group = GROUPS[kind]
+    entry = runtime_of(request).hub.latest(group.topic).data.get(target_id)
     if entry is None:
-        raise HTTPException(404, f"no {kind[:-1]} {target_id!r} in the configuration")
+        raise HTTPException(404, f"no {group.noun} {target_id!r} in the configuration")
     return entry
 
 
 @router.get("/api/v1/badges/{kind}/{target_id}/status.svg", tags=["badges"], response_class=Response)
-async def status_badge(request: Request, kind: Literal["services", "websdrs"], target_id: str) -> Response:
+async def status_badge(request: Request, kind: Kind, target_id: str) -> Response:
     """The target's status as a badge (cached a minute)."""
     status = _entry(request, kind, target_id).get("status", "unknown")
     color = "#9f9f9f" if status == "unknown" else ("#e05d44" if is_down(status) else
@@ -63,7 +64,7 @@ async def status_badge(request: Request, kind: Literal["services", "websdrs"], t
 
 
 @router.get("/api/v1/badges/{kind}/{target_id}/uptime.svg", tags=["badges"], response_class=Response)
-async def uptime_badge(request: Request, kind: Literal["services", "websdrs"], target_id: str,
+async def uptime_badge(request: Request, kind: Kind, target_id: str,
                        window: Literal["24h", "7d", "30d"] = "24h") -> Response:
     """The target's uptime over 24 h, 7 d or 30 d as a badge (cached a minute)."""
     _entry(request, kind, target_id)

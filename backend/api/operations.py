@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backend.api.status import runtime_of
 from backend.auth.guard import client_address
+from backend.kinds import GROUPS
 
 router = APIRouter(tags=["operations"])
 
@@ -39,7 +40,7 @@ class TestRequest(BaseModel):
 
 def _targets(request: Request) -> dict[str, set[str]]:
     config = runtime_of(request).settings.config
-    return {"services": {s.name for s in config.services}, "websdrs": {w.id for w in config.websdrs}}
+    return {group.name: set(group.keys(config)) for group in GROUPS.values()}
 
 
 def _actor(request: Request) -> str | None:

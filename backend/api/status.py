@@ -10,7 +10,8 @@ from backend import __version__
 from backend.auth.redact import redact_url
 from backend.events.hub import Since
 from backend.events.topics import ALL_TOPICS, SERVICES_HEALTH, WEBSDRS_STATUS, WILDCARD
-from backend.kinds.status import overall_status, unknown_websdr
+from backend.kinds import RECEIVERS, SERVICES
+from backend.kinds.status import overall_status
 from backend.runtime import Runtime
 from backend.timefmt import utc_now_iso
 
@@ -33,7 +34,7 @@ async def healthz() -> dict[str, str]:
 @router.get("/api/v1/system/status", tags=["status"])
 async def system_status(request: Request) -> dict[str, Any]:
     runtime = runtime_of(request)
-    services = [{**s, "maintenance": runtime.alerts.quiet_reason("services", key)}
+    services = [{**s, "maintenance": runtime.alerts.quiet_reason(SERVICES.name, key)}
                 for key, s in runtime.hub.latest(SERVICES_HEALTH).data.items()]
     return {
         "overall_status": overall_status([s["status"] for s in services]),
@@ -49,10 +50,10 @@ async def websdrs(request: Request) -> list[dict[str, Any]]:
     health = runtime.hub.latest(WEBSDRS_STATUS).data
     answer = []
     for websdr in runtime.settings.config.websdrs:
-        status = health.get(websdr.id) or unknown_websdr(websdr.id)
+        status = health.get(websdr.id) or RECEIVERS.unknown(websdr)
         answer.append({**websdr.model_dump(), "url": redact_url(websdr.url),
                        **{k: v for k, v in status.items() if k != "websdr_id"},
-                       "maintenance": runtime.alerts.quiet_reason("websdrs", websdr.id)})
+                       "maintenance": runtime.alerts.quiet_reason(RECEIVERS.name, websdr.id)})
     return answer
 
 

@@ -11,11 +11,12 @@ import ipaddress
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from backend.config.crontab import cron_trigger
+from backend.kinds import KINDS, kind_names
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
 DEFAULT_HOST = "127.0.0.1"
@@ -66,16 +67,39 @@ HEARTBEAT_S = _number(0.2, 3600)  # also the ping timeout: below this, sound pee
 RETENTION = _number(0, 100_000, low_inclusive=False)
 
 
+def _known_kind(group: str, name: str) -> str:
+    if (group, name) not in KINDS:
+        raise ValueError(f"{name!r} is not one of {', '.join(kind_names(group))}")
+    return name
+
+
+def _kind_check(group: str, target: Any) -> Any:
+    """The target has what its kind needs (backend/kinds)."""
+    kind = KINDS[(group, target.kind)]
+    if not getattr(target, kind.where_field):
+        raise ValueError(f"a {target.kind} target needs {kind.where_field}")
+    problem = kind.config_problem(target)
+    if problem:
+        raise ValueError(problem)
+    return target
+
+
 class ServiceTarget(_Section):
     name: Annotated[str, Field(min_length=1, max_length=64)]
-    url: HttpUrlText
+    kind: Annotated[str, Field(max_length=32), AfterValidator(lambda v: _known_kind("services", v))] = "http"
+    url: HttpUrlText | None = None  # http: the health endpoint
+    address: Annotated[str, Field(max_length=300)] | None = None  # tcp: host:port
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> "ServiceTarget":
+        return _kind_check("services", self)
 
 
 class WebSDRTarget(_Section):
     id: str
     name: Annotated[str, Field(min_length=1, max_length=128)]
     url: HttpUrlText
-    kind: Literal["openwebrx", "kiwisdr", "websdr", "http"]
+    kind: Annotated[str, Field(max_length=32), AfterValidator(lambda v: _known_kind("websdrs", v))]
     latitude: _number(-90, 90)
     longitude: _number(-180, 180)
     altitude_m: _number(-500, 10_000) | None = None
@@ -88,6 +112,10 @@ class WebSDRTarget(_Section):
         if not _ID_PATTERN.match(value):
             raise ValueError("must be lower-case letters, digits, '-', '_' or '.', at most 64 characters")
         return value
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> "WebSDRTarget":
+        return _kind_check("websdrs", self)
 
     @field_validator("frequency_ranges_mhz")
     @classmethod

@@ -1,0 +1,83 @@
+"""The kinds room: every kind of target and the two groups they belong to, registered
+here and nowhere else (backend/kinds/base.py says what a kind and a group are).
+
+Adding a kind: a module beside these with its check and its `KIND`, and a line in
+`_KIND_MODULES`. Every page, REST answer, /ws/updates event, alert, metric and badge then
+takes it as a member of its group.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
+from backend.kinds import http_receiver, http_service, kiwisdr, openwebrx, tcp, websdr
+from backend.kinds.base import CheckSpec, Target, TargetGroup, TargetKind
+from backend.kinds.fields import distance_km
+
+_KIND_MODULES = (http_service, tcp, openwebrx, kiwisdr, websdr, http_receiver)
+
+# Each kind by its group and its configured name: "http" is a kind of service and of receiver.
+KINDS: dict[tuple[str, str], TargetKind] = {(m.KIND.group, m.KIND.name): m.KIND for m in _KIND_MODULES}
+# The probe worker finds a check by the name in its CheckSpec.
+CHECKS: dict[str, TargetKind] = {f"{kind.group}/{kind.name}": kind for kind in KINDS.values()}
+
+# A receiver whose own reported position is further than this from where the
+# configuration puts it is flagged (a placeholder or an IP-geolocation guess, mostly).
+POSITION_FAR_KM = 10.0
+
+
+def kind_names(group: str) -> list[str]:
+    return [name for (g, name) in KINDS if g == group]
+
+
+def kind_of(group: str, target: Any) -> TargetKind:
+    return KINDS[(group, target.kind)]
+
+
+SERVICES = TargetGroup(
+    name="services", topic=SERVICES_HEALTH, noun="service", up="healthy", down="unreachable", reason_field="error",
+    key_field="name", configured=lambda config: config.services, key_of=lambda s: s.name,
+    name_of_target=lambda s: s.name, page_of=lambda key: "/system",
+    from_config=lambda s: {"url": KINDS[("services", s.kind)].location(s)})
+
+RECEIVERS = TargetGroup(
+    name="websdrs", topic=WEBSDRS_STATUS, noun="receiver", up="online", down="offline", reason_field="error_message",
+    key_field="websdr_id", configured=lambda config: config.websdrs, key_of=lambda w: w.id,
+    name_of_target=lambda w: w.name, page_of=lambda key: f"/websdrs#receiver-{key}", keeps_details=True,
+    position_of=lambda w: (w.latitude, w.longitude))
+
+GROUPS: dict[str, TargetGroup] = {group.name: group for group in (SERVICES, RECEIVERS)}
+GROUP_OF_TOPIC: dict[str, TargetGroup] = {group.topic: group for group in GROUPS.values()}
+GroupName = Literal[tuple(GROUPS)]  # for API paths: /api/v1/history/{kind}/...
+
+
+def targets_of(config: Any) -> dict[str, list[Target]]:
+    """What to check, by group, from a configuration."""
+    polling = config.polling
+    return {group.name: [
+        Target(group.name, group.key_of(t), group.name_of_target(t),
+               CheckSpec(f"{group.name}/{t.kind}", getattr(t, kind_of(group.name, t).where_field),
+                         polling.timeout_s, polling.degraded_threshold_ms), group.position_of(t))
+        for t in group.configured(config)] for group in GROUPS.values()}
+
+
+def initial_state(config: Any, last_known: dict[tuple[str, str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every configured target, keyed by state topic: its last known entry from before a
+    restart, else status `unknown`. Targets no longer configured are left out."""
+    return {group.topic: {group.key_of(t): {**(last_known.get((group.name, group.key_of(t))) or group.unknown(t)),
+                                            **group.from_config(t)}
+                          for t in group.configured(config)} for group in GROUPS.values()}
+
+
+def with_position_check(details: dict[str, Any], configured: tuple[float, float] | None) -> dict[str, Any]:
+    """Say how far the receiver's own reported position is from the configured one."""
+    reported = details.get("reported_position")
+    if not reported or configured is None:
+        return details
+    offset = round(distance_km(configured, (reported["lat"], reported["lon"])), 1)
+    return {**details, "reported_offset_km": offset, "reported_far": offset > POSITION_FAR_KM}
+
+
+__all__ = ["CHECKS", "GROUPS", "GROUP_OF_TOPIC", "GroupName", "KINDS", "RECEIVERS", "SERVICES", "CheckSpec", "Target",
+           "TargetGroup", "TargetKind", "initial_state", "kind_names", "kind_of", "targets_of", "with_position_check"]

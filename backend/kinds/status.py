@@ -6,12 +6,6 @@ The shapes here are those of the REST answers (`/api/v1/system/status`,
 
 from __future__ import annotations
 
-from typing import Any
-
-from backend.auth.redact import redact_url
-from backend.config.schema import Config
-from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
-
 SERVICE_STATUSES = ("healthy", "degraded", "unhealthy", "unreachable", "unknown")
 WEBSDR_STATUSES = ("online", "degraded", "offline", "unknown")
 
@@ -29,28 +23,6 @@ def is_down(status: str | None) -> bool:
 
 def is_up(status: str | None) -> bool:
     return status is not None and status != "unknown" and status not in DOWN_STATUSES
-
-
-def unknown_service(name: str, url: str) -> dict[str, Any]:
-    return {"name": name, "status": "unknown", "url": redact_url(url), "response_time_ms": None, "last_check": None,
-            "error": None, "since": None, "uptime_24h": None}
-
-
-def unknown_websdr(websdr_id: str) -> dict[str, Any]:
-    return {"websdr_id": websdr_id, "status": "unknown", "response_time_ms": None, "last_check": None,
-            "error_message": None, "since": None, "uptime_24h": None, "details": {}}
-
-
-def initial_state(config: Config, last_known: dict[tuple[str, str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Every configured target, keyed by state topic: its last known entry from before a
-    restart, else status `unknown`. Targets no longer configured are left out."""
-    return {
-        SERVICES_HEALTH: {
-            s.name: {**last_known.get(("services", s.name), unknown_service(s.name, s.url)), "url": redact_url(s.url)}
-            for s in config.services
-        },
-        WEBSDRS_STATUS: {w.id: last_known.get(("websdrs", w.id)) or unknown_websdr(w.id) for w in config.websdrs},
-    }
 
 
 def overall_status(statuses: list[str]) -> str:

@@ -11,12 +11,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from backend.events.envelope import Envelope
-from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
+from backend.kinds import GROUP_OF_TOPIC, GROUPS
 from backend.kinds.status import is_down
 from backend.runtime import Runtime
 
-KIND_OF_TOPIC = {SERVICES_HEALTH: "services", WEBSDRS_STATUS: "websdrs"}
-REASON_KEY = {"services": "error", "websdrs": "error_message"}
 BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
@@ -44,9 +42,10 @@ class Metrics:
 
     def _on_event(self, env: Envelope) -> None:
         self._published.labels(env.event).inc()
-        kind = KIND_OF_TOPIC.get(env.event)
-        if kind is None:
+        group = GROUP_OF_TOPIC.get(env.event)
+        if group is None:
             return
+        kind = group.name
         for key, entry in env.data.items():
             checked = entry.get("last_check")
             if not checked or self._seen.get((kind, key)) == checked:
@@ -55,7 +54,7 @@ class Metrics:
             if entry.get("response_time_ms") is not None:
                 self._duration.labels(kind, key).observe(entry["response_time_ms"] / 1000)
             if is_down(entry.get("check_status")):
-                self._failures.labels(kind, key, reason_label(entry.get(REASON_KEY[kind]))).inc()
+                self._failures.labels(kind, key, reason_label(entry.get(group.reason_field))).inc()
 
 
 class _StateCollector:
@@ -71,10 +70,10 @@ class _StateCollector:
         runtime = self._runtime
         up = GaugeMetricFamily("heimdall_target_up", "1 when the target is up (degraded counts as up), 0 when down",
                                labels=["kind", "id"])
-        for topic, kind in KIND_OF_TOPIC.items():
-            for key, entry in runtime.hub.latest(topic).data.items():
+        for group in GROUPS.values():
+            for key, entry in runtime.hub.latest(group.topic).data.items():
                 if entry.get("status") not in (None, "unknown"):
-                    up.add_metric([kind, key], 0.0 if is_down(entry["status"]) else 1.0)
+                    up.add_metric([group.name, key], 0.0 if is_down(entry["status"]) else 1.0)
         yield up
         yield GaugeMetricFamily("heimdall_ws_connections", "Open /ws/updates connections",
                                 value=len(runtime.manager.connections))

@@ -6,86 +6,24 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from backend.cluster.leader import LocalLease
 from backend.config.schema import Config
 from backend.events.bus import StaleLeader
 from backend.events.hub import Hub
-from backend.events.topics import SERVICES_HEALTH, STATUS_CHANGED, WEBSDRS_STATUS
-from backend.kinds.status import initial_state, is_down
+from backend.events.topics import STATUS_CHANGED
+from backend.kinds import GROUPS, initial_state, targets_of, with_position_check
+from backend.kinds.probing import ProbeResult
+from backend.kinds.status import is_down
 from backend.monitor.debounce import Debouncer
-from backend.monitor.worker import CheckSpec, ProbeWorker, WorkerFailed, WorkerStopped
-from backend.probes import ProbeResult
-from backend.probes.fields import distance_km
+from backend.monitor.worker import ProbeWorker, WorkerFailed, WorkerStopped
 from backend.storage import CheckRecord, HistoryStore, RecordStore, StateChange
 from backend.timefmt import iso_from_ms
 
 log = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
-
-
-# A receiver whose own reported position is further than this from where the
-# configuration puts it is flagged (a placeholder or an IP-geolocation guess, mostly).
-POSITION_FAR_KM = 10.0
-
-
-@dataclass(frozen=True)
-class Target:
-    kind: str  # "services" or "websdrs"
-    key: str  # service name or receiver id
-    name: str
-    spec: CheckSpec
-    position: tuple[float, float] | None = None  # configured (lat, lon) of a receiver
-
-
-def service_entry(target: Target, previous: dict[str, Any], result: ProbeResult, status: str, checked: str,
-                  since: str | None, uptime: float | None) -> dict[str, Any]:
-    return {**previous, "status": status, "response_time_ms": result.response_time_ms, "last_check": checked,
-            "error": result.error, "check_status": result.status, "since": since, "uptime_24h": uptime}
-
-
-def websdr_entry(target: Target, previous: dict[str, Any], result: ProbeResult, status: str, checked: str,
-                 since: str | None, uptime: float | None) -> dict[str, Any]:
-    # Keep what the receiver last told about itself while it does not answer.
-    details = with_position_check(result.details, target.position) if result.details \
-        else previous.get("details") or {}
-    return {**previous, "status": status, "response_time_ms": result.response_time_ms, "last_check": checked,
-            "error_message": result.error, "check_status": result.status, "since": since, "uptime_24h": uptime,
-            "details": details}
-
-
-def with_position_check(details: dict[str, Any], configured: tuple[float, float] | None) -> dict[str, Any]:
-    """Say how far the receiver's own reported position is from the configured one."""
-    reported = details.get("reported_position")
-    if not reported or configured is None:
-        return details
-    offset = round(distance_km(configured, (reported["lat"], reported["lon"])), 1)
-    return {**details, "reported_offset_km": offset, "reported_far": offset > POSITION_FAR_KM}
-
-
-KINDS = {
-    "services": (SERVICES_HEALTH, service_entry),
-    "websdrs": (WEBSDRS_STATUS, websdr_entry),
-}
-
-
-def targets_of(config: Config) -> dict[str, list[Target]]:
-    """What to check, by kind, from a configuration."""
-    polling = config.polling
-    return {
-        "services": [
-            Target("services", s.name, s.name,
-                   CheckSpec("service", s.url, polling.timeout_s, polling.degraded_threshold_ms))
-            for s in config.services
-        ],
-        "websdrs": [
-            Target("websdrs", w.id, w.name, CheckSpec(w.kind, w.url, polling.timeout_s), (w.latitude, w.longitude))
-            for w in config.websdrs
-        ],
-    }
 
 
 class Monitor:
@@ -99,14 +37,14 @@ class Monitor:
         self._history = history
         self._records = records
         self._targets = targets_of(config)
-        self._entries = {kind: dict(hub.latest(topic).data) for kind, (topic, _) in KINDS.items()}
+        self._entries = {group.name: dict(hub.latest(group.topic).data) for group in GROUPS.values()}
         self._debouncers: dict[tuple[str, str], Debouncer] = {}
         self._worker = worker or ProbeWorker()  # where probes run (a test passes one of its own)
         self.problem: str | None = None  # the gateway's own trouble running rounds, if any
 
     def _adopt_shared_state(self) -> None:
         """Just became the poller: carry on from what the previous one published."""
-        self._entries = {kind: dict(self._hub.latest(topic).data) for kind, (topic, _) in KINDS.items()}
+        self._entries = {group.name: dict(self._hub.latest(group.topic).data) for group in GROUPS.values()}
         self._debouncers = {}
 
     async def _publish(self, topic: str, data: Any) -> None:
@@ -120,12 +58,12 @@ class Monitor:
         self._targets = targets_of(config)
         state = initial_state(config, {(kind, key): entry for kind, entries in self._entries.items()
                                        for key, entry in entries.items()})
-        kept = {(target.kind, target.key) for targets in self._targets.values() for target in targets}
+        kept = {(target.group, target.key) for targets in self._targets.values() for target in targets}
         self._debouncers = {key: debouncer for key, debouncer in self._debouncers.items() if key in kept}
-        for kind, (topic, _) in KINDS.items():
-            self._entries[kind] = state[topic]
+        for group in GROUPS.values():
+            self._entries[group.name] = state[group.topic]
             if self.lease.held:  # the poller speaks for the targets; another instance's view may be stale
-                await self._publish(topic, self._entries[kind])
+                await self._publish(group.topic, self._entries[group.name])
 
     def _debouncer(self, kind: str, key: str) -> Debouncer:
         found = self._debouncers.get((kind, key))
@@ -143,12 +81,6 @@ class Monitor:
 
     async def stop(self) -> None:
         self._worker.stop()
-
-    async def poll_services(self) -> None:
-        await self.poll("services")
-
-    async def poll_websdrs(self) -> None:
-        await self.poll("websdrs")
 
     async def poll(self, kind: str) -> None:
         """One round over every target of `kind`, if this process is the poller."""
@@ -196,7 +128,7 @@ class Monitor:
         # Uptime includes this round: store first, then read.
         await self._history.record_round(checks, changes)
         uptimes = await self._history.uptime(kind, now_ms - DAY_MS)
-        topic, make_entry = KINDS[kind]
+        group = GROUPS[kind]
         # The configuration may have been reloaded while the round ran: only targets that
         # are still configured are kept.
         current = {target.key for target in self._targets[kind]}
@@ -205,13 +137,14 @@ class Monitor:
             if target.key not in current:
                 continue
             result, status, since = pending[target.key]
-            entries[target.key] = make_entry(target, self._entries[kind].get(target.key) or {}, result, status,
-                                             checked, since, uptimes.get(target.key))
+            details = with_position_check(result.details, target.position) if result.details else None
+            entries[target.key] = group.entry(self._entries[kind].get(target.key) or {}, result, status, checked,
+                                              since, uptimes.get(target.key), details)
         await self._history.save_last({(kind, key): entry for key, entry in entries.items()})
         previous = self._entries[kind]
         self._entries[kind] = {t.key: entries.get(t.key) or previous[t.key] for t in self._targets[kind]
                                if t.key in entries or t.key in previous}
-        await self._publish(topic, self._entries[kind])
+        await self._publish(group.topic, self._entries[kind])
         for event in events:
             if event["id"] in current:
                 await self._publish(STATUS_CHANGED, event)

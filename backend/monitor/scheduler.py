@@ -11,10 +11,11 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from backend.config.schema import Config
+from backend.kinds import GROUPS
 from backend.monitor.poller import Monitor
 
-MONITOR_JOBS = ("poll-services", "poll-websdrs", "prune-history", "prune-records")
-POLL_JOBS = ("poll-services", "poll-websdrs")
+POLL_JOBS = tuple(f"poll-{group}" for group in GROUPS)
+MONITOR_JOBS = (*POLL_JOBS, "prune-history", "prune-records")
 
 
 def build_scheduler(monitor: Monitor, config: Config) -> AsyncIOScheduler:
@@ -33,12 +34,10 @@ def schedule_monitor(scheduler: AsyncIOScheduler, monitor: Monitor, config: Conf
     # across a reload, which keeps the job ids), and rounds missed while the loop was
     # busy collapse into one (coalesce).
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None, "next_run_time": now}
-    if monitor.has_targets("services"):
-        scheduler.add_job(monitor.poll_services, "interval", seconds=config.polling.services_interval_s,
-                          id="poll-services", **common)
-    if monitor.has_targets("websdrs"):
-        scheduler.add_job(monitor.poll_websdrs, "interval", seconds=config.polling.websdrs_interval_s,
-                          id="poll-websdrs", **common)
+    for group in GROUPS:  # one job a group, at the group's own interval ([polling] <group>_interval_s)
+        if monitor.has_targets(group):
+            scheduler.add_job(monitor.poll, "interval", args=[group], id=f"poll-{group}",
+                              seconds=getattr(config.polling, f"{group}_interval_s"), **common)
     scheduler.add_job(monitor.prune, "interval", minutes=config.history.prune_interval_min, id="prune-history",
                       **common)
     scheduler.add_job(monitor.prune_records, "interval", minutes=config.records.prune_interval_min,

@@ -20,27 +20,17 @@ import os
 import signal
 import threading
 import time
-from dataclasses import dataclass
 from typing import Awaitable, Callable, TypeVar
 
 import httpx
 
 from backend.auth.redact import redact_text, redact_url
-from backend.probes import RECEIVER_PROBES, ProbeResult, service
+from backend.kinds import CHECKS, GROUPS, CheckSpec
+from backend.kinds.probing import ProbeResult
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class CheckSpec:
-    """What to check: `probe` is "service" or a receiver kind."""
-
-    probe: str
-    url: str
-    timeout_s: float
-    degraded_after_ms: float = 0.0
 
 
 async def run_bounded(jobs: list[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
@@ -55,17 +45,15 @@ async def run_bounded(jobs: list[Callable[[], Awaitable[T]]], limit: int) -> lis
 
 
 async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
-    """One check; a probe with a bug is a failed check with the reason, never a failed round.
-    A reason that quotes a URL (an HTTP library's message, say) quotes it redacted."""
-    down = "unreachable" if spec.probe == "service" else "offline"
+    """One check by its kind's own probe (backend/kinds); a probe with a bug is a failed
+    check with the reason, never a failed round. A reason that quotes a URL (an HTTP
+    library's message, say) quotes it redacted."""
+    kind = CHECKS[spec.probe]
     try:
-        if spec.probe == "service":
-            result = await service.probe(client, spec.url, spec.timeout_s, spec.degraded_after_ms)
-        else:
-            result = await RECEIVER_PROBES[spec.probe](client, spec.url, spec.timeout_s)
+        result = await kind.check(client, spec)
     except Exception as exc:
         log.error("probe of %s failed: %s", redact_url(spec.url), type(exc).__name__)
-        return ProbeResult(down, None, f"probe error: {type(exc).__name__}")
+        return ProbeResult(GROUPS[kind.group].down, None, f"probe error: {type(exc).__name__}")
     if result.error and "://" in result.error:
         return dataclasses.replace(result, error=redact_text(result.error))
     return result

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from backend.probes.base import ProbeResult, describe_failure, fetch
+from backend.kinds.base import CheckSpec, TargetKind
+from backend.kinds.probing import ProbeResult, describe_failure, fetch
 
 HEAD_REFUSED = {405, 501}
 
@@ -24,3 +25,10 @@ async def probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> ProbeR
     except Exception as exc:
         return ProbeResult("offline", None, describe_failure(exc, timeout_s))
     return parse(response.status_code, elapsed)
+
+
+async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+    return await probe(client, spec.url, spec.timeout_s)
+
+
+KIND = TargetKind("http", "websdrs", check, "HTTP server")

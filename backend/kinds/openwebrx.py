@@ -24,8 +24,9 @@ from typing import Any
 import httpx
 
 from backend.events.envelope import decode_lenient
-from backend.probes import fields
-from backend.probes.base import ProbeResult, describe_failure, fetch
+from backend.kinds import fields
+from backend.kinds.base import CheckSpec, TargetKind
+from backend.kinds.probing import ProbeResult, describe_failure, fetch
 
 NO_SDR = "no SDR running: nobody can listen"
 _PROMETHEUS_USERS = re.compile(rb"^openwebrx_users\s+(\d+(?:\.0+)?)\s*$", re.MULTILINE)
@@ -142,3 +143,10 @@ async def probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> ProbeR
             return ProbeResult(result.status, result.response_time_ms, result.error,
                                {**result.details, "users": users})
     return result
+
+
+async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+    return await probe(client, spec.url, spec.timeout_s)
+
+
+KIND = TargetKind("openwebrx", "websdrs", check, "OpenWebRX")

@@ -15,8 +15,9 @@ from typing import Any
 
 import httpx
 
-from backend.probes import fields
-from backend.probes.base import ProbeResult, get_and_parse
+from backend.kinds import fields
+from backend.kinds.base import CheckSpec, TargetKind
+from backend.kinds.probing import ProbeResult, get_and_parse
 
 _BANDS = re.compile(r"(\d+)-(\d+)")
 
@@ -70,3 +71,10 @@ def parse(status_code: int, body: bytes, elapsed_ms: float) -> ProbeResult:
 
 async def probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> ProbeResult:
     return await get_and_parse(client, url.rstrip("/") + "/status", timeout_s, parse)
+
+
+async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+    return await probe(client, spec.url, spec.timeout_s)
+
+
+KIND = TargetKind("kiwisdr", "websdrs", check, "KiwiSDR")

@@ -6,7 +6,8 @@ import re
 
 import httpx
 
-from backend.probes.base import ProbeResult, get_and_parse
+from backend.kinds.base import CheckSpec, TargetKind
+from backend.kinds.probing import ProbeResult, get_and_parse
 
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
@@ -26,3 +27,10 @@ def parse(status_code: int, body: bytes, elapsed_ms: float) -> ProbeResult:
 
 async def probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> ProbeResult:
     return await get_and_parse(client, url, timeout_s, parse)
+
+
+async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+    return await probe(client, spec.url, spec.timeout_s)
+
+
+KIND = TargetKind("websdr", "websdrs", check, "websdr.org")

@@ -12,7 +12,8 @@ import json
 
 import httpx
 
-from backend.probes.base import ProbeResult, get_and_parse
+from backend.kinds.base import CheckSpec, TargetKind
+from backend.kinds.probing import ProbeResult, get_and_parse
 
 _SAYS_DOWN = {"unhealthy", "down", "error", "fail", "failed", "critical"}
 
@@ -44,3 +45,10 @@ def _reported_status(body: bytes) -> str | None:
 async def probe(client: httpx.AsyncClient, url: str, timeout_s: float, degraded_after_ms: float) -> ProbeResult:
     return await get_and_parse(client, url, timeout_s, functools.partial(parse, degraded_after_ms=degraded_after_ms),
                                down="unreachable")
+
+
+async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+    return await probe(client, spec.url, spec.timeout_s, spec.degraded_after_ms)
+
+
+KIND = TargetKind("http", "services", check, "HTTP health endpoint")

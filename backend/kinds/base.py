@@ -1,0 +1,115 @@
+"""What a kind of target is, and what a group of targets is.
+
+A **kind** (HTTP service, TCP service, OpenWebRX, KiwiSDR, websdr.org, any HTTP
+server) owns how a target of it is configured and checked, and what its answers mean:
+its `check` (one probe, run in the probe worker, never raising), what its configuration
+must hold (`config_problem`), where it is (`location`, shown on pages), and how its
+response time is named on charts.
+
+A **group** is what the wire and the pages see: `services` and `websdrs`, each with its
+state topic, its entry shape, its words for up and down, its alert wording and its page.
+Every kind belongs to one group; a new kind of service is a new kind in the services
+group, and every page, REST answer, alert, metric and badge takes it as it is.
+
+Kinds and groups are registered in backend/kinds/__init__.py; nothing outside this
+folder branches on their names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+import httpx
+
+from backend.auth.redact import redact_url
+from backend.kinds.probing import ProbeResult
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """What to check, as the probe worker receives it (picklable): the kind's name, where
+    (a URL, or host:port), the timeout, and the kind's own threshold, if any."""
+
+    probe: str
+    url: str
+    timeout_s: float
+    degraded_after_ms: float = 0.0
+
+
+Check = Callable[[httpx.AsyncClient, CheckSpec], Awaitable[ProbeResult]]
+
+
+@dataclass(frozen=True)
+class TargetKind:
+    name: str  # as configured: kind = "..."
+    group: str  # the group's name: "services" or "websdrs"
+    check: Check
+    label: str  # for people: "HTTP health endpoint", "OpenWebRX"
+    where_field: str = "url"  # the configuration field that says where the target is
+    response_label: str = "response, ms"  # what its response time measures, on charts
+    config_problem: Callable[[Any], str | None] = lambda target: None  # None: the target is fine
+
+    def location(self, target: Any) -> str:
+        """Where the target is, for pages and answers: secrets in URLs redacted."""
+        return redact_url(getattr(target, self.where_field) or "")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One configured target, as the monitor checks it."""
+
+    group: str  # "services" or "websdrs"
+    key: str  # service name or receiver id
+    name: str
+    spec: CheckSpec
+    position: tuple[float, float] | None = None  # configured (lat, lon) of a receiver
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    name: str  # the `kind` of status:changed, of history paths and badges
+    topic: str  # its state topic
+    noun: str  # "service", "receiver": alert wording
+    up: str  # the status of a target that answers well
+    down: str  # the status of a target that gave no answer at all
+    reason_field: str  # where an entry keeps its failure reason
+    key_field: str | None  # the entry's own key field, if it repeats the key
+    configured: Callable[[Any], list[Any]]  # the configuration's targets of the group
+    key_of: Callable[[Any], str]
+    name_of_target: Callable[[Any], str]
+    page_of: Callable[[str], str]  # where a target is shown, from the gateway's root
+    # Fields an entry always takes from the configuration (a service's URL, redacted).
+    from_config: Callable[[Any], dict[str, Any]] = field(default=lambda target: {})
+    keeps_details: bool = False  # entries carry what the target told about itself
+    position_of: Callable[[Any], tuple[float, float] | None] = field(default=lambda target: None)
+
+    def keys(self, config: Any) -> list[str]:
+        return [self.key_of(t) for t in self.configured(config)]
+
+    def names(self, config: Any) -> dict[str, str]:
+        """Keys to the names people read."""
+        return {self.key_of(t): self.name_of_target(t) for t in self.configured(config)}
+
+    def name_of(self, config: Any, key: str) -> str:
+        return self.names(config).get(key, key)
+
+    def unknown(self, target: Any) -> dict[str, Any]:
+        """The entry of a target before its first check."""
+        entry = {**({self.key_field: self.key_of(target)} if self.key_field else {}), "status": "unknown",
+                 **self.from_config(target), "response_time_ms": None, "last_check": None, self.reason_field: None,
+                 "since": None, "uptime_24h": None}
+        if self.keeps_details:
+            entry["details"] = {}
+        return entry
+
+    def entry(self, previous: dict[str, Any], result: ProbeResult, status: str, checked: str, since: str | None,
+              uptime: float | None, details: dict[str, Any] | None) -> dict[str, Any]:
+        """A target's entry after a check (`status` debounced, `check_status` as checked)."""
+        entry = {**previous, "status": status, "response_time_ms": result.response_time_ms, "last_check": checked,
+                 self.reason_field: result.error, "check_status": result.status, "since": since,
+                 "uptime_24h": uptime}
+        if self.keeps_details:
+            # Keep what the target last told about itself while it does not answer.
+            entry["details"] = details if details else previous.get("details") or {}
+        return entry

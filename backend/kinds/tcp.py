@@ -1,0 +1,65 @@
+"""Platform services that speak no HTTP (RabbitMQ on 5672, PostgreSQL on 5432, Redis on
+6379, MinIO on 9000): a TCP connect, and the time it took.
+
+    [[services]]
+    name = "rabbitmq"
+    kind = "tcp"
+    address = "127.0.0.1:5672"
+
+Accepted within the timeout is healthy (slower than `[polling] degraded_threshold_ms`
+is degraded); refused, unreachable, a DNS failure or no answer in time is unreachable,
+with the reason. Nothing is sent: the connection is closed as soon as it is open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import httpx
+
+from backend.kinds.base import CheckSpec, TargetKind
+from backend.kinds.probing import ProbeResult, Timer, describe_failure
+
+ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]{1,253}):(\d{1,5})$")
+
+
+def split_address(address: str) -> tuple[str, int] | None:
+    """host:port (an IPv6 host in brackets) to (host, port); None if it is not one."""
+    found = ADDRESS.match(address or "")
+    if not found or not 0 < int(found.group(2)) < 65536:
+        return None
+    return found.group(1).strip("[]"), int(found.group(2))
+
+
+def parse(connect_ms: float, degraded_after_ms: float) -> ProbeResult:
+    """A connection accepted after `connect_ms`. Pure."""
+    if connect_ms > degraded_after_ms:
+        return ProbeResult("degraded", connect_ms, f"slow: connect took {connect_ms:.0f} ms "
+                                                   f"(threshold {degraded_after_ms:.0f} ms)")
+    return ProbeResult("healthy", connect_ms)
+
+
+async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+    where = split_address(spec.url)
+    if where is None:
+        return ProbeResult("unreachable", None, f"not host:port: {spec.url!r}")
+    timer = Timer()
+    try:
+        async with asyncio.timeout(spec.timeout_s):
+            _, writer = await asyncio.open_connection(*where)
+    except Exception as exc:
+        return ProbeResult("unreachable", None, describe_failure(exc, spec.timeout_s))
+    elapsed = timer.ms()
+    writer.close()
+    return parse(elapsed, spec.degraded_after_ms)
+
+
+def config_problem(target) -> str | None:
+    if split_address(getattr(target, "address", "") or "") is None:
+        return "a tcp service needs address = \"host:port\", e.g. \"127.0.0.1:5672\""
+    return None
+
+
+KIND = TargetKind("tcp", "services", check, "TCP connect", where_field="address", response_label="connect, ms",
+                  config_problem=config_problem)
