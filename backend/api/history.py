@@ -62,7 +62,7 @@ async def target_history(
 ) -> dict[str, Any]:
     """Check buckets of one service or receiver (oldest first) and its uptime over 24 h, 7 d and 30 d."""
     if not _configured(request, kind, target_id):
-        raise HTTPException(404, f"no {kind[:-1]} {target_id!r} in the configuration")
+        raise HTTPException(404, f"no {GROUPS[kind].noun} {target_id!r} in the configuration")
     now_ms = int(time.time() * 1000)
     end_ms = _instant(end, now_ms, "end")
     start_ms = _instant(start, end_ms - DAY_MS, "start")
