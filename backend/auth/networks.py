@@ -39,3 +39,19 @@ def forwarded_client(peer: str, forwarded_for: str | None, proxies: tuple[Networ
         if not address_in(hop, proxies):
             return hop
     return peer
+
+
+def apply_forwarded(scope: dict, headers: dict[str, str], proxies: tuple[Network, ...]) -> str:
+    """The guard's first step: behind a trusted load balancer, the scope names the client it
+    forwards for (throttles, logs and the audit then name the person, not the proxy) and
+    the scheme it was reached by. uvicorn's own reading of these headers is off
+    (backend/serving/server.py): this is the one rule. Returns the client's address."""
+    peer = scope["client"][0] if scope.get("client") else "unknown"
+    address = forwarded_client(peer, headers.get("x-forwarded-for"), proxies)
+    if address != peer:
+        scope["client"] = (address, 0)
+    if address_in(peer, proxies) and headers.get("x-forwarded-proto") in ("http", "https"):
+        secure = headers["x-forwarded-proto"] == "https"
+        scope["scheme"] = ("wss" if secure else "ws") if scope["type"] == "websocket" else \
+            ("https" if secure else "http")
+    return address

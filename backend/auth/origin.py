@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from backend.auth.asgi import Answer, Request
+
 DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
 
 
@@ -40,3 +42,36 @@ def origin_allowed(origin: str, scheme: str, host_header: str, public_url: str, 
     if wanted == own_origin(scheme, host_header) or wanted in allowed:
         return True
     return bool(public_url) and wanted == normalize(public_url)
+
+
+# -- the guard's step ----------------------------------------------------------------------
+
+def check_origin(request: Request, public_url: str, allowed: frozenset[str]) -> Answer | None:
+    """403 for a browser page of a site that may not use the gateway; the CORS preflight of
+    one that may is answered here. Sets `request.cors_origin` for an allowed other site."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return None
+    if not origin_allowed(origin, request.scope.get("scheme", "http"), request.headers.get("host", ""), public_url,
+                          allowed):
+        return Answer(403, "this origin may not use the gateway; see [http] allowed_origins")
+    if normalize(origin) in allowed:
+        request.cors_origin = origin
+        if request.is_http and request.scope["method"] == "OPTIONS" and "access-control-request-method" in request.headers:
+            return Answer(204, headers=[
+                (b"access-control-allow-origin", origin.encode()), (b"vary", b"Origin"),
+                (b"access-control-allow-methods", b"GET, POST, DELETE, OPTIONS"),
+                (b"access-control-allow-headers", b"Authorization, Content-Type"),
+                (b"access-control-max-age", b"600")])
+    return None
+
+
+def cors_headers(origin: str | None):
+    """The answer's headers for an allowed other site, or without any CORS header at all
+    (NiceGUI's socket.io echoes any Origin, with credentials)."""
+    def change(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        if origin is None:
+            return [(k, v) for k, v in headers if not k.lower().startswith(b"access-control-")]
+        return [*headers, (b"access-control-allow-origin", origin.encode()), (b"vary", b"Origin"),
+                (b"access-control-expose-headers", b"Retry-After, X-Heimdall-More")]
+    return change
