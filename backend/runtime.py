@@ -1,11 +1,13 @@
-"""The running gateway's parts, built once and shared by the routes, pages and jobs."""
+"""The running gateway's parts, built once by backend/app.py (the composition root) and
+shared by the routes, pages and jobs. Each part is typed; those made after the runtime
+(they read it) start as None."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from backend.alerting.engine import AlertEngine
 from backend.auth.principal import Authenticator
@@ -15,6 +17,14 @@ from backend.events.hub import Hub
 from backend.monitor.poller import Monitor
 from backend.storage import Database, HistoryStore, RecordStore
 from backend.ws.manager import ConnectionManager
+
+if TYPE_CHECKING:  # these modules read the runtime themselves
+    from backend.auth.guard import Guard
+    from backend.auth.revalidate import Revalidator
+    from backend.cluster.instances import InstanceRegistry
+    from backend.ingest.outbox import Outbox
+    from backend.metrics.collector import Metrics
+    from backend.serving.edge import EdgeLimits
 
 
 @dataclass
@@ -29,9 +39,9 @@ class Runtime:
     api_token: str
     auth: Authenticator
     alerts: AlertEngine
-    outbox: Any = None  # backend.ingest.outbox.Outbox: stored records on their way to the event log
-    instances: Any = None  # backend.cluster.instances.InstanceRegistry, with several gateways on Redis
-    revalidator: Any = None  # backend.auth.revalidate.Revalidator: open pages and sockets checked again
+    outbox: Outbox | None = None  # stored records on their way to the event log
+    instances: InstanceRegistry | None = None  # with several gateways on Redis
+    revalidator: Revalidator | None = None  # open pages and sockets checked again
 
     def event_bus_state(self) -> str:
         """`local` (one process), or `up` / `down` for the shared log on Redis."""
@@ -40,9 +50,9 @@ class Runtime:
     started_monotonic: float = field(default_factory=time.monotonic)
     # Extra coroutines to run while the server runs (the demo network, say).
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    guard: Any = None  # the Guard in front of the app, once it is built (its figures)
-    metrics: Any = None  # backend.metrics.collector.Metrics, made once the runtime exists
-    edge: Any = None  # the connection limits of the HTTP server (backend/serving/edge.py), once serving
+    guard: Guard | None = None  # in front of the app, once it is built (its figures)
+    metrics: Metrics | None = None  # made once the runtime exists
+    edge: EdgeLimits | None = None  # the connection limits of the HTTP server, once serving
     # Called with the new Config after a reload took effect (the pages redraw their targets).
     config_listeners: list[Callable[[Config], None]] = field(default_factory=list)
 
