@@ -1,4 +1,4 @@
-"""Run inside a loopback-only network namespace by tests/test_access.py: a gateway bound
+"""Run inside a loopback-only network namespace by tests/auth/test_access.py: a gateway bound
 to 0.0.0.0 (so login is required without any setting), checked from the same namespace.
 Prints one line per check and exits non-zero on the first that fails."""
 

@@ -1,7 +1,7 @@
 """The OpenAPI description, made true to what the API does: request bodies of the two
 POSTs (they read the body themselves, to bound and check it, so FastAPI cannot see
 it), the one error shape everywhere, every status a route can answer, the ways to
-authenticate. Schemathesis checks it against a running gateway (tests/test_contract.py).
+authenticate. Schemathesis checks it against a running gateway (tests/api/test_contract.py).
 """
 
 from __future__ import annotations

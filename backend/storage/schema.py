@@ -17,7 +17,7 @@ from pathlib import Path
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BASELINE = "0001"
 # The newest revision. A database already there is not handed to Alembic, whose import
-# alone costs about half a second at every start (tests/test_history_store.py holds
+# alone costs about half a second at every start (tests/storage/test_history_store.py holds
 # this to Alembic's own answer, so it cannot drift from migrations/versions/).
 HEAD = "0003"
 # Two gateways starting together on one PostgreSQL: the second waits for the first's

@@ -1,6 +1,6 @@
 """The alert engine (backend/alerting/engine.py) in process: a real SQLite store, a hub on
 the in-process bus, an injected clock, and a delivery that keeps what it is handed
-instead of sending it (tests/test_alerts.py sends for real)."""
+instead of sending it (tests/alerting/test_alerts.py sends for real)."""
 
 from __future__ import annotations
 

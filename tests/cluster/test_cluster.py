@@ -17,7 +17,7 @@ from websockets.asyncio.client import connect
 from tests.fake_targets import FakeTargets, wait_for
 from tests.gateway import TOKEN, Gateway, write_config
 from tests.redis_server import RedisServer
-from tests.test_ws_updates import detection, post_signal, recv, subscribe
+from tests.ws.test_ws_updates import detection, post_signal, recv, subscribe
 
 SUBSCRIBE = {"event": "subscribe", "data": {"events": ["signals:detected"]}}
 
@@ -244,7 +244,7 @@ async def test_every_live_instance_is_listed_and_a_dead_one_goes(cluster):
 
 def test_two_instances_announce_a_down_once(cluster, tmp_path):
     """Every instance hears the poller's events; only the poller alerts."""
-    from tests.test_alerts import config as alerting_config
+    from tests.alerting.test_alerts import config as alerting_config
     from tests.webhook import WebhookReceiver
 
     redis_server, _ = cluster
@@ -328,7 +328,7 @@ def test_a_reload_with_other_polling_intervals_changes_the_lease_ttl(cluster, tm
 def test_a_new_poller_neither_repeats_a_down_nor_forgets_to_resolve_it(cluster, tmp_path, postgres):
     """The incident the dead poller opened is in the shared database; the new poller takes
     it over: no second DOWN while the target stays down, one RESOLVED when it is back."""
-    from tests.test_alerts import config as alerting_config
+    from tests.alerting.test_alerts import config as alerting_config
     from tests.webhook import WebhookReceiver
 
     redis_server, _ = cluster
@@ -364,7 +364,7 @@ def test_a_silence_made_on_the_instance_that_does_not_poll_holds_on_the_poller(c
     """Alert state is one truth: a silence made through the API of the follower reaches the
     poller; nothing is sent while it lasts, exactly one DOWN once it is lifted; both
     instances show the same silences, incidents and metrics."""
-    from tests.test_alerts import config as alerting_config
+    from tests.alerting.test_alerts import config as alerting_config
     from tests.webhook import WebhookReceiver
 
     redis_server, _ = cluster

@@ -18,7 +18,7 @@ from tests.fake_targets import FakeTargets, refused_url, wait_for
 playwright_api = pytest.importorskip("playwright.sync_api")
 from tests.browser import CHROMIUM, launch, watch_rows  # noqa: E402
 
-OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)", allow_module_level=True)

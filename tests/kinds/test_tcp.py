@@ -122,7 +122,7 @@ async def test_the_system_page_lists_a_tcp_service(tmp_path):
         state = ui.register(runtime)
         await state.load()
         await user.open("/system")
-        from tests.test_pages_user import table_rows
+        from tests.ui.test_pages_user import table_rows
 
         services = table_rows(user)["Service"]
         assert [(row["name"], row["status"]) for row in services] == [("rabbitmq", "unknown")]

@@ -13,7 +13,7 @@ import pytest
 from backend.config.loading import load_config, load_settings
 from backend.config.schema import ConfigError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_builtin_network_has_four_services_and_seven_openwebrx_receivers():

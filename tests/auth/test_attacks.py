@@ -17,7 +17,7 @@ from websockets.asyncio.client import connect
 from tests.browser import launch
 from tests.gateway import Gateway
 from tests.loopback import LoopbackServer
-from tests.test_access import cli, create_token
+from tests.auth.test_access import cli, create_token
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -257,7 +257,7 @@ def test_an_encoded_token_name_is_a_token_throttled_and_never_logged(guarded):
 
 
 def test_the_bundled_nginx_logs_paths_without_queries():
-    text = (Path(__file__).parents[1] / "deploy" / "nginx.conf").read_text()
+    text = (Path(__file__).parents[2] / "deploy" / "nginx.conf").read_text()
     assert "$uri" in text and "$request " not in text and "$request_uri" not in text and "$args" not in text
     assert "access_log /var/log/nginx/access.log heimdall;" in text
 
