@@ -7,9 +7,8 @@ from typing import Any
 
 from nicegui import ui
 
-from backend.auth.redact import redact_url
 from backend.config.schema import WebSDRTarget
-from backend.kinds import RECEIVERS
+from backend.kinds import RECEIVERS, kind_of
 from backend.timefmt import parse_iso_ms
 from ui import format as fmt
 from ui import page_access
@@ -22,7 +21,8 @@ DAY_MS = 86_400_000
 def detail_lines(websdr: WebSDRTarget, entry: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, text) pairs of what is known about a receiver, in reading order."""
     d = entry.get("details") or {}
-    lines = [("Kind", websdr.kind), ("Address", redact_url(websdr.url)), ("Response", fmt.ms(entry.get("response_time_ms"))),
+    kind = kind_of(RECEIVERS.name, websdr)
+    lines = [("Kind", websdr.kind), ("Address", kind.location(websdr)), ("Response", fmt.ms(entry.get("response_time_ms"))),
              ("Uptime 24 h", fmt.percent(entry.get("uptime_24h"))), ("Users", fmt.users(d))]
     if entry.get("status") == "degraded" and entry.get("error_message"):
         lines.append(("Not usable", entry["error_message"]))
@@ -53,13 +53,13 @@ def detail_lines(websdr: WebSDRTarget, entry: dict[str, Any]) -> list[tuple[str,
     return lines
 
 
-def chart_options(points: list[list[float]]) -> dict[str, Any]:
+def chart_options(points: list[list[float]], label: str = "response, ms") -> dict[str, Any]:
     return {
         "animation": False,
         "grid": {"left": 56, "right": 16, "top": 30, "bottom": 30},
         "tooltip": {"trigger": "axis"},
         "xAxis": {"type": "time"},
-        "yAxis": {"type": "value", "name": "response, ms", "min": 0, "nameTextStyle": {"align": "left"}},
+        "yAxis": {"type": "value", "name": label, "min": 0, "nameTextStyle": {"align": "left"}},
         "series": [{"type": "line", "showSymbol": False, "data": points, "name": "response time"}],
     }
 
@@ -151,7 +151,8 @@ def show_points(card: dict[str, Any], points: list[list[float]]) -> None:
     card["plot"].clear()
     with card["plot"]:
         if points:
-            card["chart"] = ui.echart(chart_options(points)).classes("w-full h-56")
+            label = kind_of(RECEIVERS.name, card["websdr"]).response_label
+            card["chart"] = ui.echart(chart_options(points, label)).classes("w-full h-56")
         else:
             card["chart"] = None
             ui.label("No response times in the last 24 h.").classes("hl-empty")
