@@ -278,3 +278,15 @@ def test_a_foreign_host_is_refused_before_routing(guarded):
     # Under its own name, a redirect is relative.
     slash = signed_in(gw, "boss", BOSS_PASSWORD).get("/admin/")
     assert slash.status_code in (301, 302, 307, 308) and slash.headers["location"] == "/admin"
+
+
+def test_create_token_on_the_admin_page_with_alerts_configured(guarded, chromium):
+    """The admin page's token-name field was once shadowed by the loop over the alerts'
+    names: with any alert configured, "Create token" failed. This gateway has one."""
+    gw, data = guarded
+    page = sign_in_page(chromium, gw, "boss", BOSS_PASSWORD, "/admin")
+    assert page.get_by_role("button", name="Send a test through on-call").count() == 1
+    page.get_by_label("Token name").fill("grafana")
+    page.get_by_role("button", name="Create token").click()
+    page.get_by_text("Token grafana: copy it now, it is not shown again.").wait_for(timeout=10_000)
+    assert "grafana" in token_names(data)
