@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import asyncio
 
+from backend.kinds.tcp import connect
+
 
 async def _reaches(reference: str, timeout_s: float) -> bool:
-    host, _, port = reference.rpartition(":")
     try:
-        async with asyncio.timeout(timeout_s):
-            _, writer = await asyncio.open_connection(host.strip("[]"), int(port))
-    except (OSError, TimeoutError):
+        await connect(reference, timeout_s)
+    except (OSError, TimeoutError, ValueError):
         return False
-    writer.close()
     return True
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-Headers = list[tuple[bytes, bytes]]
+from backend.auth.asgi import Headers
 
 HSTS = b"max-age=31536000"
 

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from backend.config.crontab import cron_trigger
 from backend.kinds import KINDS, kind_names
+from backend.kinds.tcp import split_address
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
 DEFAULT_HOST = "127.0.0.1"
@@ -314,8 +315,7 @@ class DeliverySettings(_Section):
 
 
 def _host_port(value: str) -> str:
-    host, _, port = value.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if split_address(value) is None:  # the rule the tcp kind connects by
         raise ValueError(f"{value!r} is not host:port, e.g. 1.1.1.1:53")
     return value
 

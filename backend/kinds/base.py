@@ -45,7 +45,6 @@ class TargetKind:
     name: str  # as configured: kind = "..."
     group: str  # the group's name: "services" or "websdrs"
     check: Check
-    label: str  # for people: "HTTP health endpoint", "OpenWebRX"
     where_field: str = "url"  # the configuration field that says where the target is
     response_label: str = "response, ms"  # what its response time measures, on charts
     config_problem: Callable[[Any], str | None] = lambda target: None  # None: the target is fine

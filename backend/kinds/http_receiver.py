@@ -31,4 +31,4 @@ async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s)
 
 
-KIND = TargetKind("http", "websdrs", check, "HTTP server")
+KIND = TargetKind("http", "websdrs", check)

@@ -51,4 +51,4 @@ async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s, spec.degraded_after_ms)
 
 
-KIND = TargetKind("http", "services", check, "HTTP health endpoint")
+KIND = TargetKind("http", "services", check)

@@ -77,4 +77,4 @@ async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s)
 
 
-KIND = TargetKind("kiwisdr", "websdrs", check, "KiwiSDR")
+KIND = TargetKind("kiwisdr", "websdrs", check)

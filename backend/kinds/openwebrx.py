@@ -149,4 +149,4 @@ async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s)
 
 
-KIND = TargetKind("openwebrx", "websdrs", check, "OpenWebRX")
+KIND = TargetKind("openwebrx", "websdrs", check)

@@ -40,18 +40,28 @@ def parse(connect_ms: float, degraded_after_ms: float) -> ProbeResult:
     return ProbeResult("healthy", connect_ms)
 
 
-async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
-    where = split_address(spec.url)
+async def connect(address: str, timeout_s: float) -> float:
+    """Open a TCP connection to host:port and close it: the ms it took. Raises ValueError
+    for an address that is not host:port, OSError or TimeoutError when it cannot be had.
+    Also the check of `[connectivity] references` (backend/alerting/connectivity.py)."""
+    where = split_address(address)
     if where is None:
-        return ProbeResult("unreachable", None, f"not host:port: {spec.url!r}")
+        raise ValueError(f"not host:port: {address!r}")
     timer = Timer()
-    try:
-        async with asyncio.timeout(spec.timeout_s):
-            _, writer = await asyncio.open_connection(*where)
-    except Exception as exc:
-        return ProbeResult("unreachable", None, describe_failure(exc, spec.timeout_s))
+    async with asyncio.timeout(timeout_s):
+        _, writer = await asyncio.open_connection(*where)
     elapsed = timer.ms()
     writer.close()
+    return elapsed
+
+
+async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+    try:
+        elapsed = await connect(spec.url, spec.timeout_s)
+    except ValueError as problem:
+        return ProbeResult("unreachable", None, str(problem))
+    except Exception as exc:
+        return ProbeResult("unreachable", None, describe_failure(exc, spec.timeout_s))
     return parse(elapsed, spec.degraded_after_ms)
 
 
@@ -61,5 +71,5 @@ def config_problem(target) -> str | None:
     return None
 
 
-KIND = TargetKind("tcp", "services", check, "TCP connect", where_field="address", response_label="connect, ms",
+KIND = TargetKind("tcp", "services", check, where_field="address", response_label="connect, ms",
                   config_problem=config_problem)

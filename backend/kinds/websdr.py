@@ -33,4 +33,4 @@ async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s)
 
 
-KIND = TargetKind("websdr", "websdrs", check, "websdr.org")
+KIND = TargetKind("websdr", "websdrs", check)

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from tests.auth.test_access import cli, create_token
 from tests.browser import launch
 from tests.gateway import Gateway
 from tests.loopback import LoopbackServer
-from tests.auth.test_access import cli, create_token
 
 pytestmark = pytest.mark.timeout(120)
 
