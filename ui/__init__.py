@@ -10,8 +10,9 @@ from nicegui import ui
 
 from backend.auth.guard import client_address
 from backend.auth.principal import Principal
+from backend.kinds import RECEIVERS, SERVICES
 from backend.runtime import Runtime
-from ui import admin, dashboard, frame, page_access, receivers, system
+from ui import admin, dashboard, frame, page_access, receivers, system, target_page
 from ui.state import LiveState
 
 
@@ -59,17 +60,27 @@ def register(runtime: Runtime) -> LiveState:
     @ui.page("/", title="Heimdall Live")
     async def dashboard_page(request: Request) -> None:
         await state.loaded.wait()
-        dashboard.render(state, principal_of(request))
+        dashboard.render(state, principal_of(request), request.query_params)
 
     @ui.page("/websdrs", title="Receivers · Heimdall Live")
     async def receivers_page(request: Request) -> None:
         await state.loaded.wait()
-        await receivers.render(state, principal_of(request))
+        await receivers.render(state, principal_of(request), request.query_params)
+
+    @ui.page("/websdrs/{key}", title="Receiver · Heimdall Live")
+    async def receiver_page(request: Request, key: str) -> None:
+        await state.loaded.wait()
+        await target_page.render(state, principal_of(request), RECEIVERS.name, key)
+
+    @ui.page("/services/{key}", title="Service · Heimdall Live")
+    async def service_page(request: Request, key: str) -> None:
+        await state.loaded.wait()
+        await target_page.render(state, principal_of(request), SERVICES.name, key)
 
     @ui.page("/system", title="System · Heimdall Live")
     async def system_page(request: Request) -> None:
         await state.loaded.wait()
-        await system.render(state, principal_of(request))
+        await system.render(state, principal_of(request), request.query_params)
 
     @ui.page("/admin", title="Admin · Heimdall Live")
     async def admin_page(request: Request) -> None:

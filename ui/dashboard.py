@@ -1,116 +1,144 @@
-"""Dashboard (`/`): summary, services, receivers, latest detections, the map."""
+"""Dashboard (`/`): counts by state, the problems first, what just changed, the map, the
+latest detections. One search and status filter serves both tables and stays in the URL
+(`/?q=genova&status=problems`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from nicegui import ui
 
 from backend.config.schema import Config
-from backend.kinds import RECEIVERS
+from backend.kinds import RECEIVERS, SERVICES
+from backend.kinds.status import is_down
 from ui import format as fmt
+from ui.changes import change_list
 from ui.frame import empty_table_slot, header, time_tag
+from ui.live_table import Column, LiveTable
 from ui.netmap import DETECTIONS_SHOWN, LOCALIZATIONS_SHOWN, NetworkMap
+from ui.rows import View
 from ui.state import LiveState
+from ui.view_bar import keep_in_url, view_bar
 
-STATUS_CELL = """
-<q-td :props="props">
-  <span class="hl-dot" :style="{background: props.row.color}"></span>{{ props.value }}
-</q-td>"""
+SERVICE_ROWS, RECEIVER_ROWS, CHANGES_SHOWN, FEED_ROWS = 10, 15, 10, 20
+
+SERVICE_COLUMNS: list[Column] = [("status", "Status", True), ("name", "Service", True),
+                                 ("latency", "Response", True), ("uptime", "Uptime 24 h", False),
+                                 ("since", "Last change", False), ("reason", "Reason", True)]
+RECEIVER_COLUMNS: list[Column] = [("status", "Status", True), ("name", "Receiver", True), ("kind", "Kind", False),
+                                  ("users", "Users", False), ("latency", "Response", True),
+                                  ("since", "Last change", False), ("reason", "Reason", True)]
+
 TIME_CELL = """
 <q-td :props="props"><time v-if="props.value" :datetime="props.value">{{ props.value }}</time><span v-else>—</span></q-td>"""
 
 
-def service_rows(services: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"name": name, "status": s["status"], "color": fmt.status_color(s["status"]),
-             "response": fmt.ms(s.get("response_time_ms")), "uptime": fmt.percent(s.get("uptime_24h")),
-             "last_check": s.get("last_check"), "error": s.get("error") or ""}
-            for name, s in services.items()]
-
-
-def receiver_rows(config: Config, websdrs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = []
-    for w in config.websdrs:
-        s = websdrs.get(w.id) or {}
-        rows.append({"id": w.id, "name": w.name, "status": s.get("status", "unknown"),
-                     "color": fmt.status_color(s.get("status")), "response": fmt.ms(s.get("response_time_ms")),
-                     "users": fmt.users(s.get("details") or {}), "uptime": fmt.percent(s.get("uptime_24h")),
-                     "last_check": s.get("last_check"), "error": s.get("error_message") or ""})
-    return rows
-
-
 def detection_rows(detections, names: dict[str, str]) -> list[dict[str, Any]]:
     return [{"id": d["id"], "frequency": fmt.frequency(d.get("frequency_mhz")), "snr": fmt.snr(d.get("snr_db")),
-             "websdr": fmt.target_name(names, d.get("websdr_id")), "time": d.get("timestamp")} for d in detections]
+             "websdr": fmt.target_name(names, d.get("websdr_id")), "time": d.get("timestamp")}
+            for d in list(detections)[:FEED_ROWS]]
 
 
-def _table(columns: list[tuple[str, str]], rows: list[dict[str, Any]], key: str, empty: str) -> ui.table:
-    table = ui.table(columns=[{"name": n, "label": label, "field": n, "align": "left"} for n, label in columns],
-                     rows=rows, row_key=key).props("dense flat wrap-cells").classes("w-full hl-live")
-    empty_table_slot(table, empty)
-    table.add_slot("body-cell-status", STATUS_CELL)
-    table.add_slot("body-cell-last_check", TIME_CELL)
-    table.add_slot("body-cell-time", TIME_CELL)
-    return table
+def health(entries: Mapping[str, Mapping[str, Any]]) -> str:
+    """The state a summary card is coloured by: any down, any not fully up, or all up."""
+    statuses = [e.get("status") for e in entries.values()]
+    if any(is_down(s) for s in statuses):
+        return "down"
+    return "degraded" if any(s in ("degraded", "unknown", None) for s in statuses) else "up"
 
 
-def summary_card(title: str, html: bool = False) -> tuple[ui.element, ui.label]:
-    with ui.card().classes("hl-card hl-live grow"):
+def summary_card(title: str, html: bool = False) -> tuple[ui.card, ui.element, ui.label]:
+    with ui.card().classes("hl-card hl-live grow") as card:
         ui.label(title).classes("text-sm uppercase opacity-70")
         value = (ui.html("", sanitize=False) if html else ui.label()).classes("hl-figure")
-        note = ui.label().classes("text-sm opacity-80")
-    return value, note
+        note = ui.label().classes("text-sm opacity-90")
+    return card, value, note
 
 
-def render(state: LiveState, principal: Any = None) -> None:
+def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
     def config() -> Config:  # the running one: a reload may change it while the page is open
         return state.runtime.settings.config
 
     header("/", principal, state.figures)
-    with ui.column().classes("w-full p-4 gap-4"):
-        with ui.row().classes("w-full gap-4"):
-            services_value, services_note = summary_card("Services healthy")
-            receivers_value, receivers_note = summary_card("Receivers online")
-            detections_value, detections_note = summary_card("Detections, last 24 h")
-            localization_value, localization_note = summary_card("Last localization", html=True)
+    view = View.from_query(query)
+    with ui.column().classes("w-full p-3 gap-3"):
+        with ui.row().classes("w-full gap-3"):
+            services_card, services_value, services_note = summary_card("Services healthy")
+            receivers_card, receivers_value, receivers_note = summary_card("Receivers online")
+            _, detections_value, detections_note = summary_card("Detections, last 24 h")
+            _, localization_value, localization_note = summary_card("Last localization", html=True)
+
+        shown: dict[str, str] = {}
+
+        def put(element: Any, text: str, html: bool = False) -> None:
+            """Send a text only when it changed: a round with no news costs a tab nothing."""
+            if shown.get(element.id) != text:
+                shown[element.id] = text
+                element.set_content(text) if html else element.set_text(text)
+
+        def color(card: ui.card, entries: Mapping[str, Mapping[str, Any]]) -> None:
+            put_class = f"hl-card-{health(entries) if entries else 'up'}"
+            if shown.get(card.id) != put_class:
+                if card.id in shown:
+                    card.classes(remove=shown[card.id])
+                card.classes(put_class)
+                shown[card.id] = put_class
 
         def update_summary() -> None:
-            _, total = fmt.count_up(state.services)
             healthy = sum(1 for s in state.services.values() if s.get("status") == "healthy")
-            services_value.set_text(f"{healthy} / {total}")
-            services_note.set_text(fmt.summary_note(state.services) if total else "none configured")
+            put(services_value, f"{healthy} / {len(state.services)}")
+            put(services_note, state.counts[SERVICES.name])
+            color(services_card, state.services)
             online = sum(1 for s in state.websdrs.values() if s.get("status") == "online")
-            receivers_value.set_text(f"{online} / {len(state.websdrs)}")
-            receivers_note.set_text(fmt.summary_note(state.websdrs) if state.websdrs else "none configured")
-            detections_value.set_text(f"{state.detections_24h}")
-            detections_note.set_text(f"{state.detections_total} in total")
+            put(receivers_value, f"{online} / {len(state.websdrs)}")
+            put(receivers_note, state.counts[RECEIVERS.name])
+            color(receivers_card, state.websdrs)
+            put(detections_value, f"{state.detections_24h}")
+            put(detections_note, f"{state.detections_total} in total")
             last = state.last_localization
             if last:
-                localization_value.set_content(time_tag(last.get("timestamp")))
-                localization_note.set_text(f"{last['latitude']:.4f}, {last['longitude']:.4f} ± {last['uncertainty_m']:.0f} m")
+                put(localization_value, time_tag(last.get("timestamp")), html=True)
+                put(localization_note,
+                    f"{last['latitude']:.4f}, {last['longitude']:.4f} ± {last['uncertainty_m']:.0f} m")
             else:
-                localization_value.set_content("—")
-                localization_note.set_text("none yet")
+                put(localization_value, "—", html=True)
+                put(localization_note, "none yet")
 
+        tables: dict[str, LiveTable] = {}
+
+        def change_view(**fields: str) -> None:
+            for table in tables.values():
+                table.set_view(replace(table.view, **fields))
+            keep_in_url(replace(view, **fields))
+
+        view_bar(view, change_view, ["problems"], [], "services and receivers")
         with ui.row().classes("w-full gap-4 items-start no-wrap max-lg:flex-wrap"):
-            with ui.column().classes("grow basis-1/2 gap-4 min-w-[min(22rem,100%)]"):
-                ui.label("Services").classes("text-xl font-semibold")
-                services_table = _table([("name", "Service"), ("status", "Status"), ("response", "Response"),
-                                         ("uptime", "Uptime 24 h"), ("last_check", "Checked"), ("error", "Reason")],
-                                        service_rows(state.services), "name", "No services are configured.")
-                ui.label("Receivers").classes("text-xl font-semibold")
-                receivers_table = _table([("name", "Receiver"), ("status", "Status"), ("response", "Response"),
-                                          ("users", "Users"), ("uptime", "Uptime 24 h"), ("last_check", "Checked"),
-                                          ("error", "Reason")],
-                                         receiver_rows(config(), state.websdrs), "id", "No receivers are configured.")
-            with ui.column().classes("grow basis-1/2 gap-4 min-w-[min(22rem,100%)]"):
+            with ui.column().classes("grow basis-3/5 gap-2 min-w-0 w-full"):
+                ui.html('<h2 class="text-xl font-semibold">Services <a class="hl-more-link" href="/system">'
+                        "all services →</a></h2>", sanitize=False)
+                tables[SERVICES.name] = LiveTable(
+                    lambda: state.rows[SERVICES.name], SERVICE_COLUMNS, replace(view, kind="", limit=SERVICE_ROWS),
+                    "No service matches." if config().services else "No services are configured.", label="services")
+                ui.html('<h2 class="text-xl font-semibold">Receivers <a class="hl-more-link" href="/websdrs">'
+                        "all receivers →</a></h2>", sanitize=False)
+                tables[RECEIVERS.name] = LiveTable(
+                    lambda: state.rows[RECEIVERS.name], RECEIVER_COLUMNS, replace(view, kind="", limit=RECEIVER_ROWS),
+                    "No receiver matches." if config().websdrs else "No receivers are configured.", label="receivers")
+                ui.label("What changed").classes("text-xl font-semibold")
+                change_list(state, CHANGES_SHOWN)
+            with ui.column().classes("grow basis-2/5 gap-2 min-w-0 w-full"):
                 ui.label("Map").classes("text-xl font-semibold")
                 network_map = NetworkMap(config(), state.websdrs)
                 ui.label("Latest detections").classes("text-xl font-semibold")
-                feed = _table([("frequency", "Frequency"), ("snr", "SNR"), ("websdr", "Receiver"), ("time", "When")],
-                              detection_rows(state.detections, state.names(RECEIVERS.name)), "id",
-                              "No detections yet. They appear here as the platform reports them.")
-                feed.props("virtual-scroll").classes("max-h-[22rem]")
+                feed = ui.table(columns=[{"name": n, "label": label, "field": n, "align": "left"} for n, label in
+                                         (("frequency", "Frequency"), ("snr", "SNR"), ("websdr", "Receiver"),
+                                          ("time", "When"))],
+                                rows=detection_rows(state.detections, state.names(RECEIVERS.name)),
+                                row_key="id").props("dense flat wrap-cells").classes("w-full hl-live")
+                empty_table_slot(feed, "No detections yet. They appear here as the platform reports them.")
+                feed.add_slot("body-cell-time", TIME_CELL)
 
     for detection in reversed(list(state.detections)[:DETECTIONS_SHOWN]):
         network_map.add_detection(detection)
@@ -118,14 +146,13 @@ def render(state: LiveState, principal: Any = None) -> None:
         network_map.add_localization(loc)
     update_summary()
 
-    def on_services(services: dict[str, Any]) -> None:
-        services_table.rows = service_rows(services)
-        services_table.update()
-
-    def on_websdrs(websdrs: dict[str, Any]) -> None:
-        receivers_table.rows = receiver_rows(config(), websdrs)
-        receivers_table.update()
-        network_map.color_receivers(websdrs)
+    def on_rows(group: str, before: Mapping[str, Any]) -> None:
+        if group in tables:
+            tables[group].rows_changed(before)
+        if group == RECEIVERS.name:
+            rows = state.rows[group]
+            network_map.recolor({key: rows[key]["status"] for key, old in before.items()
+                                 if key in rows and (old is None or old["status"] != rows[key]["status"])})
 
     def refill_feed() -> None:
         feed.rows = detection_rows(state.detections, state.names(RECEIVERS.name))
@@ -138,11 +165,9 @@ def render(state: LiveState, principal: Any = None) -> None:
 
     def on_config(new_config: Config) -> None:
         network_map.draw_receivers(new_config, state.websdrs)
-        on_websdrs(state.websdrs)
         refill_feed()  # receiver names may have changed
 
-    state.services_changed.subscribe(on_services)
-    state.websdrs_changed.subscribe(on_websdrs)
+    state.rows_changed.subscribe(on_rows)
     state.detections_added.subscribe(on_detections)
     state.localization_added.subscribe(network_map.add_localization)
     state.summary_changed.subscribe(update_summary)

@@ -14,7 +14,7 @@ STATIC_DIR = Path(__file__).with_name("static")
 PAGES = [("/", "Dashboard"), ("/websdrs", "Receivers"), ("/system", "System")]
 
 BADGE_HTML = """
-<div class="flex items-center gap-3">
+<div class="flex items-center gap-2 no-wrap">
   <span id="hl-badge" data-state="connecting" role="status" aria-live="polite">
     <span class="dot"></span><span id="hl-badge-text">Connecting…</span>
   </span>
@@ -35,24 +35,33 @@ def install() -> None:
 
 
 def header(active: str, principal: Any = None, figures: Any = None) -> None:
-    """The page header; with `figures` (LiveState.figures), also the event-bus-down banner."""
-    with ui.header().classes("items-center justify-between px-4 py-2 bg-slate-900 text-white"):
-        with ui.row().classes("items-center gap-6"):
+    """The page header, one row on a phone (its pages behind a menu); with `figures`
+    (LiveState.figures), also the event-bus-down banner and the gateway's own problem."""
+    pages = PAGES + ([("/admin", "Admin")] if principal is not None and principal.may("admin") else [])
+    with ui.header().classes("items-center justify-between no-wrap px-3 py-1 bg-slate-900 text-white"):
+        with ui.row().classes("items-center gap-5 hl-header-row"):
+            with ui.button(icon="menu").props('flat round dense color=white aria-label="Pages"').classes("hl-phone-only"):
+                with ui.menu():
+                    for path, label in pages:
+                        ui.link(label, path).classes("block px-4 py-2 text-lg no-underline text-inherit")
+                    if principal is not None and principal.name is not None and principal.via == "session":
+                        ui.html('<form method="post" action="/logout" class="px-4 py-2"><button type="submit" '
+                                f'class="hl-signout">Sign out {html.escape(principal.name)}</button></form>',
+                                sanitize=False)
             ui.html('<h1 class="hl-title">Heimdall Live</h1>', sanitize=False)
-            pages = PAGES + ([("/admin", "Admin")] if principal is not None and principal.may("admin") else [])
             for path, label in pages:
-                link = ui.link(label, path).classes("text-lg text-white no-underline hover:underline")
+                link = ui.link(label, path).classes("text-lg text-white no-underline hover:underline hl-wide-nav")
                 if path == active:
                     link.classes("font-bold underline")
-        with ui.row().classes("items-center gap-4"):
+        with ui.row().classes("items-center gap-3 hl-header-row"):
             ui.html(BADGE_HTML, sanitize=False)
             if principal is not None and principal.name is not None:
-                ui.label(principal.name).classes("opacity-80").tooltip(f"signed in ({principal.via})")
+                ui.label(principal.name).classes("opacity-80 hl-user").tooltip(f"signed in ({principal.via})")
                 if principal.via == "session":  # a plain form: the session cookie goes with it
-                    ui.html('<form method="post" action="/logout"><button type="submit" class="hl-signout">'
-                            "Sign out</button></form>", sanitize=False)
+                    ui.html('<form method="post" action="/logout" class="hl-user"><button type="submit" '
+                            'class="hl-signout">Sign out</button></form>', sanitize=False)
             # Dark mode lives in the browser (system preference, or the operator's choice kept there).
-            ui.button(icon="dark_mode").props('flat round color=white aria-label="Switch dark or light mode"') \
+            ui.button(icon="dark_mode").props('flat round dense color=white aria-label="Switch dark or light mode"') \
                 .on("click", js_handler="() => heimdallToggleDark()").tooltip("Dark / light")
     ui.html('<div id="hl-stale-banner" hidden></div>', sanitize=False).classes("w-full")
     if figures is not None:  # several gateways on Redis, and Redis unreachable: say so on every page

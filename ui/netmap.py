@@ -1,21 +1,33 @@
-"""The network map: receivers coloured by status and labelled by name, the latest
-detections at their receiver, the latest localizations with their uncertainty; tiles
-from the configured tile server, a legend, and a notice when the tiles do not load."""
+"""The network map: receivers coloured by status and labelled by name, clustered where
+they crowd (a thousand do not fit a phone's map otherwise), the latest detections at
+their receiver, the latest localizations with their uncertainty; tiles from the
+configured tile server, a legend, and a notice when the tiles do not load.
+
+The receivers are one layer drawn by the browser (heimdall.js, Leaflet.markercluster,
+bundled in ui/static/vendor): the page sends their places once and then only the
+statuses that changed."""
 
 from __future__ import annotations
 
 import html
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from nicegui import ui
 
 from backend.config.schema import Config
+from backend.kinds import RECEIVERS
 from ui import format as fmt
+from ui.frame import STATIC_URL
 
 CENTER = (44.95, 8.2)
 DETECTIONS_SHOWN = 10
 LOCALIZATIONS_SHOWN = 10
 DETECTION_COLOR, LOCALIZATION_COLOR = "#7c3aed", "#2563eb"
+
+CLUSTER = f"{STATIC_URL}/vendor/leaflet.markercluster"
+LABELLED_UP_TO = 40  # receivers named on the map itself; beyond, on hover (labels would cover each other)
 
 LEGEND = [
     (fmt.GREEN, "online"), (fmt.AMBER, "degraded"), (fmt.RED, "offline"), (fmt.GREY, "not checked yet"),
@@ -25,7 +37,9 @@ LEGEND = [
 class NetworkMap:
     def __init__(self, config: Config, websdrs: dict[str, dict[str, Any]]) -> None:
         tiles = config.map
-        self.map = ui.leaflet(center=CENTER, zoom=8).classes("w-full h-[28rem] hl-live")
+        self.map = ui.leaflet(center=CENTER, zoom=8, additional_resources=[
+            f"{CLUSTER}/MarkerCluster.css", f"{CLUSTER}/MarkerCluster.Default.css",
+            f"{CLUSTER}/leaflet.markercluster.js"]).classes("w-full h-[24rem] hl-live")
         self.map.remove_layer(self.map.layers[0])  # NiceGUI's default OpenStreetMap layer
         if tiles.tile_url:
             self.map.tile_layer(url_template=tiles.tile_url,
@@ -46,11 +60,11 @@ class NetworkMap:
                     sanitize=False)
             ui.html(f'<span class="hl-area" style="border-color:{LOCALIZATION_COLOR}"></span>'
                     'localization and its uncertainty', sanitize=False)
-        self._receivers: dict[str, Any] = {}
         self._positions: dict[str, tuple[float, float]] = {}
         self._names: dict[str, str] = {}
         self._detections: list = []
         self._localizations: list = []
+        self._receivers_js = ""
         self.draw_receivers(config, websdrs)
 
     def _on_init(self) -> None:
@@ -59,7 +73,8 @@ class NetworkMap:
             lats = [lat for lat, _ in self._positions.values()]
             lons = [lon for _, lon in self._positions.values()]
             self.map.run_map_method("fitBounds", [[min(lats), min(lons)], [max(lats), max(lons)]],
-                                    {"padding": [40, 40], "maxZoom": 11})
+                                    {"padding": [30, 30], "maxZoom": 11})
+        ui.run_javascript(self._receivers_js)
         pending, self._pending = self._pending, []
         for layer, method, args in pending:
             if layer in self.map.layers:
@@ -71,26 +86,22 @@ class NetworkMap:
         else:
             self._pending.append((layer, method, args))
 
-    def draw_receivers(self, config: Config, websdrs: dict[str, dict[str, Any]]) -> None:
+    def draw_receivers(self, config: Config, websdrs: Mapping[str, Mapping[str, Any]]) -> None:
         """(Re)draw every configured receiver, where its configuration puts it."""
-        for marker in self._receivers.values():
-            self.map.remove_layer(marker)
-        self._receivers.clear()
         self._positions = {w.id: (w.latitude, w.longitude) for w in config.websdrs}
         self._names = {w.id: w.name for w in config.websdrs}
-        for w in config.websdrs:
-            status = (websdrs.get(w.id) or {}).get("status")
-            marker = self.map.generic_layer(name="circleMarker", args=[[w.latitude, w.longitude], {
-                "radius": 9, "color": "#111827", "weight": 2, "fillColor": fmt.status_color(status),
-                "fillOpacity": 0.9, "className": f"hl-receiver hl-receiver-{w.id}"}])
-            # Leaflet tooltips are HTML: names come from configuration files, so escape them.
-            self._call(marker, "bindTooltip", html.escape(w.name),
-                              {"permanent": True, "direction": "right", "className": "hl-map-label"})
-            self._receivers[w.id] = marker
+        receivers = [[w.id, w.name, w.latitude, w.longitude, (websdrs.get(w.id) or {}).get("status") or "unknown",
+                      RECEIVERS.page_of(w.id)] for w in config.websdrs]
+        # Names are escaped by the browser's side (they come from configuration files).
+        self._receivers_js = (f"heimdallReceivers.draw({self.map.id}, {json.dumps(receivers)}, "
+                              f"{json.dumps(fmt.STATUS_COLORS)}, {LABELLED_UP_TO})")
+        if self.map.is_initialized:
+            ui.run_javascript(self._receivers_js)
 
-    def color_receivers(self, websdrs: dict[str, dict[str, Any]]) -> None:
-        for key, marker in self._receivers.items():
-            self._call(marker, "setStyle", {"fillColor": fmt.status_color((websdrs.get(key) or {}).get("status"))})
+    def recolor(self, statuses: Mapping[str, str]) -> None:
+        """New statuses of some receivers: only those go to the browser."""
+        if statuses and self.map.is_initialized:
+            ui.run_javascript(f"heimdallReceivers.recolor({self.map.id}, {json.dumps(statuses)})")
 
     def add_detection(self, detection: dict[str, Any]) -> None:
         where = self._positions.get(detection.get("websdr_id", ""))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, deque
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nicegui import Event, binding
@@ -24,9 +24,10 @@ from backend.events.topics import (
     STATUS_CHANGED,
     WEBSDRS_STATUS,
 )
-from backend.kinds import GROUPS
+from backend.kinds import GROUP_OF_TOPIC, GROUPS, RECEIVERS, SERVICES
 from backend.runtime import Runtime
 from backend.timefmt import iso_from_ms, iso_z
+from ui.rows import counts_text, rows_of
 
 RECENT_DETECTIONS = 50
 RECENT_LOCALIZATIONS = 20
@@ -56,6 +57,11 @@ class LiveState:
         hub = runtime.hub
         self.services: dict[str, dict[str, Any]] = dict(hub.latest(SERVICES_HEALTH).data)
         self.websdrs: dict[str, dict[str, Any]] = dict(hub.latest(WEBSDRS_STATUS).data)
+        # Each group's table rows, built once per change for every tab, and their counts by state.
+        self.rows: dict[str, dict[str, dict[str, Any]]] = {}
+        self.counts: dict[str, str] = {}
+        for name in GROUPS:
+            self._rebuild_rows(name)
         self.detections: deque[dict[str, Any]] = deque(maxlen=RECENT_DETECTIONS)
         self.localizations: deque[dict[str, Any]] = deque(maxlen=RECENT_LOCALIZATIONS)
         self.changes: deque[dict[str, Any]] = deque(maxlen=RECENT_CHANGES)
@@ -68,6 +74,8 @@ class LiveState:
 
         self.services_changed: Event[dict[str, Any]] = Event()
         self.websdrs_changed: Event[dict[str, Any]] = Event()
+        # (group name, {key: the row before}) for the rows that changed: tables send only those.
+        self.rows_changed: Event[str, dict[str, dict[str, Any] | None]] = Event()
         self.detections_added: Event[list[dict[str, Any]]] = Event()  # oldest first
         self.localization_added: Event[dict[str, Any]] = Event()
         self.change_added: Event[dict[str, Any]] = Event()
@@ -90,7 +98,7 @@ class LiveState:
         self.localizations.extend(await records.latest("localizations", RECENT_LOCALIZATIONS))
         self.changes.extend(self.change_entry(change) for change in await history.changes(None, None, RECENT_CHANGES))
         self.detections_total = await records.count("detections")
-        since = iso_z(datetime.now(timezone.utc) - timedelta(hours=24))
+        since = iso_z(datetime.now(UTC) - timedelta(hours=24))
         self._per_minute[int(time.time() // 60)] += await records.count("detections", since)
         self.loaded.set()
 
@@ -105,7 +113,27 @@ class LiveState:
         kind, key = change.get("kind", ""), change.get("id")
         return {**change, "at": at, "name": change.get("name") or self.names(kind).get(key or "", key)}
 
+    def entries(self, group_name: str) -> dict[str, dict[str, Any]]:
+        return {SERVICES.name: self.services, RECEIVERS.name: self.websdrs}[group_name]
+
+    def _rebuild_rows(self, group_name: str) -> dict[str, dict[str, Any] | None]:
+        """Build the group's rows from its entries; returns the changed ones as they were."""
+        old = self.rows.get(group_name, {})
+        new = rows_of(group_name, self.runtime.settings.config, self.entries(group_name), self.runtime.alerts.quiet_reason)
+        before = {key: old.get(key) for key, row in new.items() if old.get(key) != row}
+        before.update({key: row for key, row in old.items() if key not in new})
+        self.rows[group_name] = new
+        self.counts[group_name] = counts_text(group_name, new.values())
+        return before
+
+    def _rows_from(self, group_name: str) -> None:
+        before = self._rebuild_rows(group_name)
+        if before:
+            self.rows_changed.emit(group_name, before)
+
     def _on_config(self, config: Any) -> None:
+        for name in GROUPS:
+            self._rows_from(name)
         self.config_changed.emit(config)
 
     @property
@@ -163,8 +191,10 @@ class LiveState:
                 self.changes.appendleft(change)
                 changes.append(change)
         if services is not None:
+            self._rows_from(GROUP_OF_TOPIC[SERVICES_HEALTH].name)
             self.services_changed.emit(services)
         if websdrs is not None:
+            self._rows_from(GROUP_OF_TOPIC[WEBSDRS_STATUS].name)
             self.websdrs_changed.emit(websdrs)
         if detections:
             self.detections_added.emit(detections[-RECENT_DETECTIONS:])
@@ -177,6 +207,8 @@ class LiveState:
 
     def _alerts_changed(self) -> None:
         self.figures.gateway_problem = "; ".join(self.runtime.alerts.gateway_problems.values())
+        for name in GROUPS:  # a silence or a maintenance window began or ended
+            self._rows_from(name)
 
     async def update_figures_forever(self) -> None:
         """One task for the whole process; tabs see the values through bindings."""

@@ -9,6 +9,7 @@ takes it as a member of its group.
 from __future__ import annotations
 
 from typing import Any, Literal
+from urllib.parse import quote
 
 from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
 from backend.kinds import http_receiver, http_service, kiwisdr, openwebrx, tcp, websdr
@@ -38,13 +39,13 @@ def kind_of(group: str, target: Any) -> TargetKind:
 SERVICES = TargetGroup(
     name="services", topic=SERVICES_HEALTH, noun="service", up="healthy", down="unreachable", reason_field="error",
     key_field="name", configured=lambda config: config.services, key_of=lambda s: s.name,
-    name_of_target=lambda s: s.name, page_of=lambda key: "/system",
+    name_of_target=lambda s: s.name, page_of=lambda key: f"/services/{quote(key, safe='')}",
     from_config=lambda s: {"url": KINDS[("services", s.kind)].location(s)})
 
 RECEIVERS = TargetGroup(
     name="websdrs", topic=WEBSDRS_STATUS, noun="receiver", up="online", down="offline", reason_field="error_message",
     key_field="websdr_id", configured=lambda config: config.websdrs, key_of=lambda w: w.id,
-    name_of_target=lambda w: w.name, page_of=lambda key: f"/websdrs#receiver-{key}", keeps_details=True,
+    name_of_target=lambda w: w.name, page_of=lambda key: f"/websdrs/{key}", keeps_details=True,
     position_of=lambda w: (w.latitude, w.longitude))
 
 GROUPS: dict[str, TargetGroup] = {group.name: group for group in (SERVICES, RECEIVERS)}

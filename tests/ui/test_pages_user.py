@@ -29,8 +29,15 @@ async def live(tmp_path):
 
 
 def table_rows(user) -> dict[str, list[dict]]:
-    """The rows of each table on the page, by its first column's label."""
-    return {table.columns[0]["label"]: table.rows for table in user.find(nicegui_ui.table).elements}
+    """The rows of each table on the page: a NiceGUI table by its first column's label, a
+    table of targets (ui/live_table.py) by its name column's ("Service", "Receiver")."""
+    from ui.live_table import LiveTable
+
+    tables = {table.columns[0]["label"]: table.rows for table in user.find(nicegui_ui.table).elements} \
+        if user.find(nicegui_ui.table).elements else {}
+    for table in (user.find(LiveTable).elements if user.find(LiveTable).elements else []):
+        tables[table.props["columns"][1]["label"]] = table.props["rows"]
+    return tables
 
 
 async def test_dashboard_shows_configured_targets_and_live_updates(live):
@@ -44,9 +51,9 @@ async def test_dashboard_shows_configured_targets_and_live_updates(live):
         "websdr_id": "torino", "status": "offline", "response_time_ms": None, "last_check": "2026-11-25T12:00:00.000Z",
         "error_message": "timeout after 5 s", "since": "2026-11-25T12:00:00.000Z", "uptime_24h": 50.0, "details": {}}})
     await user.should_see("0 / 1")  # receivers online
-    await user.should_see("1 down")
+    await user.should_see("1 offline")
     receiver = table_rows(user)["Receiver"][0]
-    assert (receiver["status"], receiver["error"], receiver["uptime"]) == ("offline", "timeout after 5 s", "50.0 %")
+    assert (receiver["status"], receiver["reason"], receiver["uptime"]) == ("offline", "timeout after 5 s", "50.0 %")
     await runtime.hub.publish("signals:detected", {"id": "d1", "frequency_mhz": 145.5, "snr_db": 9.0,
                                                    "websdr_id": "torino", "timestamp": "2026-11-25T12:00:00.000Z"})
     await user.should_see("1 in total")
@@ -59,8 +66,8 @@ async def test_navigation_between_the_three_pages(live):
     user, runtime, _ = live
     await user.open("/")
     user.find("Receivers").click()
-    await user.should_see("State changes")
-    await user.should_see("openwebrx")
+    await user.should_see("1 unknown")  # the receivers' counts by state
+    assert [row["name"] for row in table_rows(user)["Receiver"]] == ["Torino"]
     user.find("System").click()
     await user.should_see("Events published")
     assert table_rows(user)["Service"][0]["name"] == "inference"
@@ -101,7 +108,7 @@ async def test_stored_state_changes_show_their_time_and_the_target_name(tmp_path
 
 async def test_empty_tables_and_charts_are_calm(live):
     user, runtime, _ = live
-    await user.open("/websdrs")
+    await user.open("/websdrs/torino")
     await user.should_see("No response times in the last 24 h.")  # instead of an empty chart
     await user.should_see("none in the kept history")
     await user.open("/system")

@@ -195,3 +195,67 @@ window.heimdallWatchTiles = function (elementId) {
   // NiceGUI sets its own mode when the page mounts: keep ours (a no-op once it holds).
   setInterval(apply, 100);
 })();
+
+// The receivers on the network map: one clustered layer, drawn once with every receiver
+// and recoloured with only the statuses that changed (ui/netmap.py).
+window.heimdallReceivers = (function () {
+  "use strict";
+  const DOWN = ["offline", "unhealthy", "unreachable"];
+  function escapeText(text) {
+    const span = document.createElement("span");
+    span.textContent = text;
+    return span.innerHTML;
+  }
+  function clusterIcon(cluster) {
+    const markers = cluster.getAllChildMarkers();
+    const down = markers.filter((m) => DOWN.includes(m.hlStatus)).length;
+    const degraded = markers.filter((m) => m.hlStatus === "degraded").length;
+    const state = down === markers.length ? "down" : down || degraded ? "mixed" : "up";
+    const note = down ? '<span class="hl-cluster-down">' + down + "</span>" : "";
+    return L.divIcon({
+      html: '<div class="hl-cluster hl-cluster-' + state + '">' + markers.length + note + "</div>",
+      className: "hl-cluster-icon", iconSize: L.point(40, 40),
+    });
+  }
+  function draw(elementId, receivers, colors, labelledUpTo) {
+    const element = getElement(elementId);
+    if (!element || !element.map) return;
+    const map = element.map;
+    if (element.hlReceivers) map.removeLayer(element.hlReceivers.layer);
+    const clustered = typeof L.markerClusterGroup === "function" && receivers.length > labelledUpTo;
+    const layer = clustered
+      ? L.markerClusterGroup({ maxClusterRadius: 45, disableClusteringAtZoom: 13, showCoverageOnHover: false,
+                               chunkedLoading: true, iconCreateFunction: clusterIcon })
+      : L.layerGroup();
+    const markers = new Map();
+    for (const [id, name, lat, lon, status, href] of receivers) {
+      const marker = L.circleMarker([lat, lon], {
+        radius: 9, color: "#111827", weight: 2, fillColor: colors[status] || colors.unknown, fillOpacity: 0.9,
+        className: "hl-receiver hl-receiver-" + id,
+      });
+      marker.hlStatus = status;
+      marker.bindTooltip(escapeText(name), {
+        permanent: receivers.length <= labelledUpTo, direction: "right", className: "hl-map-label" });
+      marker.on("click", function () { window.location.href = href; });
+      markers.set(id, marker);
+      layer.addLayer(marker);
+    }
+    map.addLayer(layer);
+    element.hlReceivers = { layer: layer, markers: markers, colors: colors, clustered: clustered };
+  }
+  function recolor(elementId, statuses) {
+    const element = getElement(elementId);
+    const drawn = element && element.hlReceivers;
+    if (!drawn) return;
+    const changed = [];
+    for (const [id, status] of Object.entries(statuses)) {
+      const marker = drawn.markers.get(id);
+      if (!marker) continue;
+      marker.hlStatus = status;
+      marker.setStyle({ fillColor: drawn.colors[status] || drawn.colors.unknown });
+      changed.push(marker);
+    }
+    if (drawn.clustered && changed.length) drawn.layer.refreshClusters(changed);
+  }
+  return { draw: draw, recolor: recolor };
+})();

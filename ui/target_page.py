@@ -1,0 +1,250 @@
+"""One target's own page (`/websdrs/{id}`, `/services/{name}`): its state and details, its
+response-time chart over 24 h, its state changes, its alerts and silences. The only page
+that draws a target's chart; its storage reads are a few, for this target alone."""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from nicegui import ui
+
+from backend.alerting import rules
+from backend.kinds import GROUPS, kind_of
+from backend.timefmt import iso_from_ms, parse_iso_ms
+from ui import format as fmt
+from ui import page_access
+from ui.frame import header, time_tag
+from ui.state import LiveState
+
+DAY_MS = 86_400_000
+CHANGES_SHOWN = 20
+LIST_PAGES = {"websdrs": ("/websdrs", "Receivers"), "services": ("/system", "System")}
+
+
+def detail_lines(group_name: str, target: Any, entry: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) pairs of what is known about a target, in reading order."""
+    d = entry.get("details") or {}
+    group = GROUPS[group_name]
+    kind = kind_of(group_name, target)
+    reason = entry.get(group.reason_field)
+    lines = [("Kind", target.kind), ("Address", kind.location(target)), ("Response", fmt.ms(entry.get("response_time_ms"))),
+             ("Uptime 24 h", fmt.percent(entry.get("uptime_24h")))]
+    if entry.get("last_check"):
+        lines.append(("Checked", entry["last_check"]))
+    if not group.keeps_details:
+        if reason:
+            lines.append(("Reason", reason))
+        return lines
+    lines.append(("Users", fmt.users(d)))
+    if entry.get("status") == "degraded" and reason:
+        lines.append(("Not usable", reason))
+    if d.get("password_required"):
+        lines.append(("Access", "every channel needs a password"))
+    if d.get("listed") is False:
+        lines.append(("Directory", "not listed publicly"))
+    if "sdrs" in d:
+        lines.append(("SDRs running", str(d["sdrs"])))
+    position = group.position_of(target)
+    if position:
+        lines.append(("Position", f"{position[0]:.4f}, {position[1]:.4f} (configured)"))
+    if "reported_position" in d:
+        where = f"{d['reported_position']['lat']:.4f}, {d['reported_position']['lon']:.4f}"
+        if d.get("reported_far"):
+            where += f" ⚠ {d['reported_offset_km']:g} km from the configured position"
+        lines.append(("Reports itself at", where))
+    if "gps_fix" in d:
+        lines.append(("GPS fix", f"{d['gps_fix']['satellites']} satellites"))
+    if "snr_db" in d:
+        lines.append(("SNR", f"{d['snr_db']['all']} dB all, {d['snr_db']['hf']} dB HF"))
+    if "uptime_s" in d:
+        lines.append(("Receiver uptime", f"{d['uptime_s'] // 3600} h {d['uptime_s'] % 3600 // 60} min"))
+    if "sw_version" in d:
+        lines.append(("Software", f"{d.get('software', '')} {d['sw_version']}".strip()))
+    if "bands_mhz" in d:
+        lines.append(("Bands", ", ".join(f"{lo:g}–{hi:g} MHz" for lo, hi in d["bands_mhz"])))
+    if reason and entry.get("status") != "degraded":
+        lines.append(("Last error", reason))
+    return lines
+
+
+def chart_options(points: list[list[float]], label: str) -> dict[str, Any]:
+    return {
+        "animation": False,
+        "grid": {"left": 48, "right": 12, "top": 30, "bottom": 28, "containLabel": False},
+        "tooltip": {"trigger": "axis"},
+        "xAxis": {"type": "time", "axisLabel": {"hideOverlap": True, "fontSize": 12}},
+        "yAxis": {"type": "value", "name": label, "min": 0, "nameTextStyle": {"align": "left"},
+                  "axisLabel": {"fontSize": 12}},
+        "series": [{"type": "line", "showSymbol": False, "data": points, "name": label}],
+    }
+
+
+def find_target(state: LiveState, group_name: str, key: str) -> Any | None:
+    group = GROUPS[group_name]
+    return next((t for t in group.configured(state.runtime.settings.config) if group.key_of(t) == key), None)
+
+
+async def render(state: LiveState, principal: Any, group_name: str, key: str) -> None:
+    group = GROUPS[group_name]
+    list_path, list_label = LIST_PAGES[group_name]
+    header(list_path, principal, state.figures)
+    target = find_target(state, group_name, key)
+    with ui.column().classes("w-full p-3 gap-3"):
+        ui.link(f"← {list_label}", list_path).classes("text-base")
+        if target is None:
+            ui.label(f"No {group.noun} with the id {key!r} is configured.").classes("text-lg hl-empty")
+            return
+        await _render_target(state, principal, group_name, target)
+
+
+async def _render_target(state: LiveState, principal: Any, group_name: str, target: Any) -> None:
+    group = GROUPS[group_name]
+    key = group.key_of(target)
+    history = state.runtime.history
+    engine = state.runtime.alerts
+    client = ui.context.client
+    now_ms = int(time.time() * 1000)
+    buckets = await history.buckets(group_name, key, "minute", now_ms - DAY_MS, now_ms)
+    changes = await history.changes(group_name, key, CHANGES_SHOWN)
+
+    with ui.row().classes("items-center gap-3 hl-live"):
+        dot = ui.html("", sanitize=False)
+        ui.html(f'<h2 class="text-2xl font-semibold">{html.escape(group.name_of_target(target))}</h2>', sanitize=False)
+        status = ui.label().classes("text-xl")
+        since = ui.html("", sanitize=False).classes("opacity-80")
+        if principal is not None and principal.may("operator"):
+            ui.button("Silence 1 h", on_click=lambda: silence()).props(
+                f'outline dense aria-label="Silence alerts of {html.escape(group.name_of_target(target))} for an hour"')
+    with ui.row().classes("w-full gap-6 items-start max-lg:flex-wrap hl-live"):
+        details = ui.column().classes("gap-1 min-w-[min(22rem,100%)] max-w-full")
+        with ui.column().classes("grow min-w-[min(22rem,100%)] max-w-full"):
+            ui.label("Response time, last 24 h").classes("font-semibold")
+            points = [[b["start_ms"], b["avg_response_ms"]] for b in buckets if b["avg_response_ms"] is not None]
+            chart_box = ui.column().classes("w-full")
+    with ui.row().classes("w-full gap-6 items-start max-lg:flex-wrap hl-live"):
+        with ui.column().classes("gap-1 min-w-[min(22rem,100%)]"):
+            ui.label("State changes").classes("text-lg font-semibold")
+            change_list = ui.column().classes("gap-1")
+        with ui.column().classes("gap-1 min-w-[min(22rem,100%)]"):
+            ui.label("Alerts and silences").classes("text-lg font-semibold")
+            alerts_box = ui.column().classes("gap-1")
+
+    chart: dict[str, Any] = {"element": None}
+
+    def draw_chart(data: list[list[float]]) -> None:
+        chart_box.clear()
+        with chart_box:
+            if data:
+                label = kind_of(group_name, target).response_label
+                chart["element"] = ui.echart(chart_options(data, label)).classes("w-full h-60")
+            else:
+                chart["element"] = None
+                ui.label("No response times in the last 24 h.").classes("hl-empty")
+
+    def fill(entry: Mapping[str, Any]) -> None:
+        current = entry.get("status", "unknown")
+        dot.set_content(f'<span class="hl-dot" style="background:{fmt.status_color(current)}"></span>')
+        status.set_text(" · ".join(filter(None, [current, engine.quiet_reason(group_name, key)])))
+        since.set_content(f"since {time_tag(entry.get('since'))}" if entry.get("since") else "")
+        details.clear()
+        with details:
+            for label, text in detail_lines(group_name, target, entry):
+                with ui.row().classes("gap-2 no-wrap"):
+                    ui.label(label).classes("opacity-70 w-36 shrink-0")
+                    if label == "Checked":
+                        ui.html(time_tag(text), sanitize=False)
+                    else:
+                        ui.label(text).classes("break-words min-w-0")
+
+    def fill_alerts() -> None:
+        alerts_box.clear()
+        config = state.runtime.settings.config
+        now = int(time.time() * 1000)
+        with alerts_box:
+            rules_here = [a.name for a in config.alerts if rules.covers(a.targets, group_name, key)]
+            ui.label("Alert rules: " + (", ".join(rules_here) if rules_here else "none covers it")) \
+                .classes("" if rules_here else "hl-empty")
+            for incident in engine.state.incidents.values():
+                if (incident.kind, incident.key) == (group_name, key):
+                    acked = f", acknowledged by {incident.acknowledged_by}" if incident.acknowledged_ms else ""
+                    ui.html(f"<b>Open incident</b> ({html.escape(incident.alert)}) since "
+                            f"{time_tag(iso_from_ms(incident.opened_ms))}{html.escape(acked)}", sanitize=False)
+            for what, quietings in (("Silenced", engine.state.silences), ("Maintenance", engine.state.maintenance)):
+                for made in quietings:
+                    if made.covers(group_name, key, now):
+                        by = f" by {made.by}" if made.by else ""
+                        note = f": {made.comment}" if made.comment else ""
+                        ui.html(f"{what} until {time_tag(iso_from_ms(made.until_ms))}{html.escape(by + note)}",
+                                sanitize=False)
+            quiet = engine.quiet_reason(group_name, key)
+            if quiet and quiet.startswith("in maintenance") and not any(
+                    m.covers(group_name, key, now) for m in engine.state.maintenance):
+                ui.label(quiet.capitalize())
+
+    def add_change(change: Mapping[str, Any], first: bool = False) -> None:
+        for placeholder in [child for child in change_list if "hl-empty" in child.classes]:
+            placeholder.delete()
+        with change_list, ui.row().classes("gap-2 items-center") as row:
+            ui.html(f'<span class="hl-dot" style="background:{fmt.status_color(change.get("to"))}"></span>',
+                    sanitize=False)
+            ui.label(f"{change.get('from')} → {change.get('to')}").classes("font-medium")
+            ui.html(time_tag(change.get("at")), sanitize=False).classes("opacity-80")
+            if change.get("reason"):
+                ui.label(change["reason"]).classes("opacity-70 text-sm break-words")
+        if first:
+            row.move(change_list, target_index=0)
+
+    async def silence() -> None:
+        auth = state.runtime.auth
+        if (actor := await page_access.authorised(auth, client, "operator")) is None:
+            return
+        await engine.silence(group_name, key, 60, actor.name)
+        await auth.store_call(auth.store.audit, "target silenced", actor.name, f"{group_name}:{key}", None, "60 min")
+        ui.notify(f"Alerts of {group.name_of_target(target)} silenced for an hour")
+        fill(state.entries(group_name).get(key) or {})
+        fill_alerts()
+
+    draw_chart(points)
+    fill(state.entries(group_name).get(key) or {})
+    fill_alerts()
+    for change in changes:
+        add_change(state.change_entry(change))
+    if not changes:
+        with change_list:
+            ui.label("none in the kept history").classes("hl-empty")
+
+    def on_rows(changed_group: str, before: Mapping[str, Any]) -> None:
+        if changed_group != group_name or key not in before:
+            return
+        entry = state.entries(group_name).get(key) or {}
+        fill(entry)
+        if entry.get("response_time_ms") is not None and entry.get("last_check"):
+            append_point(parse_iso_ms(entry["last_check"]), entry["response_time_ms"])
+
+    def append_point(at_ms: int, value: float) -> None:
+        element = chart["element"]
+        if element is None:
+            draw_chart([[at_ms, value]])
+            return
+        data = element.options["series"][0]["data"]
+        data.append([at_ms, value])
+        cutoff = at_ms - DAY_MS
+        if data[0][0] < cutoff:
+            data[:] = [point for point in data if point[0] >= cutoff]
+        # One point to the browser, not the whole series again.
+        ui.run_javascript(
+            f"const c = getElement({element.id}).chart; const o = c.getOption();"
+            f"const d = o.series[0].data.filter(p => p[0] >= {cutoff}); d.push([{at_ms}, {value}]);"
+            f"c.setOption({{series: [{{data: d}}]}});")
+
+    def on_change(change: Mapping[str, Any]) -> None:
+        if change.get("kind") == group_name and change.get("id") == key:
+            add_change(change, first=True)
+
+    state.rows_changed.subscribe(on_rows)
+    state.change_added.subscribe(on_change)
+    state.alerts_changed.subscribe(fill_alerts)
+
