@@ -1,8 +1,10 @@
 """Recent state changes ("what changed"), newest first, each naming its target with a
-link to the target's own page; new ones arrive as they happen."""
+link to the target's own page. New ones go to the browser alone (a few hundred bytes
+each), not the list again."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,47 +12,36 @@ from nicegui import ui
 
 from backend.kinds import GROUPS
 from ui import format as fmt
-from ui.frame import time_tag
 from ui.state import LiveState
 
 EMPTY = "No target has gone up or down in the kept history."
+_numbers = itertools.count()  # a key for each change shown, across tabs
 
 
-def change_row(change: Mapping[str, Any]) -> ui.row:
+def shown_change(change: Mapping[str, Any]) -> dict[str, Any]:
     group = GROUPS.get(change.get("kind", ""))
-    name = change.get("name") or change.get("id") or ""
-    with ui.row().classes("gap-x-3 gap-y-0 items-center hl-change") as row:
-        ui.html(f'<span class="hl-dot" style="background:{fmt.status_color(change.get("to"))}"></span>',
-                sanitize=False)
-        if group is not None and change.get("id"):
-            ui.link(name, group.page_of(change["id"])).classes("hl-target-link")
-        else:
-            ui.label(name).classes("font-medium")
-        ui.label(f"{change.get('from')} → {change.get('to')}")
-        ui.html(time_tag(change.get("at")), sanitize=False).classes("opacity-80")
-        if change.get("reason"):
-            ui.label(change["reason"]).classes("opacity-70 break-words min-w-0")
-    return row
+    key = change.get("id")
+    return {"n": next(_numbers), "name": change.get("name") or key or "",
+            "href": group.page_of(key) if group is not None and key else "",
+            "from": change.get("from"), "to": change.get("to"), "at": change.get("at") or "",
+            "reason": change.get("reason") or ""}
 
 
-def change_list(state: LiveState, shown: int) -> ui.column:
+class ChangeList(ui.element, component="change_list.js"):
+    def __init__(self, changes: list[Mapping[str, Any]], shown: int) -> None:
+        super().__init__()
+        self._props.update(changes=[shown_change(c) for c in changes[:shown]], colors=fmt.STATUS_COLORS,
+                           shown=shown, empty=EMPTY)
+
+    def add(self, changes: list[Mapping[str, Any]]) -> None:
+        entries = [shown_change(c) for c in changes]
+        kept = (entries + list(self._props["changes"]))[:self._props["shown"]]
+        dict.__setitem__(self._props, "changes", kept)  # kept for a full redraw, not sent again now
+        self.run_method("add", entries)
+
+
+def change_list(state: LiveState, shown: int) -> ChangeList:
     """The `shown` latest changes, kept current."""
-    column = ui.column().classes("gap-1 hl-live w-full")
-    with column:
-        for change in list(state.changes)[:shown]:
-            change_row(change)
-        if not state.changes:
-            ui.label(EMPTY).classes("hl-empty")
-
-    def on_change(change: Mapping[str, Any]) -> None:
-        for placeholder in [child for child in column if "hl-empty" in child.classes]:
-            placeholder.delete()
-        with column:
-            row = change_row(change)
-        row.move(column, target_index=0)
-        rows = list(column)
-        for old in rows[shown:]:
-            old.delete()
-
-    state.change_added.subscribe(on_change)
-    return column
+    element = ChangeList(list(state.changes), shown).classes("hl-live w-full")
+    state.changes_added.subscribe(element.add)
+    return element

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 
 from backend.config.schema import Config
 from backend.kinds import RECEIVERS, SERVICES
@@ -130,7 +130,7 @@ def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
                 change_list(state, CHANGES_SHOWN)
             with ui.column().classes("grow basis-2/5 gap-2 min-w-0 w-full"):
                 ui.label("Map").classes("text-xl font-semibold")
-                network_map = NetworkMap(config(), state.websdrs)
+                map_box = ui.column().classes("w-full gap-2 min-h-[24rem]")
                 ui.label("Latest detections").classes("text-xl font-semibold")
                 feed = ui.table(columns=[{"name": n, "label": label, "field": n, "align": "left"} for n, label in
                                          (("frequency", "Frequency"), ("snr", "SNR"), ("websdr", "Receiver"),
@@ -140,18 +140,33 @@ def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
                 empty_table_slot(feed, "No detections yet. They appear here as the platform reports them.")
                 feed.add_slot("body-cell-time", TIME_CELL)
 
-    for detection in reversed(list(state.detections)[:DETECTIONS_SHOWN]):
-        network_map.add_detection(detection)
-    for loc in reversed(list(state.localizations)[:LOCALIZATIONS_SHOWN]):
-        network_map.add_localization(loc)
     update_summary()
+    maps: list[NetworkMap] = []  # the map, once drawn
+
+    async def draw_map() -> None:
+        """The map comes once the page is up: its scripts would hold back the counts and
+        the rows, which matter first."""
+        try:
+            await client.connected()
+        except TimeoutError:  # the page was fetched, not opened (a script, a health check)
+            return
+        with map_box:
+            network_map = NetworkMap(config(), state.websdrs)
+        for detection in reversed(list(state.detections)[:DETECTIONS_SHOWN]):
+            network_map.add_detection(detection)
+        for loc in reversed(list(state.localizations)[:LOCALIZATIONS_SHOWN]):
+            network_map.add_localization(loc)
+        maps.append(network_map)
+
+    client = ui.context.client
+    background_tasks.create(draw_map(), name="draw the map")
 
     def on_rows(group: str, before: Mapping[str, Any]) -> None:
         if group in tables:
             tables[group].rows_changed(before)
-        if group == RECEIVERS.name:
+        if group == RECEIVERS.name and maps:
             rows = state.rows[group]
-            network_map.recolor({key: rows[key]["status"] for key, old in before.items()
+            maps[0].recolor({key: rows[key]["status"] for key, old in before.items()
                                  if key in rows and (old is None or old["status"] != rows[key]["status"])})
 
     def refill_feed() -> None:
@@ -160,15 +175,21 @@ def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
 
     def on_detections(detections: list[dict[str, Any]]) -> None:
         refill_feed()
-        for detection in detections:
-            network_map.add_detection(detection)
+        for network_map in maps:
+            for detection in detections:
+                network_map.add_detection(detection)
+
+    def on_localization(localization: dict[str, Any]) -> None:
+        for network_map in maps:
+            network_map.add_localization(localization)
 
     def on_config(new_config: Config) -> None:
-        network_map.draw_receivers(new_config, state.websdrs)
+        for network_map in maps:
+            network_map.draw_receivers(new_config, state.websdrs)
         refill_feed()  # receiver names may have changed
 
     state.rows_changed.subscribe(on_rows)
     state.detections_added.subscribe(on_detections)
-    state.localization_added.subscribe(network_map.add_localization)
+    state.localization_added.subscribe(on_localization)
     state.summary_changed.subscribe(update_summary)
     state.config_changed.subscribe(on_config)

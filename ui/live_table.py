@@ -45,9 +45,10 @@ class LiveTable(ui.element, component="live_table.js"):
         rows = self._rows()
         self._sent = {key: shown(rows[key]) for key in order}
         self._order, self._total = order, total
-        # Kept in the props too (without sending them), so that a full redraw shows the same.
-        self._props.update(rows=[self._sent[key] for key in order], total=total, sort=self.view.sort,
-                           desc=self.view.desc)
+        # Kept in the props too, so that a full redraw shows the same; but not sent now (the
+        # props are observed: setting them through NiceGUI would send the element whole).
+        dict.update(self._props, rows=[self._sent[key] for key in order], total=total, sort=self.view.sort,
+                    desc=self.view.desc)
 
     def set_view(self, view: View) -> None:
         """A new search, filter, sort or length: pick the rows again and send the difference."""

@@ -79,6 +79,7 @@ class LiveState:
         self.detections_added: Event[list[dict[str, Any]]] = Event()  # oldest first
         self.localization_added: Event[dict[str, Any]] = Event()
         self.change_added: Event[dict[str, Any]] = Event()
+        self.changes_added: Event[list[dict[str, Any]]] = Event()  # the same, together, newest first
         self.summary_changed: Event[()] = Event()
         self.config_changed: Event[Any] = Event()  # after a configuration reload
         self.alerts_changed: Event[()] = Event()  # incidents opened or resolved, notifications sent
@@ -202,6 +203,8 @@ class LiveState:
             self.localization_added.emit(localization)
         for change in changes[-RECENT_CHANGES:]:
             self.change_added.emit(change)
+        if changes:
+            self.changes_added.emit(changes[-RECENT_CHANGES:][::-1])
         if services is not None or websdrs is not None or detections or localizations:
             self.summary_changed.emit()
 

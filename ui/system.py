@@ -30,6 +30,10 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
     header("/system", principal, state.figures)
     engine = state.runtime.alerts
 
+    def signature() -> tuple:
+        return (tuple((i.id, i.acknowledged_ms) for i in engine.state.incidents.values()),
+                tuple(engine.gateway_problems.items()), engine.notifications_recorded)
+
     @ui.refreshable
     async def alerts_section() -> None:
         for part, reason in engine.gateway_problems.items():
@@ -88,8 +92,13 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
         ui.html('<h2 class="text-2xl font-semibold">State changes</h2>', sanitize=False)
         change_list(state, CHANGES_SHOWN)
 
+    drawn = {"signature": signature()}
+
     async def on_alerts() -> None:
-        await alerts_section.refresh()
+        """Draw the section again only when what it shows may have changed."""
+        if signature() != drawn["signature"]:
+            drawn["signature"] = signature()
+            await alerts_section.refresh()
 
     async def on_gateway_change(change: dict[str, Any]) -> None:
         if change.get("kind") == "gateway":

@@ -62,6 +62,7 @@ class AlertEngine:
         self._cooldown = watches.Cooldown()
         self.gateway_problems: dict[str, str] = {}  # what of the gateway itself is down, and why
         self._announced: set[str] = set()  # problems this poller published, not yet heard back
+        self.notifications_recorded = 0  # by this instance: pages redraw their lists when it grows
         self.listeners: list[Callable[[], None]] = []  # told when incidents or notifications change (pages)
         hub.subscribe(self._enqueue)
 
@@ -297,6 +298,7 @@ class AlertEngine:
     async def record(self, notification: Notification, outcome: str, detail: str | None) -> None:
         await self._db.run(self.store.record, self.now_ms(), notification.alert, notification.subject,
                            notification.event, outcome, detail)
+        self.notifications_recorded += 1
         self._changed()
 
     def _changed(self) -> None:

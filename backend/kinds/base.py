@@ -20,10 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-import httpx
 
 from backend.auth.redact import redact_url
-from backend.kinds.probing import ProbeResult
+from backend.kinds.probing import ProbeClient, ProbeResult
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class CheckSpec:
     degraded_after_ms: float = 0.0
 
 
-Check = Callable[[httpx.AsyncClient, CheckSpec], Awaitable[ProbeResult]]
+Check = Callable[[ProbeClient, CheckSpec], Awaitable[ProbeResult]]
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 
 from backend.kinds.base import CheckSpec, TargetKind
-from backend.kinds.probing import ProbeResult, describe_failure, fetch
+from backend.kinds.probing import ProbeClient, ProbeResult, describe_failure, fetch
 
 HEAD_REFUSED = {405, 501}
 
@@ -17,7 +16,7 @@ def parse(status_code: int, elapsed_ms: float) -> ProbeResult:
     return ProbeResult("offline", elapsed_ms, f"HTTP {status_code}")
 
 
-async def probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> ProbeResult:
+async def probe(client: ProbeClient, url: str, timeout_s: float) -> ProbeResult:
     try:
         response, _, elapsed = await fetch(client, "HEAD", url, timeout_s)
         if response.status_code in HEAD_REFUSED:
@@ -27,7 +26,7 @@ async def probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> ProbeR
     return parse(response.status_code, elapsed)
 
 
-async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s)
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import functools
 import json
 
-import httpx
 
 from backend.kinds.base import CheckSpec, TargetKind
-from backend.kinds.probing import ProbeResult, get_and_parse
+from backend.kinds.probing import ProbeClient, ProbeResult, get_and_parse
 
 _SAYS_DOWN = {"unhealthy", "down", "error", "fail", "failed", "critical"}
 
@@ -42,12 +41,12 @@ def _reported_status(body: bytes) -> str | None:
     return None
 
 
-async def probe(client: httpx.AsyncClient, url: str, timeout_s: float, degraded_after_ms: float) -> ProbeResult:
+async def probe(client: ProbeClient, url: str, timeout_s: float, degraded_after_ms: float) -> ProbeResult:
     return await get_and_parse(client, url, timeout_s, functools.partial(parse, degraded_after_ms=degraded_after_ms),
                                down="unreachable")
 
 
-async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s, spec.degraded_after_ms)
 
 

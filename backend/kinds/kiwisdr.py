@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
 
 from backend.kinds import fields
 from backend.kinds.base import CheckSpec, TargetKind
-from backend.kinds.probing import ProbeResult, get_and_parse
+from backend.kinds.probing import ProbeClient, ProbeResult, get_and_parse
 
 _BANDS = re.compile(r"(\d+)-(\d+)")
 
@@ -69,11 +68,11 @@ def parse(status_code: int, body: bytes, elapsed_ms: float) -> ProbeResult:
     return ProbeResult("online", elapsed_ms, None, details)
 
 
-async def probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> ProbeResult:
+async def probe(client: ProbeClient, url: str, timeout_s: float) -> ProbeResult:
     return await get_and_parse(client, url.rstrip("/") + "/status", timeout_s, parse)
 
 
-async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s)
 
 

@@ -21,12 +21,11 @@ import asyncio
 import re
 from typing import Any
 
-import httpx
 
 from backend.events.envelope import decode_lenient
 from backend.kinds import fields
 from backend.kinds.base import CheckSpec, TargetKind
-from backend.kinds.probing import ProbeResult, describe_failure, fetch
+from backend.kinds.probing import ProbeClient, ProbeResult, describe_failure, fetch
 
 NO_SDR = "no SDR running: nobody can listen"
 _PROMETHEUS_USERS = re.compile(rb"^openwebrx_users\s+(\d+(?:\.0+)?)\s*$", re.MULTILINE)
@@ -114,7 +113,7 @@ def _bands(sdrs: list) -> list[list[float]]:
     return merged
 
 
-async def probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> ProbeResult:
+async def probe(client: ProbeClient, url: str, timeout_s: float) -> ProbeResult:
     """status.json (or the old text status), then the user count from the metrics; the
     whole check keeps to `timeout_s`. Metrics that fail change nothing but the count."""
     base = url.rstrip("/")
@@ -145,7 +144,7 @@ async def probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> ProbeR
     return result
 
 
-async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s)
 
 

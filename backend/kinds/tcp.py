@@ -16,10 +16,9 @@ from __future__ import annotations
 import asyncio
 import re
 
-import httpx
 
 from backend.kinds.base import CheckSpec, TargetKind
-from backend.kinds.probing import ProbeResult, Timer, describe_failure
+from backend.kinds.probing import ProbeClient, ProbeResult, Timer, describe_failure
 
 ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]{1,253}):(\d{1,5})$")
 
@@ -55,7 +54,7 @@ async def connect(address: str, timeout_s: float) -> float:
     return elapsed
 
 
-async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
     try:
         elapsed = await connect(spec.url, spec.timeout_s)
     except ValueError as problem:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
-import httpx
 
 from backend.kinds.base import CheckSpec, TargetKind
-from backend.kinds.probing import ProbeResult, get_and_parse
+from backend.kinds.probing import ProbeClient, ProbeResult, get_and_parse
 
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
@@ -25,11 +24,11 @@ def parse(status_code: int, body: bytes, elapsed_ms: float) -> ProbeResult:
     return ProbeResult("online", elapsed_ms, None, details)
 
 
-async def probe(client: httpx.AsyncClient, url: str, timeout_s: float) -> ProbeResult:
+async def probe(client: ProbeClient, url: str, timeout_s: float) -> ProbeResult:
     return await get_and_parse(client, url, timeout_s, parse)
 
 
-async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s)
 
 

@@ -1,8 +1,8 @@
 """Probe rounds run in a worker process.
 
-A round of a thousand HTTP checks costs about a second of CPU and leaves some 70
+A round of a thousand HTTP checks cost about a second of CPU with httpx and left some 70
 cyclic-garbage objects per request (httpx, httpcore and anyio build reference cycles
-around each connection). In the server's process, collecting them stalled the event
+around each connection); the probes now use aiohttp (backend/kinds/probing.py). In the server's process, collecting them stalled the event
 loop that serves the pages and /ws/updates for 30–100 ms per round. In a process of
 its own, the round has its own event loop, garbage collector and core; the server only
 receives the results (bench/monitor_round.py measures both).
@@ -22,11 +22,9 @@ import threading
 import time
 from typing import Awaitable, Callable, TypeVar
 
-import httpx
-
 from backend.auth.redact import redact_text, redact_url
 from backend.kinds import CHECKS, GROUPS, CheckSpec
-from backend.kinds.probing import ProbeResult
+from backend.kinds.probing import ProbeClient, ProbeResult, probe_client
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +42,7 @@ async def run_bounded(jobs: list[Callable[[], Awaitable[T]]], limit: int) -> lis
     return await asyncio.gather(*(guarded(job) for job in jobs))
 
 
-async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
+async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
     """One check by its kind's own probe (backend/kinds); a probe with a bug is a failed
     check with the reason, never a failed round. A reason that quotes a URL (an HTTP
     library's message, say) quotes it redacted."""
@@ -60,12 +58,7 @@ async def check(client: httpx.AsyncClient, spec: CheckSpec) -> ProbeResult:
 
 
 async def probe_all(specs: list[CheckSpec], max_concurrency: int) -> list[ProbeResult]:
-    async with httpx.AsyncClient(
-        # No keep-alive: each check opens its own connection, as a new visitor would.
-        limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=0),
-        trust_env=False,
-        headers={"User-Agent": "HeimdallLive-monitor"},
-    ) as client:
+    async with probe_client(max_concurrency) as client:
         return await run_bounded([functools.partial(check, client, spec) for spec in specs], max_concurrency)
 
 

@@ -8,13 +8,13 @@ import json
 import socket
 import ssl
 
-import httpx
+import aiohttp
 import pytest
 
 from backend.kinds import http_receiver as http
 from backend.kinds import http_service as service
 from backend.kinds import kiwisdr, openwebrx, websdr
-from backend.kinds.probing import describe_failure
+from backend.kinds.probing import describe_failure, probe_client
 from backend.monitor.debounce import Debouncer
 from tests.fake_targets import KIWISDR_ACTIVE, fixture
 
@@ -234,22 +234,35 @@ def test_http_reachability(code, status):
 
 
 def test_failures_have_short_human_reasons():
-    assert describe_failure(httpx.ConnectTimeout("x"), 5) == "timeout after 5 s"
+    assert describe_failure(aiohttp.ServerTimeoutError("x"), 5) == "timeout after 5 s"
     assert describe_failure(asyncio.TimeoutError(), 2.5) == "timeout after 2.5 s"
-    refused = httpx.ConnectError("All connection attempts failed")
+    refused = aiohttp.ClientConnectionError("Cannot connect")
     refused.__cause__ = ConnectionRefusedError(111, "Connection refused")
     assert describe_failure(refused, 5) == "connection refused"
-    dns = httpx.ConnectError("[Errno -2] Name or service not known")
+    dns = aiohttp.ClientConnectionError("Cannot connect to host x:80")
     dns.__cause__ = socket.gaierror(-2, "Name or service not known")
     assert describe_failure(dns, 5) == "DNS lookup failed"
-    tls = httpx.ConnectError("certificate verify failed")
+    tls = aiohttp.ClientConnectionError("Cannot connect")
     tls.__cause__ = ssl.SSLCertVerificationError(1, "certificate verify failed")
     assert describe_failure(tls, 5).startswith("TLS error")
-    assert describe_failure(httpx.RemoteProtocolError("Server disconnected"), 5) == \
+    assert describe_failure(aiohttp.ServerDisconnectedError(), 5) == \
         "connection closed without a valid HTTP response"
-    unreachable = httpx.ConnectError("All connection attempts failed")
+    unreachable = aiohttp.ClientConnectionError("Cannot connect")
     unreachable.__cause__ = OSError(errno.ENETUNREACH, "Network is unreachable")
     assert describe_failure(unreachable, 5) == "network unreachable"
+
+
+async def test_real_failures_read_as_their_reasons(targets):
+    """What the probe client really raises, against real sockets on loopback."""
+    from tests.fake_targets import refused_url
+
+    async with probe_client(4) as client:
+        refused = await websdr.probe(client, refused_url(), 2.0)
+        closed = await websdr.probe(client, targets.url("p-close", "close"), 2.0)
+        hanging = await websdr.probe(client, targets.url("p-hang", "hang"), 0.3)
+    assert refused.error == "connection refused"
+    assert closed.error == "connection closed without a valid HTTP response"
+    assert hanging.error == "timeout after 0.3 s"
 
 
 # -- flapping ----------------------------------------------------------------------------------
@@ -305,7 +318,7 @@ def targets():
     ("openwebrx-no-sdr", "degraded", 3, "v1.1.0-dev"),
 ])
 async def test_openwebrx_probe_reads_what_each_release_serves(targets, behaviour, status, users, version):
-    async with httpx.AsyncClient() as client:
+    async with probe_client(4) as client:
         result = await openwebrx.probe(client, targets.url(f"p-{behaviour}", behaviour), 2.0)
     assert result.status == status
     assert result.details["users"] == users and result.details["sw_version"] == version
@@ -313,7 +326,7 @@ async def test_openwebrx_probe_reads_what_each_release_serves(targets, behaviour
 
 
 async def test_openwebrx_probe_of_a_hostile_receiver_carries_no_non_finite_number(targets):
-    async with httpx.AsyncClient() as client:
+    async with probe_client(4) as client:
         result = await openwebrx.probe(client, targets.url("p-hostile", "openwebrx-hostile"), 2.0)
     assert result.status == "online"
     assert result.details == {"software": "OpenWebRX", "name": "x", "sw_version": "v1.1.0", "sdrs": 1}
