@@ -8,6 +8,7 @@ process and probe worker). The fake targets run in a child process of their own.
 
     python bench/monitor_round.py
     python bench/monitor_round.py --targets 2000 --hanging 0.2 --rounds 5
+    python bench/monitor_round.py --targets 5000 --peer /tmp/before   # the last release, side by side
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _serve_targets(pipe) -> None:
         pipe.recv()  # until told to stop
 
 
-def build_config(port: int, count: int, hanging: float, timeout_s: float) -> Config:
+def build_config(port: int, count: int, hanging: float, timeout_s: float, services: int = 0) -> Config:
     hang_every = round(1 / hanging) if hanging else 0
     websdrs = []
     for i in range(count):
@@ -53,7 +54,10 @@ def build_config(port: int, count: int, hanging: float, timeout_s: float) -> Con
         behaviour = "hang" if hang_every and i % hang_every == 0 else "openwebrx"
         websdrs.append({"id": f"rx-{i}", "name": f"Receiver {i}", "url": f"http://127.0.0.1:{port}/{behaviour}-{i}/",
                         "kind": "openwebrx", "latitude": 45.0, "longitude": 7.6})
-    return Config.model_validate({"websdrs": websdrs, "polling": {"timeout_s": timeout_s}})
+    return Config.model_validate({
+        "websdrs": websdrs, "polling": {"timeout_s": timeout_s},
+        "services": [{"name": f"service-{i}", "url": f"http://127.0.0.1:{port}/healthy-{i}/health"}
+                     for i in range(services)]})
 
 
 TARGETS_PID = 0  # the fake targets' process, not counted as the monitor's
@@ -91,7 +95,7 @@ class LagMeter:
 
 
 async def bench(port: int, args) -> list[dict]:
-    config = build_config(port, args.targets, args.hanging, args.timeout)
+    config = build_config(port, args.targets, args.hanging, args.timeout, args.services)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         database = open_database(Path(tmp) / "bench.db")
@@ -105,7 +109,7 @@ async def bench(port: int, args) -> list[dict]:
             cpu = time.process_time()
             worker_cpu = _children_cpu()
             started = time.perf_counter()
-            await monitor.poll("websdrs")
+            await asyncio.gather(monitor.poll("websdrs"), monitor.poll("services"))
             wall = time.perf_counter() - started
             cpu = time.process_time() - cpu
             worker_cpu = _children_cpu() - worker_cpu
@@ -126,7 +130,18 @@ def main() -> None:
     parser.add_argument("--hanging", type=float, default=0.1, help="share of targets that never answer")
     parser.add_argument("--timeout", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--services", type=int, default=100, help="HTTP services polled in the same round")
+    parser.add_argument("--peer", type=Path, help="another checkout: its own bench/monitor_round.py runs "
+                                                  "first, in the same run, for a side-by-side figure")
     args = parser.parse_args()
+    if args.peer is not None:
+        import subprocess
+
+        print(f"## peer {args.peer}", flush=True)
+        peer_args = ["--targets", str(args.targets), "--hanging", str(args.hanging), "--timeout", str(args.timeout),
+                     "--rounds", str(args.rounds)]
+        subprocess.run([sys.executable, "bench/monitor_round.py", *peer_args], cwd=args.peer, check=False)
+        print(f"## this checkout {ROOT}", flush=True)
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
     server = ctx.Process(target=_serve_targets, args=(child,), daemon=True)
@@ -144,7 +159,8 @@ def main() -> None:
         parent.send("stop")
         server.join(10)
     print(f"# machine: {platform.platform()}, {mp.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"# {args.targets} targets, {args.hanging:.0%} hanging, timeout {args.timeout:g} s")
+    print(f"# {args.targets} OpenWebRX receivers (two requests each), {args.hanging:.0%} hanging, "
+          f"{args.services} services, timeout {args.timeout:g} s")
     for r in results:
         print(f"round {r['round']}: {r['wall_s']} s (target <= {args.timeout + 1:g} s), "
               f"max event-loop stall {r['max_loop_stall_ms']} ms (target <= 20 ms), "

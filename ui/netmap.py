@@ -37,7 +37,8 @@ LEGEND = [
 class NetworkMap:
     def __init__(self, config: Config, websdrs: dict[str, dict[str, Any]]) -> None:
         tiles = config.map
-        self.map = ui.leaflet(center=CENTER, zoom=8, additional_resources=[
+        # The map's own maxZoom: clustering needs one, and without a tile layer none is set.
+        self.map = ui.leaflet(center=CENTER, zoom=8, options={"maxZoom": tiles.max_zoom}, additional_resources=[
             f"{CLUSTER}/MarkerCluster.css", f"{CLUSTER}/MarkerCluster.Default.css",
             f"{CLUSTER}/leaflet.markercluster.js"]).classes("w-full h-[24rem] hl-live")
         self.map.remove_layer(self.map.layers[0])  # NiceGUI's default OpenStreetMap layer

@@ -26,7 +26,8 @@ PAGE = """<!doctype html>
 <style>
  body {{ font-family: system-ui, sans-serif; background: #0f172a; color: #f8fafc; display: grid; place-items: center;
         min-height: 100vh; margin: 0; }}
- main {{ background: #1e293b; padding: 2rem 2.5rem; border-radius: .8rem; width: min(24rem, 90vw); }}
+ main {{ background: #1e293b; padding: 2rem clamp(1rem, 5vw, 2.5rem); border-radius: .8rem; width: min(24rem, 94vw);
+        box-sizing: border-box; }}
  h1 {{ margin: 0 0 1.2rem; font-size: 1.6rem; }}
  label {{ display: block; margin: .8rem 0 .3rem; font-weight: 600; }}
  input {{ width: 100%; box-sizing: border-box; padding: .6rem; font-size: 1.1rem; border-radius: .4rem; border: 0; }}

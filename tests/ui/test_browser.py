@@ -102,7 +102,10 @@ def test_pages_load_without_javascript_errors_and_are_screenshotted(browser, gat
         "timestamp": "2026-11-25T12:00:01Z",
         "uncertainty_ellipse": {"semi_major_m": 6000, "semi_minor_m": 2500, "orientation_deg": 30}})
     OUTPUT.mkdir(exist_ok=True)
-    for path, name, marker in (("/", "dashboard", "text=Latest detections"), ("/websdrs", "receivers", "#receiver-torino"),
+    for path, name, marker in (("/", "dashboard", "text=Latest detections"),
+                               ("/websdrs", "receivers", "tr[data-key=torino]"),
+                               ("/websdrs/torino", "receiver", "text=State changes"),
+                               ("/services/inference", "service", "text=State changes"),
                                ("/system", "system", "text=Events published")):
         page = open_page(browser, gateway.url + path)
         page.wait_for_selector(marker, timeout=10_000)

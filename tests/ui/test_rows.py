@@ -1,0 +1,73 @@
+"""The tables' rows and views (ui/rows.py): plain functions, no browser."""
+
+from __future__ import annotations
+
+from backend.config.schema import Config
+from ui.rows import PAGE_ROWS, View, counts_text, rows_of
+
+
+def config(count: int) -> Config:
+    return Config.model_validate({"websdrs": [
+        {"id": f"rx-{i:04d}", "name": f"Receiver {i:04d}", "url": f"http://127.0.0.1:9/{i}/",
+         "kind": "kiwisdr" if i % 3 == 0 else "openwebrx", "latitude": 45.0, "longitude": 7.6}
+        for i in range(count)]})
+
+
+def entry(status: str, ms: float | None = 20.0, reason: str = "") -> dict:
+    return {"status": status, "response_time_ms": ms, "error_message": reason, "since": "2026-12-01T10:00:00.000Z",
+            "details": {"users": 1, "users_max": 4}}
+
+
+def rows(count: int = 100, offline: tuple[int, ...] = (7, 42), degraded: tuple[int, ...] = (3,)) -> dict:
+    entries = {f"rx-{i:04d}": entry("offline" if i in offline else "degraded" if i in degraded else "online",
+                                    None if i in offline else 10.0 + i,
+                                    "connection refused" if i in offline else "")
+               for i in range(count)}
+    return rows_of("websdrs", config(count), entries)
+
+
+def test_problems_come_first_then_names():
+    keys, total = View().pick(rows())
+    assert keys[:3] == ["rx-0007", "rx-0042", "rx-0003"] and total == 100
+    assert len(keys) == PAGE_ROWS
+
+
+def test_search_status_and_kind_filter():
+    table = rows()
+    assert View(q="receiver 0042").pick(table) == (["rx-0042"], 1)
+    assert View(q="refused").pick(table)[0] == ["rx-0007", "rx-0042"]
+    assert View(status="problems").pick(table)[0] == ["rx-0007", "rx-0042", "rx-0003"]
+    assert View(status="offline", kind="kiwisdr").pick(table) == (["rx-0042"], 1)
+
+
+def test_sorting_by_a_column_and_back():
+    table = rows()
+    by_latency = View(sort="latency").pick(table)[0]
+    assert by_latency[:2] == ["rx-0000", "rx-0001"] and "rx-0007" not in by_latency[:90]  # unknown last
+    assert View().with_sort("latency").with_sort("latency").desc is True
+    assert View(sort="name", desc=True).pick(table)[0][0] == "rx-0099"
+    assert View().with_sort("nonsense") == View()
+
+
+def test_a_view_is_a_url_query_and_junk_is_dropped():
+    view = View(q="torino", status="offline", kind="kiwisdr", sort="latency", desc=True)
+    assert View.from_query(view.query()) == view
+    assert View().query() == {}
+    assert View.from_query({"sort": "DROP TABLE", "q": "x" * 500, "desc": "maybe"}) == View(q="x" * 100)
+    assert View.from_query({"d_q": "genova"}, prefix="d_").q == "genova"
+
+
+def test_only_a_change_that_can_move_a_row_repicks():
+    before = rows()
+    after = rows(offline=(7, 42, 55))
+    view = View()
+    assert view.could_move(before["rx-0055"], after["rx-0055"]) is True  # it goes to the top
+    faster = {**before["rx-0010"], "latency": "9 ms", "_latency": 9.0}
+    assert view.could_move(before["rx-0010"], faster) is False  # only its cell changes
+    assert View(sort="latency").could_move(before["rx-0010"], faster) is True
+    assert View(kind="kiwisdr").could_move(before["rx-0010"], after["rx-0010"]) is False
+
+
+def test_counts_read_in_the_groups_order():
+    assert counts_text("websdrs", rows().values()) == "97 online · 1 degraded · 2 offline"
+    assert counts_text("websdrs", []) == "none configured"
