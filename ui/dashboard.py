@@ -31,13 +31,18 @@ RECEIVER_COLUMNS: list[Column] = [("status", "Status", True), ("name", "Receiver
                                   ("users", "Users", False), ("latency", "Response", True),
                                   ("since", "Last change", False), ("reason", "Reason", True)]
 
+# A receiver named in the feed links to its own page (the href built by its group).
+LINK_CELL = """
+<q-td :props="props"><a v-if="props.row.href" :href="props.row.href" class="hl-target-link">{{ props.value }}</a>\
+<span v-else>{{ props.value }}</span></q-td>"""
 TIME_CELL = """
 <q-td :props="props"><time v-if="props.value" :datetime="props.value">{{ props.value }}</time><span v-else>—</span></q-td>"""
 
 
 def detection_rows(detections, names: dict[str, str]) -> list[dict[str, Any]]:
     return [{"id": d["id"], "frequency": fmt.frequency(d.get("frequency_mhz")), "snr": fmt.snr(d.get("snr_db")),
-             "websdr": fmt.target_name(names, d.get("websdr_id")), "time": d.get("timestamp")}
+             "websdr": fmt.target_name(names, d.get("websdr_id")), "time": d.get("timestamp"),
+             "href": RECEIVERS.page_of(d["websdr_id"]) if d.get("websdr_id") in names else ""}
             for d in list(detections)[:FEED_ROWS]]
 
 
@@ -139,6 +144,7 @@ def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
                                 row_key="id").props("dense flat wrap-cells").classes("w-full hl-live")
                 empty_table_slot(feed, "No detections yet. They appear here as the platform reports them.")
                 feed.add_slot("body-cell-time", TIME_CELL)
+                feed.add_slot("body-cell-websdr", LINK_CELL)
 
     update_summary()
     maps: list[NetworkMap] = []  # the map, once drawn

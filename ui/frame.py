@@ -40,14 +40,14 @@ def header(active: str, principal: Any = None, figures: Any = None) -> None:
     pages = PAGES + ([("/admin", "Admin")] if principal is not None and principal.may("admin") else [])
     with ui.header().classes("items-center justify-between no-wrap px-3 py-1 bg-slate-900 text-white"):
         with ui.row().classes("items-center gap-5 hl-header-row"):
-            with ui.button(icon="menu").props('flat round dense color=white aria-label="Pages"').classes("hl-phone-only"):
-                with ui.menu():
-                    for path, label in pages:
-                        ui.link(label, path).classes("block px-4 py-2 text-lg no-underline text-inherit")
-                    if principal is not None and principal.name is not None and principal.via == "session":
-                        ui.html('<form method="post" action="/logout" class="px-4 py-2"><button type="submit" '
-                                f'class="hl-signout">Sign out {html.escape(principal.name)}</button></form>',
-                                sanitize=False)
+            menu_button = ui.button(icon="menu").props('flat round dense color=white aria-label="Pages"')
+            with menu_button.classes("hl-phone-only"), ui.menu():
+                for path, label in pages:
+                    ui.link(label, path).classes("block px-4 py-2 text-lg no-underline text-inherit")
+                if principal is not None and principal.name is not None and principal.via == "session":
+                    ui.html('<form method="post" action="/logout" class="px-4 py-2"><button type="submit" '
+                            f'class="hl-signout">Sign out {html.escape(principal.name)}</button></form>',
+                            sanitize=False)
             ui.html('<h1 class="hl-title">Heimdall Live</h1>', sanitize=False)
             for path, label in pages:
                 link = ui.link(label, path).classes("text-lg text-white no-underline hover:underline hl-wide-nav")

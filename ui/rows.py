@@ -19,7 +19,8 @@ from backend.kinds.status import is_down, is_up
 from ui import format as fmt
 
 # Fields a table row shows. Everything else in a row (its sort values) stays on the server.
-SHOWN = ("key", "href", "name", "status", "severity", "quiet", "kind", "location", "users", "latency", "uptime", "since", "reason")
+SHOWN = ("key", "href", "name", "status", "severity", "quiet", "kind", "location", "users", "latency", "uptime",
+         "since", "reason")
 
 # Problems first: no answer, then half an answer, then not checked yet, then fine.
 SEVERITY = {"down": 0, "degraded": 1, "unknown": 2, "up": 3}
@@ -51,7 +52,8 @@ def _users(details: dict[str, Any]) -> tuple[str, float | None]:
     return text, load
 
 
-def row_of(group: TargetGroup, target: Any, entry: Mapping[str, Any] | None, quiet: str | None = None) -> dict[str, Any]:
+def row_of(group: TargetGroup, target: Any, entry: Mapping[str, Any] | None,
+           quiet: str | None = None) -> dict[str, Any]:
     """One target's row: what the table shows, and `_`-named values to sort by; `quiet`
     says why its alerts are held (a silence, maintenance), if they are."""
     entry = entry or {}

@@ -120,7 +120,8 @@ class LiveState:
     def _rebuild_rows(self, group_name: str) -> dict[str, dict[str, Any] | None]:
         """Build the group's rows from its entries; returns the changed ones as they were."""
         old = self.rows.get(group_name, {})
-        new = rows_of(group_name, self.runtime.settings.config, self.entries(group_name), self.runtime.alerts.quiet_reason)
+        new = rows_of(group_name, self.runtime.settings.config, self.entries(group_name),
+                      self.runtime.alerts.quiet_reason)
         before = {key: old.get(key) for key, row in new.items() if old.get(key) != row}
         before.update({key: row for key, row in old.items() if key not in new})
         self.rows[group_name] = new

@@ -8,11 +8,11 @@ from typing import Any
 
 from nicegui import ui
 
-from backend.kinds import RECEIVERS, SERVICES
+from backend.kinds import GROUPS, RECEIVERS, SERVICES
 from backend.timefmt import iso_from_ms
 from ui import format as fmt
 from ui.changes import change_list
-from ui.dashboard import SERVICE_COLUMNS, TIME_CELL
+from ui.dashboard import LINK_CELL, SERVICE_COLUMNS, TIME_CELL
 from ui.frame import empty_table_slot, header
 from ui.state import LiveState
 from ui.target_table import group_table
@@ -45,11 +45,13 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
             [("alert", "Alert"), ("target", "Target"), ("opened", "Down since"), ("resolved", "Resolved"),
              ("reason", "Reason")],
             [{"key": i, "alert": n["alert"], "target": f"{n['kind'][:-1]} {fmt.target_name(names, n['id'])}",
+              "href": GROUPS[n["kind"]].page_of(n["id"]) if n["kind"] in GROUPS else "",
               "opened": iso_from_ms(n["opened_ms"]), "resolved": iso_from_ms(n["resolved_ms"]) if n["resolved_ms"]
               else None, "reason": n["reason"] or ""} for i, n in enumerate(incidents)],
             "No incidents in the kept history." if state.runtime.settings.config.alerts
             else "No alerts are configured ([[alerts]] in the configuration).")
         incident_table.add_slot("body-cell-opened", TIME_CELL)
+        incident_table.add_slot("body-cell-target", LINK_CELL)
         incident_table.add_slot("body-cell-resolved", TIME_CELL.replace("—", "open"))
         ui.label("Notifications").classes("text-lg font-semibold")
         sent_table = _simple_table(

@@ -30,8 +30,8 @@ def detail_lines(group_name: str, target: Any, entry: Mapping[str, Any]) -> list
     group = GROUPS[group_name]
     kind = kind_of(group_name, target)
     reason = entry.get(group.reason_field)
-    lines = [("Kind", target.kind), ("Address", kind.location(target)), ("Response", fmt.ms(entry.get("response_time_ms"))),
-             ("Uptime 24 h", fmt.percent(entry.get("uptime_24h")))]
+    lines = [("Kind", target.kind), ("Address", kind.location(target)),
+             ("Response", fmt.ms(entry.get("response_time_ms"))), ("Uptime 24 h", fmt.percent(entry.get("uptime_24h")))]
     if entry.get("last_check"):
         lines.append(("Checked", entry["last_check"]))
     if not group.keeps_details:

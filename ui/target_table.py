@@ -27,7 +27,8 @@ def group_table(state: LiveState, group: str, columns: list[Column], query: Mapp
 
     view_bar(view, lambda **fields: table.set_view(replace(table.view, **fields)),
              list(STATUSES.get(group, ())), kind_names(group), noun)
-    table = LiveTable(lambda: state.rows[group], columns, view, empty, on_view=lambda new: keep_in_url(new, query_prefix), label=noun)
+    table = LiveTable(lambda: state.rows[group], columns, view, empty,
+                      on_view=lambda new: keep_in_url(new, query_prefix), label=noun)
 
     def on_rows(changed_group: str, before: Mapping[str, Any]) -> None:
         if changed_group != group:
