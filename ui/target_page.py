@@ -1,18 +1,20 @@
 """One target's own page (`/websdrs/{id}`, `/services/{name}`): its state and details, its
-response-time chart over 24 h, its state changes, its alerts and silences. The only page
-that draws a target's chart; its storage reads are a few, for this target alone."""
+charts over 24 h (response time; users and SNR where its kind reports them), its state
+changes, its alerts and silences. The only page that draws charts; its storage reads are
+two, for this target alone."""
 
 from __future__ import annotations
 
 import html
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from nicegui import ui
 
 from backend.alerting import rules
 from backend.kinds import GROUPS, kind_of
+from backend.kinds.fields import kept_figures
 from backend.timefmt import iso_from_ms, parse_iso_ms
 from ui import format as fmt
 from ui import page_access
@@ -82,6 +84,64 @@ def chart_options(points: list[list[float]], label: str) -> dict[str, Any]:
     }
 
 
+def _users(entry: Mapping[str, Any]) -> float | None:
+    return kept_figures(entry.get("details") or {})[0]
+
+
+def _snr(entry: Mapping[str, Any]) -> float | None:
+    return kept_figures(entry.get("details") or {})[1]
+
+
+# (title, axis label, bucket field, the live value of an entry); a chart shows only where
+# there is something to draw (SNR: where the kind reports it).
+CHARTS: list[tuple[str, str, str, Callable[[Mapping[str, Any]], float | None]]] = [
+    ("Response time, last 24 h", "response, ms", "avg_response_ms", lambda entry: entry.get("response_time_ms")),
+    ("Users, last 24 h (most each minute)", "users", "max_users", _users),
+    ("SNR, last 24 h", "SNR, dB", "avg_snr_db", _snr),
+]
+
+
+class Chart:
+    """One line over the last 24 h: drawn from the stored minutes, then a point per check."""
+
+    def __init__(self, title: str, label: str, field: str, live: Callable[[Mapping[str, Any]], float | None],
+                 buckets: list[dict[str, Any]]) -> None:
+        self.label, self.live, self.title = label, live, title
+        self.box = ui.column().classes("w-full gap-0")
+        self.element: ui.echart | None = None
+        points = [[b["start_ms"], b[field]] for b in buckets if b.get(field) is not None]
+        if points or field == "avg_response_ms":
+            self.draw(points)
+
+    def draw(self, points: list[list[float]]) -> None:
+        self.box.clear()
+        with self.box:
+            ui.label(self.title).classes("font-semibold")
+            if points:
+                self.element = ui.echart(chart_options(points, self.label)).classes("w-full h-56")
+            else:
+                self.element = None
+                ui.label("No response times in the last 24 h.").classes("hl-empty")
+
+    def add(self, at_ms: int, entry: Mapping[str, Any]) -> None:
+        value = self.live(entry)
+        if value is None:
+            return
+        if self.element is None:
+            self.draw([[at_ms, value]])
+            return
+        data = self.element.options["series"][0]["data"]
+        data.append([at_ms, value])
+        cutoff = at_ms - DAY_MS
+        if data[0][0] < cutoff:
+            data[:] = [point for point in data if point[0] >= cutoff]
+        # One point to the browser, not the whole series again.
+        ui.run_javascript(
+            f"const c = getElement({self.element.id}).chart; if (c) {{ const o = c.getOption();"
+            f"const d = o.series[0].data.filter(p => p[0] >= {cutoff}); d.push([{at_ms}, {value}]);"
+            f"c.setOption({{series: [{{data: d}}]}}); }}")
+
+
 def find_target(state: LiveState, group_name: str, key: str) -> Any | None:
     group = GROUPS[group_name]
     return next((t for t in group.configured(state.runtime.settings.config) if group.key_of(t) == key), None)
@@ -120,10 +180,10 @@ async def _render_target(state: LiveState, principal: Any, group_name: str, targ
                 f'outline dense aria-label="Silence alerts of {html.escape(group.name_of_target(target))} for an hour"')
     with ui.row().classes("w-full gap-6 items-start max-lg:flex-wrap hl-live"):
         details = ui.column().classes("gap-1 min-w-[min(22rem,100%)] max-w-full")
-        with ui.column().classes("grow min-w-[min(22rem,100%)] max-w-full"):
-            ui.label("Response time, last 24 h").classes("font-semibold")
-            points = [[b["start_ms"], b["avg_response_ms"]] for b in buckets if b["avg_response_ms"] is not None]
-            chart_box = ui.column().classes("w-full")
+        with ui.column().classes("grow min-w-[min(22rem,100%)] max-w-full gap-1"):
+            charts = [Chart(title, kind_of(group_name, target).response_label if field == "avg_response_ms" else label,
+                            field, live, buckets)
+                      for title, label, field, live in CHARTS[:None if group.keeps_details else 1]]
     with ui.row().classes("w-full gap-6 items-start max-lg:flex-wrap hl-live"):
         with ui.column().classes("gap-1 min-w-[min(22rem,100%)]"):
             ui.label("State changes").classes("text-lg font-semibold")
@@ -131,18 +191,6 @@ async def _render_target(state: LiveState, principal: Any, group_name: str, targ
         with ui.column().classes("gap-1 min-w-[min(22rem,100%)]"):
             ui.label("Alerts and silences").classes("text-lg font-semibold")
             alerts_box = ui.column().classes("gap-1")
-
-    chart: dict[str, Any] = {"element": None}
-
-    def draw_chart(data: list[list[float]]) -> None:
-        chart_box.clear()
-        with chart_box:
-            if data:
-                label = kind_of(group_name, target).response_label
-                chart["element"] = ui.echart(chart_options(data, label)).classes("w-full h-60")
-            else:
-                chart["element"] = None
-                ui.label("No response times in the last 24 h.").classes("hl-empty")
 
     def fill(entry: Mapping[str, Any]) -> None:
         current = entry.get("status", "unknown")
@@ -207,7 +255,6 @@ async def _render_target(state: LiveState, principal: Any, group_name: str, targ
         fill(state.entries(group_name).get(key) or {})
         fill_alerts()
 
-    draw_chart(points)
     fill(state.entries(group_name).get(key) or {})
     fill_alerts()
     for change in changes:
@@ -221,24 +268,9 @@ async def _render_target(state: LiveState, principal: Any, group_name: str, targ
             return
         entry = state.entries(group_name).get(key) or {}
         fill(entry)
-        if entry.get("response_time_ms") is not None and entry.get("last_check"):
-            append_point(parse_iso_ms(entry["last_check"]), entry["response_time_ms"])
-
-    def append_point(at_ms: int, value: float) -> None:
-        element = chart["element"]
-        if element is None:
-            draw_chart([[at_ms, value]])
-            return
-        data = element.options["series"][0]["data"]
-        data.append([at_ms, value])
-        cutoff = at_ms - DAY_MS
-        if data[0][0] < cutoff:
-            data[:] = [point for point in data if point[0] >= cutoff]
-        # One point to the browser, not the whole series again.
-        ui.run_javascript(
-            f"const c = getElement({element.id}).chart; const o = c.getOption();"
-            f"const d = o.series[0].data.filter(p => p[0] >= {cutoff}); d.push([{at_ms}, {value}]);"
-            f"c.setOption({{series: [{{data: d}}]}});")
+        if entry.get("last_check"):
+            for chart in charts:
+                chart.add(parse_iso_ms(entry["last_check"]), entry)
 
     def on_change(change: Mapping[str, Any]) -> None:
         if change.get("kind") == group_name and change.get("id") == key:

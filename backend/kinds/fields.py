@@ -98,3 +98,13 @@ def status_page_details(found: dict[str, str], software: str) -> dict[str, Any]:
     if reported:
         details["reported_position"] = reported
     return details
+
+
+def kept_figures(details: dict[str, Any]) -> tuple[int | None, float | None]:
+    """What the history keeps of a receiver's details each check: its users, and its SNR
+    over all bands in dB (KiwiSDR's `snr=all,hf`), where the kind reports them."""
+    users = details.get("users")
+    snr = details.get("snr_db")
+    snr_all = snr.get("all") if isinstance(snr, dict) else None
+    return (int(users) if isinstance(users, (int, float)) and not isinstance(users, bool) else None,
+            float(snr_all) if isinstance(snr_all, (int, float)) and math.isfinite(snr_all) else None)

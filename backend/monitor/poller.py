@@ -14,6 +14,7 @@ from backend.events.bus import StaleLeader
 from backend.events.hub import Hub
 from backend.events.topics import STATUS_CHANGED
 from backend.kinds import GROUPS, initial_state, targets_of, with_position_check
+from backend.kinds.fields import kept_figures
 from backend.kinds.probing import ProbeResult
 from backend.kinds.status import is_down
 from backend.monitor.debounce import Debouncer
@@ -120,7 +121,7 @@ class Monitor:
             since = checked if changed else (self._entries[kind].get(target.key) or {}).get("since") or checked
             pending[target.key] = (result, debouncer.status, since)
             checks.append(CheckRecord(kind, target.key, now_ms, result.status, not is_down(result.status),
-                                      result.response_time_ms, result.error))
+                                      result.response_time_ms, result.error, *kept_figures(result.details)))
             if changed:
                 changes.append(StateChange(kind, target.key, now_ms, before, debouncer.status, result.error))
                 events.append({"kind": kind, "id": target.key, "name": target.name, "from": before,

@@ -29,6 +29,8 @@ class CheckRecord:
     up: bool
     response_ms: float | None
     error: str | None
+    users: int | None = None  # what a receiver reports, where its kind tells
+    snr_db: float | None = None
 
 
 @dataclass(frozen=True)
@@ -108,23 +110,32 @@ class SQLHistoryStore(HistoryStore):
         with self._db.transaction() as connection:
             rows = [(self._target(c.kind, c.key), c) for c in checks]
             connection.executemany(
-                """INSERT INTO checks (target, ts, status, response_ms, error) VALUES (?, ?, ?, ?, ?)
+                """INSERT INTO checks (target, ts, status, response_ms, error, users, snr_db)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (target, ts) DO UPDATE SET status = excluded.status,
-                       response_ms = excluded.response_ms, error = excluded.error""",
-                [(t, c.ts_ms, c.status, c.response_ms, c.error) for t, c in rows],
+                       response_ms = excluded.response_ms, error = excluded.error, users = excluded.users,
+                       snr_db = excluded.snr_db""",
+                [(t, c.ts_ms, c.status, c.response_ms, c.error, c.users, c.snr_db) for t, c in rows],
             )
             for size, seconds in BUCKET_SECONDS.items():
                 connection.executemany(
-                    f"""INSERT INTO rollup_{size} (target, bucket, checks, up, rt_sum, rt_count, rt_max)
-                        VALUES (?, ?, 1, ?, ?, ?, ?)
+                    f"""INSERT INTO rollup_{size} (target, bucket, checks, up, rt_sum, rt_count, rt_max, users_max,
+                                                   snr_sum, snr_count)
+                        VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (target, bucket) DO UPDATE SET
                             checks = rollup_{size}.checks + 1, up = rollup_{size}.up + excluded.up,
                             rt_sum = rollup_{size}.rt_sum + excluded.rt_sum,
                             rt_count = rollup_{size}.rt_count + excluded.rt_count,
                             rt_max = CASE WHEN rollup_{size}.rt_max IS NULL OR excluded.rt_max > rollup_{size}.rt_max
-                                          THEN excluded.rt_max ELSE rollup_{size}.rt_max END""",
+                                          THEN excluded.rt_max ELSE rollup_{size}.rt_max END,
+                            users_max = CASE WHEN rollup_{size}.users_max IS NULL
+                                                  OR excluded.users_max > rollup_{size}.users_max
+                                             THEN excluded.users_max ELSE rollup_{size}.users_max END,
+                            snr_sum = rollup_{size}.snr_sum + excluded.snr_sum,
+                            snr_count = rollup_{size}.snr_count + excluded.snr_count""",
                     [(t, c.ts_ms // 1000 // seconds * seconds, int(c.up), c.response_ms or 0.0,
-                      int(c.response_ms is not None), c.response_ms) for t, c in rows],
+                      int(c.response_ms is not None), c.response_ms, c.users, c.snr_db or 0.0,
+                      int(c.snr_db is not None)) for t, c in rows],
                 )
             connection.executemany(
                 "INSERT INTO state_changes (target, ts, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?)",
@@ -167,14 +178,15 @@ class SQLHistoryStore(HistoryStore):
             return []
         seconds = BUCKET_SECONDS[size]
         rows = self._db.connection.execute(
-            f"""SELECT bucket, checks, up, rt_sum, rt_count, rt_max FROM rollup_{size}
+            f"""SELECT bucket, checks, up, rt_sum, rt_count, rt_max, users_max, snr_sum, snr_count FROM rollup_{size}
                 WHERE target = ? AND bucket >= ? AND bucket < ? ORDER BY bucket""",
             (target, start_ms // 1000 // seconds * seconds, end_ms // 1000),
         ).fetchall()
         return [
             {"start_ms": bucket * 1000, "checks": checks, "up": up, "uptime_pct": percent(up, checks),
-             "avg_response_ms": round(rt_sum / rt_count, 1) if rt_count else None, "max_response_ms": rt_max}
-            for bucket, checks, up, rt_sum, rt_count, rt_max in rows
+             "avg_response_ms": round(rt_sum / rt_count, 1) if rt_count else None, "max_response_ms": rt_max,
+             "max_users": users_max, "avg_snr_db": round(snr_sum / snr_count, 1) if snr_count else None}
+            for bucket, checks, up, rt_sum, rt_count, rt_max, users_max, snr_sum, snr_count in rows
         ]
 
     async def changes(self, kind, key, limit) -> list[dict[str, Any]]:

@@ -331,3 +331,13 @@ async def test_openwebrx_probe_of_a_hostile_receiver_carries_no_non_finite_numbe
     assert result.status == "online"
     assert result.details == {"software": "OpenWebRX", "name": "x", "sw_version": "v1.1.0", "sdrs": 1}
     json.dumps(result.details, allow_nan=False)
+
+
+def test_the_history_keeps_users_and_snr_where_the_kind_reports_them():
+    from backend.kinds.fields import kept_figures
+
+    kiwi = kiwisdr.parse(200, KIWISDR_ACTIVE.encode(), 30.0).details
+    assert kept_figures(kiwi) == (kiwi["users"], float(kiwi["snr_db"]["all"]))
+    assert kept_figures({"users": 3}) == (3, None)  # OpenWebRX: no SNR
+    assert kept_figures({}) == (None, None)
+    assert kept_figures({"users": True, "snr_db": {"all": float("nan")}}) == (None, None)

@@ -39,16 +39,30 @@ async def test_rollups_count_checks_up_and_response_times(store):
     await store.record_round([check("torino", BASE_MS + 61_000, False)], [])
     minutes = await store.buckets("websdrs", "torino", "minute", BASE_MS, BASE_MS + HOUR_MS)
     assert minutes == [
-        {"start_ms": BASE_MS, "checks": 2, "up": 2, "uptime_pct": 100.0, "avg_response_ms": 20.0, "max_response_ms": 30.0},
+        {"start_ms": BASE_MS, "checks": 2, "up": 2, "uptime_pct": 100.0, "avg_response_ms": 20.0, "max_response_ms": 30.0,
+         "max_users": None, "avg_snr_db": None},
         {"start_ms": BASE_MS + 60_000, "checks": 1, "up": 0, "uptime_pct": 0.0, "avg_response_ms": None,
-         "max_response_ms": None},
+         "max_response_ms": None, "max_users": None, "avg_snr_db": None},
     ]
     hours = await store.buckets("websdrs", "torino", "hour", BASE_MS, BASE_MS + HOUR_MS)
     assert hours == [{"start_ms": BASE_MS, "checks": 3, "up": 2, "uptime_pct": 66.7, "avg_response_ms": 20.0,
-                      "max_response_ms": 30.0}]
+                      "max_response_ms": 30.0, "max_users": None, "avg_snr_db": None}]
     assert await store.uptime("websdrs", BASE_MS) == {"torino": 66.7, "genova": 50.0}
     assert await store.uptime("services", BASE_MS) == {}
     assert await store.buckets("websdrs", "nowhere", "hour", BASE_MS, BASE_MS + HOUR_MS) == []
+
+
+async def test_rollups_keep_the_most_users_and_the_mean_snr(store):
+    """What a receiver reports is kept over time, for its page's charts."""
+    from dataclasses import replace
+
+    await store.record_round([replace(check("kiwi", BASE_MS + 1_000, True), users=2, snr_db=20.0)], [])
+    await store.record_round([replace(check("kiwi", BASE_MS + 31_000, True), users=5, snr_db=24.0)], [])
+    await store.record_round([replace(check("kiwi", BASE_MS + 61_000, True), users=1)], [])  # no SNR this time
+    minutes = await store.buckets("websdrs", "kiwi", "minute", BASE_MS, BASE_MS + HOUR_MS)
+    assert [(b["max_users"], b["avg_snr_db"]) for b in minutes] == [(5, 22.0), (1, None)]
+    hours = await store.buckets("websdrs", "kiwi", "hour", BASE_MS, BASE_MS + HOUR_MS)
+    assert [(b["max_users"], b["avg_snr_db"]) for b in hours] == [(5, 22.0)]
 
 
 async def test_state_changes_newest_first_and_filtered(store):

@@ -132,7 +132,9 @@ def test_a_receivers_own_page_and_the_links_to_it(browser, gateway, targets):
     page.wait_for_selector("text=State changes")
     body = page.locator("body").inner_text()
     assert "Receiver 0003" in body and "GPS fix" in body and "unknown → online" in body
-    page.wait_for_selector("canvas", timeout=10_000)  # the response-time chart, here only
+    page.wait_for_selector("canvas", timeout=10_000)  # the charts, here only
+    page.wait_for_selector("text=SNR, last 24 h")  # a KiwiSDR tells its SNR, kept in the history
+    page.wait_for_selector("text=Users, last 24 h (most each minute)")
     targets.set("rx3", "close")
     page.wait_for_selector("text=online → offline", timeout=10_000)
     targets.set("rx3", kind(3))
