@@ -72,7 +72,7 @@ def register(runtime: Runtime) -> LiveState:
         await state.loaded.wait()
         await target_page.render(state, principal_of(request), RECEIVERS.name, key)
 
-    @ui.page("/services/{key}", title="Service · Heimdall Live")
+    @ui.page("/services/{key:path}", title="Service · Heimdall Live")  # a name may hold a "/"
     async def service_page(request: Request, key: str) -> None:
         await state.loaded.wait()
         await target_page.render(state, principal_of(request), SERVICES.name, key)

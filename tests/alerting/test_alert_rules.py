@@ -158,7 +158,7 @@ async def test_reminders_come_on_time_with_a_controllable_clock(tmp_path):
     await round("healthy")
     await round("healthy")
     assert [n.event for n in sent] == ["DOWN", "REMINDER", "RESOLVED"]
-    assert "http://gw/system" in sent[0].body and sent[0].title == "DOWN: service x is unhealthy"
+    assert "http://gw/services/x" in sent[0].body and sent[0].title == "DOWN: service x is unhealthy"  # its page
     await database.close()
 
 

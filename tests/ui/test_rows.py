@@ -71,3 +71,10 @@ def test_only_a_change_that_can_move_a_row_repicks():
 def test_counts_read_in_the_groups_order():
     assert counts_text("websdrs", rows().values()) == "97 online · 1 degraded · 2 offline"
     assert counts_text("websdrs", []) == "none configured"
+
+
+def test_every_row_links_to_its_targets_own_page():
+    assert rows()["rx-0042"]["href"] == "/websdrs/rx-0042"
+    services = rows_of("services", Config.model_validate(
+        {"services": [{"name": "model api/v2", "url": "http://127.0.0.1:9/health"}]}), {})
+    assert services["model api/v2"]["href"] == "/services/model%20api%2Fv2"
