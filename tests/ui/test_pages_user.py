@@ -154,3 +154,22 @@ async def test_the_gateways_own_problem_is_shown_on_every_page(live):
         await user.should_not_see("Gateway problem")
     finally:
         engine.cancel()
+
+
+async def test_a_targets_own_page_is_reached_by_its_link_whatever_its_name(tmp_path):
+    import ui
+    from backend.kinds import SERVICES
+
+    config = tmp_path / "c.toml"
+    config.write_text('[[services]]\nname = "model api/v2"\nurl = "http://127.0.0.1:9/health"\n')
+    settings = load_settings(["--config", str(config), "--data-dir", str(tmp_path)], {})
+    runtime = build_runtime(settings, "token-0123456789abcdef", "s" * 48)
+    async with user_simulation() as user:
+        state = ui.register(runtime)
+        await state.load()
+        await user.open(SERVICES.page_of("model api/v2"))
+        await user.should_see("model api/v2")
+        await user.should_see("Alert rules: none covers it")
+        await user.open("/services/nothing-here")
+        await user.should_see("No service with the id 'nothing-here' is configured.")
+    await runtime.database.close()
