@@ -108,22 +108,10 @@ failure_threshold = 2
 
 
 async def test_the_system_page_lists_a_tcp_service(tmp_path):
-    from nicegui.testing.user_simulation import user_simulation
+    from tests.ui.test_pages_user import pages_for, table_rows
 
-    import ui
-    from backend.app import build_runtime
-    from backend.config.loading import load_settings
-
-    config = tmp_path / "c.toml"
-    config.write_text('[[services]]\nname = "rabbitmq"\nkind = "tcp"\naddress = "127.0.0.1:5672"\n')
-    settings = load_settings(["--config", str(config), "--data-dir", str(tmp_path)], {})
-    runtime = build_runtime(settings, "token-0123456789abcdef", "s" * 48)
-    async with user_simulation() as user:
-        state = ui.register(runtime)
-        await state.load()
+    async with pages_for(tmp_path, '[[services]]\nname = "rabbitmq"\nkind = "tcp"\naddress = "127.0.0.1:5672"\n') \
+            as (user, _, _):
         await user.open("/system")
-        from tests.ui.test_pages_user import table_rows
-
         services = table_rows(user)["Service"]
         assert [(row["name"], row["status"]) for row in services] == [("rabbitmq", "unknown")]
-    await runtime.database.close()

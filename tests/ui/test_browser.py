@@ -16,7 +16,8 @@ import pytest
 from tests.fake_targets import FakeTargets, refused_url, wait_for
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-from tests.browser import CHROMIUM, launch, watch_rows  # noqa: E402
+from tests.browser import CHROMIUM, watch_rows  # noqa: E402
+from tests.ui.conftest import open_page  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
@@ -53,36 +54,11 @@ url = "{targets.url('training', 'healthy')}health"
     return text
 
 
-@pytest.fixture(scope="module")
-def targets():
-    with FakeTargets() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def gateway(make_gateway, targets):
     for name, behaviour in (("inference", "healthy"), ("training", "healthy")):
         targets.set(name, behaviour)
     return make_gateway(raw=config(targets))
-
-
-def open_page(browser, url: str):
-    page = browser.new_page(viewport={"width": 1600, "height": 1000})
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    # Map tiles come from the internet, which this machine does not reach: do not wait for them.
-    page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_function("window.heimdallConnection && window.heimdallConnection.state === 'connected'",
-                           timeout=15_000)
-    return page
 
 
 def badge_state(page) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 import pytest
 from nicegui import ui as nicegui_ui
 from nicegui.testing.user_simulation import user_simulation
@@ -26,6 +28,24 @@ async def live(tmp_path):
         await state.load()
         yield user, runtime, state
     await runtime.database.close()
+
+
+@asynccontextmanager
+async def pages_for(tmp_path, config_text: str):
+    """The pages on a runtime of their own with this configuration (no server, no polling)."""
+    import ui
+
+    config = tmp_path / "c.toml"
+    config.write_text(config_text)
+    settings = load_settings(["--config", str(config), "--data-dir", str(tmp_path)], {})
+    runtime = build_runtime(settings, "token-0123456789abcdef", "s" * 48)
+    try:
+        async with user_simulation() as user:
+            state = ui.register(runtime)
+            await state.load()
+            yield user, runtime, state
+    finally:
+        await runtime.database.close()
 
 
 def table_rows(user) -> dict[str, list[dict]]:
@@ -157,19 +177,12 @@ async def test_the_gateways_own_problem_is_shown_on_every_page(live):
 
 
 async def test_a_targets_own_page_is_reached_by_its_link_whatever_its_name(tmp_path):
-    import ui
     from backend.kinds import SERVICES
 
-    config = tmp_path / "c.toml"
-    config.write_text('[[services]]\nname = "model api/v2"\nurl = "http://127.0.0.1:9/health"\n')
-    settings = load_settings(["--config", str(config), "--data-dir", str(tmp_path)], {})
-    runtime = build_runtime(settings, "token-0123456789abcdef", "s" * 48)
-    async with user_simulation() as user:
-        state = ui.register(runtime)
-        await state.load()
+    async with pages_for(tmp_path, '[[services]]\nname = "model api/v2"\nurl = "http://127.0.0.1:9/health"\n') \
+            as (user, _, _):
         await user.open(SERVICES.page_of("model api/v2"))
         await user.should_see("model api/v2")
         await user.should_see("Alert rules: none covers it")
         await user.open("/services/nothing-here")
         await user.should_see("No service with the id 'nothing-here' is configured.")
-    await runtime.database.close()

@@ -11,11 +11,7 @@ import pytest
 
 from tests.fake_targets import FakeTargets, refused_url, wait_for
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-from tests.browser import CHROMIUM, launch  # noqa: E402
-
-if not __import__("pathlib").Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)", allow_module_level=True)
+from tests.ui.conftest import open_page
 
 RECEIVERS = 60  # more than a table's first screen (50) and than the map labels (40)
 
@@ -36,20 +32,6 @@ def config(targets: FakeTargets) -> str:
     return text
 
 
-@pytest.fixture(scope="module")
-def targets():
-    with FakeTargets() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def gateway(make_gateway, targets):
     for i in range(RECEIVERS):
@@ -57,16 +39,6 @@ def gateway(make_gateway, targets):
     gw = make_gateway(raw=config(targets))
     wait_for(lambda: all(w["status"] != "unknown" for w in httpx.get(gw.url + "/api/v1/websdrs").json()))
     return gw
-
-
-def open_page(browser, url: str, width: int = 1600, height: int = 1000):
-    page = browser.new_page(viewport={"width": width, "height": height})
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_function("window.heimdallConnection && window.heimdallConnection.state === 'connected'",
-                           timeout=15_000)
-    return page
 
 
 def shown_keys(page) -> list[str]:
