@@ -67,7 +67,7 @@ def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
         return state.runtime.settings.config
 
     header("/", principal, state.figures)
-    view = View.from_query(query)
+    view = View.from_query(query).known(statuses=(), kinds=())  # one filter for both groups: problems or all
     with ui.column().classes("w-full p-3 gap-3"):
         with ui.row().classes("w-full gap-3"):
             services_card, services_value, services_note = summary_card("Services healthy")
@@ -118,7 +118,7 @@ def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
                 table.set_view(replace(table.view, **fields))
             keep_in_url(replace(view, **fields))
 
-        view_bar(view, change_view, ["problems"], [], "services and receivers")
+        view_bar(view, change_view, [], [], "services and receivers")
         with ui.row().classes("w-full gap-4 items-start no-wrap max-lg:flex-wrap"):
             with ui.column().classes("grow basis-3/5 gap-2 min-w-0 w-full"):
                 ui.html('<h2 class="text-xl font-semibold">Services <a class="hl-more-link" href="/system">'

@@ -133,6 +133,12 @@ class View:
                   "sort": "" if self.sort == "problems" else self.sort, "desc": "1" if self.desc else ""}
         return {prefix + name: value for name, value in values.items() if value}
 
+    def known(self, statuses: Iterable[str], kinds: Iterable[str]) -> View:
+        """The view with a status or a kind that is not one of these (a mistyped link) left
+        out, so that the filters shown are the filters applied."""
+        status = self.status if self.status in ("", "problems", *statuses) else ""
+        return replace(self, status=status, kind=self.kind if self.kind in kinds else "")
+
     def with_sort(self, column: str) -> View:
         """A click on a column's heading: sort by it, or turn the order round."""
         if column not in SORTS:

@@ -21,7 +21,7 @@ def group_table(state: LiveState, group: str, columns: list[Column], query: Mapp
     """A group's counts, search and filters and its live table, the view kept in the URL."""
     counts = ui.label(state.counts[group]).classes("hl-counts").props('role=status aria-label="Counts by state"')
 
-    view = View.from_query(query, query_prefix)
+    view = View.from_query(query, query_prefix).known(STATUSES.get(group, ()), kind_names(group))
     if limit is not None:
         view = replace(view, limit=limit)
 

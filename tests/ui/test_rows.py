@@ -55,6 +55,10 @@ def test_a_view_is_a_url_query_and_junk_is_dropped():
     assert View().query() == {}
     assert View.from_query({"sort": "DROP TABLE", "q": "x" * 500, "desc": "maybe"}) == View(q="x" * 100)
     assert View.from_query({"d_q": "genova"}, prefix="d_").q == "genova"
+    mistyped = View.from_query({"status": "ofline", "kind": "kiwi"}).known(["offline"], ["kiwisdr"])
+    assert (mistyped.status, mistyped.kind) == ("", "")
+    assert View(status="problems", kind="kiwisdr").known(["offline"], ["kiwisdr"]) == View(status="problems",
+                                                                                           kind="kiwisdr")
 
 
 def test_only_a_change_that_can_move_a_row_repicks():
