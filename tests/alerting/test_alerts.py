@@ -64,7 +64,7 @@ def test_one_down_after_the_threshold_one_resolved_and_none_after_a_restart(make
     targets.set("inference", "503")
     wait_for(lambda: hooks.titles("on-call"), timeout=15)
     assert hooks.titles("on-call") == ["DOWN: service inference is unhealthy"]
-    assert "HTTP 503" in hooks.received[0]["message"] and "/system" in hooks.received[0]["message"]
+    assert "HTTP 503" in hooks.received[0]["message"] and f"{gw.url}/services/inference" in hooks.received[0]["message"]  # its page
     gw.restart()  # mid-incident: the incident is kept, no second DOWN
     gw.settle(rounds=3)
     assert hooks.titles("on-call") == ["DOWN: service inference is unhealthy"]
