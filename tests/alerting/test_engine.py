@@ -81,7 +81,7 @@ async def test_down_at_the_threshold_resolved_after_and_reminders_stop_when_ackn
     assert titles(engine) == []
     await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
     assert titles(engine) == ["DOWN: service api is unreachable"]
-    assert "connection refused" in engine.delivery.kept[0].body and "http://gw/system" in engine.delivery.kept[0].body
+    assert "connection refused" in engine.delivery.kept[0].body and "http://gw/services/api" in engine.delivery.kept[0].body
     engine.test_clock.now += 11 * 60
     await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
     assert titles(engine)[-1] == "STILL DOWN: service api is unreachable"
