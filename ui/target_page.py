@@ -1,7 +1,7 @@
 """One target's own page (`/websdrs/{id}`, `/services/{name}`): its state and details, its
 charts over 24 h (response time; users and SNR where its kind reports them), its state
-changes, its alerts and silences. The only page that draws charts; its storage reads are
-two, for this target alone."""
+changes, its uptime over 7 and 30 days, its alerts and silences. The only page that
+draws charts; its storage reads are three, for this target alone."""
 
 from __future__ import annotations
 
@@ -26,8 +26,17 @@ CHANGES_SHOWN = 20
 LIST_PAGES = {"websdrs": ("/websdrs", "Receivers"), "services": ("/system", "System")}
 
 
-def detail_lines(group_name: str, target: Any, entry: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(label, text) pairs of what is known about a target, in reading order."""
+def uptime_over(days: list[dict[str, Any]], since_ms: int) -> float | None:
+    """Uptime in percent over the day buckets that start at or after `since_ms`."""
+    kept = [b for b in days if b["start_ms"] >= since_ms]
+    checks = sum(b["checks"] for b in kept)
+    return round(sum(b["up"] for b in kept) * 100.0 / checks, 1) if checks else None
+
+
+def detail_lines(group_name: str, target: Any, entry: Mapping[str, Any],
+                 longer: Mapping[str, float | None] | None = None) -> list[tuple[str, str]]:
+    """(label, text) pairs of what is known about a target, in reading order; `longer`:
+    its uptime over longer spans ("7 d", "30 d")."""
     d = entry.get("details") or {}
     group = GROUPS[group_name]
     kind = kind_of(group_name, target)
@@ -169,6 +178,8 @@ async def _render_target(state: LiveState, principal: Any, group_name: str, targ
     now_ms = int(time.time() * 1000)
     buckets = await history.buckets(group_name, key, "minute", now_ms - DAY_MS, now_ms)
     changes = await history.changes(group_name, key, CHANGES_SHOWN)
+    days = await history.buckets(group_name, key, "day", now_ms - 30 * DAY_MS, now_ms)
+    longer = {"7 d": uptime_over(days, now_ms - 7 * DAY_MS), "30 d": uptime_over(days, now_ms - 30 * DAY_MS)}
 
     with ui.row().classes("items-center gap-3 hl-live"):
         dot = ui.html("", sanitize=False)
@@ -199,7 +210,7 @@ async def _render_target(state: LiveState, principal: Any, group_name: str, targ
         since.set_content(f"since {time_tag(entry.get('since'))}" if entry.get("since") else "")
         details.clear()
         with details:
-            for label, text in detail_lines(group_name, target, entry):
+            for label, text in detail_lines(group_name, target, entry, longer):
                 with ui.row().classes("gap-2 no-wrap"):
                     ui.label(label).classes("opacity-70 w-36 shrink-0")
                     if label == "Checked":

@@ -82,3 +82,14 @@ def test_every_row_links_to_its_targets_own_page():
     services = rows_of("services", Config.model_validate(
         {"services": [{"name": "model api/v2", "url": "http://127.0.0.1:9/health"}]}), {})
     assert services["model api/v2"]["href"] == "/services/model%20api%2Fv2"
+
+
+def test_a_targets_uptime_over_longer_spans_comes_from_its_day_buckets():
+    from ui.target_page import uptime_over
+
+    day = 86_400_000
+    days = [{"start_ms": 0, "checks": 100, "up": 50}, {"start_ms": 20 * day, "checks": 100, "up": 100},
+            {"start_ms": 29 * day, "checks": 300, "up": 297}]
+    assert uptime_over(days, 23 * day) == 99.0
+    assert uptime_over(days, 0) == 89.4
+    assert uptime_over(days, 30 * day) is None

@@ -116,6 +116,7 @@ def test_a_receivers_own_page_and_the_links_to_it(browser, gateway, targets):
     service.click("a.hl-target-link >> text=inference")
     service.wait_for_url("**/services/inference")
     service.wait_for_selector("text=Response time, last 24 h")
+    service.wait_for_selector("text=Uptime 30 d")
     assert page.errors == [] and service.errors == []
 
 
