@@ -43,6 +43,7 @@ def detail_lines(group_name: str, target: Any, entry: Mapping[str, Any],
     reason = entry.get(group.reason_field)
     lines = [("Kind", target.kind), ("Address", kind.location(target)),
              ("Response", fmt.ms(entry.get("response_time_ms"))), ("Uptime 24 h", fmt.percent(entry.get("uptime_24h")))]
+    lines += [(f"Uptime {span}", fmt.percent(value)) for span, value in (longer or {}).items()]
     if entry.get("last_check"):
         lines.append(("Checked", entry["last_check"]))
     if not group.keeps_details:
