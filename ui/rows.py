@@ -72,7 +72,9 @@ def row_of(group: TargetGroup, target: Any, entry: Mapping[str, Any] | None,
         "severity": SEVERITY_NAMES[severity(status)],
         "quiet": quiet or "",
         "kind": kind.name,
-        "location": f"{position[0]:.2f}, {position[1]:.2f}" if position else kind.location(target),
+        # The place the receiver names itself ("Torino, Italy"), else where it is configured.
+        "location": (details.get("location") if isinstance(details.get("location"), str) else "")
+        or (f"{position[0]:.2f}, {position[1]:.2f}" if position else kind.location(target)),
         "users": users,
         "latency": fmt.ms(response),
         "uptime": fmt.percent(entry.get("uptime_24h")),

@@ -93,3 +93,10 @@ def test_a_targets_uptime_over_longer_spans_comes_from_its_day_buckets():
     assert uptime_over(days, 23 * day) == 99.0
     assert uptime_over(days, 0) == 89.4
     assert uptime_over(days, 30 * day) is None
+
+
+def test_a_receiver_is_found_by_the_place_it_names_itself():
+    entries = {"rx-0001": {**entry("online"), "details": {"location": "Torino, Italy"}}}
+    table = rows_of("websdrs", config(3), entries)
+    assert table["rx-0001"]["location"] == "Torino, Italy" and table["rx-0002"]["location"] == "45.00, 7.60"
+    assert View(q="torino").pick(table) == (["rx-0001"], 1)
