@@ -46,6 +46,8 @@ def detail_lines(group_name: str, target: Any, entry: Mapping[str, Any],
     lines += [(f"Uptime {span}", fmt.percent(value)) for span, value in (longer or {}).items()]
     if entry.get("last_check"):
         lines.append(("Checked", entry["last_check"]))
+    if entry.get("details_at") and entry.get("details_at") != entry.get("last_check"):
+        lines.append(("Last answer", entry["details_at"]))  # the figures below are from then
     if not group.keeps_details:
         if reason:
             lines.append(("Reason", reason))
@@ -214,7 +216,7 @@ async def _render_target(state: LiveState, principal: Any, group_name: str, targ
             for label, text in detail_lines(group_name, target, entry, longer):
                 with ui.row().classes("gap-2 no-wrap"):
                     ui.label(label).classes("opacity-70 w-36 shrink-0")
-                    if label == "Checked":
+                    if label in ("Checked", "Last answer"):
                         ui.html(time_tag(text), sanitize=False)
                     else:
                         ui.label(text).classes("break-words min-w-0")

@@ -64,6 +64,10 @@ class Target:
     position: tuple[float, float] | None = None  # configured (lat, lon) of a receiver
 
 
+# Details a receiver reports of the moment it was read: shown only while it answers.
+LIVE_DETAILS = frozenset({"users", "sdrs", "snr_db", "gps_fix", "adc_overloads", "uptime_s", "antenna_connected"})
+
+
 @dataclass(frozen=True)
 class TargetGroup:
     name: str  # the `kind` of status:changed, of history paths and badges
@@ -108,6 +112,12 @@ class TargetGroup:
                  self.reason_field: result.error, "check_status": result.status, "since": since,
                  "uptime_24h": uptime}
         if self.keeps_details:
-            # Keep what the target last told about itself while it does not answer.
-            entry["details"] = details if details else previous.get("details") or {}
+            if details:
+                entry["details"], entry["details_at"] = details, checked
+            else:
+                # No answer: keep what the target told about itself (its software, bands,
+                # position), but not what it told of that moment (listeners, SNR, GPS).
+                kept = previous.get("details") or {}
+                entry["details"] = {k: v for k, v in kept.items() if k not in LIVE_DETAILS}
+                entry["details_at"] = previous.get("details_at")
         return entry

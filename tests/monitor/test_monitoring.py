@@ -128,6 +128,19 @@ def test_a_target_goes_down_after_two_failed_checks_and_comes_back_after_one(mak
     assert changes[1]["reason"] == "HTTP 503" and changes[1]["at"].endswith("Z")
 
 
+def test_a_receiver_that_stops_answering_shows_no_stale_live_figures(make_gateway, targets):
+    """Listeners, SDRs, SNR and GPS belong to the moment they were read; what the receiver
+    told about itself (software, bands) stays, with the time it was read."""
+    gw = make_gateway(raw=monitoring_config(targets, interval=1.0))
+    live = wait_for(lambda: (w := websdrs_of(gw)["owrx"])["details"].get("users") == 3 and w)
+    assert live["details_at"] == live["last_check"] and live["details"]["sdrs"] == 1
+    targets.set("owrx", "close")
+    gone = wait_for(lambda: (w := websdrs_of(gw)["owrx"])["status"] == "offline" and w)
+    assert "users" not in gone["details"] and "sdrs" not in gone["details"]
+    assert gone["details"]["sw_version"] == "v1.1.0-dev" and gone["details"]["bands_mhz"]
+    assert gone["details_at"] < gone["last_check"]
+
+
 async def test_rounds_publish_full_maps_and_state_changes(make_gateway, targets):
     gw = make_gateway(raw=monitoring_config(targets, interval=1.0))
     await asyncio.to_thread(wait_for, lambda: services_of(gw)["svc-degraded"]["status"] == "degraded")
