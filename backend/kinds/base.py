@@ -47,6 +47,8 @@ class TargetKind:
     where_field: str = "url"  # the configuration field that says where the target is
     response_label: str = "response, ms"  # what its response time measures, on charts
     config_problem: Callable[[Any], str | None] = lambda target: None  # None: the target is fine
+    # Its own reasons a receiver cannot take part in a localization (backend/kinds/readiness.py).
+    readiness: Callable[[dict[str, Any]], list[tuple[str, str]]] = lambda details: []
 
     def location(self, target: Any) -> str:
         """Where the target is, for pages and answers: secrets in URLs redacted."""
@@ -65,7 +67,10 @@ class Target:
 
 
 # Details a receiver reports of the moment it was read: shown only while it answers.
-LIVE_DETAILS = frozenset({"users", "sdrs", "snr_db", "gps_fix", "adc_overloads", "uptime_s", "antenna_connected"})
+LIVE_DETAILS = frozenset({"users", "sdrs", "snr_db", "gps_fix", "adc_overloads", "adc_overloads_rise", "uptime_s",
+                          "antenna_connected"})
+# Counters whose rise between two answers matters (ADC overloads rising: a strong signal clips).
+RISING_DETAILS = ("adc_overloads",)
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,10 @@ class TargetGroup:
         if self.keeps_details:
             if details:
                 entry["details"], entry["details_at"] = details, checked
+                for counter in RISING_DETAILS:  # how much a counter rose since the last answer
+                    before, now = (previous.get("details") or {}).get(counter), details.get(counter)
+                    if isinstance(before, int) and isinstance(now, int):
+                        details[f"{counter}_rise"] = max(0, now - before)
             else:
                 # No answer: keep what the target told about itself (its software, bands,
                 # position), but not what it told of that moment (listeners, SNR, GPS).

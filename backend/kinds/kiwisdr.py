@@ -17,6 +17,7 @@ from typing import Any
 from backend.kinds import fields
 from backend.kinds.base import CheckSpec, TargetKind
 from backend.kinds.probing import ProbeClient, ProbeResult, get_and_parse
+from backend.kinds.readiness import LIMITED, UNUSABLE, free_slot_problems
 
 _BANDS = re.compile(r"(\d+)-(\d+)")
 
@@ -34,7 +35,8 @@ def details_of(found: dict[str, str]) -> dict[str, Any]:
             details[name] = fields.integer(found[key])
     satellites = fields.integer(found.get("gps_good"))
     if satellites:  # a fix needs satellites; 0 or absent is no fix
-        details["gps_fix"] = {"satellites": satellites, "fixes": fields.integer(found.get("fixes"))}
+        details["gps_fix"] = {"satellites": satellites, "fixes": fields.integer(found.get("fixes")),
+                              "fixes_min": fields.integer(found.get("fixes_min"))}
     if "ant_connected" in found:
         details["antenna_connected"] = found["ant_connected"] == "1"
     snr = [fields.integer(part) for part in found.get("snr", "").split(",")]
@@ -47,7 +49,37 @@ def details_of(found: dict[str, str]) -> dict[str, Any]:
         details["listed"] = False  # not on the public directory; may still be open to all
     if found.get("auth") == "password":
         details["password_required"] = True
+    if found.get("status", "").lower() == "offline" or found.get("offline", "no").lower() == "yes":
+        details["offline"] = True
     return details
+
+
+# KiwiSDR's own antenna check reads an HF SNR of 3 dB or less as no antenna.
+NO_ANTENNA_SNR_DB = 3
+
+
+def readiness(details: dict[str, Any]) -> list[tuple[str, str]]:
+    """Why this KiwiSDR cannot take part in a TDoA run now (KiwiSDR's public TDoA service
+    refuses receivers offline, password-only, without a GPS fix or a free channel)."""
+    problems = []
+    if details.get("offline"):
+        problems.append((UNUSABLE, "offline (updating or restarting)"))
+    if details.get("password_required"):
+        problems.append((UNUSABLE, PASSWORD_ONLY))
+    problems += free_slot_problems(details, "channel")
+    fix = details.get("gps_fix")
+    if not fix:
+        problems.append((UNUSABLE, "no GPS fix: its timestamps cannot be trusted"))
+    elif fix.get("fixes_min") == 0:
+        problems.append((UNUSABLE, "no GPS fix in the last minute"))
+    if details.get("antenna_connected") is False:
+        problems.append((UNUSABLE, "antenna disconnected"))
+    snr = details.get("snr_db")
+    if isinstance(snr, dict) and isinstance(snr.get("hf"), int) and snr["hf"] <= NO_ANTENNA_SNR_DB:
+        problems.append((UNUSABLE, f"HF SNR {snr['hf']} dB: no signal from the antenna"))
+    if details.get("adc_overloads_rise"):
+        problems.append((LIMITED, f"ADC overloading ({details['adc_overloads_rise']} since the last check)"))
+    return problems
 
 
 def parse(status_code: int, body: bytes, elapsed_ms: float) -> ProbeResult:
@@ -76,4 +108,4 @@ async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s)
 
 
-KIND = TargetKind("kiwisdr", "websdrs", check)
+KIND = TargetKind("kiwisdr", "websdrs", check, readiness=readiness)

@@ -26,6 +26,7 @@ from backend.events.envelope import decode_lenient
 from backend.kinds import fields
 from backend.kinds.base import CheckSpec, TargetKind
 from backend.kinds.probing import ProbeClient, ProbeResult, describe_failure, fetch
+from backend.kinds.readiness import UNUSABLE, free_slot_problems
 
 NO_SDR = "no SDR running: nobody can listen"
 _PROMETHEUS_USERS = re.compile(rb"^openwebrx_users\s+(\d+(?:\.0+)?)\s*$", re.MULTILINE)
@@ -113,6 +114,14 @@ def _bands(sdrs: list) -> list[list[float]]:
     return merged
 
 
+def readiness(details: dict[str, Any]) -> list[tuple[str, str]]:
+    """Why this OpenWebRX cannot take part now: no SDR running, or every slot taken."""
+    problems = free_slot_problems(details, "slot")
+    if details.get("sdrs") == 0:
+        problems.append((UNUSABLE, NO_SDR))
+    return problems
+
+
 async def probe(client: ProbeClient, url: str, timeout_s: float) -> ProbeResult:
     """status.json (or the old text status), then the user count from the metrics; the
     whole check keeps to `timeout_s`. Metrics that fail change nothing but the count."""
@@ -148,4 +157,4 @@ async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s)
 
 
-KIND = TargetKind("openwebrx", "websdrs", check)
+KIND = TargetKind("openwebrx", "websdrs", check, readiness=readiness)

@@ -146,7 +146,7 @@ def test_kiwisdr_active_receiver_tells_everything():
         "software": "KiwiSDR", "name": "Genova KiwiSDR", "sw_version": "KiwiSDR_v1.711", "location": "Genova, Italy",
         "antenna": "Wellbrook loop", "users": 2, "users_max": 8, "uptime_s": 86400, "adc_overloads": 0,
         "altitude_m": 100.0, "reported_position": {"lat": 44.395, "lon": 8.956},
-        "gps_fix": {"satellites": 7, "fixes": 123456}, "antenna_connected": True, "snr_db": {"all": 21, "hf": 18},
+        "gps_fix": {"satellites": 7, "fixes": 123456, "fixes_min": 12}, "antenna_connected": True, "snr_db": {"all": 21, "hf": 18},
         "bands_mhz": [[0.0, 30.0]],
     }
 
