@@ -13,9 +13,10 @@ from backend.config.schema import Config
 from backend.events.bus import StaleLeader
 from backend.events.hub import Hub
 from backend.events.topics import STATUS_CHANGED
-from backend.kinds import GROUPS, initial_state, targets_of, with_position_check
+from backend.kinds import CHECKS, GROUPS, initial_state, targets_of, with_position_check
 from backend.kinds.fields import kept_figures
 from backend.kinds.probing import ProbeResult
+from backend.kinds.readiness import of_entry
 from backend.kinds.status import is_down
 from backend.monitor.debounce import Debouncer
 from backend.monitor.worker import ProbeWorker, WorkerFailed, WorkerStopped
@@ -141,6 +142,9 @@ class Monitor:
             details = with_position_check(result.details, target.position) if result.details else None
             entries[target.key] = group.entry(self._entries[kind].get(target.key) or {}, result, status, checked,
                                               since, uptimes.get(target.key), details)
+            if group.keeps_details:  # receivers: whether it can take part now, at any frequency it covers
+                entries[target.key]["readiness"] = of_entry(CHECKS[target.spec.probe].readiness,
+                                                            entries[target.key], None)
         await self._history.save_last({(kind, key): entry for key, entry in entries.items()})
         previous = self._entries[kind]
         self._entries[kind] = {t.key: entries.get(t.key) or previous[t.key] for t in self._targets[kind]

@@ -141,6 +141,24 @@ def test_a_receiver_that_stops_answering_shows_no_stale_live_figures(make_gatewa
     assert gone["details_at"] < gone["last_check"]
 
 
+def test_readiness_for_a_frequency_from_real_receiver_answers(make_gateway, targets):
+    gw = make_gateway(raw=monitoring_config(targets, interval=1.0))
+    wait_for(lambda: websdrs_of(gw)["owrx"]["details"].get("users") == 3 and websdrs_of(gw)["kiwi"]["details"])
+    two_metres = httpx.get(gw.url + "/api/v1/readiness", params={"freq_mhz": 145.5}).json()
+    receivers = two_metres["receivers"]
+    assert two_metres["freq_mhz"] == 145.5 and receivers["owrx"] == {"state": "ready", "reasons": []}
+    assert receivers["kiwi"] == {"state": "unusable", "reasons": ["145.5 MHz is outside its bands (0–30 MHz)"]}
+    assert receivers["owrx-no-sdr"]["state"] == "unusable" and receivers["plain-hang"]["state"] == "unusable"
+    assert receivers["kiwi-offline"]["reasons"][0] == "offline (updating or restarting)"
+    assert two_metres["ready"] == sum(1 for r in receivers.values() if r["state"] == "ready")
+    hf = httpx.get(gw.url + "/api/v1/readiness", params={"freq_mhz": "14.1"}).json()["receivers"]
+    assert hf["kiwi"]["state"] == "ready" and hf["owrx"]["state"] == "unusable"
+    assert websdrs_of(gw)["kiwi"]["readiness"] == {"state": "ready", "reasons": []}  # in its status entry too
+    for bad in ({"freq_mhz": "abc"}, {"freq_mhz": "-1"}, {}):
+        answer = httpx.get(gw.url + "/api/v1/readiness", params=bad)
+        assert answer.status_code == 422 and "freq_mhz" in answer.text
+
+
 async def test_rounds_publish_full_maps_and_state_changes(make_gateway, targets):
     gw = make_gateway(raw=monitoring_config(targets, interval=1.0))
     await asyncio.to_thread(wait_for, lambda: services_of(gw)["svc-degraded"]["status"] == "degraded")
