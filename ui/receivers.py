@@ -20,7 +20,7 @@ PATH = "/websdrs"
 COLUMNS: list[Column] = [
     ("status", "Status", True), ("name", "Receiver", True), ("kind", "Kind", False),
     ("location", "Location", False), ("users", "Users", False), ("latency", "Response", True),
-    ("since", "Last change", False), ("reason", "Reason", True),
+    ("readiness", "Ready", False), ("since", "Last change", False), ("reason", "Reason", True),
 ]
 
 

@@ -20,7 +20,7 @@ from ui import format as fmt
 
 # Fields a table row shows. Everything else in a row (its sort values) stays on the server.
 SHOWN = ("key", "href", "name", "status", "severity", "quiet", "kind", "location", "users", "latency", "uptime",
-         "since", "reason")
+         "since", "reason", "readiness")
 
 # Problems first: no answer, then half an answer, then not checked yet, then fine.
 SEVERITY = {"down": 0, "degraded": 1, "unknown": 2, "up": 3}
@@ -80,6 +80,7 @@ def row_of(group: TargetGroup, target: Any, entry: Mapping[str, Any] | None,
         "uptime": fmt.percent(entry.get("uptime_24h")),
         "since": entry.get("since") or "",
         "reason": entry.get(group.reason_field) or "",
+        "readiness": (entry.get("readiness") or {}).get("state", ""),
         "_severity": severity(status),
         "_latency": response,
         "_users": load,

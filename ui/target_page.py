@@ -53,6 +53,9 @@ def detail_lines(group_name: str, target: Any, entry: Mapping[str, Any],
             lines.append(("Reason", reason))
         return lines
     lines.append(("Users", fmt.users(d)))
+    readiness = entry.get("readiness")
+    if readiness:
+        lines.append(("Readiness", "; ".join([readiness["state"], *readiness["reasons"]])))
     if entry.get("status") == "degraded" and reason:
         lines.append(("Not usable", reason))
     if d.get("password_required"):

@@ -55,6 +55,7 @@ def test_a_link_with_a_view_shows_that_view(browser, gateway):
     page = open_page(browser, gateway.url + "/websdrs?status=offline")
     wait_for(lambda: shown_keys(page) == [f"rx-{i:04d}" for i in range(7, RECEIVERS, 8)], timeout=10)
     assert page.locator("tr[data-key=rx-0007] td.hl-col-reason").inner_text() == "connection refused"
+    assert page.locator("tr[data-key=rx-0007] td.hl-col-readiness").inner_text() == "unusable"
     assert page.errors == []
 
 
@@ -104,6 +105,7 @@ def test_a_receivers_own_page_and_the_links_to_it(browser, gateway, targets):
     page.wait_for_selector("text=State changes")
     body = page.locator("body").inner_text()
     assert "Receiver 0003" in body and "GPS fix" in body and "unknown → online" in body
+    assert "Readiness\nready" in body or "Readiness ready" in body
     page.wait_for_selector("canvas", timeout=10_000)  # the charts, here only
     page.wait_for_selector("text=SNR, last 24 h")  # a KiwiSDR tells its SNR, kept in the history
     page.wait_for_selector("text=Users, last 24 h (most each minute)")
