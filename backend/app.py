@@ -13,7 +13,7 @@ from backend import __version__
 from backend.alerting.delivery import Delivery
 from backend.alerting.engine import AlertEngine
 from backend.api import alerts as alerts_api
-from backend.api import apidocs, contract, errors, history, ingest, login, operations, status
+from backend.api import apidocs, contract, errors, history, ingest, locating, login, operations, status
 from backend.api import metrics as metrics_api
 from backend.api.errors import StrictJSONResponse, UnknownMethods, internal_error
 from backend.auth.guard import Guard
@@ -124,6 +124,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     contract.install(app)
     app.include_router(login.router)
     app.include_router(status.router)
+    app.include_router(locating.router)
     app.include_router(history.router)
     app.include_router(ingest.router)
     app.include_router(alerts_api.router)

@@ -10,8 +10,7 @@ from backend import __version__
 from backend.auth.redact import redact_url
 from backend.events.hub import Since
 from backend.events.topics import ALL_TOPICS, SERVICES_HEALTH, WEBSDRS_STATUS, WILDCARD
-from backend.kinds import RECEIVERS, SERVICES, kind_of
-from backend.kinds.readiness import READY, of_entry
+from backend.kinds import RECEIVERS, SERVICES
 from backend.kinds.status import overall_status
 from backend.runtime import Runtime
 from backend.timefmt import utc_now_iso
@@ -56,19 +55,6 @@ async def websdrs(request: Request) -> list[dict[str, Any]]:
                        **{k: v for k, v in status.items() if k != "websdr_id"},
                        "maintenance": runtime.alerts.quiet_reason(RECEIVERS.name, websdr.id)})
     return answer
-
-
-@router.get("/api/v1/readiness", tags=["status"])
-async def readiness(request: Request, freq_mhz: Annotated[float, Query(
-        gt=0, le=1_000_000, description="the frequency to locate a signal on, in MHz")]) -> dict[str, Any]:
-    """Which receivers can take part in locating a signal on this frequency now: each
-    `ready`, `limited` or `unusable`, with every reason (backend/kinds/readiness.py)."""
-    runtime = runtime_of(request)
-    health = runtime.hub.latest(WEBSDRS_STATUS).data
-    receivers = {w.id: of_entry(kind_of(RECEIVERS.name, w).readiness, health.get(w.id) or RECEIVERS.unknown(w),
-                                freq_mhz) for w in runtime.settings.config.websdrs}
-    return {"freq_mhz": freq_mhz, "ready": sum(1 for r in receivers.values() if r["state"] == READY),
-            "receivers": receivers}
 
 
 @router.get("/api/v1/websdrs/health", tags=["status"])

@@ -157,6 +157,14 @@ def test_readiness_for_a_frequency_from_real_receiver_answers(make_gateway, targ
     for bad in ({"freq_mhz": "abc"}, {"freq_mhz": "-1"}, {}):
         answer = httpx.get(gw.url + "/api/v1/readiness", params=bad)
         assert answer.status_code == 422 and "freq_mhz" in answer.text
+    coverage = httpx.get(gw.url + "/api/v1/coverage", params={"freq_mhz": 14.1, "cells": 5}).json()
+    ready = sorted(key for key, r in hf.items() if r["state"] == "ready")
+    assert coverage["type"] == "FeatureCollection" and coverage["receivers"] == ready
+    assert len(coverage["features"]) == 25
+    # One KiwiSDR ready on 14.1 MHz: said, and no fix anywhere.
+    assert coverage["warnings"] == ["1 receiver ready: a position needs at least 3"] and ready == ["kiwi"]
+    assert all(f["properties"]["gdop"] is None for f in coverage["features"])
+    assert httpx.get(gw.url + "/api/v1/coverage", params={"freq_mhz": 14.1, "sigma_t_us": 0}).status_code == 422
 
 
 async def test_rounds_publish_full_maps_and_state_changes(make_gateway, targets):

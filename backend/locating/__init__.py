@@ -1,0 +1,1 @@
+"""Locating transmitters: the geometry of the receivers that can take part."""

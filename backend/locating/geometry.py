@@ -1,0 +1,112 @@
+"""How well the ready receivers can locate a transmitter, over the network's area.
+
+2-D TDoA dilution of precision on a local east-north plane (an equirectangular
+projection about the receivers' centroid, good to a fraction of a percent over a
+region): for a point p and receivers 1..N, with u_i the unit vector from p to receiver i,
+
+    H = [u_2 - u_1; ...; u_N - u_1]          ((N-1) x 2)
+    Q = I + 1 1^T                            ((N-1) x (N-1): TDoA noise, all against receiver 1)
+    GDOP = sqrt(trace((H^T Q^-1 H)^-1))
+    expected 1-sigma position error = GDOP * c * sigma_t
+
+Q^-1 = I - 1 1^T / N (Sherman-Morrison), so H^T Q^-1 H = H^T H - (H^T 1)(1^T H) / N
+needs no (N-1)-square matrix: a grid over 1,000 receivers is a few array products.
+Worked by hand: at the centroid of an equilateral triangle, H^T Q^-1 H = 3/2 I and
+GDOP = sqrt(4/3) = 1.1547, whatever the triangle's size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+C_M_PER_S = 299_792_458.0
+EARTH_RADIUS_M = 6_371_008.8
+SAME_PLACE_M = 50.0  # receivers closer than this see a signal at the same time
+COLLINEAR_RATIO = 0.05  # spread across the receivers' line / along it, below which they are "on a line"
+MAX_GDOP = 1e6  # beyond this (or singular), a cell is reported as unusable: null
+
+
+def project(positions: Sequence[tuple[float, float]], origin: tuple[float, float]) -> np.ndarray:
+    """(lat, lon) in degrees to metres east and north of `origin`."""
+    lat0, lon0 = map(math.radians, origin)
+    points = np.radians(np.asarray(positions, dtype=float).reshape(-1, 2))
+    east = (points[:, 1] - lon0) * math.cos(lat0) * EARTH_RADIUS_M
+    north = (points[:, 0] - lat0) * EARTH_RADIUS_M
+    return np.column_stack([east, north])
+
+
+def gdop_at(points: np.ndarray, receivers: np.ndarray) -> np.ndarray:
+    """TDoA GDOP at each point (G x 2, metres) for the receivers (N x 2, metres); NaN where
+    the geometry gives no fix (fewer than 3 receivers, a point on a receiver, singular)."""
+    count = len(receivers)
+    if count < 3:
+        return np.full(len(points), np.nan)
+    toward = receivers[None, :, :] - points[:, None, :]  # G x N x 2
+    distance = np.linalg.norm(toward, axis=2, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit = toward / distance
+    rows = unit[:, 1:, :] - unit[:, :1, :]  # G x (N-1) x 2
+    summed = rows.sum(axis=1)  # H^T 1
+    m = np.einsum("gki,gkj->gij", rows, rows) - np.einsum("gi,gj->gij", summed, summed) / count
+    det = m[:, 0, 0] * m[:, 1, 1] - m[:, 0, 1] * m[:, 1, 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        trace_of_inverse = (m[:, 0, 0] + m[:, 1, 1]) / det
+        gdop = np.sqrt(trace_of_inverse)
+    gdop[~np.isfinite(gdop) | (trace_of_inverse <= 0) | (gdop > MAX_GDOP)] = np.nan
+    return gdop
+
+
+def warnings_for(receivers: dict[str, tuple[float, float]]) -> list[str]:
+    """What makes the geometry poor, in words: too few, the same place, one line."""
+    found = []
+    if len(receivers) < 3:
+        found.append(f"{len(receivers)} receiver{'' if len(receivers) == 1 else 's'} ready: "
+                     "a position needs at least 3")
+    if not receivers:
+        return found
+    keys = list(receivers)
+    origin = tuple(np.mean(list(receivers.values()), axis=0))
+    xy = project([receivers[k] for k in keys], origin)
+    apart = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=2)
+    for i, j in np.argwhere(np.triu(apart < SAME_PLACE_M, k=1)):
+        found.append(f"{keys[i]} and {keys[j]} are at the same place: they add no geometry")
+    if len(keys) >= 3:
+        spread = np.linalg.svd(xy - xy.mean(axis=0), compute_uv=False)
+        if spread[0] > 0 and spread[1] / spread[0] < COLLINEAR_RATIO:
+            found.append("the ready receivers lie nearly on one line: positions across it are poor")
+    return found
+
+
+def coverage(receivers: dict[str, tuple[float, float]], sigma_t_s: float = 1e-6, cells: int = 40,
+             margin: float = 0.25) -> dict:
+    """A GeoJSON FeatureCollection of `cells` x `cells` cells over the receivers' area (with
+    a margin), each with `gdop` and `error_m` (1 sigma, metres; null where there is no
+    fix), and `warnings`."""
+    features: list[dict] = []
+    answer = {"type": "FeatureCollection", "features": features, "warnings": warnings_for(receivers),
+              "sigma_t_s": sigma_t_s, "receivers": sorted(receivers)}
+    if not receivers:
+        return answer
+    lats = [lat for lat, _ in receivers.values()]
+    lons = [lon for _, lon in receivers.values()]
+    pad_lat = max((max(lats) - min(lats)) * margin, 0.05)
+    pad_lon = max((max(lons) - min(lons)) * margin, 0.05)
+    lat_edges = np.linspace(min(lats) - pad_lat, max(lats) + pad_lat, cells + 1)
+    lon_edges = np.linspace(min(lons) - pad_lon, max(lons) + pad_lon, cells + 1)
+    centres = [((lat_edges[i] + lat_edges[i + 1]) / 2, (lon_edges[j] + lon_edges[j + 1]) / 2)
+               for i in range(cells) for j in range(cells)]
+    origin = (float(np.mean(lats)), float(np.mean(lons)))
+    gdop = gdop_at(project(centres, origin), project(list(receivers.values()), origin))
+    for index, value in enumerate(gdop):
+        i, j = divmod(index, cells)
+        ring = [[lon_edges[j], lat_edges[i]], [lon_edges[j + 1], lat_edges[i]], [lon_edges[j + 1], lat_edges[i + 1]],
+                [lon_edges[j], lat_edges[i + 1]], [lon_edges[j], lat_edges[i]]]
+        fine = bool(np.isfinite(value))
+        features.append({"type": "Feature", "geometry": {"type": "Polygon",
+                                                         "coordinates": [[[round(x, 5), round(y, 5)] for x, y in ring]]},
+                         "properties": {"gdop": round(float(value), 3) if fine else None,
+                                        "error_m": round(float(value) * C_M_PER_S * sigma_t_s, 1) if fine else None}})
+    return answer
