@@ -3,18 +3,24 @@ readiness and the geometry of the ready ones."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from backend.events.topics import WEBSDRS_STATUS
 from backend.kinds import RECEIVERS, kind_of
 from backend.kinds.readiness import READY, of_entry
+from backend.auth.redact import redact_url
+from backend.locating import exports
 from backend.locating.geometry import coverage as coverage_of
 from backend.runtime import Runtime
+from backend.timefmt import iso_z
 
 router = APIRouter()
 
+EXPORT_MAX_ROWS = 100_000  # a larger range is refused: ask for a shorter one
+Format = Annotated[Literal["geojson", "kml", "csv"], Query(description="geojson (QGIS), kml (Google Earth) or csv")]
 Frequency = Annotated[float, Query(gt=0, le=1_000_000, description="the frequency to locate a signal on, in MHz")]
 
 
@@ -45,3 +51,56 @@ async def coverage(request: Request, freq_mhz: Frequency,
     ready = {key for key, r in readiness_at(runtime, freq_mhz).items() if r["state"] == READY}
     positions = {w.id: (w.latitude, w.longitude) for w in runtime.settings.config.websdrs if w.id in ready}
     return {"freq_mhz": freq_mhz, **coverage_of(positions, sigma_t_us * 1e-6, cells)}
+
+
+def _download(format_name: str, rows: list[dict[str, Any]], title: str, filename: str) -> Response:
+    return Response(exports.render(format_name, rows, title), media_type=exports.FORMATS[format_name],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}.{format_name}"'})
+
+
+@router.get("/api/v1/websdrs/export", tags=["locating"])
+async def export_receivers(request: Request, format: Format = "geojson") -> Response:  # noqa: A002 - the URL's word
+    """Every configured receiver where it is configured, with its status and readiness."""
+    runtime = request.app.state.runtime
+    health = runtime.hub.latest(WEBSDRS_STATUS).data
+    rows = []
+    for w in runtime.settings.config.websdrs:
+        entry = health.get(w.id) or RECEIVERS.unknown(w)
+        details = entry.get("details") or {}
+        readiness = entry.get("readiness") or of_entry(kind_of(RECEIVERS.name, w).readiness, entry, None)
+        rows.append({"id": w.id, "name": w.name, "kind": w.kind, "url": redact_url(w.url),
+                     "latitude": w.latitude, "longitude": w.longitude, "status": entry.get("status"),
+                     "readiness": readiness["state"], "readiness_reasons": "; ".join(readiness["reasons"]),
+                     "users": details.get("users"), "users_max": details.get("users_max"),
+                     "last_check": entry.get("last_check")})
+    return _download(format, rows, "Heimdall receivers", "receivers")
+
+
+@router.get("/api/v1/localizations/export", tags=["locating"])
+async def export_localizations(request: Request, format: Format = "geojson",  # noqa: A002 - the URL's word
+                               since: Annotated[datetime | None, Query(description="from (ISO 8601); 24 h ago by default")] = None,
+                               until: Annotated[datetime | None, Query(description="to, excluded (ISO 8601); now by default")] = None,
+                               ) -> Response:
+    """Stored localizations in a time range, oldest first, with their uncertainty."""
+    now = datetime.now(timezone.utc)
+    until = _utc(until) if until else now
+    since = _utc(since) if since else until - timedelta(hours=24)
+    if since >= until:
+        raise HTTPException(422, "'since' must be before 'until'")
+    records = await request.app.state.runtime.records.between("localizations", iso_z(since), iso_z(until),
+                                                              EXPORT_MAX_ROWS + 1)
+    if len(records) > EXPORT_MAX_ROWS:
+        raise HTTPException(422, f"more than {EXPORT_MAX_ROWS} localizations in that range: ask for a shorter one")
+    rows = []
+    for record in records:
+        ellipse = record.get("uncertainty_ellipse") or {}
+        rows.append({"id": record.get("id"), "timestamp": record.get("timestamp"), "latitude": record["latitude"],
+                     "longitude": record["longitude"], "uncertainty_m": record.get("uncertainty_m"),
+                     "confidence": record.get("confidence"), "semi_major_m": ellipse.get("semi_major_m"),
+                     "semi_minor_m": ellipse.get("semi_minor_m"), "orientation_deg": ellipse.get("orientation_deg")})
+    return _download(format, rows, "Heimdall localizations", "localizations")
+
+
+def _utc(moment: datetime) -> datetime:
+    """A time without a zone is read as UTC."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)

@@ -34,6 +34,10 @@ class RecordStore(abc.ABC):
         """Newest first, by the record's own timestamp."""
 
     @abc.abstractmethod
+    async def between(self, kind: str, since: str, until: str, limit: int) -> list[dict[str, Any]]:
+        """Records with since <= timestamp < until (UTC ISO text), oldest first, at most `limit`."""
+
+    @abc.abstractmethod
     async def count(self, kind: str, since: str | None = None) -> int:
         """How many records, or how many with a timestamp at or after `since` (ISO, Z)."""
 
@@ -95,6 +99,15 @@ class SQLRecordStore(RecordStore):
         rows = self._db.connection.execute(
             f"SELECT body FROM {table} ORDER BY timestamp DESC, rowid DESC LIMIT ?", (limit,)
         ).fetchall()
+        return [json.loads(body) for (body,) in rows]
+
+    async def between(self, kind: str, since: str, until: str, limit: int) -> list[dict[str, Any]]:
+        return await self._db.run(self._between, _table(kind), since, until, limit)
+
+    def _between(self, table: str, since: str, until: str, limit: int) -> list[dict[str, Any]]:
+        rows = self._db.connection.execute(
+            f"SELECT body FROM {table} WHERE timestamp >= ? AND timestamp < ? ORDER BY timestamp, rowid LIMIT ?",
+            (since, until, limit)).fetchall()
         return [json.loads(body) for (body,) in rows]
 
     async def count(self, kind: str, since: str | None = None) -> int:
