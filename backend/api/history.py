@@ -39,7 +39,8 @@ def _configured(request: Request, kind: str, target_id: str) -> bool:
 EARLIEST_MS, LATEST_MS = 946_684_800_000, 221_845_392_000_000  # 2000-01-01 .. 9000-01-01
 
 
-def _instant(text: str | None, default_ms: int, name: str) -> int:
+def instant(text: str | None, default_ms: int, name: str) -> int:
+    """A time from a query (ISO 8601) in ms, or the default; a clear 422 otherwise."""
     if text is None:
         return default_ms
     try:
@@ -64,8 +65,8 @@ async def target_history(
     if not _configured(request, kind, target_id):
         raise HTTPException(404, f"no {GROUPS[kind].noun} {target_id!r} in the configuration")
     now_ms = int(time.time() * 1000)
-    end_ms = _instant(end, now_ms, "end")
-    start_ms = _instant(start, end_ms - DAY_MS, "start")
+    end_ms = instant(end, now_ms, "end")
+    start_ms = instant(start, end_ms - DAY_MS, "start")
     if start_ms >= end_ms:
         raise HTTPException(422, "start must be before end")
     size = choose_resolution(end_ms - start_ms) if resolution == "auto" else resolution

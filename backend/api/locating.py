@@ -3,7 +3,7 @@ readiness and the geometry of the ready ones."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -15,7 +15,8 @@ from backend.auth.redact import redact_url
 from backend.locating import exports
 from backend.locating.geometry import coverage as coverage_of
 from backend.runtime import Runtime
-from backend.timefmt import iso_z
+from backend.api.history import DAY_MS, instant
+from backend.timefmt import iso_from_ms
 
 router = APIRouter()
 
@@ -58,7 +59,14 @@ def _download(format_name: str, rows: list[dict[str, Any]], title: str, filename
                     headers={"Content-Disposition": f'attachment; filename="{filename}.{format_name}"'})
 
 
-@router.get("/api/v1/websdrs/export", tags=["locating"])
+# What an export answers, in OpenAPI: one of three content types, by `format`.
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
+    "description": "the file, by `format`", "content": {
+        media.split(";")[0]: {"schema": {"type": "object" if name == "geojson" else "string"}}
+        for name, media in exports.FORMATS.items()}}}
+
+
+@router.get("/api/v1/websdrs/export", tags=["locating"], response_class=Response, responses=EXPORT_RESPONSES)
 async def export_receivers(request: Request, format: Format = "geojson") -> Response:  # noqa: A002 - the URL's word
     """Every configured receiver where it is configured, with its status and readiness."""
     runtime = request.app.state.runtime
@@ -76,19 +84,19 @@ async def export_receivers(request: Request, format: Format = "geojson") -> Resp
     return _download(format, rows, "Heimdall receivers", "receivers")
 
 
-@router.get("/api/v1/localizations/export", tags=["locating"])
+@router.get("/api/v1/localizations/export", tags=["locating"], response_class=Response,
+            responses=EXPORT_RESPONSES)
 async def export_localizations(request: Request, format: Format = "geojson",  # noqa: A002 - the URL's word
-                               since: Annotated[datetime | None, Query(description="from (ISO 8601); 24 h ago by default")] = None,
-                               until: Annotated[datetime | None, Query(description="to, excluded (ISO 8601); now by default")] = None,
+                               since: Annotated[str | None, Query(description="from (ISO 8601); 24 h before `until` by default")] = None,
+                               until: Annotated[str | None, Query(description="to, excluded (ISO 8601); now by default")] = None,
                                ) -> Response:
     """Stored localizations in a time range, oldest first, with their uncertainty."""
-    now = datetime.now(timezone.utc)
-    until = _utc(until) if until else now
-    since = _utc(since) if since else until - timedelta(hours=24)
-    if since >= until:
+    until_ms = instant(until, int(time.time() * 1000), "until")
+    since_ms = instant(since, until_ms - DAY_MS, "since")
+    if since_ms >= until_ms:
         raise HTTPException(422, "'since' must be before 'until'")
-    records = await request.app.state.runtime.records.between("localizations", iso_z(since), iso_z(until),
-                                                              EXPORT_MAX_ROWS + 1)
+    records = await request.app.state.runtime.records.between("localizations", iso_from_ms(since_ms),
+                                                              iso_from_ms(until_ms), EXPORT_MAX_ROWS + 1)
     if len(records) > EXPORT_MAX_ROWS:
         raise HTTPException(422, f"more than {EXPORT_MAX_ROWS} localizations in that range: ask for a shorter one")
     rows = []
@@ -99,8 +107,3 @@ async def export_localizations(request: Request, format: Format = "geojson",  # 
                      "confidence": record.get("confidence"), "semi_major_m": ellipse.get("semi_major_m"),
                      "semi_minor_m": ellipse.get("semi_minor_m"), "orientation_deg": ellipse.get("orientation_deg")})
     return _download(format, rows, "Heimdall localizations", "localizations")
-
-
-def _utc(moment: datetime) -> datetime:
-    """A time without a zone is read as UTC."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
