@@ -8,14 +8,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
+from backend.api.history import DAY_MS, instant
+from backend.auth.redact import redact_url
 from backend.events.topics import WEBSDRS_STATUS
 from backend.kinds import RECEIVERS, kind_of
 from backend.kinds.readiness import READY, of_entry
-from backend.auth.redact import redact_url
 from backend.locating import exports
 from backend.locating.geometry import coverage as coverage_of
 from backend.runtime import Runtime
-from backend.api.history import DAY_MS, instant
 from backend.timefmt import iso_from_ms
 
 router = APIRouter()
