@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from backend.kinds.status import is_down, is_up
-
 GREEN, AMBER, RED, GREY = "#16a34a", "#d97706", "#dc2626", "#6b7280"
 
 STATUS_COLORS = {
@@ -35,11 +33,6 @@ def users(details: dict[str, Any]) -> str:
     return f"{details['users']}/{details['users_max']}" if "users_max" in details else str(details["users"])
 
 
-def count_up(entries: dict[str, dict[str, Any]]) -> tuple[int, int]:
-    """How many targets are up (healthy, degraded, online) of how many."""
-    return sum(1 for e in entries.values() if is_up(e.get("status"))), len(entries)
-
-
 def ellipse_polygon(lat: float, lon: float, semi_major_m: float, semi_minor_m: float, orientation_deg: float,
                     points: int = 48) -> list[list[float]]:
     """An uncertainty ellipse as a lat/lon polygon; orientation of the major axis from north, clockwise."""
@@ -58,17 +51,6 @@ def ellipse_polygon(lat: float, lon: float, semi_major_m: float, semi_minor_m: f
 
 def frequency(mhz: float | None) -> str:
     return "—" if mhz is None else f"{mhz:.4f} MHz"
-
-
-def summary_note(entries: dict[str, dict[str, Any]]) -> str:
-    """"2 down, 1 degraded", or "all up", for a summary card."""
-    counts: dict[str, int] = {}
-    for entry in entries.values():
-        status = entry.get("status") or "unknown"
-        kind = "down" if is_down(status) else status
-        counts[kind] = counts.get(kind, 0) + 1
-    parts = [f"{counts[k]} {k}" for k in ("down", "degraded", "unknown") if counts.get(k)]
-    return ", ".join(parts) if parts else "all up"
 
 
 def snr(db: float | None) -> str:

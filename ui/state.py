@@ -72,8 +72,6 @@ class LiveState:
         runtime.alerts.listeners.append(self._alerts_changed)
         self.loaded = asyncio.Event()  # pages wait for it: a page opened at start-up shows stored data too
 
-        self.services_changed: Event[dict[str, Any]] = Event()
-        self.websdrs_changed: Event[dict[str, Any]] = Event()
         # (group name, {key: the row before}) for the rows that changed: tables send only those.
         self.rows_changed: Event[str, dict[str, dict[str, Any] | None]] = Event()
         self.detections_added: Event[list[dict[str, Any]]] = Event()  # oldest first
@@ -194,10 +192,8 @@ class LiveState:
                 changes.append(change)
         if services is not None:
             self._rows_from(GROUP_OF_TOPIC[SERVICES_HEALTH].name)
-            self.services_changed.emit(services)
         if websdrs is not None:
             self._rows_from(GROUP_OF_TOPIC[WEBSDRS_STATUS].name)
-            self.websdrs_changed.emit(websdrs)
         if detections:
             self.detections_added.emit(detections[-RECENT_DETECTIONS:])
         for localization in localizations[-RECENT_LOCALIZATIONS:]:

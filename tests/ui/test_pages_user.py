@@ -60,18 +60,19 @@ def table_rows(user) -> dict[str, list[dict]]:
     return tables
 
 
-async def shown_changes(user) -> list[dict]:
-    """The state changes a page's change list holds (ui/changes.py), once there are some."""
+async def shown_changes(user, state) -> list[dict]:
+    """The state changes a page's change list holds (ui/changes.py): those it had, or the
+    next ones LiveState hands the pages (the page's list hears of them first)."""
     import asyncio
 
     from ui.changes import ChangeList
 
-    for _ in range(100):
-        elements = user.find(ChangeList).elements
-        if elements and elements.copy().pop().props["changes"]:
-            return elements.pop().props["changes"]
-        await asyncio.sleep(0.02)  # the simulated page has no event to wait on; bounded polling
-    return []
+    change_list = user.find(ChangeList).elements.pop()
+    if not change_list.props["changes"]:
+        arrived = asyncio.Event()
+        state.changes_added.subscribe(lambda _changes: arrived.set())
+        await asyncio.wait_for(arrived.wait(), timeout=5)
+    return change_list.props["changes"]
 
 
 async def test_dashboard_shows_configured_targets_and_live_updates(live):
@@ -110,12 +111,12 @@ async def test_navigation_between_the_three_pages(live):
 
 
 async def test_system_page_lists_state_changes_as_they_happen(live):
-    user, runtime, _ = live
+    user, runtime, state = live
     await user.open("/system")
     await runtime.hub.publish("status:changed", {"kind": "services", "id": "inference", "name": "inference",
                                                  "from": "healthy", "to": "unreachable",
                                                  "since": "2026-11-25T12:00:00.000Z", "reason": "connection refused"})
-    changes = await shown_changes(user)
+    changes = await shown_changes(user, state)
     assert [(c["name"], c["from"], c["to"], c["reason"], c["href"]) for c in changes] == [
         ("inference", "healthy", "unreachable", "connection refused", "/services/inference")]
 
@@ -136,7 +137,7 @@ async def test_stored_state_changes_show_their_time_and_the_target_name(tmp_path
         change = state.changes[0]
         assert (change["at"], change["name"]) == ("2025-11-25T19:46:40.000Z", "Torino")
         await user.open("/system")
-        changes = await shown_changes(user)
+        changes = await shown_changes(user, state)
         assert [(c["name"], c["from"], c["to"], c["href"]) for c in changes] == [
             ("Torino", "online", "offline", "/websdrs/torino")]
     await runtime.database.close()
