@@ -15,3 +15,28 @@ STATE_TOPICS = frozenset({SERVICES_HEALTH, WEBSDRS_STATUS})
 ALL_TOPICS = frozenset({SERVICES_HEALTH, WEBSDRS_STATUS, SIGNALS_DETECTED, LOCALIZATIONS_UPDATED, STATUS_CHANGED,
                         ALERTS_FIRED})
 WILDCARD = "*"
+
+# Later versions of the original Heimdall name four of these topics otherwise (its
+# backend's RabbitMQ event publisher). A client may subscribe with either spelling and
+# receives the events under the spelling it asked for; the data is the same.
+UPSTREAM_SPELLINGS = {
+    "signal:detected": SIGNALS_DETECTED,
+    "localization:complete": LOCALIZATIONS_UPDATED,
+    "websdrs:health": WEBSDRS_STATUS,
+    "service:health": SERVICES_HEALTH,
+}
+SPELLINGS = ALL_TOPICS | frozenset(UPSTREAM_SPELLINGS)
+
+
+def topic_of(spelling: str) -> str:
+    """The topic a subscribable name stands for (itself, or the one it is an alias of)."""
+    return UPSTREAM_SPELLINGS.get(spelling, spelling)
+
+
+def respelled(wire: str, topic: str, spelling: str) -> str:
+    """An event's encoded text (`{"event":"<topic>",...}`, see envelope.py) under another
+    name for its topic; the rest of the text is the same bytes."""
+    head = '{"event":"' + topic + '"'
+    if spelling == topic or not wire.startswith(head):
+        return wire
+    return '{"event":"' + spelling + '"' + wire[len(head):]

@@ -18,7 +18,7 @@ from backend import __version__
 from backend.config.schema import WebSocketSettings
 from backend.events.envelope import Envelope, encode
 from backend.events.hub import Hub
-from backend.events.topics import ALL_TOPICS, WILDCARD
+from backend.events.topics import ALL_TOPICS, SPELLINGS, UPSTREAM_SPELLINGS, WILDCARD, respelled, topic_of
 from backend.timefmt import utc_now_iso
 from backend.ws import protocol
 from backend.ws.connection import Connection
@@ -40,7 +40,12 @@ class ManagerStats:
 
 
 def _expand(topics: tuple[str, ...]) -> set[str]:
+    """The spellings a request names (`*` is every topic in the gateway's own spelling)."""
     return set(ALL_TOPICS) if WILDCARD in topics else set(topics)
+
+
+def _aliases_of(topic: str) -> tuple[str, ...]:
+    return tuple(alias for alias, of in UPSTREAM_SPELLINGS.items() if of == topic)
 
 
 class ConnectionManager:
@@ -49,7 +54,8 @@ class ConnectionManager:
         self._settings = settings
         self._clock = clock
         self.connections: set[Connection] = set()
-        self._by_topic: dict[str, set[Connection]] = {topic: set() for topic in ALL_TOPICS}
+        # Keyed by spelling: a client that subscribed with an upstream alias gets that name.
+        self._by_topic: dict[str, set[Connection]] = {spelling: set() for spelling in SPELLINGS}
         self.stats = ManagerStats()
         self._pending: list[tuple[str, bytes]] = []  # (topic, frame) of events not yet written
         self._unsubscribe_hub: Callable[[], None] | None = hub.subscribe(self._on_event)
@@ -112,8 +118,12 @@ class ConnectionManager:
     def _on_event(self, env: Envelope) -> None:
         # Off the publish path: the event waits for the next turn of the loop, with any
         # others that arrive before it (see flush).
+        was_empty = not self._pending
         self._pending.append((env.event, text_frame_of(env.wire)))
-        if len(self._pending) == 1:
+        for alias in _aliases_of(env.event):
+            if self._by_topic[alias]:  # built only when someone asked for that spelling
+                self._pending.append((alias, text_frame_of(respelled(env.wire, env.event, alias))))
+        if was_empty:
             asyncio.get_running_loop().call_soon(self.flush)
 
     def flush(self) -> None:
@@ -254,17 +264,23 @@ class ConnectionManager:
         # All of this runs in one step of the event loop: no event can slip in between
         # the replay and the subscription, so the client gets no gap and no duplicate.
         self._choose(conn)
-        topics = _expand(request.topics)
-        replay = self._hub.replay(frozenset(topics), request.since)
-        self._index(conn, topics)
+        spellings = _expand(request.topics)
+        replay = self._hub.replay(frozenset(topic_of(s) for s in spellings), request.since)
+        self._index(conn, spellings)
         recovered = replay.recovered if request.since is not None else None
         # Replayed events come before `subscribed`; latest values (no replay) after it.
         before, after = (replay.events, []) if replay.recovered else ([], replay.events)
         for env in before:
-            self._queue(conn, env.wire)
+            self._queue_spelled(conn, env, spellings)
         self._send_control(conn, "subscribed", protocol.subscribed_data(request.topics, recovered))
         for env in after:
-            self._queue(conn, env.wire)
+            self._queue_spelled(conn, env, spellings)
+
+    def _queue_spelled(self, conn: Connection, env: Envelope, spellings: set[str]) -> None:
+        """One event, once under each of its names that the request used."""
+        for spelling in (env.event, *_aliases_of(env.event)):
+            if spelling in spellings:
+                self._queue(conn, respelled(env.wire, env.event, spelling))
 
     def _on_new_epoch(self) -> None:
         """The shared event log was lost: every client's position means nothing now. They

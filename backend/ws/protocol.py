@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 from backend.events.envelope import decode
 from backend.events.hub import Since
-from backend.events.topics import ALL_TOPICS, WILDCARD
+from backend.events.topics import ALL_TOPICS, SPELLINGS, UPSTREAM_SPELLINGS, WILDCARD
 
 # Close codes (RFC 6455 section 7.4.1 and the IANA registry).
 CLOSE_GOING_AWAY = 1001  # the gateway is shutting down
@@ -89,10 +89,12 @@ def _topics(value: Any, field: str) -> tuple[str, ...]:
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(t, str) for t in value):
         raise ClientError("invalid_field", f"'{field}' must be a topic name or a non-empty list of topic names")
-    unknown = [t for t in value if t != WILDCARD and t not in ALL_TOPICS]
+    unknown = [t for t in value if t != WILDCARD and t not in SPELLINGS]
     if unknown:
         known = ", ".join(sorted(ALL_TOPICS))
-        raise ClientError("unknown_topic", f"unknown topic {unknown[0]!r}; known topics: {known}, or '*'")
+        aliases = ", ".join(sorted(UPSTREAM_SPELLINGS))
+        raise ClientError("unknown_topic",
+                          f"unknown topic {unknown[0]!r}; known topics: {known}, or '*' (also: {aliases})")
     return tuple(dict.fromkeys(value))  # keep order, drop repeats
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from backend.events.hub import Since
@@ -84,3 +86,14 @@ def test_rate_limiter_never_trips_at_twenty_a_second():
     for i in range(2000):
         clock.now = i / 20
         assert limiter.allow()
+
+
+def test_an_event_respelled_for_an_upstream_alias_changes_only_its_name():
+    from backend.events.envelope import Envelope
+    from backend.events.topics import respelled, topic_of
+    env = Envelope.make("websdrs:status", {"a": {"status": "online"}}, "2026-12-02T00:00:00Z", 7, "e")
+    text = respelled(env.wire, "websdrs:status", "websdrs:health")
+    assert json.loads(text) == {**json.loads(env.wire), "event": "websdrs:health"}
+    assert respelled(env.wire, "websdrs:status", "websdrs:status") is env.wire
+    assert topic_of("websdrs:health") == "websdrs:status" and topic_of("status:changed") == "status:changed"
+    assert parse_client_message('{"event":"subscribe","channels":["signal:detected"]}').topics == ("signal:detected",)

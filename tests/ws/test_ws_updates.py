@@ -148,6 +148,41 @@ async def test_resume_sends_missed_events_in_order_without_gap_or_duplicate(gate
         assert (await recv(ws))["data"]["id"] == live.json()["id"]
 
 
+async def test_upstream_spellings_are_answered_in_the_spelling_asked_for(gateway):
+    """Later versions of the original Heimdall name the topics signal:detected,
+    localization:complete, websdrs:health and service:health (its backend's event
+    publisher); a tool written for them subscribes and reads those names."""
+    async with connect(gateway.ws_url + "?initial=none") as upstream, \
+            connect(gateway.ws_url + "?initial=none") as ours:
+        hello = await recv(upstream)
+        await recv(ours)
+        answer = await subscribe(upstream, {"event": "subscribe", "data": {
+            "events": ["signal:detected", "localization:complete", "websdrs:health", "service:health"]}})
+        assert answer[-1]["data"]["events"] == ["signal:detected", "localization:complete", "websdrs:health",
+                                                "service:health"]
+        snapshot = {(await recv(upstream))["event"] for _ in range(2)}
+        assert snapshot == {"websdrs:health", "service:health"}
+        await subscribe(ours, {"event": "subscribe", "data": {"events": ["signals:detected"]}})
+        posted = (await post_signal(gateway, detection(5))).json()
+        theirs, mine = await recv(upstream), await recv(ours)
+        assert theirs["event"] == "signal:detected" and mine["event"] == "signals:detected"
+        assert theirs["data"] == mine["data"] == posted and theirs["seq"] == mine["seq"]
+        # Unsubscribing by the alias stops it.
+        await upstream.send(json.dumps({"event": "unsubscribe", "data": {"events": ["signal:detected"]}}))
+        assert (await recv(upstream))["event"] == "unsubscribed"
+        await post_signal(gateway, detection(6))
+        await upstream.send(json.dumps({"event": "ping"}))
+        assert (await recv(upstream))["event"] == "pong"
+    # A resume under the alias replays under the alias.
+    async with connect(gateway.ws_url + "?initial=none") as again:
+        await recv(again)
+        since = {"epoch": hello["data"]["epoch"], "seq": hello["data"]["seq"]}
+        answer = await subscribe(again, {"event": "subscribe", "data": {"events": ["signal:detected"],
+                                                                         "since": since}})
+    assert [m["event"] for m in answer[:-1]] == ["signal:detected", "signal:detected"]
+    assert answer[-1]["data"]["recovered"] is True
+
+
 async def test_resume_from_connected_seq_misses_nothing(gateway):
     async with connect(gateway.ws_url + "?initial=none") as ws:
         hello = await recv(ws)
