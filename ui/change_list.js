@@ -6,7 +6,7 @@ export default {
     <li v-for="c in list" :key="c.n" class="hl-change">
       <span class="hl-dot" :style="{background: colors[c.to] || colors.unknown}"></span>
       <a v-if="c.href" :href="c.href" class="hl-target-link">{{ c.name }}</a><b v-else>{{ c.name }}</b>
-      <span>{{ c.from }} → {{ c.to }}</span>
+      <span>{{ c.aspect }}{{ c.from }} → {{ c.to }}</span>
       <time v-if="c.at" :datetime="c.at" class="opacity-80">{{ c.at }}</time>
       <span v-if="c.reason" class="hl-change-reason">{{ c.reason }}</span>
     </li>

@@ -24,6 +24,7 @@ def shown_change(change: Mapping[str, Any]) -> dict[str, Any]:
     return {"n": next(_numbers), "name": change.get("name") or key or "",
             "href": group.page_of(key) if group is not None and key else "",
             "from": change.get("from"), "to": change.get("to"), "at": change.get("at") or "",
+            "aspect": "readiness " if change.get("aspect") == "readiness" else "",
             "reason": change.get("reason") or ""}
 
 

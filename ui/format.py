@@ -12,6 +12,8 @@ STATUS_COLORS = {
     "degraded": AMBER,
     "unhealthy": RED, "unreachable": RED, "offline": RED,
     "unknown": GREY,
+    # readiness (backend/kinds/readiness.py)
+    "ready": GREEN, "limited": AMBER, "unusable": RED,
 }
 
 

@@ -65,3 +65,13 @@ def of_entry(kind_rules, entry: Mapping[str, Any], freq_mhz: float | None) -> di
         return judge([(UNUSABLE, "not answering" + (f": {reason}" if reason else ""))])
     details = entry.get("details") or {}
     return judge([*kind_rules(details), *band_problems(details, freq_mhz)])
+
+
+def readiness_change(before: Mapping[str, Any] | None, now: Mapping[str, Any]) -> str | None:
+    """The state a receiver's readiness moved from, when it moved (sent as status:changed
+    with `aspect: "readiness"`). Its first judgement after being unchecked is no change:
+    a start would otherwise announce every receiver."""
+    was = (before or {}).get("readiness")
+    if not was or (before or {}).get("status", "unknown") == "unknown" or was["state"] == now["state"]:
+        return None
+    return was["state"]

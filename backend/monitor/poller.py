@@ -16,7 +16,7 @@ from backend.events.topics import STATUS_CHANGED
 from backend.kinds import CHECKS, GROUPS, initial_state, targets_of, with_position_check
 from backend.kinds.fields import kept_figures
 from backend.kinds.probing import ProbeResult
-from backend.kinds.readiness import of_entry
+from backend.kinds.readiness import of_entry, readiness_change
 from backend.kinds.status import is_down
 from backend.monitor.debounce import Debouncer
 from backend.monitor.worker import ProbeWorker, WorkerFailed, WorkerStopped
@@ -125,7 +125,7 @@ class Monitor:
                                       result.response_time_ms, result.error, *kept_figures(result.details)))
             if changed:
                 changes.append(StateChange(kind, target.key, now_ms, before, debouncer.status, result.error))
-                events.append({"kind": kind, "id": target.key, "name": target.name, "from": before,
+                events.append({"kind": kind, "id": target.key, "name": target.name, "aspect": "status", "from": before,
                                "to": debouncer.status, "since": checked, "reason": result.error})
         # Uptime includes this round: store first, then read.
         await self._history.record_round(checks, changes)
@@ -143,8 +143,13 @@ class Monitor:
             entries[target.key] = group.entry(self._entries[kind].get(target.key) or {}, result, status, checked,
                                               since, uptimes.get(target.key), details)
             if group.keeps_details:  # receivers: whether it can take part now, at any frequency it covers
-                entries[target.key]["readiness"] = of_entry(CHECKS[target.spec.probe].readiness,
-                                                            entries[target.key], None)
+                readiness = of_entry(CHECKS[target.spec.probe].readiness, entries[target.key], None)
+                entries[target.key]["readiness"] = readiness
+                moved = readiness_change(self._entries[kind].get(target.key), readiness)
+                if moved is not None:
+                    events.append({"kind": kind, "id": target.key, "name": target.name, "aspect": "readiness",
+                                   "from": moved, "to": readiness["state"], "since": checked,
+                                   "reason": "; ".join(readiness["reasons"]) or None})
         await self._history.save_last({(kind, key): entry for key, entry in entries.items()})
         previous = self._entries[kind]
         self._entries[kind] = {t.key: entries.get(t.key) or previous[t.key] for t in self._targets[kind]

@@ -84,3 +84,12 @@ def test_a_kind_without_bands_is_limited_for_a_frequency():
 def test_the_worst_reason_decides_and_comes_first():
     assert judge([("limited", "a"), ("unusable", "b")]) == {"state": "unusable", "reasons": ["b", "a"]}
     assert judge([]) == {"state": "ready", "reasons": []}
+
+
+def test_a_readiness_change_is_a_move_of_state_after_the_first_judgement():
+    from backend.kinds.readiness import readiness_change
+    ready, unusable = {"state": "ready", "reasons": []}, {"state": "unusable", "reasons": ["no GPS fix"]}
+    assert readiness_change(None, ready) is None
+    assert readiness_change({"status": "unknown", "readiness": unusable}, ready) is None  # its first check
+    assert readiness_change({"status": "online", "readiness": ready}, unusable) == "ready"
+    assert readiness_change({"status": "online", "readiness": unusable}, {**unusable, "reasons": ["x"]}) is None

@@ -185,8 +185,34 @@ async def test_rounds_publish_full_maps_and_state_changes(make_gateway, targets)
                     and message["data"]["to"] == "unreachable":
                 change = message["data"]
     assert seen_maps >= 2
-    assert change == {"kind": "services", "id": "svc-degraded", "name": "svc-degraded", "from": "degraded",
+    assert change == {"kind": "services", "id": "svc-degraded", "name": "svc-degraded", "aspect": "status",
+                      "from": "degraded",
                       "to": "unreachable", "since": change["since"], "reason": "timeout after 1 s"}
+
+
+async def test_a_change_of_readiness_goes_out_as_status_changed(make_gateway, targets):
+    """The KiwiSDR stays online but loses its GPS fix (the captured no-fix answer): its
+    status does not move, its readiness does, once, and back once."""
+    gw = make_gateway(raw=monitoring_config(targets, interval=1.0))
+    await asyncio.to_thread(wait_for, lambda: (websdrs_of(gw)["kiwi"].get("readiness") or {}).get("state") == "ready")
+    async with connect(gw.ws_url + "?initial=none") as ws:
+        await ws.recv()
+        await ws.send(json.dumps({"event": "subscribe", "data": {"events": ["status:changed"]}}))
+
+        async def next_change_of_kiwi() -> dict:
+            while True:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 15))
+                if message["event"] == "status:changed" and message["data"]["id"] == "kiwi":
+                    return message["data"]
+
+        targets.set("kiwi", "kiwisdr-no-gps-fix")
+        lost = await next_change_of_kiwi()
+        targets.set("kiwi", "kiwisdr")
+        back = await next_change_of_kiwi()
+    assert lost["aspect"] == "readiness" and (lost["from"], lost["to"]) == ("ready", "unusable")
+    assert "GPS" in lost["reason"]
+    assert back["aspect"] == "readiness" and (back["from"], back["to"]) == ("unusable", "ready")
+    assert websdrs_of(gw)["kiwi"]["status"] == "online"
 
 
 def test_a_round_of_hanging_targets_takes_about_one_timeout(make_gateway, targets):
