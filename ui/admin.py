@@ -70,10 +70,10 @@ async def render(state: LiveState, principal: Principal, address: str) -> None:
             minutes = ui.number("for minutes", value=60, min=1, max=10_080).classes("w-32")
             silence = ui.button("Silence")
         with ui.row().classes("items-center gap-2"):
-            for channel in [a.name for a in config.alerts] + [w.name for w in config.watches]:
+            for channel in [a.name for a in [*config.alerts, *config.readiness_alerts, *config.watches]]:
                 ui.button(f"Send a test through {channel}", on_click=lambda channel=channel: send_test(channel)
                           ).props("outline")
-            if not config.alerts and not config.watches:
+            if not config.alerts and not config.readiness_alerts and not config.watches:
                 ui.label("No alerts or watches are configured.").classes("hl-empty")
 
         ui.html('<h2 class="text-2xl font-semibold">Accounts</h2>', sanitize=False)

@@ -8,6 +8,7 @@ from typing import Any
 
 from nicegui import ui
 
+from backend.alerting.engine import READINESS
 from backend.kinds import GROUPS, RECEIVERS, SERVICES
 from backend.timefmt import iso_from_ms
 from ui import format as fmt
@@ -24,6 +25,12 @@ def duration(seconds: float) -> str:
     seconds = int(seconds)
     days, rest = divmod(seconds, 86400)
     return (f"{days} d " if days else "") + f"{rest // 3600} h {rest % 3600 // 60} min"
+
+
+def incident_subject(incident: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    if incident["kind"] == READINESS:
+        return f"readiness at {incident['id']} MHz"
+    return f"{incident['kind'][:-1]} {fmt.target_name(names, incident['id'])}"
 
 
 async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
@@ -44,11 +51,12 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
         incident_table = _simple_table(
             [("alert", "Alert"), ("target", "Target"), ("opened", "Down since"), ("resolved", "Resolved"),
              ("reason", "Reason")],
-            [{"key": i, "alert": n["alert"], "target": f"{n['kind'][:-1]} {fmt.target_name(names, n['id'])}",
+            [{"key": i, "alert": n["alert"], "target": incident_subject(n, names),
               "href": GROUPS[n["kind"]].page_of(n["id"]) if n["kind"] in GROUPS else "",
               "opened": iso_from_ms(n["opened_ms"]), "resolved": iso_from_ms(n["resolved_ms"]) if n["resolved_ms"]
               else None, "reason": n["reason"] or ""} for i, n in enumerate(incidents)],
             "No incidents in the kept history." if state.runtime.settings.config.alerts
+            or state.runtime.settings.config.readiness_alerts
             else "No alerts are configured ([[alerts]] in the configuration).")
         incident_table.add_slot("body-cell-opened", TIME_CELL)
         incident_table.add_slot("body-cell-target", LINK_CELL)

@@ -27,12 +27,14 @@ from backend.events.hub import Hub
 from backend.events.topics import ALERTS_FIRED, LOCALIZATIONS_UPDATED, SIGNALS_DETECTED, STATUS_CHANGED
 from backend.kinds import GROUP_OF_TOPIC, GROUPS, RECEIVERS
 from backend.kinds.status import is_down
+from backend.locating.network import readiness_at, ready_count
 from backend.storage.database import Database
 from backend.timefmt import iso_from_ms
 
 log = logging.getLogger(__name__)
 
 GATEWAY = "gateway"
+READINESS = "readiness"  # the incidents' kind for [[readiness_alerts]]; their key is the frequency
 HANDLED = frozenset({*GROUP_OF_TOPIC, STATUS_CHANGED, SIGNALS_DETECTED, LOCALIZATIONS_UPDATED})
 QUEUE_LIMIT = 10_000  # events waiting for the engine; beyond this they are dropped and counted
 
@@ -60,6 +62,7 @@ class AlertEngine:
         # on the poller within one polling interval and every instance shows the same.
         self.state = AlertState()
         self._cooldown = watches.Cooldown()
+        self._short_since: dict[str, int | None] = {}  # readiness rule: since when too few are ready
         self.gateway_problems: dict[str, str] = {}  # what of the gateway itself is down, and why
         self._announced: set[str] = set()  # problems this poller published, not yet heard back
         self.notifications_recorded = 0  # by this instance: pages redraw their lists when it grows
@@ -95,6 +98,7 @@ class AlertEngine:
         count rounds this instance has seen."""
         self._streaks.clear()
         self._seen.clear()
+        self._short_since.clear()
         asyncio.get_running_loop().create_task(self.refresh())
 
     def reconfigure(self, config: Config) -> None:
@@ -113,6 +117,8 @@ class AlertEngine:
             await self.refresh()
             if self._active():
                 await self._round(GROUP_OF_TOPIC[env.event].name, env.data)
+            if self._active() and GROUP_OF_TOPIC[env.event] is RECEIVERS:
+                await self._readiness_round(env.data)
         elif env.event == STATUS_CHANGED and env.data.get("kind") == GATEWAY:
             await self._gateway(env.data)
         elif not self._active():
@@ -216,6 +222,38 @@ class AlertEngine:
         body += f"\n{self._base_url}{group.page_of(key)}"
         return Notification(alert, f"{kind}:{key}", action, title, body, tuple(urls))
 
+    # -- readiness: enough receivers to locate on a frequency ------------------------------
+
+    async def _readiness_round(self, entries: dict[str, dict[str, Any]]) -> None:
+        if f"network-{RECEIVERS.name}" in self.gateway_problems or f"network-{RECEIVERS.name}" in self._announced:
+            return  # the gateway cannot reach them: its own problem, already told
+        now_ms = self.now_ms()
+        for rule in self.config.readiness_alerts:
+            judged = readiness_at(self.config, entries, rule.freq_mhz)
+            ready = ready_count(judged)
+            key = f"{rule.freq_mhz:g}"
+            incident = self.state.incidents.get((rule.name, READINESS, key))
+            action, self._short_since[rule.name] = rules.decide_readiness(
+                rule, ready, self._short_since.get(rule.name), incident is not None, now_ms)
+            if action is None:
+                continue
+            reason = f"{ready} of {len(judged)} receivers ready at {key} MHz, {rule.min_ready} needed"
+            if action == "DOWN":
+                incident = await self._db.run(self.store.open_incident, rule.name, READINESS, key, now_ms, reason)
+                self.state.incidents[(rule.name, READINESS, key)] = incident
+                title = f"NOT ENOUGH READY: {ready} of {len(judged)} receivers at {key} MHz ({rule.min_ready} needed)"
+                body = f"{reason}, since {iso_from_ms(self._short_since[rule.name] or now_ms)}.\n{why_not(judged)}"
+            else:
+                del self.state.incidents[(rule.name, READINESS, key)]
+                await self._db.run(self.store.resolve, incident.id, now_ms)
+                title = f"RESOLVED: {ready} receivers ready at {key} MHz again"
+                body = f"{reason}; short since {iso_from_ms(incident.opened_ms)}."
+            self._changed()
+            if action == "DOWN" or rule.send_resolved:
+                self.delivery.submit(Notification(rule.name, f"readiness {key} MHz", action, title,
+                                                  f"{body}\n{self._base_url}/websdrs?sort=readiness",
+                                                  tuple(rule.urls)))
+
     # -- the gateway's own trouble ---------------------------------------------------------
 
     async def _gateway(self, change: dict[str, Any]) -> None:
@@ -317,3 +355,11 @@ class AlertEngine:
             return False
         self.delivery.submit(Notification(alert_name, "test", "TEST", TITLE, BODY, tuple(urls)))
         return True
+
+
+def why_not(judged: dict[str, dict[str, Any]], most: int = 10) -> str:
+    """The receivers that are not ready, each with its first reason (up to `most`)."""
+    lines = [f"- {key}: {r['state']}, {r['reasons'][0]}" for key, r in sorted(judged.items())
+             if r["state"] != "ready" and r["reasons"]]
+    more = f"\n… and {len(lines) - most} more" if len(lines) > most else ""
+    return "\n".join(lines[:most]) + more

@@ -17,7 +17,7 @@ BODY = "A test sent with python main.py notify-test (or the admin page). Nothing
 
 
 def urls_of(config, name: str) -> list[str] | None:
-    for item in [*config.alerts, *config.watches]:
+    for item in [*config.alerts, *config.readiness_alerts, *config.watches]:
         if item.name == name:
             return list(item.urls)
     return None
@@ -38,7 +38,8 @@ def main(argv: list[str], environ: Mapping[str, str] = os.environ, out: TextIO =
         return 2
     urls = urls_of(settings.config, names[0])
     if urls is None:
-        known = ", ".join(a.name for a in [*settings.config.alerts, *settings.config.watches]) or "none"
+        known = ", ".join(a.name for a in [*settings.config.alerts, *settings.config.readiness_alerts,
+                                              *settings.config.watches]) or "none"
         print(f"heimdall: no alert or watch named {names[0]!r} (configured: {known})", file=err)
         return 2
     failed = 0

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from backend.config.crontab import cron_trigger
-from backend.config.schema import AlertSettings, MaintenanceSettings
+from backend.config.schema import AlertSettings, MaintenanceSettings, ReadinessAlertSettings
 from backend.kinds.status import is_down
 
 SUSPECT_MIN_TARGETS = 3  # a round this large where every check fails the same way is suspect
@@ -52,6 +52,19 @@ def decide(alert: AlertSettings, streak: Streak, open_since_ms: int | None, last
             and now_ms - last_sent_ms >= alert.reminder_every_min * 60_000:
         return "REMINDER"
     return None
+
+
+def decide_readiness(rule: ReadinessAlertSettings, ready: int, short_since_ms: int | None, is_open: bool,
+                     now_ms: int) -> tuple[str | None, int | None]:
+    """After a round: "DOWN" when fewer than `min_ready` receivers have been ready for
+    `for_min` minutes, "RESOLVED" (once) when enough are ready again, else nothing; and
+    since when the shortfall has lasted (None when there is none)."""
+    if ready >= rule.min_ready:
+        return ("RESOLVED" if is_open else None), None
+    since = now_ms if short_since_ms is None else short_since_ms
+    if not is_open and now_ms - since >= rule.for_min * 60_000:
+        return "DOWN", since
+    return None, since
 
 
 def in_window(window: MaintenanceSettings, now: datetime) -> bool:

@@ -14,6 +14,7 @@ from backend.events.topics import WEBSDRS_STATUS
 from backend.kinds import RECEIVERS, kind_of
 from backend.kinds.readiness import READY, of_entry
 from backend.locating import exports
+from backend.locating.network import readiness_at, ready_count
 from backend.locating.geometry import coverage as coverage_of
 from backend.runtime import Runtime
 from backend.timefmt import iso_from_ms
@@ -25,19 +26,16 @@ Format = Annotated[Literal["geojson", "kml", "csv"], Query(description="geojson 
 Frequency = Annotated[float, Query(gt=0, le=1_000_000, description="the frequency to locate a signal on, in MHz")]
 
 
-def readiness_at(runtime: Runtime, freq_mhz: float) -> dict[str, dict[str, Any]]:
-    health = runtime.hub.latest(WEBSDRS_STATUS).data
-    return {w.id: of_entry(kind_of(RECEIVERS.name, w).readiness, health.get(w.id) or RECEIVERS.unknown(w), freq_mhz)
-            for w in runtime.settings.config.websdrs}
+def network_readiness(runtime: Runtime, freq_mhz: float) -> dict[str, dict[str, Any]]:
+    return readiness_at(runtime.settings.config, runtime.hub.latest(WEBSDRS_STATUS).data, freq_mhz)
 
 
 @router.get("/api/v1/readiness", tags=["locating"])
 async def readiness(request: Request, freq_mhz: Frequency) -> dict[str, Any]:
     """Which receivers can take part in locating a signal on this frequency now: each
     `ready`, `limited` or `unusable`, with every reason (backend/kinds/readiness.py)."""
-    receivers = readiness_at(request.app.state.runtime, freq_mhz)
-    return {"freq_mhz": freq_mhz, "ready": sum(1 for r in receivers.values() if r["state"] == READY),
-            "receivers": receivers}
+    receivers = network_readiness(request.app.state.runtime, freq_mhz)
+    return {"freq_mhz": freq_mhz, "ready": ready_count(receivers), "receivers": receivers}
 
 
 @router.get("/api/v1/coverage", tags=["locating"])
@@ -49,7 +47,7 @@ async def coverage(request: Request, freq_mhz: Frequency,
     area: a GeoJSON FeatureCollection of cells with `gdop` and `error_m` (1 sigma, null where
     there is no fix), and `warnings` (fewer than 3 ready, the same place, one line)."""
     runtime = request.app.state.runtime
-    ready = {key for key, r in readiness_at(runtime, freq_mhz).items() if r["state"] == READY}
+    ready = {key for key, r in network_readiness(runtime, freq_mhz).items() if r["state"] == READY}
     positions = {w.id: (w.latitude, w.longitude) for w in runtime.settings.config.websdrs if w.id in ready}
     return {"freq_mhz": freq_mhz, **coverage_of(positions, sigma_t_us * 1e-6, cells)}
 

@@ -261,6 +261,18 @@ class AlertSettings(_Section):
     reminder_every_min: _number(0, 10_080) = 0  # repeat DOWN while still down; 0: never
 
 
+class ReadinessAlertSettings(_Section):
+    """Tell people when fewer than `min_ready` receivers can take part in locating a
+    signal on `freq_mhz` for `for_min` minutes, and once when enough are back."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    urls: AppriseUrls
+    freq_mhz: _number(0, 1e6, low_inclusive=False)
+    min_ready: Annotated[int, Field(ge=1, le=100_000)] = 3  # a position needs at least 3
+    for_min: _number(0, 10_080) = 5  # how long the shortfall lasts before anyone is told
+    send_resolved: bool = True
+
+
 class MaintenanceSettings(_Section):
     """A window in which targets are checked but nothing is sent: once, or on a cron schedule."""
 
@@ -347,6 +359,7 @@ class Config(_Section):
     http: HttpSettings = HttpSettings()
     records: RecordsSettings = RecordsSettings()
     alerts: list[AlertSettings] = []
+    readiness_alerts: list[ReadinessAlertSettings] = []
     maintenance: list[MaintenanceSettings] = []
     watches: list[WatchSettings] = []
     delivery: DeliverySettings = DeliverySettings()
@@ -357,7 +370,8 @@ class Config(_Section):
     @model_validator(mode="after")
     def _unique_names(self) -> "Config":
         for label, keys in (("services", [s.name for s in self.services]), ("websdrs", [w.id for w in self.websdrs]),
-                            ("alerts", [a.name for a in self.alerts]), ("watches", [w.name for w in self.watches])):
+                            ("alerts", [a.name for a in [*self.alerts, *self.readiness_alerts]]),
+                            ("watches", [w.name for w in self.watches])):
             seen = set()
             for key in keys:
                 if key in seen:

@@ -180,3 +180,18 @@ def test_history_marks_maintenance_windows_in_a_range():
                                            "2026-11-29T03:00:00.000Z"]
     assert marks[0] == {"name": "reboot", "start": "2026-11-01T03:00:00.000Z", "end": "2026-11-01T03:30:00.000Z"}
     assert maintenance_marks([weekly], "services", "x", start, end) == []
+
+
+def test_a_readiness_shortfall_fires_after_its_minutes_and_resolves_once():
+    from backend.config.schema import ReadinessAlertSettings
+    rule = ReadinessAlertSettings(name="r", urls=["json://127.0.0.1:9/"], freq_mhz=145.5, min_ready=3, for_min=5)
+    minute = 60_000
+    assert rules.decide_readiness(rule, 3, None, False, 0) == (None, None)
+    assert rules.decide_readiness(rule, 2, None, False, 0) == (None, 0)  # short from now on
+    assert rules.decide_readiness(rule, 2, 0, False, 4 * minute) == (None, 0)
+    assert rules.decide_readiness(rule, 2, 0, False, 5 * minute) == ("DOWN", 0)
+    assert rules.decide_readiness(rule, 1, 0, True, 9 * minute) == (None, 0)  # open: nothing more
+    assert rules.decide_readiness(rule, 3, 0, True, 10 * minute) == ("RESOLVED", None)
+    assert rules.decide_readiness(rule, 3, None, False, 11 * minute) == (None, None)
+    # A dip shorter than the minutes starts the count again.
+    assert rules.decide_readiness(rule, 2, None, False, 20 * minute) == (None, 20 * minute)

@@ -77,6 +77,34 @@ def test_one_down_after_the_threshold_one_resolved_and_none_after_a_restart(make
     assert all(n["outcome"] == "sent" for n in alerts["notifications"])
 
 
+def test_a_readiness_rule_fires_once_and_resolves_once(make_gateway, parts):
+    """Three OpenWebRX receivers whose profiles cover 2 m (the captured 1.1.0 answer); the
+    rule wants all three ready at 145.5 MHz. One stops answering: one notification, then
+    nothing more while it lasts; it comes back: one RESOLVED."""
+    targets, hooks = parts
+    receivers = "".join(f'[[websdrs]]\nid = "rx{i}"\nname = "Rx {i}"\nurl = "{targets.url(f"rx{i}", "openwebrx")}"\n'
+                        f'kind = "openwebrx"\nlatitude = {45 + i / 10}\nlongitude = {7 + (i % 2) / 10}\n'
+                        for i in range(3))
+    rule = (f'[[readiness_alerts]]\nname = "two-metre"\nurls = ["{hooks.url("two-metre")}"]\n'
+            f'freq_mhz = 145.5\nmin_ready = 3\nfor_min = 0\n')
+    gw = make_gateway(raw=config(targets, hooks, receivers + rule))
+    wait_for(lambda: httpx.get(gw.url + "/api/v1/readiness", params={"freq_mhz": 145.5}).json()["ready"] == 3)
+    gw.settle(rounds=2)
+    assert hooks.titles("two-metre") == []
+    targets.set("rx1", "hang")
+    wait_for(lambda: hooks.titles("two-metre"), timeout=15)
+    gw.settle(rounds=4)
+    assert hooks.titles("two-metre") == ["NOT ENOUGH READY: 2 of 3 receivers at 145.5 MHz (3 needed)"]
+    assert "rx1: unusable, not answering" in hooks.received[-1]["message"]
+    assert httpx.get(gw.url + "/api/v1/alerts").json()["open_incidents"] == 1
+    targets.set("rx1", "openwebrx")
+    wait_for(lambda: len(hooks.titles("two-metre")) == 2, timeout=15)
+    gw.settle(rounds=4)
+    assert hooks.titles("two-metre")[1:] == ["RESOLVED: 3 receivers ready at 145.5 MHz again"]
+    incidents = httpx.get(gw.url + "/api/v1/alerts").json()["incidents"]
+    assert incidents[0]["kind"] == "readiness" and incidents[0]["id"] == "145.5" and incidents[0]["resolved_ms"]
+
+
 def test_a_flapping_target_sends_nothing(make_gateway, parts):
     targets, hooks = parts
     gw = make_gateway(raw=config(targets, hooks))
