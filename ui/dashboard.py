@@ -20,9 +20,10 @@ from ui.live_table import Column, LiveTable
 from ui.netmap import DETECTIONS_SHOWN, LOCALIZATIONS_SHOWN, NetworkMap
 from ui.rows import View
 from ui.state import LiveState
-from ui.view_bar import keep_in_url, view_bar
+from ui.view_bar import keep_in_url, keep_param_in_url, view_bar
 
 SERVICE_ROWS, RECEIVER_ROWS, CHANGES_SHOWN, FEED_ROWS = 10, 15, 10, 20
+COVERAGE_CELLS = 40  # along each side of the coverage grid
 
 SERVICE_COLUMNS: list[Column] = [("status", "Status", True), ("name", "Service", True),
                                  ("latency", "Response", True), ("uptime", "Uptime 24 h", False),
@@ -60,6 +61,16 @@ def summary_card(title: str, html: bool = False) -> tuple[ui.card, ui.element, u
         value = (ui.html("", sanitize=False) if html else ui.label()).classes("hl-figure")
         note = ui.label().classes("text-sm opacity-90")
     return card, value, note
+
+
+def coverage_frequency(query: Mapping[str, str], default: float) -> float:
+    """The coverage layer's frequency from the URL (`?freq=145.5`; `0` for none), else the
+    configured one; what does not read as a frequency is the configured one."""
+    try:
+        value = float(str(query.get("freq", ""))[:20])
+    except ValueError:
+        return default
+    return value if 0 <= value <= 1e6 else default
 
 
 def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
@@ -112,6 +123,7 @@ def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
                 put(localization_note, "none yet")
 
         tables: dict[str, LiveTable] = {}
+        coverage_freq = [coverage_frequency(query, config().map.coverage_freq_mhz)]
 
         def change_view(**fields: str) -> None:
             for table in tables.values():
@@ -134,7 +146,12 @@ def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
                 ui.label("What changed").classes("text-xl font-semibold")
                 change_list(state, CHANGES_SHOWN)
             with ui.column().classes("grow basis-2/5 gap-2 min-w-0 w-full"):
-                ui.label("Map").classes("text-xl font-semibold")
+                with ui.row().classes("w-full items-center gap-3"):
+                    ui.label("Map").classes("text-xl font-semibold")
+                    freq_input = ui.number("Coverage at MHz", value=coverage_freq[0] or None, min=0, max=1e6,
+                                           step=0.001, format="%g") \
+                        .props('dense outlined clearable debounce=400 aria-label="Coverage frequency in MHz"') \
+                        .classes("w-44")
                 map_box = ui.column().classes("w-full gap-2 min-h-[24rem]")
                 ui.label("Latest detections").classes("text-xl font-semibold")
                 feed = ui.table(columns=[{"name": n, "label": label, "field": n, "align": "left"} for n, label in
@@ -163,14 +180,46 @@ def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
         for loc in reversed(list(state.localizations)[:LOCALIZATIONS_SHOWN]):
             network_map.add_localization(loc)
         maps.append(network_map)
+        await push_coverage()
 
     client = ui.context.client
     background_tasks.create(draw_map(), name="draw the map")
+
+    coverage_sent: list[Any] = [None, False]  # the grid on the map, a recompute asked for meanwhile
+
+    async def push_coverage() -> None:
+        """The coverage layer, again when the ready receivers changed (the grid is shared by
+        every tab and made again only then: backend/locating/network.py)."""
+        if coverage_sent[1] == "running":
+            coverage_sent[1] = "again"
+            return
+        coverage_sent[1] = "running"
+        try:
+            while True:
+                freq, settings = coverage_freq[0], config().map
+                grid = None if not freq else await state.coverage.grid(
+                    config(), state.websdrs, freq, settings.coverage_sigma_t_us, COVERAGE_CELLS)
+                if maps and (grid is not coverage_sent[0] or grid is None):
+                    maps[0].show_coverage(grid)
+                    coverage_sent[0] = grid
+                if coverage_sent[1] != "again":
+                    break
+                coverage_sent[1] = "running"
+        finally:
+            coverage_sent[1] = False
+
+    def on_frequency(value: Any) -> None:
+        coverage_freq[0] = float(value) if isinstance(value, (int, float)) and 0 < value <= 1e6 else 0.0
+        keep_param_in_url("freq", f"{coverage_freq[0]:g}" if coverage_freq[0] else "0")
+        background_tasks.create(push_coverage(), name="coverage")
+
+    freq_input.on_value_change(lambda event: on_frequency(event.value))
 
     def on_rows(group: str, before: Mapping[str, Any]) -> None:
         if group in tables:
             tables[group].rows_changed(before)
         if group == RECEIVERS.name and maps:
+            background_tasks.create(push_coverage(), name="coverage")
             rows = state.rows[group]
             maps[0].recolor({key: rows[key]["status"] for key, old in before.items()
                                  if key in rows and (old is None or old["status"] != rows[key]["status"])})
@@ -192,6 +241,7 @@ def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
     def on_config(new_config: Config) -> None:
         for network_map in maps:
             network_map.draw_receivers(new_config, state.websdrs)
+        background_tasks.create(push_coverage(), name="coverage")  # receivers may have moved
         refill_feed()  # receiver names may have changed
 
     state.rows_changed.subscribe(on_rows)

@@ -53,6 +53,7 @@ class NetworkMap:
             notice.props(remove="hidden")
         # Layer methods sent before the browser's map exists are lost: hold them until then.
         self._pending: list[tuple[Any, str, tuple]] = []
+        self._pending_js: list[str] = []
         self.map.on("init", self._on_init)
         with ui.row().classes("gap-4 items-center text-sm hl-legend").props('aria-label="Map legend"'):
             for color, label in LEGEND:
@@ -60,11 +61,16 @@ class NetworkMap:
             ui.html(f'<span class="hl-ring" style="border-color:{DETECTION_COLOR}"></span>detection at its receiver',
                     sanitize=False)
             ui.html(f'<span class="hl-area" style="border-color:{LOCALIZATION_COLOR}"></span>'
-                    'localization and its uncertainty', sanitize=False)
+                    'localization: 1σ, 2σ, 3σ (dashed lines: its receivers; click for details)', sanitize=False)
+        with ui.row().classes("gap-3 items-center text-sm hl-legend hl-coverage-legend") \
+                .props('aria-label="Coverage legend"') as self.coverage_legend:
+            self.coverage_note = ui.label().classes("hl-coverage-note")
+            for _, color, label in COVERAGE_CLASSES:
+                ui.html(f'<span class="hl-swatch" style="background:{color}"></span>{label}', sanitize=False)
+            ui.html('<span class="hl-swatch hl-swatch-none"></span>no fix', sanitize=False)
         self._positions: dict[str, tuple[float, float]] = {}
         self._names: dict[str, str] = {}
         self._detections: list = []
-        self._localizations: list = []
         self._receivers_js = ""
         self.draw_receivers(config, websdrs)
 
@@ -80,6 +86,9 @@ class NetworkMap:
         for layer, method, args in pending:
             if layer in self.map.layers:
                 layer.run_method(method, *args)
+        pending_js, self._pending_js = self._pending_js, []
+        for code in pending_js:
+            ui.run_javascript(code)
 
     def _call(self, layer: Any, method: str, *args: Any) -> None:
         if self.map.is_initialized:
@@ -118,20 +127,73 @@ class NetworkMap:
             self.map.remove_layer(self._detections.pop(0))
 
     def add_localization(self, loc: dict[str, Any]) -> None:
-        lat, lon = loc["latitude"], loc["longitude"]
-        style = {"color": LOCALIZATION_COLOR, "weight": 2, "fillOpacity": 0.12, "className": "hl-localization"}
-        ellipse = loc.get("uncertainty_ellipse")
-        if ellipse:
-            area = self.map.generic_layer(name="polygon", args=[fmt.ellipse_polygon(
-                lat, lon, ellipse["semi_major_m"], ellipse["semi_minor_m"], ellipse.get("orientation_deg", 0)), style])
+        """Its 1, 2 and 3 sigma ellipses, the receivers that took part, details on a click."""
+        item = localization_item(loc, self._positions, self._names)
+        self._js(f"heimdallLocalizations.add({self.map.id}, {json.dumps(item)}, {json.dumps(LOCALIZATION_COLOR)}, "
+                 f"{LOCALIZATIONS_SHOWN})")
+
+    def show_coverage(self, grid: Mapping[str, Any] | None) -> None:
+        """The coverage layer from a grid (backend/locating/network.py), or none; the legend
+        says what it is and warns (too few ready, the same place, on a line)."""
+        self.coverage_legend.set_visibility(grid is not None)
+        if grid is not None:
+            warnings = "; ".join(grid["warnings"])
+            self.coverage_note.set_text(f"Coverage at {grid['freq_mhz']:g} MHz, 1σ error with "
+                                        f"{grid['ready']} of {grid['judged']} receivers ready"
+                                        + (f" — {warnings}" if warnings else "") + ":")
+        shown = None if grid is None else {"bounds": grid["bounds"], "cells": grid["cells"],
+                                           "codes": coverage_codes(grid["error_m"])}
+        self._js(f"heimdallCoverage.draw({self.map.id}, {json.dumps(shown)}, "
+                 f"{json.dumps([color for _, color, _ in COVERAGE_CLASSES])})")
+
+    def _js(self, code: str) -> None:
+        if self.map.is_initialized:
+            ui.run_javascript(code)
         else:
-            area = self.map.generic_layer(name="circle", args=[[lat, lon], {**style, "radius": loc["uncertainty_m"]}])
-        point = self.map.generic_layer(name="circleMarker", args=[[lat, lon], {
-            "radius": 5, "color": "#1d4ed8", "fillColor": "#1d4ed8", "fillOpacity": 1,
-            "className": "hl-localization-point"}])
-        self._call(point, "bindTooltip", f"{lat:.4f}, {lon:.4f} ± {loc['uncertainty_m']:.0f} m, "
-                                        f"confidence {loc.get('confidence', 0):.0%}")
-        self._localizations.append((area, point))
-        while len(self._localizations) > LOCALIZATIONS_SHOWN:
-            for layer in self._localizations.pop(0):
-                self.map.remove_layer(layer)
+            self._pending_js.append(code)
+
+
+# The coverage layer's classes of expected 1-sigma position error: (below, colour, label).
+COVERAGE_CLASSES = ((500, "#15803d", "< 500 m"), (1000, "#65a30d", "< 1 km"), (2000, "#ca8a04", "< 2 km"),
+                    (5000, "#ea580c", "< 5 km"), (float("inf"), "#b91c1c", "≥ 5 km"))
+SIGMAS = (3, 2, 1)  # drawn widest first
+
+
+def coverage_codes(errors_m: list[float | None]) -> str:
+    """One character per cell: the index of its error class, '-' where there is no fix."""
+    codes = []
+    for error in errors_m:
+        if error is None:
+            codes.append("-")
+        else:
+            codes.append(str(next(i for i, (below, _, _) in enumerate(COVERAGE_CLASSES) if error < below)))
+    return "".join(codes)
+
+
+def localization_item(loc: Mapping[str, Any], positions: Mapping[str, tuple[float, float]],
+                      names: Mapping[str, str]) -> dict[str, Any]:
+    """What the browser draws for one localization. The ellipse is the producer's
+    (semi-axes at 1 sigma, orientation from north); without one, a circle of
+    `uncertainty_m`. Receivers this gateway does not know are listed, not drawn."""
+    lat, lon = loc["latitude"], loc["longitude"]
+    ellipse = loc.get("uncertainty_ellipse")
+    major, minor, turn = ((ellipse["semi_major_m"], ellipse["semi_minor_m"], ellipse.get("orientation_deg", 0))
+                          if ellipse else (loc["uncertainty_m"], loc["uncertainty_m"], 0))
+    rings = [[[round(a, 6), round(b, 6)] for a, b in fmt.ellipse_polygon(lat, lon, major * k, minor * k, turn, 36)]
+             for k in SIGMAS]
+    taking_part = [str(key) for key in loc.get("websdr_ids") or []]
+    receivers = [[*positions[key], names.get(key, key), RECEIVERS.page_of(key)] if key in positions
+                 else [None, None, key, ""] for key in taking_part]
+    spread = (f"{major:.0f} × {minor:.0f} m, major axis {turn:.0f}° from north" if ellipse
+              else f"{loc['uncertainty_m']:.0f} m (a circle: no ellipse sent)")
+    details = [("When", str(loc.get("timestamp", ""))), ("Position", f"{lat:.5f}, {lon:.5f}"),
+               ("1σ", spread), ("2σ / 3σ", f"{2 * major:.0f} m / {3 * major:.0f} m along the major axis"),
+               ("Confidence", f"{loc.get('confidence', 0):.0%}")]
+    frequency = loc.get("frequency_mhz", loc.get("source_frequency_mhz"))
+    if isinstance(frequency, (int, float)):
+        details.append(("Frequency", fmt.frequency(frequency)))
+    details.append(("Receivers", str(len(taking_part)) if taking_part else str(loc.get("websdr_count", "not sent"))))
+    details.append(("Id", str(loc.get("id", ""))))
+    return {"lat": lat, "lon": lon, "rings": rings, "details": details,
+            "receivers": [r for r in receivers if r[0] is not None] + [r for r in receivers if r[0] is None],
+            "summary": f"{lat:.4f}, {lon:.4f} ± {loc['uncertainty_m']:.0f} m, confidence {loc.get('confidence', 0):.0%}"}

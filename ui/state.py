@@ -25,6 +25,7 @@ from backend.events.topics import (
     WEBSDRS_STATUS,
 )
 from backend.kinds import GROUP_OF_TOPIC, GROUPS, RECEIVERS, SERVICES
+from backend.locating.network import CoverageCache
 from backend.runtime import Runtime
 from backend.timefmt import iso_from_ms, iso_z
 from ui.rows import counts_text, rows_of
@@ -69,6 +70,7 @@ class LiveState:
         self._per_minute: Counter[int] = Counter()  # detections of the last 24 h, by minute received
         self.last_event_at: str | None = None
         self.figures = GatewayFigures()
+        self.coverage = CoverageCache()  # the maps' coverage layers, one grid for every tab
         runtime.alerts.listeners.append(self._alerts_changed)
         self.loaded = asyncio.Event()  # pages wait for it: a page opened at start-up shows stored data too
 

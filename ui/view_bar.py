@@ -23,6 +23,12 @@ def keep_in_url(view: View, prefix: str = "") -> None:
         "history.replaceState(history.state, '', u.pathname + u.search + u.hash);")
 
 
+def keep_param_in_url(name: str, value: str) -> None:
+    """One more parameter of the page's view in its URL (the dashboard's coverage frequency)."""
+    ui.run_javascript(f"const u = new URL(location.href); u.searchParams.set({json.dumps(name)}, {json.dumps(value)});"
+                      "history.replaceState(history.state, '', u.pathname + u.search + u.hash);")
+
+
 def view_bar(view: View, change: Callable[..., None], statuses: list[str], kinds: list[str], noun: str) -> None:
     """A search box, a status filter and (with several kinds) a kind filter, starting
     from `view`; `change(q=…)` (or status=…, kind=…) is called with what the operator set."""

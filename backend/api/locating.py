@@ -3,6 +3,7 @@ readiness and the geometry of the ready ones."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Annotated, Any, Literal
 
@@ -12,9 +13,9 @@ from backend.api.history import DAY_MS, instant
 from backend.auth.redact import redact_url
 from backend.events.topics import WEBSDRS_STATUS
 from backend.kinds import RECEIVERS, kind_of
-from backend.kinds.readiness import READY, of_entry
+from backend.kinds.readiness import of_entry
 from backend.locating import exports
-from backend.locating.network import readiness_at, ready_count
+from backend.locating.network import readiness_at, ready_count, ready_positions
 from backend.locating.geometry import coverage as coverage_of
 from backend.runtime import Runtime
 from backend.timefmt import iso_from_ms
@@ -47,9 +48,9 @@ async def coverage(request: Request, freq_mhz: Frequency,
     area: a GeoJSON FeatureCollection of cells with `gdop` and `error_m` (1 sigma, null where
     there is no fix), and `warnings` (fewer than 3 ready, the same place, one line)."""
     runtime = request.app.state.runtime
-    ready = {key for key, r in network_readiness(runtime, freq_mhz).items() if r["state"] == READY}
-    positions = {w.id: (w.latitude, w.longitude) for w in runtime.settings.config.websdrs if w.id in ready}
-    return {"freq_mhz": freq_mhz, **coverage_of(positions, sigma_t_us * 1e-6, cells)}
+    positions = ready_positions(runtime.settings.config, network_readiness(runtime, freq_mhz))
+    # About 0.2 s for 1,000 receivers: off the event loop.
+    return {"freq_mhz": freq_mhz, **await asyncio.to_thread(coverage_of, positions, sigma_t_us * 1e-6, cells)}
 
 
 def _download(format_name: str, rows: list[dict[str, Any]], title: str, filename: str) -> Response:

@@ -173,6 +173,10 @@ class MapSettings(_Section):
     tile_url: Annotated[str, AfterValidator(_tile_template)] = OSM_TILES
     attribution: Annotated[str, Field(max_length=500)] = OSM_ATTRIBUTION
     max_zoom: Annotated[int, Field(ge=1, le=24)] = 19
+    # The coverage layer: how well the receivers ready on this frequency locate a
+    # transmitter (each tab may choose another; 0 for none by default).
+    coverage_freq_mhz: _number(0, 1e6) = 145.5
+    coverage_sigma_t_us: _number(0, 1000, low_inclusive=False) = 1.0  # timing error, 1 sigma
 
 
 def _cidr(value: str) -> str:

@@ -61,3 +61,6 @@ class Localization(_Ingested):
     uncertainty_m: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
     confidence: Annotated[float, Field(strict=True, ge=0, le=1)]
     uncertainty_ellipse: UncertaintyEllipse | None = None
+    # The receivers that took part (drawn on the map with dashed lines to the position).
+    websdr_ids: Annotated[list[Annotated[str, Field(strict=True, min_length=1, max_length=128)]],
+                          Field(max_length=1000)] | None = None

@@ -80,33 +80,51 @@ def warnings_for(receivers: dict[str, tuple[float, float]]) -> list[str]:
     return found
 
 
-def coverage(receivers: dict[str, tuple[float, float]], sigma_t_s: float = 1e-6, cells: int = 40,
-             margin: float = 0.25) -> dict:
-    """A GeoJSON FeatureCollection of `cells` x `cells` cells over the receivers' area (with
-    a margin), each with `gdop` and `error_m` (1 sigma, metres; null where there is no
-    fix), and `warnings`."""
-    features: list[dict] = []
-    answer = {"type": "FeatureCollection", "features": features, "warnings": warnings_for(receivers),
-              "sigma_t_s": sigma_t_s, "receivers": sorted(receivers)}
+def coverage_grid(receivers: dict[str, tuple[float, float]], sigma_t_s: float = 1e-6, cells: int = 40,
+                  margin: float = 0.25) -> dict:
+    """The receivers' area (with a margin) cut into `cells` x `cells` cells: its bounds, and
+    per cell, row by row from the south-west, `gdop` and `error_m` (1 sigma, metres; None
+    where there is no fix); plus `warnings`. The map draws this; `coverage` makes GeoJSON."""
+    grid = {"warnings": warnings_for(receivers), "sigma_t_s": sigma_t_s, "receivers": sorted(receivers),
+            "cells": cells, "bounds": None, "gdop": [], "error_m": []}
     if not receivers:
-        return answer
+        return grid
     lats = [lat for lat, _ in receivers.values()]
     lons = [lon for _, lon in receivers.values()]
     pad_lat = max((max(lats) - min(lats)) * margin, 0.05)
     pad_lon = max((max(lons) - min(lons)) * margin, 0.05)
-    lat_edges = np.linspace(min(lats) - pad_lat, max(lats) + pad_lat, cells + 1)
-    lon_edges = np.linspace(min(lons) - pad_lon, max(lons) + pad_lon, cells + 1)
-    centres = [((lat_edges[i] + lat_edges[i + 1]) / 2, (lon_edges[j] + lon_edges[j + 1]) / 2)
-               for i in range(cells) for j in range(cells)]
+    south, north = min(lats) - pad_lat, max(lats) + pad_lat
+    west, east = min(lons) - pad_lon, max(lons) + pad_lon
+    lat_centres = south + (np.arange(cells) + 0.5) * (north - south) / cells
+    lon_centres = west + (np.arange(cells) + 0.5) * (east - west) / cells
+    centres = [(lat, lon) for lat in lat_centres for lon in lon_centres]
     origin = (float(np.mean(lats)), float(np.mean(lons)))
     gdop = gdop_at(project(centres, origin), project(list(receivers.values()), origin))
-    for index, value in enumerate(gdop):
+    fine = np.isfinite(gdop)
+    grid["bounds"] = [float(south), float(west), float(north), float(east)]
+    grid["gdop"] = [round(float(g), 3) if ok else None for g, ok in zip(gdop, fine)]
+    grid["error_m"] = [round(float(g) * C_M_PER_S * sigma_t_s, 1) if ok else None for g, ok in zip(gdop, fine)]
+    return grid
+
+
+def coverage(receivers: dict[str, tuple[float, float]], sigma_t_s: float = 1e-6, cells: int = 40,
+             margin: float = 0.25) -> dict:
+    """A GeoJSON FeatureCollection of the grid's cells, each with `gdop` and `error_m`,
+    and `warnings`."""
+    grid = coverage_grid(receivers, sigma_t_s, cells, margin)
+    features: list[dict] = []
+    answer = {"type": "FeatureCollection", "features": features, "warnings": grid["warnings"],
+              "sigma_t_s": sigma_t_s, "receivers": grid["receivers"]}
+    if grid["bounds"] is None:
+        return answer
+    south, west, north, east = grid["bounds"]
+    lat_edges = np.linspace(south, north, cells + 1)
+    lon_edges = np.linspace(west, east, cells + 1)
+    for index, (gdop, error_m) in enumerate(zip(grid["gdop"], grid["error_m"])):
         i, j = divmod(index, cells)
         ring = [[lon_edges[j], lat_edges[i]], [lon_edges[j + 1], lat_edges[i]], [lon_edges[j + 1], lat_edges[i + 1]],
                 [lon_edges[j], lat_edges[i + 1]], [lon_edges[j], lat_edges[i]]]
-        fine = bool(np.isfinite(value))
         features.append({"type": "Feature", "geometry": {"type": "Polygon",
                                                          "coordinates": [[[round(x, 5), round(y, 5)] for x, y in ring]]},
-                         "properties": {"gdop": round(float(value), 3) if fine else None,
-                                        "error_m": round(float(value) * C_M_PER_S * sigma_t_s, 1) if fine else None}})
+                         "properties": {"gdop": gdop, "error_m": error_m}})
     return answer

@@ -265,3 +265,60 @@ def test_login_flow_in_a_real_browser(browser, tmp_path):
         page.close()
     finally:
         gw.stop()
+
+
+def triangle_config(targets: FakeTargets) -> str:
+    """Three OpenWebRX receivers whose 2 m profile covers 145.5 MHz (the captured 1.1.0
+    answer), on a triangle around Turin, and a tile server that does not answer."""
+    text = f'[polling]\nwebsdrs_interval_s = 1\ntimeout_s = 1\n[map]\ntile_url = "{refused_url()}{{z}}/{{x}}/{{y}}.png"\n'
+    for key, lat, lon in (("torino", 45.07, 7.69), ("cuneo", 44.39, 7.55), ("asti", 44.90, 8.21)):
+        text += (f'[[websdrs]]\nid = "{key}"\nname = "{key.title()}"\nurl = "{targets.url(key, "openwebrx")}"\n'
+                 f'kind = "openwebrx"\nlatitude = {lat}\nlongitude = {lon}\n')
+    return text
+
+
+def test_the_map_draws_coverage_and_localizations_with_their_sigmas(browser, make_gateway, targets):
+    gw = make_gateway(raw=triangle_config(targets))
+    wait_for(lambda: httpx.get(gw.url + "/api/v1/readiness", params={"freq_mhz": 145.5}).json()["ready"] == 3)
+    page = open_page(browser, gw.url + "/")
+    note = page.locator(".hl-coverage-note")
+    note.filter(has_text="Coverage at 145.5 MHz, 1σ error with 3 of 3 receivers ready").wait_for(timeout=10_000)
+    page.wait_for_selector("img.hl-coverage", state="attached", timeout=5_000)
+    OUTPUT.mkdir(exist_ok=True)
+    page.locator(".nicegui-leaflet").screenshot(path=str(OUTPUT / "map-coverage-overview.png"))
+    # A localization with an ellipse and the receivers that took part (one this gateway does not know).
+    response = httpx.post(gw.url + "/api/v1/localizations", headers=gw.auth(), json={
+        "latitude": 44.8, "longitude": 7.8, "uncertainty_m": 900, "confidence": 0.8, "frequency_mhz": 145.5,
+        "timestamp": "2026-11-25T12:00:01Z", "websdr_ids": ["torino", "cuneo", "asti", "elsewhere"],
+        "uncertainty_ellipse": {"semi_major_m": 1200, "semi_minor_m": 400, "orientation_deg": 35}})
+    assert response.status_code == 201, response.text
+    for sigma in (1, 2, 3):
+        page.wait_for_selector(f"path.hl-sigma-{sigma}", state="attached", timeout=5_000)
+    assert page.locator("path.hl-localization-link").count() == 3  # the unknown one is listed, not drawn
+    # The 3 sigma ellipse is three times as wide as the 1 sigma one, on screen too.
+    page.evaluate("""() => { const box = document.querySelector('.nicegui-leaflet');
+                             getElement(box.id.slice(1)).map.setView([44.8, 7.8], 13, {animate: false}); }""")
+    # Leaflet redraws its paths on the next frame: wait for the 1 sigma one to be drawn at that scale.
+    page.wait_for_function("document.querySelector('path.hl-sigma-1').getBBox().width > 20", timeout=5_000)
+    widths = page.evaluate("""() => [1, 2, 3].map(s => document.querySelector('path.hl-sigma-' + s)
+                                      .getBBox().width)""")
+    assert widths[2] / widths[0] == pytest.approx(3, rel=0.1) and widths[1] / widths[0] == pytest.approx(2, rel=0.1)
+    page.locator("path.hl-localization-point").click(force=True)
+    popup = page.locator(".hl-loc-details")
+    popup.wait_for(timeout=5_000)
+    text = popup.inner_text()
+    assert "1200 × 400 m, major axis 35° from north" in text and "145.5000 MHz" in text
+    assert [a.inner_text() for a in popup.locator("a").all()] == ["Torino", "Cuneo", "Asti"]
+    assert "elsewhere" in text
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "map-coverage.png"), full_page=True)
+    # A receiver stops answering: the layer and its legend follow the readiness.
+    targets.set("asti", "hang")
+    note.filter(has_text="2 of 3 receivers ready — 2 receivers ready: a position needs at least 3") \
+        .wait_for(timeout=10_000)
+    # Another frequency, typed by the operator: kept in the URL.
+    page.get_by_label("Coverage frequency in MHz").fill("14.1")
+    note.filter(has_text="Coverage at 14.1 MHz, 1σ error with 0 of 3").wait_for(timeout=5_000)
+    page.wait_for_function("location.search.includes('freq=14.1')", timeout=5_000)
+    assert page.errors == []
+    page.close()

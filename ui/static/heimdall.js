@@ -259,3 +259,100 @@ window.heimdallReceivers = (function () {
   }
   return { draw: draw, recolor: recolor };
 })();
+
+// The coverage layer (ui/netmap.py): a grid of the expected position error, one code per
+// cell from the south-west, row by row ('0'.. class index, '-' no fix), drawn on a canvas
+// as one image: 1,600 cells cost the map one layer, not 1,600.
+window.heimdallCoverage = (function () {
+  "use strict";
+  function draw(elementId, grid, colors) {
+    const element = getElement(elementId);
+    if (!element || !element.map) return;
+    if (element.hlCoverage) element.map.removeLayer(element.hlCoverage);
+    element.hlCoverage = null;
+    if (!grid || !grid.bounds) return;
+    const n = grid.cells;
+    const canvas = document.createElement("canvas");
+    canvas.width = n;
+    canvas.height = n;
+    const context = canvas.getContext("2d");
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const code = grid.codes[i * n + j];
+        if (code === "-" || code === undefined) continue;
+        context.fillStyle = colors[Number(code)];
+        context.fillRect(j, n - 1 - i, 1, 1); // row 0 is the south: the canvas's bottom
+      }
+    }
+    const [south, west, north, east] = grid.bounds;
+    const layer = L.imageOverlay(canvas.toDataURL(), [[south, west], [north, east]],
+                                 { opacity: 0.45, interactive: false, className: "hl-coverage" });
+    layer.addTo(element.map);
+    layer.bringToBack();
+    element.hlCoverage = layer;
+  }
+  return { draw: draw };
+})();
+
+// Localizations on the map (ui/netmap.py): the 1, 2 and 3 sigma ellipses, the point,
+// dashed lines to the receivers that took part, and the details on a click. Text comes
+// from producers: it is set as text, never as HTML.
+window.heimdallLocalizations = (function () {
+  "use strict";
+  function textOf(text) {
+    const span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
+  function detailsOf(item) {
+    const box = document.createElement("div");
+    box.className = "hl-loc-details";
+    const table = document.createElement("table");
+    for (const [label, value] of item.details) {
+      const row = table.insertRow();
+      row.insertCell().textContent = label;
+      row.insertCell().textContent = value;
+    }
+    box.appendChild(table);
+    if (item.receivers.length) {
+      const title = document.createElement("div");
+      title.textContent = "Receivers that took part:";
+      box.appendChild(title);
+      const list = document.createElement("ul");
+      for (const [, , name, href] of item.receivers) {
+        const entry = document.createElement("li");
+        const link = document.createElement(href ? "a" : "span");
+        if (href) link.href = href;
+        link.textContent = name;
+        entry.appendChild(link);
+        list.appendChild(entry);
+      }
+      box.appendChild(list);
+    }
+    return box;
+  }
+  function add(elementId, item, color, kept) {
+    const element = getElement(elementId);
+    if (!element || !element.map) return;
+    const shown = element.hlLocalizations || (element.hlLocalizations = []);
+    const group = L.featureGroup();
+    item.rings.forEach(function (ring, index) { // 3 sigma first, so the 1 sigma lies on top
+      L.polygon(ring, { color: color, weight: index === 2 ? 2 : 1, dashArray: index === 2 ? null : "4 4",
+                        fillOpacity: [0.05, 0.08, 0.14][index], className: "hl-localization hl-sigma-" + (3 - index) })
+        .addTo(group);
+    });
+    for (const [lat, lon] of item.receivers) {
+      if (lat === null) continue; // not a receiver this gateway knows: listed, not drawn
+      L.polyline([[item.lat, item.lon], [lat, lon]], { color: color, weight: 1, dashArray: "2 6", opacity: 0.8,
+                                                       className: "hl-localization-link" }).addTo(group);
+    }
+    L.circleMarker([item.lat, item.lon], { radius: 5, color: "#1d4ed8", fillColor: "#1d4ed8", fillOpacity: 1,
+                                            className: "hl-localization-point" })
+      .bindTooltip(textOf(item.summary)).addTo(group);
+    group.bindPopup(function () { return detailsOf(item); }, { maxWidth: 320 });
+    group.addTo(element.map);
+    shown.push(group);
+    while (shown.length > kept) element.map.removeLayer(shown.shift());
+  }
+  return { add: add };
+})();
