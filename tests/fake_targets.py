@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -64,6 +65,31 @@ KIWISDR_ACTIVE = fixture("kiwisdr-1.711-active.status.txt").decode()
 # (status, content type, body) for targets with several paths, or a special word.
 Behaviour = tuple[int, str, bytes, float] | dict[str, tuple[int, str, bytes]] | str
 
+def kiwisdr_snr(now_s: float, hours: int = 3) -> bytes:
+    """A KiwiSDR's /snr answer, built to the shape of its AJAX_SNR code
+    (jks-prv/Beagle_SDR_GPS rx/rx_server_ajax.cpp, measurements from SNR_meas in
+    rx/rx_util.cpp): its ring in ring order, so not oldest first; `ts` in asctime form, in
+    UTC (`utc: 1`); per entry the whole span, HF from 1.8 MHz, then four sub-bands in kHz.
+    No real capture is in the fixtures; the numbers are a quiet HF receiver's."""
+    entries = []
+    for age in range(hours):
+        stamp = time.strftime("%a %b %e %H:%M:%S %Y", time.gmtime(now_s - (age + 0.5) * 3600))
+        snr = 20 + age
+        bands = [(0, 30000), (1800, 30000), (0, 1800), (1800, 10000), (10000, 20000), (20000, 30000)]
+        entries.append({"ts": stamp, "seq": 100 - age, "utc": 1, "ihr": 1, "snr": [
+            {"lo": lo, "hi": hi, "min": -130, "max": -60, "p50": -115 + i, "p95": -115 + i + snr - i, "snr": snr - i}
+            for i, (lo, hi) in enumerate(bands)]})
+    entries = entries[1:] + entries[:1]  # a ring: the newest is not last
+    return json.dumps(entries).encode()
+
+
+# A KiwiSDR, path by path: its status page and its own SNR measurements.
+KIWISDR = {
+    "status": (200, "text/plain", KIWISDR_ACTIVE.encode()),
+    "snr": (200, "application/json", kiwisdr_snr(time.time())),
+}
+
+
 BEHAVIOURS: dict[str, Behaviour] = {
     "healthy": (200, "application/json", b'{"status": "ok"}', 0.0),
     "degraded-body": (200, "application/json", b'{"status": "degraded"}', 0.0),
@@ -76,7 +102,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "openwebrx-0.17": OPENWEBRX_0_17,
     "openwebrx-no-sdr": OPENWEBRX_NO_SDR,
     "openwebrx-hostile": OPENWEBRX_HOSTILE,
-    "kiwisdr": (200, "text/plain", KIWISDR_ACTIVE.encode(), 0.0),
+    "kiwisdr": KIWISDR,
     **{f"kiwisdr-{state}": (200, "text/plain", fixture(f"kiwisdr-1.711-{state}.status.txt"), 0.0)
        for state in ("offline-updating", "private-unregistered", "no-gps-fix", "default-location",
                      "password-all-channels")},
@@ -150,7 +176,6 @@ def refused_url() -> str:
 
 def wait_for(condition: Callable[[], object], timeout: float = 15, interval: float = 0.1):
     """Poll `condition` until it returns something true; that value, or AssertionError."""
-    import time
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

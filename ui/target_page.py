@@ -1,13 +1,15 @@
 """One target's own page (`/websdrs/{id}`, `/services/{name}`): its state and details, its
-charts over 24 h (response time; users and SNR where its kind reports them), its state
-changes, its uptime over 7 and 30 days, its alerts and silences. The only page that
-draws charts; its storage reads are three, for this target alone."""
+charts over 24 h (response time; users against the most it takes, SNR, ADC overloads and
+GPS fixes where its kind reports them) and the receiver's own week of SNR measurements,
+its state changes, its uptime over 7 and 30 days, its alerts and silences. The only page
+that draws charts; its storage reads are four, for this target alone."""
 
 from __future__ import annotations
 
 import html
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from nicegui import ui
@@ -87,74 +89,119 @@ def detail_lines(group_name: str, target: Any, entry: Mapping[str, Any],
     return lines
 
 
-def chart_options(points: list[list[float]], label: str) -> dict[str, Any]:
+def chart_options(series: list[tuple[str, list[list[float]]]], label: str, step: bool = False) -> dict[str, Any]:
     return {
         "animation": False,
         "grid": {"left": 48, "right": 12, "top": 30, "bottom": 28, "containLabel": False},
         "tooltip": {"trigger": "axis"},
+        "legend": {"show": len(series) > 1, "top": 0, "right": 0, "textStyle": {"fontSize": 12}},
         "xAxis": {"type": "time", "axisLabel": {"hideOverlap": True, "fontSize": 12}},
-        "yAxis": {"type": "value", "name": label, "min": 0, "nameTextStyle": {"align": "left"},
-                  "axisLabel": {"fontSize": 12}},
-        "series": [{"type": "line", "showSymbol": False, "data": points, "name": label}],
+        "yAxis": {"type": "value", "name": label, "nameTextStyle": {"align": "left"}, "axisLabel": {"fontSize": 12},
+                  "min": 0},
+        "series": [{"type": "line", "showSymbol": len(points) < 2, "data": points, "name": name, **({"step": "end"} if step else {})}
+                   for name, points in series],
     }
 
 
-def _users(entry: Mapping[str, Any]) -> float | None:
-    return kept_figures(entry.get("details") or {})[0]
+def _figure(index: int) -> Callable[[Mapping[str, Any]], float | None]:
+    """A figure the history keeps (backend/kinds/fields.py kept_figures), from a live entry."""
+    return lambda entry: kept_figures(entry.get("details") or {})[index]
 
 
-def _snr(entry: Mapping[str, Any]) -> float | None:
-    return kept_figures(entry.get("details") or {})[1]
+@dataclass(frozen=True)
+class Line:
+    name: str  # in the legend
+    field: str  # of the stored buckets
+    live: Callable[[Mapping[str, Any]], float | None]  # from each new check
+    per_minute: bool = False  # live values add up within a minute (a count), else each is a point
 
 
-# (title, axis label, bucket field, the live value of an entry); a chart shows only where
-# there is something to draw (SNR: where the kind reports it).
-CHARTS: list[tuple[str, str, str, Callable[[Mapping[str, Any]], float | None]]] = [
-    ("Response time, last 24 h", "response, ms", "avg_response_ms", lambda entry: entry.get("response_time_ms")),
-    ("Users, last 24 h (most each minute)", "users", "max_users", _users),
-    ("SNR, last 24 h", "SNR, dB", "avg_snr_db", _snr),
-]
+@dataclass(frozen=True)
+class ChartSpec:
+    title: str
+    label: str  # the axis
+    lines: tuple[Line, ...]
+    always: bool = False  # drawn even when empty (the response time); others only with something to draw
+    step: bool = False
+    empty: str = "Nothing in the last 24 h."
+
+
+RESPONSE = ChartSpec("Response time, last 24 h", "response, ms",
+                     (Line("response", "avg_response_ms", lambda entry: entry.get("response_time_ms")),), always=True,
+                     empty="No response times in the last 24 h.")
+# What receivers report, where their kind reports it.
+RECEIVER_CHARTS = (
+    ChartSpec("Users, last 24 h (most each minute, against the most it takes)", "users",
+              (Line("users", "max_users", _figure(0)), Line("most it takes", "users_max", _figure(2))), step=True),
+    ChartSpec("SNR, last 24 h", "SNR, dB", (Line("SNR", "avg_snr_db", _figure(1)),)),
+    ChartSpec("ADC overloads, last 24 h (each minute)", "overloads",
+              (Line("ADC overloads", "adc_overloads", _figure(3), per_minute=True),), step=True),
+    ChartSpec("GPS fixes per minute, last 24 h", "fixes", (Line("GPS fixes", "avg_gps_fixes_min", _figure(4)),)),
+)
 
 
 class Chart:
-    """One line over the last 24 h: drawn from the stored minutes, then a point per check."""
+    """Lines over the last 24 h: drawn from the stored minutes, then a point per check."""
 
-    def __init__(self, title: str, label: str, field: str, live: Callable[[Mapping[str, Any]], float | None],
-                 buckets: list[dict[str, Any]]) -> None:
-        self.label, self.live, self.title = label, live, title
+    def __init__(self, spec: ChartSpec, buckets: list[dict[str, Any]]) -> None:
+        self.spec = spec
         self.box = ui.column().classes("w-full gap-0")
         self.element: ui.echart | None = None
-        points = [[b["start_ms"], b[field]] for b in buckets if b.get(field) is not None]
-        if points or field == "avg_response_ms":
-            self.draw(points)
+        lines = [[[b["start_ms"], b[line.field]] for b in buckets if b.get(line.field) is not None]
+                 for line in spec.lines]
+        if any(lines) or spec.always:
+            self.draw(lines)
 
-    def draw(self, points: list[list[float]]) -> None:
+    def draw(self, lines: list[list[list[float]]]) -> None:
         self.box.clear()
         with self.box:
-            ui.label(self.title).classes("font-semibold")
-            if points:
-                self.element = ui.echart(chart_options(points, self.label)).classes("w-full h-56")
+            ui.label(self.spec.title).classes("font-semibold")
+            if any(lines):
+                self.element = ui.echart(chart_options([(line.name, points) for line, points in
+                                                        zip(self.spec.lines, lines)], self.spec.label, self.spec.step)
+                                         ).classes("w-full h-56")
             else:
                 self.element = None
-                ui.label("No response times in the last 24 h.").classes("hl-empty")
+                ui.label(self.spec.empty).classes("hl-empty")
 
     def add(self, at_ms: int, entry: Mapping[str, Any]) -> None:
-        value = self.live(entry)
-        if value is None:
+        values = [line.live(entry) for line in self.spec.lines]
+        if all(value is None for value in values):
             return
         if self.element is None:
-            self.draw([[at_ms, value]])
+            self.draw([[[at_ms, value]] if value is not None else [] for value in values])
             return
-        data = self.element.options["series"][0]["data"]
-        data.append([at_ms, value])
         cutoff = at_ms - DAY_MS
-        if data[0][0] < cutoff:
-            data[:] = [point for point in data if point[0] >= cutoff]
-        # One point to the browser, not the whole series again.
-        ui.run_javascript(
-            f"const c = getElement({self.element.id}).chart; if (c) {{ const o = c.getOption();"
-            f"const d = o.series[0].data.filter(p => p[0] >= {cutoff}); d.push([{at_ms}, {value}]);"
-            f"c.setOption({{series: [{{data: d}}]}}); }}")
+        for index, (line, value) in enumerate(zip(self.spec.lines, values)):
+            if value is None:
+                continue
+            data = self.element.options["series"][index]["data"]
+            minute = at_ms // 60_000 * 60_000
+            if line.per_minute and data and data[-1][0] == minute:
+                data[-1] = [minute, data[-1][1] + value]
+                at, shown, replace_last = minute, data[-1][1], "true"
+            else:
+                at, shown, replace_last = (minute, value, "false") if line.per_minute else (at_ms, value, "false")
+                data.append([at, shown])
+            if data[0][0] < cutoff:
+                data[:] = [point for point in data if point[0] >= cutoff]
+            # One point to the browser, not the whole series again.
+            ui.run_javascript(
+                f"const c = getElement({self.element.id}).chart; if (c) {{ const o = c.getOption();"
+                f"const d = o.series[{index}].data.filter(p => p[0] >= {cutoff}); if ({replace_last}) d.pop();"
+                f"d.push([{at}, {shown}]); const s = o.series.map(() => ({{}})); s[{index}] = {{data: d}};"
+                f"c.setOption({{series: s}}); }}")
+
+
+def own_snr_chart(measurements: list[dict[str, Any]]) -> None:
+    """The receiver's own SNR measurements over the last week (KiwiSDR's /snr), if any."""
+    if not measurements:
+        return
+    series = [("whole span", [[m["ts_ms"], m["snr_all_db"]] for m in measurements if m["snr_all_db"] is not None]),
+              ("HF", [[m["ts_ms"], m["snr_hf_db"]] for m in measurements if m["snr_hf_db"] is not None])]
+    with ui.column().classes("w-full gap-0"):
+        ui.label("SNR measured by the receiver itself, last 7 days (hourly)").classes("font-semibold")
+        ui.echart(chart_options([line for line in series if line[1]], "SNR, dB")).classes("w-full h-56")
 
 
 def find_target(state: LiveState, group_name: str, key: str) -> Any | None:
@@ -195,12 +242,15 @@ async def _render_target(state: LiveState, principal: Any, group_name: str, targ
         if principal is not None and principal.may("operator"):
             ui.button("Silence 1 h", on_click=lambda: silence()).props(
                 f'outline dense aria-label="Silence alerts of {html.escape(group.name_of_target(target))} for an hour"')
-    with ui.row().classes("w-full gap-6 items-start max-lg:flex-wrap hl-live"):
+    with ui.row().classes("w-full gap-6 items-start no-wrap max-lg:flex-wrap hl-live"):
         details = ui.column().classes("gap-1 min-w-[min(22rem,100%)] max-w-full")
-        with ui.column().classes("grow min-w-[min(22rem,100%)] max-w-full gap-1"):
-            charts = [Chart(title, kind_of(group_name, target).response_label if field == "avg_response_ms" else label,
-                            field, live, buckets)
-                      for title, label, field, live in CHARTS[:None if group.keeps_details else 1]]
+        with ui.column().classes("flex-1 min-w-0 w-full gap-1"):
+            response = replace(RESPONSE, label=kind_of(group_name, target).response_label)
+            charts = [Chart(response, buckets)]
+    if group.keeps_details:  # two charts a row on a wide screen, one on a phone
+        with ui.element("div").classes("w-full grid grid-cols-1 xl:grid-cols-2 gap-x-6 gap-y-2 hl-live"):
+            charts += [Chart(spec, buckets) for spec in RECEIVER_CHARTS]
+            own_snr_chart(await history.snr_history(group_name, key, now_ms - 7 * DAY_MS, now_ms))
     with ui.row().classes("w-full gap-6 items-start max-lg:flex-wrap hl-live"):
         with ui.column().classes("gap-1 min-w-[min(22rem,100%)]"):
             ui.label("State changes").classes("text-lg font-semibold")

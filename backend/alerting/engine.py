@@ -24,7 +24,12 @@ from backend.alerting.store import AlertState, AlertStore, Incident, Quieting
 from backend.config.schema import Config
 from backend.events.envelope import Envelope
 from backend.events.hub import Hub
-from backend.events.topics import ALERTS_FIRED, LOCALIZATIONS_UPDATED, SIGNALS_DETECTED, STATUS_CHANGED
+from backend.events.topics import (
+    ALERTS_FIRED,
+    LOCALIZATIONS_UPDATED,
+    SIGNALS_DETECTED,
+    STATUS_CHANGED,
+)
 from backend.kinds import GROUP_OF_TOPIC, GROUPS, RECEIVERS
 from backend.kinds.status import is_down
 from backend.locating.network import readiness_at, ready_count

@@ -90,6 +90,29 @@ async def target_history(
     }
 
 
+@router.get("/api/v1/history/websdrs/{target_id}/snr")
+async def receiver_snr_history(
+    request: Request,
+    target_id: str,
+    start: Annotated[str | None, Query(description="ISO-8601; default 7 days before end")] = None,
+    end: Annotated[str | None, Query(description="ISO-8601; default now")] = None,
+) -> dict[str, Any]:
+    """A receiver's own SNR measurements (KiwiSDR's `/snr`, hourly, read once an hour),
+    oldest first: SNR over its whole span and over HF, the median level (noise), and
+    every band as the receiver gave it (lo and hi in kHz, levels in dB)."""
+    if not _configured(request, "websdrs", target_id):
+        raise HTTPException(404, f"no receiver {target_id!r} in the configuration")
+    end_ms = instant(end, int(time.time() * 1000), "end")
+    start_ms = instant(start, end_ms - 7 * DAY_MS, "start")
+    if start_ms >= end_ms:
+        raise HTTPException(422, "start must be before end")
+    if end_ms - start_ms > 366 * DAY_MS:
+        raise HTTPException(422, "at most a year at once")
+    found = await runtime_of(request).history.snr_history("websdrs", target_id, start_ms, end_ms)
+    return {"id": target_id, "start": iso_from_ms(start_ms), "end": iso_from_ms(end_ms),
+            "measurements": [{"ts": iso_from_ms(m.pop("ts_ms")), **m} for m in found]}
+
+
 def maintenance_marks(windows, kind: str, target_id: str, start_ms: int, end_ms: int) -> list[dict[str, str]]:
     """The maintenance windows of this target in the range, so history shows them."""
     start = datetime.fromtimestamp(start_ms / 1000, tz=timezone.utc)

@@ -15,8 +15,8 @@ from backend.events.topics import WEBSDRS_STATUS
 from backend.kinds import RECEIVERS, kind_of
 from backend.kinds.readiness import of_entry
 from backend.locating import exports
-from backend.locating.network import readiness_at, ready_count, ready_positions
 from backend.locating.geometry import coverage as coverage_of
+from backend.locating.network import readiness_at, ready_count, ready_positions
 from backend.runtime import Runtime
 from backend.timefmt import iso_from_ms
 

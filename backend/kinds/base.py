@@ -22,6 +22,7 @@ from typing import Any, Awaitable, Callable
 
 
 from backend.auth.redact import redact_url
+from backend.kinds.fields import rises
 from backend.kinds.probing import ProbeClient, ProbeResult
 
 
@@ -49,6 +50,9 @@ class TargetKind:
     config_problem: Callable[[Any], str | None] = lambda target: None  # None: the target is fine
     # Its own reasons a receiver cannot take part in a localization (backend/kinds/readiness.py).
     readiness: Callable[[dict[str, Any]], list[tuple[str, str]]] = lambda details: []
+    # What the receiver keeps of its own past, fetched hourly (KiwiSDR's /snr): a list of
+    # measurements as plain dicts for backend/storage/history.py SnrMeasurement; None: nothing.
+    own_history: Callable[[ProbeClient, str, float], Awaitable[list[dict[str, Any]]]] | None = None
 
     def location(self, target: Any) -> str:
         """Where the target is, for pages and answers: secrets in URLs redacted."""
@@ -67,10 +71,8 @@ class Target:
 
 
 # Details a receiver reports of the moment it was read: shown only while it answers.
-LIVE_DETAILS = frozenset({"users", "sdrs", "snr_db", "gps_fix", "adc_overloads", "adc_overloads_rise", "uptime_s",
-                          "antenna_connected"})
-# Counters whose rise between two answers matters (ADC overloads rising: a strong signal clips).
-RISING_DETAILS = ("adc_overloads",)
+LIVE_DETAILS = frozenset({"users", "sdrs", "snr_db", "gps_fix", "gps_fixes_min", "adc_overloads",
+                          "adc_overloads_rise", "uptime_s", "antenna_connected"})
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,7 @@ class TargetGroup:
         if self.keeps_details:
             if details:
                 entry["details"], entry["details_at"] = details, checked
-                for counter in RISING_DETAILS:  # how much a counter rose since the last answer
-                    before, now = (previous.get("details") or {}).get(counter), details.get(counter)
-                    if isinstance(before, int) and isinstance(now, int):
-                        details[f"{counter}_rise"] = max(0, now - before)
+                details.update(rises(previous.get("details") or {}, details))
             else:
                 # No answer: keep what the target told about itself (its software, bands,
                 # position), but not what it told of that moment (listeners, SNR, GPS).

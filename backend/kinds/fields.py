@@ -100,11 +100,33 @@ def status_page_details(found: dict[str, str], software: str) -> dict[str, Any]:
     return details
 
 
-def kept_figures(details: dict[str, Any]) -> tuple[int | None, float | None]:
-    """What the history keeps of a receiver's details each check: its users, and its SNR
-    over all bands in dB (KiwiSDR's `snr=all,hf`), where the kind reports them."""
-    users = details.get("users")
+def _count(value: Any) -> int | None:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+        else None
+
+
+# Counters whose rise between two answers matters (ADC overloads rising: a strong signal clips).
+RISING_DETAILS = ("adc_overloads",)
+
+
+def rises(before: dict[str, Any], now: dict[str, Any]) -> dict[str, int]:
+    """How much each rising counter grew since the previous answer (`adc_overloads_rise`);
+    a counter that fell (the receiver restarted) rose by 0."""
+    found = {}
+    for counter in RISING_DETAILS:
+        old, new = before.get(counter), now.get(counter)
+        if isinstance(old, int) and isinstance(new, int):
+            found[f"{counter}_rise"] = max(0, new - old)
+    return found
+
+
+def kept_figures(details: dict[str, Any]) -> tuple[int | None, float | None, int | None, int | None, int | None]:
+    """What the history keeps of a receiver's details each check, where its kind reports
+    them: users, SNR over all bands in dB (KiwiSDR's `snr=all,hf`), the most users it
+    takes, ADC overloads since the previous check, and GPS fixes in the last minute."""
     snr = details.get("snr_db")
     snr_all = snr.get("all") if isinstance(snr, dict) else None
-    return (int(users) if isinstance(users, (int, float)) and not isinstance(users, bool) else None,
-            float(snr_all) if isinstance(snr_all, (int, float)) and math.isfinite(snr_all) else None)
+    return (_count(details.get("users")),
+            float(snr_all) if isinstance(snr_all, (int, float)) and math.isfinite(snr_all) else None,
+            _count(details.get("users_max")), _count(details.get("adc_overloads_rise")),
+            _count(details.get("gps_fixes_min")))

@@ -4,6 +4,7 @@ state as a `status:changed` event)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -13,14 +14,22 @@ from backend.config.schema import Config
 from backend.events.bus import StaleLeader
 from backend.events.hub import Hub
 from backend.events.topics import STATUS_CHANGED
-from backend.kinds import CHECKS, GROUPS, initial_state, targets_of, with_position_check
-from backend.kinds.fields import kept_figures
-from backend.kinds.probing import ProbeResult
+from backend.kinds import (
+    CHECKS,
+    GROUPS,
+    RECEIVERS,
+    initial_state,
+    targets_of,
+    with_position_check,
+)
+from backend.kinds.fields import kept_figures, rises
+from backend.kinds.probing import ProbeResult, describe_failure, probe_client
 from backend.kinds.readiness import of_entry, readiness_change
 from backend.kinds.status import is_down
 from backend.monitor.debounce import Debouncer
 from backend.monitor.worker import ProbeWorker, WorkerFailed, WorkerStopped
 from backend.storage import CheckRecord, HistoryStore, RecordStore, StateChange
+from backend.storage.history import SnrMeasurement
 from backend.timefmt import iso_from_ms
 
 log = logging.getLogger(__name__)
@@ -121,8 +130,10 @@ class Monitor:
             changed = debouncer.observe(result.status)
             since = checked if changed else (self._entries[kind].get(target.key) or {}).get("since") or checked
             pending[target.key] = (result, debouncer.status, since)
+            previous_details = (self._entries[kind].get(target.key) or {}).get("details") or {}
+            figures = kept_figures({**(result.details or {}), **rises(previous_details, result.details or {})})
             checks.append(CheckRecord(kind, target.key, now_ms, result.status, not is_down(result.status),
-                                      result.response_time_ms, result.error, *kept_figures(result.details)))
+                                      result.response_time_ms, result.error, *figures))
             if changed:
                 changes.append(StateChange(kind, target.key, now_ms, before, debouncer.status, result.error))
                 events.append({"kind": kind, "id": target.key, "name": target.name, "aspect": "status", "from": before,
@@ -181,6 +192,37 @@ class Monitor:
         cutoff = iso_from_ms(int(time.time() * 1000 - self._config.records.retention_days * DAY_MS))
         removed = await self._records.prune(cutoff)
         log.info("records pruned: %s", removed)
+
+    async def fetch_own_histories(self) -> int:
+        """What receivers keep of their own past (KiwiSDR's /snr: a week of hourly SNR
+        measurements), from each answering receiver whose kind keeps one, into the history.
+        Hourly, on the poller only. A receiver that cannot be read now is tried next hour;
+        measurements already kept are skipped. Returns how many new ones were kept."""
+        if not self.lease.held:
+            return 0
+        wanted = [t for t in self._targets[RECEIVERS.name] if CHECKS[t.spec.probe].own_history is not None
+                  and not is_down((self._entries[RECEIVERS.name].get(t.key) or {}).get("status") or "offline")]
+        if not wanted:
+            return 0
+        limit = asyncio.Semaphore(self._config.polling.max_concurrency)
+        added = 0
+
+        async def one(client, target) -> None:
+            nonlocal added
+            async with limit:
+                try:
+                    found = await CHECKS[target.spec.probe].own_history(client, target.spec.url, target.spec.timeout_s)
+                except Exception as exc:  # whatever one receiver sends, the others are read
+                    log.info("own history of receiver %s not read: %s", target.key,
+                             describe_failure(exc, target.spec.timeout_s))
+                    return
+            added += await self._history.record_snr(RECEIVERS.name, target.key,
+                                                    [SnrMeasurement(**m) for m in found])
+
+        async with probe_client(self._config.polling.max_concurrency) as client:
+            await asyncio.gather(*(one(client, target) for target in wanted))
+        log.info("own histories of %d receivers read: %d new measurements", len(wanted), added)
+        return added
 
     async def prune(self) -> None:
         removed = await self._history.prune(int(time.time() * 1000), self._config.history.retention_s())

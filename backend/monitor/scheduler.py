@@ -6,7 +6,7 @@ Only one process may run them; a second worker would probe every target twice.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -15,7 +15,8 @@ from backend.kinds import GROUPS
 from backend.monitor.poller import Monitor
 
 POLL_JOBS = tuple(f"poll-{group}" for group in GROUPS)
-MONITOR_JOBS = (*POLL_JOBS, "prune-history", "prune-records")
+MONITOR_JOBS = (*POLL_JOBS, "prune-history", "prune-records", "own-histories")
+OWN_HISTORIES_EVERY_MIN = 60  # KiwiSDR measures its SNR hourly
 
 
 def build_scheduler(monitor: Monitor, config: Config) -> AsyncIOScheduler:
@@ -42,6 +43,10 @@ def schedule_monitor(scheduler: AsyncIOScheduler, monitor: Monitor, config: Conf
                       **common)
     scheduler.add_job(monitor.prune_records, "interval", minutes=config.records.prune_interval_min,
                       id="prune-records", **common)
+    # After the first round has said which receivers answer.
+    first = now + timedelta(seconds=2 * config.polling.websdrs_interval_s)
+    scheduler.add_job(monitor.fetch_own_histories, "interval", minutes=OWN_HISTORIES_EVERY_MIN, id="own-histories",
+                      **{**common, "next_run_time": first})
 
 
 def poll_now(scheduler: AsyncIOScheduler) -> None:

@@ -31,6 +31,20 @@ class CheckRecord:
     error: str | None
     users: int | None = None  # what a receiver reports, where its kind tells
     snr_db: float | None = None
+    users_max: int | None = None
+    adc_overloads: int | None = None  # since the previous check
+    gps_fixes_min: int | None = None
+
+
+@dataclass(frozen=True)
+class SnrMeasurement:
+    """One of a KiwiSDR's own SNR measurements (its `/snr`; backend/kinds/kiwisdr.py)."""
+
+    ts_ms: int
+    snr_all_db: int | None
+    snr_hf_db: int | None
+    noise_db: int | None  # the median level over all bands, dB
+    bands: list[dict[str, int]]  # every band as the receiver gave it: lo, hi (kHz), min, max, p50, p95, snr
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,14 @@ class HistoryStore(abc.ABC):
     @abc.abstractmethod
     async def changes(self, kind: str | None, key: str | None, limit: int) -> list[dict[str, Any]]:
         """State changes, newest first, optionally of one kind or one target."""
+
+    @abc.abstractmethod
+    async def record_snr(self, kind: str, key: str, measurements: list[SnrMeasurement]) -> int:
+        """Keep a receiver's own SNR measurements (those already kept are skipped); how many were new."""
+
+    @abc.abstractmethod
+    async def snr_history(self, kind: str, key: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        """A receiver's own SNR measurements between two instants, oldest first."""
 
     @abc.abstractmethod
     async def prune(self, now_ms: int, retention_s: dict[str, float]) -> dict[str, int]:
@@ -110,18 +132,22 @@ class SQLHistoryStore(HistoryStore):
         with self._db.transaction() as connection:
             rows = [(self._target(c.kind, c.key), c) for c in checks]
             connection.executemany(
-                """INSERT INTO checks (target, ts, status, response_ms, error, users, snr_db)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO checks (target, ts, status, response_ms, error, users, snr_db, users_max,
+                                      adc_overloads, gps_fixes_min)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (target, ts) DO UPDATE SET status = excluded.status,
                        response_ms = excluded.response_ms, error = excluded.error, users = excluded.users,
-                       snr_db = excluded.snr_db""",
-                [(t, c.ts_ms, c.status, c.response_ms, c.error, c.users, c.snr_db) for t, c in rows],
+                       snr_db = excluded.snr_db, users_max = excluded.users_max,
+                       adc_overloads = excluded.adc_overloads, gps_fixes_min = excluded.gps_fixes_min""",
+                [(t, c.ts_ms, c.status, c.response_ms, c.error, c.users, c.snr_db, c.users_max, c.adc_overloads,
+                  c.gps_fixes_min) for t, c in rows],
             )
             for size, seconds in BUCKET_SECONDS.items():
                 connection.executemany(
                     f"""INSERT INTO rollup_{size} (target, bucket, checks, up, rt_sum, rt_count, rt_max, users_max,
-                                                   snr_sum, snr_count)
-                        VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
+                                                   snr_sum, snr_count, users_cap, adc_sum, adc_count, fixes_sum,
+                                                   fixes_count)
+                        VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (target, bucket) DO UPDATE SET
                             checks = rollup_{size}.checks + 1, up = rollup_{size}.up + excluded.up,
                             rt_sum = rollup_{size}.rt_sum + excluded.rt_sum,
@@ -132,10 +158,18 @@ class SQLHistoryStore(HistoryStore):
                                                   OR excluded.users_max > rollup_{size}.users_max
                                              THEN excluded.users_max ELSE rollup_{size}.users_max END,
                             snr_sum = rollup_{size}.snr_sum + excluded.snr_sum,
-                            snr_count = rollup_{size}.snr_count + excluded.snr_count""",
+                            snr_count = rollup_{size}.snr_count + excluded.snr_count,
+                            users_cap = CASE WHEN rollup_{size}.users_cap IS NULL
+                                                  OR excluded.users_cap > rollup_{size}.users_cap
+                                             THEN excluded.users_cap ELSE rollup_{size}.users_cap END,
+                            adc_sum = rollup_{size}.adc_sum + excluded.adc_sum,
+                            adc_count = rollup_{size}.adc_count + excluded.adc_count,
+                            fixes_sum = rollup_{size}.fixes_sum + excluded.fixes_sum,
+                            fixes_count = rollup_{size}.fixes_count + excluded.fixes_count""",
                     [(t, c.ts_ms // 1000 // seconds * seconds, int(c.up), c.response_ms or 0.0,
                       int(c.response_ms is not None), c.response_ms, c.users, c.snr_db or 0.0,
-                      int(c.snr_db is not None)) for t, c in rows],
+                      int(c.snr_db is not None), c.users_max, c.adc_overloads or 0, int(c.adc_overloads is not None),
+                      c.gps_fixes_min or 0, int(c.gps_fixes_min is not None)) for t, c in rows],
                 )
             connection.executemany(
                 "INSERT INTO state_changes (target, ts, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?)",
@@ -178,15 +212,19 @@ class SQLHistoryStore(HistoryStore):
             return []
         seconds = BUCKET_SECONDS[size]
         rows = self._db.connection.execute(
-            f"""SELECT bucket, checks, up, rt_sum, rt_count, rt_max, users_max, snr_sum, snr_count FROM rollup_{size}
+            f"""SELECT bucket, checks, up, rt_sum, rt_count, rt_max, users_max, snr_sum, snr_count, users_cap,
+                       adc_sum, adc_count, fixes_sum, fixes_count FROM rollup_{size}
                 WHERE target = ? AND bucket >= ? AND bucket < ? ORDER BY bucket""",
             (target, start_ms // 1000 // seconds * seconds, end_ms // 1000),
         ).fetchall()
         return [
             {"start_ms": bucket * 1000, "checks": checks, "up": up, "uptime_pct": percent(up, checks),
              "avg_response_ms": round(rt_sum / rt_count, 1) if rt_count else None, "max_response_ms": rt_max,
-             "max_users": users_max, "avg_snr_db": round(snr_sum / snr_count, 1) if snr_count else None}
-            for bucket, checks, up, rt_sum, rt_count, rt_max, users_max, snr_sum, snr_count in rows
+             "max_users": users_max, "avg_snr_db": round(snr_sum / snr_count, 1) if snr_count else None,
+             "users_max": users_cap, "adc_overloads": adc_sum if adc_count else None,
+             "avg_gps_fixes_min": round(fixes_sum / fixes_count, 1) if fixes_count else None}
+            for bucket, checks, up, rt_sum, rt_count, rt_max, users_max, snr_sum, snr_count, users_cap, adc_sum,
+            adc_count, fixes_sum, fixes_count in rows
         ]
 
     async def changes(self, kind, key, limit) -> list[dict[str, Any]]:
@@ -209,6 +247,33 @@ class SQLHistoryStore(HistoryStore):
         return [{"kind": k, "id": key_, "ts_ms": ts, "from": f, "to": to, "reason": reason}
                 for k, key_, ts, f, to, reason in rows]
 
+    async def record_snr(self, kind, key, measurements) -> int:
+        return await self._db.run(self._record_snr, kind, key, measurements)
+
+    def _record_snr(self, kind: str, key: str, measurements: list[SnrMeasurement]) -> int:
+        with self._db.transaction() as connection:
+            target = self._target(kind, key)
+            added = 0
+            for m in measurements:
+                added += connection.execute(
+                    "INSERT INTO snr_measurements (target, ts, snr_all_db, snr_hf_db, noise_db, bands) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (target, ts) DO NOTHING",
+                    (target, m.ts_ms, m.snr_all_db, m.snr_hf_db, m.noise_db, encode(m.bands))).rowcount
+        return added
+
+    async def snr_history(self, kind, key, start_ms, end_ms) -> list[dict[str, Any]]:
+        return await self._db.run(self._snr_history, kind, key, start_ms, end_ms)
+
+    def _snr_history(self, kind: str, key: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        target = self._known(kind, key)
+        if target is None:
+            return []
+        rows = self._db.connection.execute(
+            "SELECT ts, snr_all_db, snr_hf_db, noise_db, bands FROM snr_measurements "
+            "WHERE target = ? AND ts >= ? AND ts < ? ORDER BY ts", (target, start_ms, end_ms)).fetchall()
+        return [{"ts_ms": ts, "snr_all_db": snr_all, "snr_hf_db": snr_hf, "noise_db": noise, "bands": json.loads(bands)}
+                for ts, snr_all, snr_hf, noise, bands in rows]
+
     async def prune(self, now_ms: int, retention_s: dict[str, float]) -> dict[str, int]:
         return await self._db.run(self._prune, now_ms, retention_s)
 
@@ -222,4 +287,7 @@ class SQLHistoryStore(HistoryStore):
                 removed[size] = connection.execute(f"DELETE FROM rollup_{size} WHERE bucket < ?", (cutoff_s,)).rowcount
             cutoff_ms = now_ms - int(retention_s["changes"] * 1000)
             removed["changes"] = connection.execute("DELETE FROM state_changes WHERE ts < ?", (cutoff_ms,)).rowcount
+            # A receiver's own SNR measurements are hourly: kept as long as the hourly roll-ups.
+            cutoff_ms = now_ms - int(retention_s["hour"] * 1000)
+            removed["snr"] = connection.execute("DELETE FROM snr_measurements WHERE ts < ?", (cutoff_ms,)).rowcount
         return removed

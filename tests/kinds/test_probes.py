@@ -146,7 +146,7 @@ def test_kiwisdr_active_receiver_tells_everything():
         "software": "KiwiSDR", "name": "Genova KiwiSDR", "sw_version": "KiwiSDR_v1.711", "location": "Genova, Italy",
         "antenna": "Wellbrook loop", "users": 2, "users_max": 8, "uptime_s": 86400, "adc_overloads": 0,
         "altitude_m": 100.0, "reported_position": {"lat": 44.395, "lon": 8.956},
-        "gps_fix": {"satellites": 7, "fixes": 123456, "fixes_min": 12}, "antenna_connected": True, "snr_db": {"all": 21, "hf": 18},
+        "gps_fix": {"satellites": 7, "fixes": 123456}, "gps_fixes_min": 12, "antenna_connected": True, "snr_db": {"all": 21, "hf": 18},
         "bands_mhz": [[0.0, 30.0]],
     }
 
@@ -337,7 +337,8 @@ def test_the_history_keeps_users_and_snr_where_the_kind_reports_them():
     from backend.kinds.fields import kept_figures
 
     kiwi = kiwisdr.parse(200, KIWISDR_ACTIVE.encode(), 30.0).details
-    assert kept_figures(kiwi) == (kiwi["users"], float(kiwi["snr_db"]["all"]))
-    assert kept_figures({"users": 3}) == (3, None)  # OpenWebRX: no SNR
-    assert kept_figures({}) == (None, None)
-    assert kept_figures({"users": True, "snr_db": {"all": float("nan")}}) == (None, None)
+    assert kept_figures(kiwi) == (kiwi["users"], float(kiwi["snr_db"]["all"]), 8, None, 12)  # no rise yet
+    assert kept_figures({**kiwi, "adc_overloads_rise": 4})[3] == 4
+    assert kept_figures({"users": 3, "users_max": 20}) == (3, None, 20, None, None)  # OpenWebRX: no SNR, no GPS
+    assert kept_figures({}) == (None, None, None, None, None)
+    assert kept_figures({"users": True, "snr_db": {"all": float("nan")}}) == (None, None, None, None, None)

@@ -45,7 +45,7 @@ def test_kiwisdr_channels_gps_antenna_snr_adc_and_band():
     full = of_entry(kiwisdr.readiness, kiwi_entry("active", users=8), None)
     assert full == {"state": "unusable", "reasons": ["no free channel (8 of 8 in use)"]}
     stale_fix = kiwi_entry("active")
-    stale_fix["details"]["gps_fix"]["fixes_min"] = 0
+    stale_fix["details"]["gps_fixes_min"] = 0
     assert of_entry(kiwisdr.readiness, stale_fix, None)["reasons"] == ["no GPS fix in the last minute"]
     unplugged = of_entry(kiwisdr.readiness, kiwi_entry("active", antenna_connected=False,
                                                         snr_db={"all": 3, "hf": 2}), None)

@@ -215,6 +215,25 @@ async def test_a_change_of_readiness_goes_out_as_status_changed(make_gateway, ta
     assert websdrs_of(gw)["kiwi"]["status"] == "online"
 
 
+def test_a_kiwisdrs_quality_is_kept_over_time(make_gateway, targets):
+    """Per minute: users against the maximum, ADC overloads, GPS fixes; and hourly the
+    receiver's own week of SNR measurements (/snr), read after the first round."""
+    gw = make_gateway(raw=monitoring_config(targets, interval=1.0))
+    snr = wait_for(lambda: httpx.get(gw.url + "/api/v1/history/websdrs/kiwi/snr").json()["measurements"])
+    assert [m["snr_all_db"] for m in snr] == [22, 21, 20] and [m["snr_hf_db"] for m in snr] == [21, 20, 19]
+    assert snr[0]["bands"][1] == {"lo": 1800, "hi": 30000, "min": -130, "max": -60, "p50": -114, "p95": -93,
+                                  "snr": 21}
+    # Overloads count from the second answer on (a rise needs two readings).
+    minute = wait_for(lambda: [b for b in httpx.get(gw.url + "/api/v1/history/websdrs/kiwi").json()["buckets"]
+                               if b["adc_overloads"] is not None])[-1]
+    assert minute["users_max"] == 8 and minute["max_users"] == 2
+    assert minute["avg_gps_fixes_min"] == 12.0 and minute["adc_overloads"] == 0
+    # A receiver whose kind keeps no history of its own is not asked, and nothing is made up.
+    assert httpx.get(gw.url + "/api/v1/history/websdrs/owrx/snr").json()["measurements"] == []
+    assert httpx.get(gw.url + "/api/v1/history/websdrs/nowhere/snr").status_code == 404
+    assert httpx.get(gw.url + "/api/v1/history/websdrs/kiwi/snr", params={"start": "x"}).status_code == 422
+
+
 def test_a_round_of_hanging_targets_takes_about_one_timeout(make_gateway, targets):
     # 40 receivers that never answer, 1 s timeout: one after another would take 40 s.
     receivers = "\n".join(

@@ -33,6 +33,9 @@ async def store(database_location):
     await db.close()
 
 
+NO_QUALITY = {"users_max": None, "adc_overloads": None, "avg_gps_fixes_min": None}
+
+
 async def test_rollups_count_checks_up_and_response_times(store):
     await store.record_round([check("torino", BASE_MS + 1_000, True, 10.0), check("genova", BASE_MS + 1_000, False)], [])
     await store.record_round([check("torino", BASE_MS + 31_000, True, 30.0), check("genova", BASE_MS + 31_000, True, 50.0)], [])
@@ -40,13 +43,13 @@ async def test_rollups_count_checks_up_and_response_times(store):
     minutes = await store.buckets("websdrs", "torino", "minute", BASE_MS, BASE_MS + HOUR_MS)
     assert minutes == [
         {"start_ms": BASE_MS, "checks": 2, "up": 2, "uptime_pct": 100.0, "avg_response_ms": 20.0, "max_response_ms": 30.0,
-         "max_users": None, "avg_snr_db": None},
+         "max_users": None, "avg_snr_db": None, **NO_QUALITY},
         {"start_ms": BASE_MS + 60_000, "checks": 1, "up": 0, "uptime_pct": 0.0, "avg_response_ms": None,
-         "max_response_ms": None, "max_users": None, "avg_snr_db": None},
+         "max_response_ms": None, "max_users": None, "avg_snr_db": None, **NO_QUALITY},
     ]
     hours = await store.buckets("websdrs", "torino", "hour", BASE_MS, BASE_MS + HOUR_MS)
     assert hours == [{"start_ms": BASE_MS, "checks": 3, "up": 2, "uptime_pct": 66.7, "avg_response_ms": 20.0,
-                      "max_response_ms": 30.0, "max_users": None, "avg_snr_db": None}]
+                      "max_response_ms": 30.0, "max_users": None, "avg_snr_db": None, **NO_QUALITY}]
     assert await store.uptime("websdrs", BASE_MS) == {"torino": 66.7, "genova": 50.0}
     assert await store.uptime("services", BASE_MS) == {}
     assert await store.buckets("websdrs", "nowhere", "hour", BASE_MS, BASE_MS + HOUR_MS) == []
@@ -63,6 +66,36 @@ async def test_rollups_keep_the_most_users_and_the_mean_snr(store):
     assert [(b["max_users"], b["avg_snr_db"]) for b in minutes] == [(5, 22.0), (1, None)]
     hours = await store.buckets("websdrs", "kiwi", "hour", BASE_MS, BASE_MS + HOUR_MS)
     assert [(b["max_users"], b["avg_snr_db"]) for b in hours] == [(5, 22.0)]
+
+
+async def test_rollups_keep_adc_overloads_gps_fixes_and_the_users_maximum(store):
+    from dataclasses import replace
+
+    await store.record_round([replace(check("kiwi", BASE_MS + 1_000, True), users_max=8, adc_overloads=3,
+                                      gps_fixes_min=40)], [])
+    await store.record_round([replace(check("kiwi", BASE_MS + 31_000, True), users_max=8, adc_overloads=2,
+                                      gps_fixes_min=20)], [])
+    await store.record_round([replace(check("kiwi", BASE_MS + 61_000, True), users_max=4, adc_overloads=0,
+                                      gps_fixes_min=0)], [])
+    minutes = await store.buckets("websdrs", "kiwi", "minute", BASE_MS, BASE_MS + HOUR_MS)
+    assert [(b["users_max"], b["adc_overloads"], b["avg_gps_fixes_min"]) for b in minutes] == [(8, 5, 30.0),
+                                                                                              (4, 0, 0.0)]
+    hours = await store.buckets("websdrs", "kiwi", "hour", BASE_MS, BASE_MS + HOUR_MS)
+    assert [(b["users_max"], b["adc_overloads"], b["avg_gps_fixes_min"]) for b in hours] == [(8, 5, 20.0)]
+
+
+async def test_a_receivers_own_snr_measurements_are_kept_once_each(store):
+    from backend.storage.history import SnrMeasurement
+
+    week = [SnrMeasurement(BASE_MS - i * HOUR_MS, 20 + i, 15 + i, -110, [{"lo": 0, "hi": 30000, "snr": 20 + i}])
+            for i in range(3)]
+    assert await store.record_snr("websdrs", "kiwi", week) == 3
+    assert await store.record_snr("websdrs", "kiwi", week[:1]) == 0  # fetched again: nothing doubled
+    kept = await store.snr_history("websdrs", "kiwi", BASE_MS - 10 * HOUR_MS, BASE_MS + 1)
+    assert [m["snr_all_db"] for m in kept] == [22, 21, 20]  # oldest first
+    assert kept[0]["bands"] == [{"lo": 0, "hi": 30000, "snr": 22}]
+    removed = await store.prune(BASE_MS, {"checks": 1, "minute": 1, "hour": 1.5 * 3600, "day": 1, "changes": 1})
+    assert removed["snr"] == 1 and len(await store.snr_history("websdrs", "kiwi", 0, BASE_MS + 1)) == 2
 
 
 async def test_state_changes_newest_first_and_filtered(store):
@@ -95,8 +128,8 @@ async def test_prune_removes_only_what_is_past_retention(store):
                              [StateChange("websdrs", "torino", BASE_MS - 400 * day_ms, "online", "offline", None)])
     retention = {"checks": 6 * 3600, "minute": 25 * 3600, "hour": 31 * 86400, "day": 366 * 86400, "changes": 366 * 86400}
     removed = await store.prune(BASE_MS, retention)
-    assert removed == {"checks": 2, "minute": 2, "hour": 1, "day": 0, "changes": 1}
-    assert await store.prune(BASE_MS, retention) == {"checks": 0, "minute": 0, "hour": 0, "day": 0, "changes": 0}
+    assert removed == {"checks": 2, "minute": 2, "hour": 1, "day": 0, "changes": 1, "snr": 0}
+    assert await store.prune(BASE_MS, retention) == {"checks": 0, "minute": 0, "hour": 0, "day": 0, "changes": 0, "snr": 0}
 
 
 def test_a_database_from_before_monitoring_is_migrated(tmp_path):

@@ -4,6 +4,7 @@ KiwiSDR, the rest OpenWebRX, from the real captures in tests/fixtures/receivers)
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -12,6 +13,8 @@ import pytest
 from tests.fake_targets import FakeTargets, refused_url, wait_for
 
 from tests.ui.conftest import open_page
+
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
 RECEIVERS = 60  # more than a table's first screen (50) and than the map labels (40)
 
@@ -99,6 +102,8 @@ def test_a_round_sends_the_changed_row_not_the_table(browser, gateway, targets):
 
 
 def test_a_receivers_own_page_and_the_links_to_it(browser, gateway, targets):
+    # The KiwiSDR's own week of SNR is read once the first round said it answers.
+    wait_for(lambda: httpx.get(gateway.url + "/api/v1/history/websdrs/rx-0003/snr").json()["measurements"])
     page = open_page(browser, gateway.url + "/websdrs?q=receiver%200003")
     page.click("tr[data-key=rx-0003] a")
     page.wait_for_url("**/websdrs/rx-0003")
@@ -108,7 +113,13 @@ def test_a_receivers_own_page_and_the_links_to_it(browser, gateway, targets):
     assert "Readiness\nready" in body or "Readiness ready" in body
     page.wait_for_selector("canvas", timeout=10_000)  # the charts, here only
     page.wait_for_selector("text=SNR, last 24 h")  # a KiwiSDR tells its SNR, kept in the history
-    page.wait_for_selector("text=Users, last 24 h (most each minute)")
+    page.wait_for_selector("text=Users, last 24 h (most each minute, against the most it takes)")
+    page.wait_for_selector("text=GPS fixes per minute, last 24 h")
+    page.wait_for_selector("text=SNR measured by the receiver itself, last 7 days (hourly)")
+    # Each chart is drawn with its lines (the users chart: users and the most it takes).
+    page.wait_for_function("document.querySelectorAll('.nicegui-echart canvas').length >= 5", timeout=10_000)
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "receiver-kiwisdr.png"), full_page=True)
     targets.set("rx3", "close")
     page.wait_for_selector("text=online → offline", timeout=10_000)
     targets.set("rx3", kind(3))
