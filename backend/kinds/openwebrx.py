@@ -1,4 +1,5 @@
-"""OpenWebRX receivers (upstream 0.17 to 1.x, and OpenWebRX+ 1.2.x, which answers alike).
+"""OpenWebRX receivers (upstream 0.17 to 1.x, and OpenWebRX+ 1.2.x, which answers alike;
+`fork_of` tells it where its answers allow).
 
 What each release serves, from its source (jketterl/openwebrx, `owrx/http.py`,
 `owrx/controllers/status.py`, `owrx/controllers/metrics.py`) and from captures of a
@@ -29,6 +30,24 @@ from backend.kinds.probing import ProbeClient, ProbeResult, describe_failure, fe
 from backend.kinds.readiness import UNUSABLE, free_slot_problems
 
 NO_SDR = "no SDR running: nobody can listen"
+
+# OpenWebRX+ (luarvique/openwebrx) serves the same status.json as upstream and names
+# itself "OpenWebRX" too. What tells it apart in its answers: its version numbers, which
+# go on from upstream's 1.2.1 at 1.2.6 (the fork's own owrx/version.py history; upstream's
+# last release is 1.2.2), and metrics only its reporters register (SondeHub, AIS).
+PLUS_FROM_VERSION = (1, 2, 6)
+PLUS_ONLY_METRICS = ("sondehub", "aisreporter")
+_VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
+
+
+def fork_of(version: str | None, metrics: dict[str, Any] | None = None) -> str:
+    """"OpenWebRX+" when its answers show the fork, else "OpenWebRX"."""
+    found = _VERSION.match(version or "")
+    if found and tuple(int(part) for part in found.groups()) >= PLUS_FROM_VERSION:
+        return "OpenWebRX+"
+    if isinstance(metrics, dict) and any(name in metrics for name in PLUS_ONLY_METRICS):
+        return "OpenWebRX+"
+    return "OpenWebRX"
 _PROMETHEUS_USERS = re.compile(rb"^openwebrx_users\s+(\d+(?:\.0+)?)\s*$", re.MULTILINE)
 
 
@@ -57,6 +76,7 @@ def parse(status_code: int, body: bytes, elapsed_ms: float) -> ProbeResult:
         details["users_max"] = int(fields.number(document["max_clients"]))
     if isinstance(document.get("version"), str) and document["version"]:
         details["sw_version"] = document["version"]
+        details["software"] = fork_of(document["version"])
     sdrs = document.get("sdrs")
     if isinstance(sdrs, list):
         details["sdrs"] = len(sdrs)
@@ -92,6 +112,15 @@ def parse_users(body: bytes) -> int | None:
     value = nested.get("users") if isinstance(nested, dict) else document.get("openwebrx.users")
     users = fields.number(value)
     return int(users) if users is not None and users >= 0 else None
+
+
+def metrics_document(body: bytes) -> dict[str, Any] | None:
+    """metrics.json as a dict (its top-level names are the metric groups), else None."""
+    try:
+        document = decode_lenient(body)
+    except (ValueError, RecursionError):
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def _bands(sdrs: list) -> list[list[float]]:
@@ -148,8 +177,9 @@ async def probe(client: ProbeClient, url: str, timeout_s: float) -> ProbeResult:
             break  # out of time or refused: the status stands without a count
         users = parse_users(body) if 200 <= response.status_code < 300 else None
         if users is not None:
+            software = fork_of(result.details.get("sw_version"), metrics_document(body))
             return ProbeResult(result.status, result.response_time_ms, result.error,
-                               {**result.details, "users": users})
+                               {**result.details, "users": users, "software": software})
     return result
 
 

@@ -65,6 +65,25 @@ def test_openwebrx_status_json_as_real_releases_serve_it(name, version):
     assert "users" not in result.details  # status.json has no user count: it is in the metrics
 
 
+@pytest.mark.parametrize("version, metrics, software", [
+    ("v1.2.121", None, "OpenWebRX+"),  # the fork's numbering (luarvique/openwebrx owrx/version.py)
+    ("v1.2.6", None, "OpenWebRX+"),  # its first own number
+    ("v1.2.1", None, "OpenWebRX"),  # upstream's, also in the fork's history
+    ("v1.1.0-dev", None, "OpenWebRX"),
+    ("v1.2.1", {"openwebrx": {"users": 1}, "sondehub": {"spots": 3}}, "OpenWebRX+"),  # a fork-only reporter
+    (None, None, "OpenWebRX"),
+    ("garbage", {"openwebrx": {}}, "OpenWebRX"),
+])
+def test_openwebrx_plus_is_told_from_its_answers_where_they_allow(version, metrics, software):
+    assert openwebrx.fork_of(version, metrics) == software
+
+
+def test_openwebrx_plus_status_json_names_the_fork():
+    body = json.loads(fixture("openwebrx-1.1.0-dev.status.json"))
+    result = openwebrx.parse(200, json.dumps({**body, "version": "v1.2.121"}).encode(), 5.0)
+    assert result.details["software"] == "OpenWebRX+" and result.details["sw_version"] == "v1.2.121"
+
+
 def test_openwebrx_with_no_sdr_running_is_degraded():
     body = json.loads(fixture("openwebrx-1.1.0-dev.status.json"))
     result = openwebrx.parse(200, json.dumps({**body, "sdrs": []}).encode(), 5.0)
