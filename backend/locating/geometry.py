@@ -40,23 +40,53 @@ def project(positions: Sequence[tuple[float, float]], origin: tuple[float, float
 
 def gdop_at(points: np.ndarray, receivers: np.ndarray) -> np.ndarray:
     """TDoA GDOP at each point (G x 2, metres) for the receivers (N x 2, metres); NaN where
-    the geometry gives no fix (fewer than 3 receivers, a point on a receiver, singular)."""
+    the geometry gives no fix (fewer than 3 receivers, a point on a receiver, singular).
+
+    M = HᵀH - (Hᵀ1)(Hᵀ1)ᵀ / N (Sherman–Morrison on Q = I + 11ᵀ), with H's rows u_i - u_1.
+    Its three entries are sums over receivers, taken from u directly, so the work is a few
+    passes over G x N numbers and no G x N x 2 array is built."""
     count = len(receivers)
     if count < 3:
         return np.full(len(points), np.nan)
-    toward = receivers[None, :, :] - points[:, None, :]  # G x N x 2
-    distance = np.linalg.norm(toward, axis=2, keepdims=True)
+    dx = receivers[None, :, 0] - points[:, 0, None]  # G x N
+    dy = receivers[None, :, 1] - points[:, 1, None]
     with np.errstate(invalid="ignore", divide="ignore"):
-        unit = toward / distance
-    rows = unit[:, 1:, :] - unit[:, :1, :]  # G x (N-1) x 2
-    summed = rows.sum(axis=1)  # H^T 1
-    m = np.einsum("gki,gkj->gij", rows, rows) - np.einsum("gi,gj->gij", summed, summed) / count
-    det = m[:, 0, 0] * m[:, 1, 1] - m[:, 0, 1] * m[:, 1, 0]
+        inverse = 1.0 / np.hypot(dx, dy)
+    ux, uy = dx * inverse, dy * inverse
+    bx, by = ux[:, 0], uy[:, 0]  # u_1, the reference receiver
+    rest = count - 1
+    sx, sy = ux[:, 1:].sum(axis=1), uy[:, 1:].sum(axis=1)  # sums of u_i over the others
+    sxx = np.einsum("gn,gn->g", ux[:, 1:], ux[:, 1:])
+    syy = np.einsum("gn,gn->g", uy[:, 1:], uy[:, 1:])
+    sxy = np.einsum("gn,gn->g", ux[:, 1:], uy[:, 1:])
+    # Sums over the rows r_i = u_i - u_1: Σr, Σr_x², Σr_y², Σr_x r_y.
+    rx, ry = sx - rest * bx, sy - rest * by
+    rxx = sxx - 2 * bx * sx + rest * bx * bx
+    ryy = syy - 2 * by * sy + rest * by * by
+    rxy = sxy - bx * sy - by * sx + rest * bx * by
+    m00, m11, m01 = rxx - rx * rx / count, ryy - ry * ry / count, rxy - rx * ry / count
+    det = m00 * m11 - m01 * m01
     with np.errstate(invalid="ignore", divide="ignore"):
-        trace_of_inverse = (m[:, 0, 0] + m[:, 1, 1]) / det
+        trace_of_inverse = (m00 + m11) / det
         gdop = np.sqrt(trace_of_inverse)
     gdop[~np.isfinite(gdop) | (trace_of_inverse <= 0) | (gdop > MAX_GDOP)] = np.nan
     return gdop
+
+
+def same_place_pairs(xy: np.ndarray) -> list[tuple[int, int]]:
+    """Pairs of receivers closer than SAME_PLACE_M, each once, in order: each is compared
+    only with those in its own and the neighbouring squares of that size (not N²)."""
+    squares: dict[tuple[int, int], list[int]] = {}
+    for index, (x, y) in enumerate(xy):
+        squares.setdefault((int(x // SAME_PLACE_M), int(y // SAME_PLACE_M)), []).append(index)
+    pairs = set()
+    for (cx, cy), members in squares.items():
+        near = [k for ox in (-1, 0, 1) for oy in (-1, 0, 1) for k in squares.get((cx + ox, cy + oy), ())]
+        for i in members:
+            for j in near:
+                if i < j and math.dist(xy[i], xy[j]) < SAME_PLACE_M:
+                    pairs.add((i, j))
+    return sorted(pairs)
 
 
 def warnings_for(receivers: dict[str, tuple[float, float]]) -> list[str]:
@@ -70,8 +100,7 @@ def warnings_for(receivers: dict[str, tuple[float, float]]) -> list[str]:
     keys = list(receivers)
     origin = tuple(np.mean(list(receivers.values()), axis=0))
     xy = project([receivers[k] for k in keys], origin)
-    apart = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=2)
-    for i, j in np.argwhere(np.triu(apart < SAME_PLACE_M, k=1)):
+    for i, j in same_place_pairs(xy):
         found.append(f"{keys[i]} and {keys[j]} are at the same place: they add no geometry")
     if len(keys) >= 3:
         spread = np.linalg.svd(xy - xy.mean(axis=0), compute_uv=False)

@@ -59,3 +59,15 @@ def test_coverage_is_geojson_with_the_error_in_metres():
 def test_the_local_plane_keeps_distances():
     east, north = project([(45.0, 7.1), (45.1, 7.0)], (45.0, 7.0))
     assert abs(east[0] - 7_871) < 10 and abs(north[1] - 11_120) < 10  # 0.1° of longitude at 45° N, of latitude
+
+
+def test_same_place_pairs_are_those_a_full_comparison_finds():
+    from backend.locating.geometry import SAME_PLACE_M, same_place_pairs
+
+    rng = np.random.default_rng(7)
+    # Clusters a few tens of metres wide, so pairs fall within and across the squares' edges.
+    centres = rng.uniform(-5e3, 5e3, (40, 2))
+    xy = np.vstack([centres + rng.uniform(-60, 60, (40, 2)) for _ in range(4)])
+    brute = [(i, j) for i in range(len(xy)) for j in range(i + 1, len(xy))
+             if math.dist(xy[i], xy[j]) < SAME_PLACE_M]
+    assert brute and same_place_pairs(xy) == brute
