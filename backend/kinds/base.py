@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-
 from backend.auth.redact import redact_url
 from backend.kinds.fields import rises
 from backend.kinds.probing import ProbeClient, ProbeResult

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from backend.kinds.base import CheckSpec, TargetKind
 from backend.kinds.probing import ProbeClient, ProbeResult, describe_failure, fetch
 

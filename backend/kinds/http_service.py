@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 
-
 from backend.kinds.base import CheckSpec, TargetKind
 from backend.kinds.probing import ProbeClient, ProbeResult, get_and_parse
 

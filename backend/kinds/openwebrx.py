@@ -22,7 +22,6 @@ import asyncio
 import re
 from typing import Any
 
-
 from backend.events.envelope import decode_lenient
 from backend.kinds import fields
 from backend.kinds.base import CheckSpec, TargetKind

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import re
 
-
 from backend.kinds.base import CheckSpec, TargetKind
 from backend.kinds.probing import ProbeClient, ProbeResult, Timer, describe_failure
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-
 from backend.kinds.base import CheckSpec, TargetKind
 from backend.kinds.probing import ProbeClient, ProbeResult, get_and_parse
 

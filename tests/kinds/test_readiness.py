@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from backend.kinds import RECEIVERS, kind_of
-from backend.kinds import kiwisdr, openwebrx
+from backend.kinds import RECEIVERS, kind_of, kiwisdr, openwebrx
 from backend.kinds.readiness import judge, of_entry
 from tests.fake_targets import fixture
 

@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from tests.fake_targets import FakeTargets, refused_url, wait_for
-
 from tests.ui.conftest import open_page
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
