@@ -62,5 +62,7 @@ class Localization(_Ingested):
     confidence: Annotated[float, Field(strict=True, ge=0, le=1)]
     uncertainty_ellipse: UncertaintyEllipse | None = None
     # The receivers that took part (drawn on the map with dashed lines to the position).
+    # At most 100, so that the longest list (100 ids of 128 characters) still fits in
+    # MAX_OBJECT_BYTES and a list one too long is refused by name (422), not by size (413).
     websdr_ids: Annotated[list[Annotated[str, Field(strict=True, min_length=1, max_length=128)]],
-                          Field(max_length=1000)] | None = None
+                          Field(max_length=100)] | None = None
