@@ -20,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
         from backend.alerting.notify_test import main as notify_test
 
         return notify_test(argv[1:])
+    if argv[:1] == ["agent"]:
+        from backend.sites.agent import main as agent
+
+        return agent(argv[1:])
     if verb in ("user", "token"):
         from backend.auth.cli import main as accounts
 

@@ -13,7 +13,7 @@ from backend import __version__
 from backend.alerting.delivery import Delivery
 from backend.alerting.engine import AlertEngine
 from backend.api import alerts as alerts_api
-from backend.api import apidocs, contract, errors, history, ingest, locating, login, operations, status
+from backend.api import apidocs, contract, errors, history, ingest, locating, login, operations, sites, status
 from backend.api import metrics as metrics_api
 from backend.api.errors import StrictJSONResponse, UnknownMethods, internal_error
 from backend.auth.guard import Guard
@@ -33,6 +33,7 @@ from backend.metrics.collector import Metrics
 from backend.monitor.poller import Monitor
 from backend.monitor.scheduler import build_scheduler, poll_now
 from backend.runtime import Runtime
+from backend.sites.book import SiteBook
 from backend.storage import Database, SQLHistoryStore, SQLRecordStore, open_database
 from backend.ws.endpoint import UpdatesEndpoint, UpdatesRouter
 from backend.ws.manager import ConnectionManager
@@ -66,7 +67,7 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
         database=database,
         records=records,
         history=history_store,
-        monitor=Monitor(config, hub, history_store, records, lease),
+        monitor=Monitor(config, hub, history_store, records, lease, sites=SiteBook(database)),
         manager=ConnectionManager(hub, config.websocket),
         api_token=api_token,
         auth=Authenticator(config, database, AuthStore(database), api_token, session_secret, settings.login_required,
@@ -129,6 +130,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.include_router(ingest.router)
     app.include_router(alerts_api.router)
     app.include_router(operations.router)
+    app.include_router(sites.router)
     app.include_router(metrics_api.router)
     app.include_router(apidocs.router)
     apidocs.mount_assets(app)

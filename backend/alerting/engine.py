@@ -39,6 +39,7 @@ from backend.timefmt import iso_from_ms
 log = logging.getLogger(__name__)
 
 GATEWAY = "gateway"
+SITE = "site"  # status:changed of a probing site (backend/sites): stale, or its votes set aside
 READINESS = "readiness"  # the incidents' kind for [[readiness_alerts]]; their key is the frequency
 HANDLED = frozenset({*GROUP_OF_TOPIC, STATUS_CHANGED, SIGNALS_DETECTED, LOCALIZATIONS_UPDATED})
 QUEUE_LIMIT = 10_000  # events waiting for the engine; beyond this they are dropped and counted
@@ -69,6 +70,7 @@ class AlertEngine:
         self._cooldown = watches.Cooldown()
         self._short_since: dict[str, int | None] = {}  # readiness rule: since when too few are ready
         self.gateway_problems: dict[str, str] = {}  # what of the gateway itself is down, and why
+        self.site_problems: dict[str, str] = {}  # probing sites stale or set aside, and why
         self._announced: set[str] = set()  # problems this poller published, not yet heard back
         self.notifications_recorded = 0  # by this instance: pages redraw their lists when it grows
         self.listeners: list[Callable[[], None]] = []  # told when incidents or notifications change (pages)
@@ -126,6 +128,8 @@ class AlertEngine:
                 await self._readiness_round(env.data)
         elif env.event == STATUS_CHANGED and env.data.get("kind") == GATEWAY:
             await self._gateway(env.data)
+        elif env.event == STATUS_CHANGED and env.data.get("kind") == SITE:
+            await self._site(env.data)
         elif not self._active():
             return
         elif env.event == SIGNALS_DETECTED:
@@ -282,6 +286,45 @@ class AlertEngine:
             body = f"The gateway's {change.get('name', key)} is working again.\n{self._base_url}/system"
         for alert in self.config.alerts:  # one notification of its own, to everyone who gets alerts
             self.delivery.submit(Notification(alert.name, "gateway", "GATEWAY", title, body, tuple(alert.urls)))
+
+    # -- the probing sites -------------------------------------------------------------------
+
+    async def _site(self, change: dict[str, Any]) -> None:
+        """A site gone stale or set aside is the site's problem, told once (an incident per
+        alert in the shared store, so neither a restart nor a new poller tells it twice),
+        to the alerts that name `sites:*` or the site, or else to every alert, like the
+        gateway's own problems; and RESOLVED once when it counts again."""
+        site, problem = str(change.get("id")), change.get("to") != "ok"
+        if problem:
+            self.site_problems[site] = change.get("reason") or change.get("to") or "problem"
+        else:
+            self.site_problems.pop(site, None)
+        self._changed()
+        if not self._active():
+            return
+        named = [a for a in self.config.alerts if any(p.startswith("sites:") for p in a.targets)]
+        routed = [a for a in named if rules.covers(a.targets, "sites", site)] if named else self.config.alerts
+        now_ms = self.now_ms()
+        for alert in routed:
+            incident = self.state.incidents.get((alert.name, SITE, site))
+            if problem and incident is None:
+                opened = await self._db.run(self.store.open_incident, alert.name, SITE, site, now_ms,
+                                            change.get("reason"))
+                self.state.incidents[(alert.name, SITE, site)] = opened
+                title = f"SITE PROBLEM: {site} is {change.get('to')}"
+                body = f"Site {site}: {change.get('reason')}.\nTargets are judged by the other sites meanwhile."
+            elif not problem and incident is not None:
+                del self.state.incidents[(alert.name, SITE, site)]
+                await self._db.run(self.store.resolve, incident.id, now_ms)
+                if not alert.send_resolved:
+                    continue
+                title = f"SITE RESOLVED: {site} reports again"
+                body = f"Site {site} reports again and its votes count, since {iso_from_ms(now_ms)}."
+            else:
+                continue
+            self._changed()
+            self.delivery.submit(Notification(alert.name, f"site {site}", "SITE", title,
+                                              f"{body}\n{self._base_url}/system", tuple(alert.urls)))
 
     # -- watch-lists -------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.api.errors import StrictJSONResponse, error
+from backend.api.sites import Round
 from backend.ingest.models import Detection, Localization
 
 ERROR_SCHEMA = {
@@ -31,7 +32,7 @@ INGEST = {"/api/v1/signals": Detection, "/api/v1/localizations": Localization}
 REASONS = {401: "no valid credentials (login required, or a wrong token)",
            400: "body is not JSON, or the Host is not one of the gateway's names",
            403: "the credentials lack the scope, or the browser's Origin is not allowed",
-           404: "no such target", 405: "method not allowed", 413: "body over 16 KiB",
+           404: "no such target", 409: "the agent's site is the gateway's own", 405: "method not allowed", 413: "body over 16 KiB",
            422: "a field or parameter is invalid (named in `field`)", 429: "too many failed attempts from this address (a valid token is never refused)",
            500: "internal error"}
 
@@ -65,6 +66,8 @@ def _build(app: FastAPI) -> dict[str, Any]:
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     schemas["Error"] = ERROR_SCHEMA
+    schemas["Round"] = Round.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schemas["Round"].pop("$defs", {}))
     for model in (Detection, Localization):
         body = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(body.pop("$defs", {}))
@@ -101,6 +104,7 @@ def _build(app: FastAPI) -> dict[str, Any]:
                 responses["201"] = stored
                 responses["200"] = stored
                 codes |= {400, 413}
+            codes |= set(operation.pop("x-statuses", ()))  # a route's own (a body it reads itself: 400, 413)
             for code in codes:
                 responses[str(code)] = _error_response(code)
     app.openapi_schema = schema

@@ -12,29 +12,16 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from backend.api.bodies import parse_body
 from backend.api.errors import StrictJSONResponse, error
 from backend.api.status import runtime_of
-from backend.config.loading import format_validation_error
-from backend.events.envelope import decode, encode
+from backend.events.envelope import encode
 from backend.events.topics import LOCALIZATIONS_UPDATED, SIGNALS_DETECTED
 from backend.ingest.models import MAX_OBJECT_BYTES, Detection, Localization
 
 router = APIRouter(tags=["ingestion"])
-
-
-async def _read_capped(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it is larger than `limit` bytes."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
 
 
 async def _ingest(request: Request, model: type[BaseModel], kind: str, topic: str) -> StrictJSONResponse:
@@ -45,21 +32,9 @@ async def _ingest(request: Request, model: type[BaseModel], kind: str, topic: st
                      headers={"WWW-Authenticate": "Bearer"})
     if not principal.may("ingest"):
         return error(403, "this token may not ingest: it needs the 'ingest' scope")
-    raw = await _read_capped(request, MAX_OBJECT_BYTES)
-    if raw is None:
-        return error(413, f"object larger than {MAX_OBJECT_BYTES} bytes")
-    try:
-        document = decode(raw)
-    except (ValueError, RecursionError):
-        return error(400, "body is not valid JSON")
-    if not isinstance(document, dict):
-        return error(422, "body must be a JSON object", field=None)
-    try:
-        item = model.model_validate(document)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        return error(422, format_validation_error(exc), field=field)
+    item = await parse_body(request, model, MAX_OBJECT_BYTES)
+    if isinstance(item, StrictJSONResponse):
+        return item
     record, created = await runtime.records.add(kind, item.stored_form(server_id=uuid.uuid4().hex))
     # Published now, or as soon as the event bus is back; a retry of a stored record that
     # is still waiting (the bus was down) gets it published, never twice.

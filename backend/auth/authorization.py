@@ -19,6 +19,7 @@ ADMIN_PATTERN = re.compile(r"^/(admin$|api/v1/admin/)")
 BADGE_PATTERN = re.compile(r"^/api/v1/badges/[^/]+/[^/]+/(status|uptime)\.svg$")
 INGEST_PATTERN = re.compile(r"^/api/v1/(signals|localizations)$")
 OPERATOR_PATTERN = re.compile(r"^/api/v1/(silences|maintenance|incidents|notifications)(/|$)")
+AGENT_PATTERN = re.compile(r"^/api/v1/agent/")  # a probe agent's two calls (backend/api/sites.py)
 
 
 def needed_scope(method: str, path: str, badges_public: bool = False) -> str | None:
@@ -27,6 +28,8 @@ def needed_scope(method: str, path: str, badges_public: bool = False) -> str | N
         return None
     if ADMIN_PATTERN.match(path):
         return "admin"
+    if AGENT_PATTERN.match(path):
+        return "agent"
     if method == "POST" and INGEST_PATTERN.match(path):
         return "ingest"
     if method in ("POST", "DELETE") and OPERATOR_PATTERN.match(path):

@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     create = token.add_parser("create", help="create a token; it is printed once, alone on the last line")
     create.add_argument("name")
     create.add_argument("--scope", required=True, help=f"comma-separated: {', '.join(SCOPES)}")
+    create.add_argument("--site", help="an agent token's site (with --scope agent): the one site it may report for")
     token.add_parser("list", help="list the tokens (never their text)")
     token.add_parser("revoke", help="revoke a token").add_argument("name")
     return parser
@@ -125,9 +126,10 @@ def _run(args: argparse.Namespace, store: AuthStore, stdin: TextIO, out: TextIO)
         return 0
     if args.verb == "create":
         scopes = parse_scopes(args.scope)
-        token = store.create_token(args.name, scopes)
-        store.audit("token created", "cli", args.name, None, ",".join(sorted(scopes)))
-        print(f"token {args.name} with scopes {','.join(sorted(scopes))}; shown this once:", file=out)
+        token = store.create_token(args.name, scopes, args.site)
+        for_site = f" for site {args.site}" if args.site else ""
+        store.audit("token created", "cli", args.name, None, ",".join(sorted(scopes)) + for_site)
+        print(f"token {args.name} with scopes {','.join(sorted(scopes))}{for_site}; shown this once:", file=out)
         print(token, file=out)
     elif args.verb == "revoke":
         store.revoke_token(args.name)
@@ -135,6 +137,7 @@ def _run(args: argparse.Namespace, store: AuthStore, stdin: TextIO, out: TextIO)
         print(f"revoked {args.name}", file=out)
     else:
         for token in store.tokens():
-            print(f"{token['name']}\t{','.join(token['scopes'])}\tcreated {_when(token['created_ms'])}"
+            site = f" (site {token['site']})" if token["site"] else ""
+            print(f"{token['name']}\t{','.join(token['scopes'])}{site}\tcreated {_when(token['created_ms'])}"
                   f"\tlast used {_when(token['last_used_ms'])}", file=out)
     return 0

@@ -40,6 +40,7 @@ class Principal:
     # What was presented ("session:<id>", "token:<text>", "proxy:<name>", "env", ""): how an
     # open page or socket is checked again later. Never printed.
     credential: str = field(default="", repr=False, compare=False)
+    site: str | None = None  # an agent token's site: the only one it may report for
 
     def may(self, scope: str) -> bool:
         return scope in self.scopes
@@ -168,7 +169,7 @@ class Authenticator:
             found = await self._cached("token:" + token, self.store.token, token)
             if found is None:
                 raise BadCredentials("unknown token")
-            return Principal(found.name, "token", found.scopes, credential="token:" + token)
+            return Principal(found.name, "token", found.scopes, credential="token:" + token, site=found.site)
         session_id = self.session_id(headers)
         if session_id is not None:
             account = await self._cached("session:" + session_id, self.store.session, session_id)
@@ -193,7 +194,8 @@ class Authenticator:
                                                               credential)
                 elif kind == "token":
                     token = self.store.token_named_by(value)
-                    found[credential] = token and Principal(token.name, "token", token.scopes, credential=credential)
+                    found[credential] = token and Principal(token.name, "token", token.scopes, credential=credential,
+                                                            site=token.site)
                 else:
                     found[credential] = _proxy_principal(value, self.store.account(value))
             return found

@@ -19,7 +19,8 @@ from backend.storage.database import Database
 
 ROLES = ("viewer", "operator", "admin")
 # operator: on call; silences, acknowledges, sets maintenance, sends test notifications.
-SCOPES = ("read", "ingest", "operator", "admin")
+# agent: a probe agent's (backend/sites): fetch its site's targets, post its site's results; nothing else.
+SCOPES = ("read", "ingest", "operator", "admin", "agent")
 ROLE_SCOPES = {"viewer": frozenset({"read"}), "operator": frozenset({"read", "operator"}),
                "admin": frozenset({"read", "operator", "admin"})}
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
@@ -53,6 +54,7 @@ class Account:
 class ApiToken:
     name: str
     scopes: frozenset[str]
+    site: str | None = None  # an agent token's site
 
 
 def check_name(name: str) -> str:
@@ -68,6 +70,22 @@ def parse_scopes(text: str) -> frozenset[str]:
         raise AuthError(f"scopes are a comma-separated choice of {', '.join(SCOPES)}"
                         + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
     return scopes
+
+
+SITE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")  # as backend/config/schema.py SITE_NAME
+
+
+def check_agent_site(scopes: frozenset[str], site: str | None) -> str | None:
+    """An agent token names its site and has no other scope; no other token names one."""
+    if "agent" in scopes:
+        if scopes != {"agent"}:
+            raise AuthError("an agent token has the agent scope alone")
+        if not site or not SITE.match(site):
+            raise AuthError("an agent token needs --site: lower-case letters, digits, '_', '.', '-' (at most 64)")
+        return site
+    if site:
+        raise AuthError("--site is for agent tokens (--scope agent)")
+    return None
 
 
 class AuthStore:
@@ -123,14 +141,15 @@ class AuthStore:
 
     # -- API tokens ----------------------------------------------------------------------
 
-    def create_token(self, name: str, scopes: frozenset[str]) -> str:
+    def create_token(self, name: str, scopes: frozenset[str], site: str | None = None) -> str:
         """A new token; the only time its text exists outside the client's hands."""
         check_name(name)
+        site = check_agent_site(scopes, site)
         if self._c.execute("SELECT 1 FROM api_tokens WHERE name = ?", (name,)).fetchone():
             raise AuthError(f"a token named {name!r} exists already")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        self._c.execute("INSERT INTO api_tokens (name, scopes, token_hash, created_ms) VALUES (?, ?, ?, ?)",
-                        (name, ",".join(sorted(scopes)), digest(token), now_ms()))
+        self._c.execute("INSERT INTO api_tokens (name, scopes, token_hash, created_ms, site) VALUES (?, ?, ?, ?, ?)",
+                        (name, ",".join(sorted(scopes)), digest(token), now_ms(), site))
         return token
 
     def token(self, token: str) -> ApiToken | None:
@@ -142,12 +161,15 @@ class AuthStore:
 
     def token_named_by(self, token: str) -> ApiToken | None:
         """The token's name and scopes, without noting a use (a recheck of an open socket)."""
-        row = self._c.execute("SELECT name, scopes FROM api_tokens WHERE token_hash = ?", (digest(token),)).fetchone()
-        return ApiToken(row[0], frozenset(row[1].split(","))) if row else None
+        row = self._c.execute("SELECT name, scopes, site FROM api_tokens WHERE token_hash = ?",
+                              (digest(token),)).fetchone()
+        return ApiToken(row[0], frozenset(row[1].split(",")), row[2]) if row else None
 
     def tokens(self) -> list[dict]:
-        rows = self._c.execute("SELECT name, scopes, created_ms, last_used_ms FROM api_tokens ORDER BY name").fetchall()
-        return [{"name": n, "scopes": s.split(","), "created_ms": c, "last_used_ms": u} for n, s, c, u in rows]
+        rows = self._c.execute("SELECT name, scopes, created_ms, last_used_ms, site FROM api_tokens "
+                               "ORDER BY name").fetchall()
+        return [{"name": n, "scopes": s.split(","), "created_ms": c, "last_used_ms": u, "site": site}
+                for n, s, c, u, site in rows]
 
     def revoke_token(self, name: str) -> None:
         if self._c.execute("DELETE FROM api_tokens WHERE name = ?", (name,)).rowcount == 0:

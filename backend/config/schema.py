@@ -11,7 +11,7 @@ import ipaddress
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -85,11 +85,17 @@ def _kind_check(group: str, target: Any) -> Any:
     return target
 
 
+# How many sites must see a target down before it is down for alerting: a number, or
+# "majority" of the sites that reported (backend/sites/quorum.py).
+Quorum = Annotated[int, Field(ge=1, le=100)] | Literal["majority"]
+
+
 class ServiceTarget(_Section):
     name: Annotated[str, Field(min_length=1, max_length=64)]
     kind: Annotated[str, Field(max_length=32), AfterValidator(lambda v: _known_kind("services", v))] = "http"
     url: HttpUrlText | None = None  # http: the health endpoint
     address: Annotated[str, Field(max_length=300)] | None = None  # tcp: host:port
+    quorum: Quorum | None = None  # this target's own [sites] quorum
 
     @model_validator(mode="after")
     def _check_kind(self) -> "ServiceTarget":
@@ -106,6 +112,7 @@ class WebSDRTarget(_Section):
     altitude_m: _number(-500, 10_000) | None = None
     frequency_ranges_mhz: list[Annotated[list[_number(0, 1e6, low_inclusive=False)],
                                          Field(min_length=2, max_length=2)]] = []
+    quorum: Quorum | None = None  # this receiver's own [sites] quorum
 
     @field_validator("id")
     @classmethod
@@ -244,8 +251,8 @@ class ClusterSettings(_Section):
 
 
 def _target_pattern(value: str) -> str:
-    if not re.fullmatch(r"(services|websdrs):(\*|[A-Za-z0-9][A-Za-z0-9_. -]{0,63})", value):
-        raise ValueError(f"{value!r} is not kind:id, e.g. services:*, websdrs:torino")
+    if not re.fullmatch(r"(services|websdrs|sites):(\*|[A-Za-z0-9][A-Za-z0-9_. -]{0,63})", value):
+        raise ValueError(f"{value!r} is not kind:id, e.g. services:*, websdrs:torino, sites:milano")
     return value
 
 
@@ -345,6 +352,34 @@ class ConnectivitySettings(_Section):
     timeout_s: _number(0.1, 30) = 3
 
 
+SITE_NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+SiteName = Annotated[str, Field(pattern=SITE_NAME)]
+
+
+class AgentSite(_Section):
+    """A site whose agent probes a subset of the targets (any site not listed probes all)."""
+
+    name: SiteName
+    targets: Annotated[list[TargetPattern], Field(min_length=1)]  # services:*, websdrs:torino ...
+
+
+class SitesSettings(_Section):
+    """Probing from several sites (README: Probes from several sites)."""
+
+    gateway_site: SiteName = "gateway"  # the gateway's own votes are this site's
+    quorum: Quorum = "majority"  # of the sites that reported in the last interval
+    agents: list[AgentSite] = []
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "SitesSettings":
+        names = [agent.name for agent in self.agents]
+        if self.gateway_site in names:
+            raise ValueError(f"agents: '{self.gateway_site}' is the gateway's own site")
+        if len(set(names)) != len(names):
+            raise ValueError("agents: a site is listed twice")
+        return self
+
+
 class BadgesSettings(_Section):
     public: bool = False  # serve the status and uptime badges without credentials
 
@@ -370,6 +405,7 @@ class Config(_Section):
     connectivity: ConnectivitySettings = ConnectivitySettings()
     badges: BadgesSettings = BadgesSettings()
     cluster: ClusterSettings = ClusterSettings()
+    sites: SitesSettings = SitesSettings()
 
     @model_validator(mode="after")
     def _unique_names(self) -> "Config":

@@ -59,7 +59,7 @@ def targets_of(config: Any) -> dict[str, list[Target]]:
     return {group.name: [
         Target(group.name, group.key_of(t), group.name_of_target(t),
                CheckSpec(f"{group.name}/{t.kind}", getattr(t, kind_of(group.name, t).where_field),
-                         polling.timeout_s, polling.degraded_threshold_ms), group.position_of(t))
+                         polling.timeout_s, polling.degraded_threshold_ms), group.position_of(t), t.quorum)
         for t in group.configured(config)] for group in GROUPS.values()}
 
 

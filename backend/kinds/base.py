@@ -67,6 +67,7 @@ class Target:
     name: str
     spec: CheckSpec
     position: tuple[float, float] | None = None  # configured (lat, lon) of a receiver
+    quorum: int | str | None = None  # its own [sites] quorum, if configured
 
 
 # Details a receiver reports of the moment it was read: shown only while it answers.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import errno
 import socket
 import ssl
@@ -32,12 +33,23 @@ ReceiverProbe = Callable[[ProbeClient, str, float], Awaitable[ProbeResult]]
 
 USER_AGENT = "HeimdallLive-monitor"
 
+# The local address probes leave from: a probe agent's --bind-address, on a host with
+# several uplinks (backend/sites/agent.py). None: the system's choice.
+SOURCE_ADDRESS: contextvars.ContextVar[str | None] = contextvars.ContextVar("source_address", default=None)
+
+
+def source() -> tuple[str, int] | None:
+    """`local_addr` for a connection: the source address, any port."""
+    address = SOURCE_ADDRESS.get()
+    return (address, 0) if address else None
+
 
 def probe_client(max_connections: int) -> ProbeClient:
     """A client for one round of probes. A new connection for each request, as a new
     visitor would open one: the response time includes connecting, round after round."""
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=max_connections, force_close=True, ttl_dns_cache=300),
+        connector=aiohttp.TCPConnector(limit=max_connections, force_close=True, ttl_dns_cache=300,
+                                       local_addr=source()),
         trust_env=False, headers={"User-Agent": USER_AGENT}, cookie_jar=aiohttp.DummyCookieJar(),
         timeout=aiohttp.ClientTimeout(total=None))
 

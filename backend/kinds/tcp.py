@@ -17,7 +17,7 @@ import asyncio
 import re
 
 from backend.kinds.base import CheckSpec, TargetKind
-from backend.kinds.probing import ProbeClient, ProbeResult, Timer, describe_failure
+from backend.kinds.probing import ProbeClient, ProbeResult, Timer, describe_failure, source
 
 ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]{1,253}):(\d{1,5})$")
 
@@ -47,7 +47,7 @@ async def connect(address: str, timeout_s: float) -> float:
         raise ValueError(f"not host:port: {address!r}")
     timer = Timer()
     async with asyncio.timeout(timeout_s):
-        _, writer = await asyncio.open_connection(*where)
+        _, writer = await asyncio.open_connection(*where, local_addr=source())
     elapsed = timer.ms()
     writer.close()
     return elapsed

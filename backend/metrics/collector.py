@@ -5,6 +5,7 @@ running state at scrape time, and the few counters and histograms that need ever
 from __future__ import annotations
 
 import re
+import time
 from typing import Any, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -28,15 +29,16 @@ class Metrics:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
         self.registry = CollectorRegistry(auto_describe=True)
-        self._duration = Histogram("heimdall_probe_duration_seconds", "Response time of each check",
-                                   ["kind", "id"], buckets=BUCKETS_S, registry=self.registry)
-        self._failures = Counter("heimdall_probe_failures", "Failed checks by reason", ["kind", "id", "reason"],
-                                 registry=self.registry)
+        # Each site's checks (the gateway's own site and every agent's), as the poller's rounds carry them.
+        self._duration = Histogram("heimdall_probe_duration_seconds", "Response time of each check, by site",
+                                   ["kind", "id", "site"], buckets=BUCKETS_S, registry=self.registry)
+        self._failures = Counter("heimdall_probe_failures", "Failed checks by reason, by site",
+                                 ["kind", "id", "site", "reason"], registry=self.registry)
         self._published = Counter("heimdall_events_published", "Events published on the hub", ["topic"],
                                   registry=self.registry)
         self.ingested = Counter("heimdall_ingested", "Objects posted to the ingestion API", ["kind", "status"],
                                 registry=self.registry)
-        self._seen: dict[tuple[str, str], str] = {}
+        self._seen: dict[tuple[str, str, str], str] = {}
         self.registry.register(_StateCollector(runtime))
         runtime.hub.subscribe(self._on_event)
 
@@ -47,14 +49,15 @@ class Metrics:
             return
         kind = group.name
         for key, entry in env.data.items():
-            checked = entry.get("last_check")
-            if not checked or self._seen.get((kind, key)) == checked:
-                continue
-            self._seen[(kind, key)] = checked
-            if entry.get("response_time_ms") is not None:
-                self._duration.labels(kind, key).observe(entry["response_time_ms"] / 1000)
-            if is_down(entry.get("check_status")):
-                self._failures.labels(kind, key, reason_label(entry.get(group.reason_field))).inc()
+            for site, seen in (entry.get("sites") or {}).items():
+                checked = seen.get("last_check")
+                if not checked or self._seen.get((kind, key, site)) == checked:
+                    continue  # a site's vote stays in the entries until its next one
+                self._seen[(kind, key, site)] = checked
+                if seen.get("response_time_ms") is not None:
+                    self._duration.labels(kind, key, site).observe(seen["response_time_ms"] / 1000)
+                if is_down(seen.get("status")):
+                    self._failures.labels(kind, key, site, reason_label(seen.get("reason"))).inc()
 
 
 class _StateCollector:
@@ -92,3 +95,11 @@ class _StateCollector:
         for part in ("probe-worker", "network-services", "network-websdrs"):
             problems.add_metric([part], 1.0 if part in runtime.alerts.gateway_problems else 0.0)
         yield problems
+        states = runtime.monitor.sites.states(runtime.settings.config, int(time.time() * 1000))
+        yield GaugeMetricFamily("heimdall_agents", "Probe agents' sites reporting now (not stale)",
+                                value=sum(1 for s in states if not s.gateway and not s.stale))
+        counted = GaugeMetricFamily("heimdall_site_counted", "1 while a site's votes count (not stale, not set aside)",
+                                    labels=["site"])
+        for state in states:
+            counted.add_metric([state.name], 1.0 if state.state == "ok" else 0.0)
+        yield counted

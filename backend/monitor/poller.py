@@ -5,6 +5,7 @@ state as a `status:changed` event)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -28,6 +29,8 @@ from backend.kinds.readiness import of_entry, readiness_change
 from backend.kinds.status import is_down
 from backend.monitor.debounce import Debouncer
 from backend.monitor.worker import ProbeWorker, WorkerFailed, WorkerStopped
+from backend.sites.book import SiteBook
+from backend.sites.quorum import Vote, site_problem
 from backend.storage import CheckRecord, HistoryStore, RecordStore, StateChange
 from backend.storage.history import SnrMeasurement
 from backend.timefmt import iso_from_ms
@@ -39,7 +42,7 @@ DAY_MS = 86_400_000
 
 class Monitor:
     def __init__(self, config: Config, hub: Hub, history: HistoryStore, records: RecordStore | None = None,
-                 lease: Any = None, worker: ProbeWorker | None = None) -> None:
+                 lease: Any = None, worker: ProbeWorker | None = None, sites: SiteBook | None = None) -> None:
         self._config = config
         # Only the holder of the poller lease probes (backend/cluster/leader.py); one process always holds.
         self.lease = lease if lease is not None else LocalLease()
@@ -52,11 +55,15 @@ class Monitor:
         self._debouncers: dict[tuple[str, str], Debouncer] = {}
         self._worker = worker or ProbeWorker()  # where probes run (a test passes one of its own)
         self.problem: str | None = None  # the gateway's own trouble running rounds, if any
+        # What the other sites saw (backend/sites): each target's verdict takes their votes.
+        self.sites = sites
 
     def _adopt_shared_state(self) -> None:
         """Just became the poller: carry on from what the previous one published."""
         self._entries = {group.name: dict(self._hub.latest(group.topic).data) for group in GROUPS.values()}
         self._debouncers = {}
+        if self.sites is not None:
+            self.sites.forget_announced()
 
     async def _publish(self, topic: str, data: Any) -> None:
         await self._hub.publish(topic, data, self.lease.fence)
@@ -122,6 +129,7 @@ class Monitor:
             results[index] = started[position]
         now_ms = int(time.time() * 1000)
         checked = iso_from_ms(now_ms)
+        results, views = await self._with_sites(kind, targets, results, now_ms)
         checks, changes, events = [], [], []
         pending: dict[str, tuple[ProbeResult, str, str | None]] = {}
         for target, result in zip(targets, results):
@@ -153,6 +161,7 @@ class Monitor:
             details = with_position_check(result.details, target.position) if result.details else None
             entries[target.key] = group.entry(self._entries[kind].get(target.key) or {}, result, status, checked,
                                               since, uptimes.get(target.key), details)
+            entries[target.key]["sites"] = views.get(target.key) or {}
             if group.keeps_details:  # receivers: whether it can take part now, at any frequency it covers
                 readiness = of_entry(CHECKS[target.spec.probe].readiness, entries[target.key], None)
                 entries[target.key]["readiness"] = readiness
@@ -169,6 +178,46 @@ class Monitor:
         for event in events:
             if event["id"] in current:
                 await self._publish(STATUS_CHANGED, event)
+        await self._announce_sites(now_ms)
+
+    async def _with_sites(self, kind: str, targets: list, results: list[ProbeResult],
+                          now_ms: int) -> tuple[list[ProbeResult], dict[str, dict]]:
+        """Each result as the sites' quorum has it (backend/sites/quorum.py), and each
+        target's view from every site. With no agent reporting, the gateway's own result
+        stands as it is."""
+        if self.sites is None:
+            return results, {}
+        await self.sites.load(kind)
+        reason_of = [(r.status, r.error) for r in results]
+        self.sites.own_problem[kind] = site_problem(reason_of, None)
+        judged, views = [], {}
+        for target, result in zip(targets, results):
+            own = Vote(result.status, now_ms, result.error, result.response_time_ms)
+            verdict, views[target.key] = self.sites.judge(self._config, kind, target.key, own, target.quorum, now_ms)
+            if verdict.voters > 1 and (verdict.status != result.status or verdict.reason != result.error):
+                # The network's view replaces the gateway's own: its status, and why.
+                result = dataclasses.replace(result, status=verdict.status, error=verdict.reason,
+                                             response_time_ms=result.response_time_ms if not verdict.down or
+                                             result.status == verdict.status else None)
+            judged.append(result)
+        return judged, views
+
+    async def _announce_sites(self, now_ms: int | None = None) -> None:
+        if self.sites is None:
+            return
+        for event in self.sites.changes(self._config, now_ms or int(time.time() * 1000)):
+            await self._publish(STATUS_CHANGED, event)
+
+    async def watch_sites(self) -> None:
+        """Between rounds: a site that stops reporting is stale within its two intervals
+        (the scheduler calls this every quarter of the shortest interval)."""
+        if not self.lease.held or self.sites is None:
+            return
+        await self.sites.load(None)
+        try:
+            await self._announce_sites()
+        except StaleLeader:
+            pass
 
     async def _gateway_problem(self, reason: str | None) -> None:
         if (reason is not None) == (self.problem is not None):

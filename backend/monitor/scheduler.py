@@ -15,7 +15,7 @@ from backend.kinds import GROUPS
 from backend.monitor.poller import Monitor
 
 POLL_JOBS = tuple(f"poll-{group}" for group in GROUPS)
-MONITOR_JOBS = (*POLL_JOBS, "prune-history", "prune-records", "own-histories")
+MONITOR_JOBS = (*POLL_JOBS, "prune-history", "prune-records", "own-histories", "watch-sites")
 OWN_HISTORIES_EVERY_MIN = 60  # KiwiSDR measures its SNR hourly
 
 
@@ -43,6 +43,9 @@ def schedule_monitor(scheduler: AsyncIOScheduler, monitor: Monitor, config: Conf
                       **common)
     scheduler.add_job(monitor.prune_records, "interval", minutes=config.records.prune_interval_min,
                       id="prune-records", **common)
+    # A silent site is stale after two intervals: looked for four times an interval.
+    shortest = min(config.polling.services_interval_s, config.polling.websdrs_interval_s)
+    scheduler.add_job(monitor.watch_sites, "interval", seconds=max(0.5, shortest / 4), id="watch-sites", **common)
     # After the first round has said which receivers answer.
     first = now + timedelta(seconds=2 * config.polling.websdrs_interval_s)
     scheduler.add_job(monitor.fetch_own_histories, "interval", minutes=OWN_HISTORIES_EVERY_MIN, id="own-histories",
