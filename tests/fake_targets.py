@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import struct
 import time
 from pathlib import Path
 from typing import Callable
@@ -121,6 +122,10 @@ class FakeTargets(LoopbackServer):
         super().__init__()
         self.routes: dict[str, str] = {}
         self.hits: dict[str, int] = {}
+        # Source addresses whose connections are reset at once, as a firewall near the
+        # target or a broken route would (tests of probes from several sites).
+        self.refused_from: set[str] = set()
+        self.connections_from: dict[str, int] = {}  # by source address
 
     def set(self, name: str, behaviour: str) -> None:
         """Target `name` (its URL is url(name)) now behaves as `behaviour`."""
@@ -133,6 +138,13 @@ class FakeTargets(LoopbackServer):
         return f"http://127.0.0.1:{self.port}/{name}/"
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        source = writer.get_extra_info("peername")[0]
+        self.connections_from[source] = self.connections_from.get(source, 0) + 1
+        if source in self.refused_from:
+            # SO_LINGER 0: the close is a reset, not an orderly end.
+            writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.close()
+            return
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             method, target = head.split(b" ", 2)[:2]
