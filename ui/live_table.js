@@ -15,7 +15,7 @@ export default {
       <tbody>
         <tr v-for="r in list" :key="r.key" :data-key="r.key" :class="'hl-sev-' + r.severity">
           <td v-for="c in columns" :key="c.name" :class="['hl-col-' + c.name, c.phone ? '' : 'hl-wide']">
-            <template v-if="c.name === 'status'"><span class="hl-dot" :style="{background: colors[r.status] || colors.unknown}"></span><span class="hl-status-text">{{ r.status }}</span><span v-if="r.quiet" class="hl-quiet"> · {{ r.quiet }}</span></template>
+            <template v-if="c.name === 'status'"><span class="hl-dot" :style="{background: colors[r.status] || colors.unknown}"></span><span class="hl-status-text">{{ r.status }}</span><span v-if="r.quiet" class="hl-quiet"> · {{ r.quiet }}</span><span v-if="r.sites" class="hl-sites" title="the sites disagree"> · ⚠ {{ r.sites }}</span></template>
             <a v-else-if="c.name === 'name'" :href="r.href" class="hl-target-link">{{ r.name }}</a>
             <template v-else-if="c.name === 'since'"><time v-if="r.since" :datetime="r.since">{{ r.since }}</time><span v-else>—</span></template>
             <template v-else>{{ r[c.name] }}</template>

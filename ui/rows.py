@@ -19,8 +19,8 @@ from backend.kinds.status import is_down, is_up
 from ui import format as fmt
 
 # Fields a table row shows. Everything else in a row (its sort values) stays on the server.
-SHOWN = ("key", "href", "name", "status", "severity", "quiet", "kind", "location", "users", "latency", "uptime",
-         "since", "reason", "readiness")
+SHOWN = ("key", "href", "name", "status", "severity", "quiet", "sites", "kind", "location", "users", "latency",
+         "uptime", "since", "reason", "readiness")
 
 # Problems first: no answer, then half an answer, then not checked yet, then fine.
 SEVERITY = {"down": 0, "degraded": 1, "unknown": 2, "up": 3}
@@ -43,6 +43,13 @@ def severity(status: str | None) -> int:
     if status == "degraded":
         return SEVERITY["degraded"]
     return SEVERITY["up"] if is_up(status) else SEVERITY["unknown"]
+
+
+def sites_disagree(entry: Mapping[str, Any]) -> str:
+    """"down from 1 of 3 sites" when the sites whose votes counted do not agree, else ""."""
+    counted = [seen for seen in (entry.get("sites") or {}).values() if seen.get("counted")]
+    down = sum(1 for seen in counted if is_down(seen.get("status")))
+    return f"down from {down} of {len(counted)} sites" if 0 < down < len(counted) else ""
 
 
 def _users(details: dict[str, Any]) -> tuple[str, float | None]:
@@ -71,6 +78,7 @@ def row_of(group: TargetGroup, target: Any, entry: Mapping[str, Any] | None,
         "status": status,
         "severity": SEVERITY_NAMES[severity(status)],
         "quiet": quiet or "",
+        "sites": sites_disagree(entry),
         "kind": kind.name,
         # The place the receiver names itself ("Torino, Italy"), else where it is configured.
         "location": (details.get("location") if isinstance(details.get("location"), str) else "")

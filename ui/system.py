@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from nicegui import ui
 
-from backend.alerting.engine import READINESS
+from backend.alerting.engine import READINESS, SITE
 from backend.kinds import GROUPS, RECEIVERS, SERVICES
 from backend.timefmt import iso_from_ms
 from ui import format as fmt
@@ -30,6 +31,8 @@ def duration(seconds: float) -> str:
 def incident_subject(incident: Mapping[str, Any], names: Mapping[str, str]) -> str:
     if incident["kind"] == READINESS:
         return f"readiness at {incident['id']} MHz"
+    if incident["kind"] == SITE:
+        return f"probing site {incident['id']}"
     return f"{incident['kind'][:-1]} {fmt.target_name(names, incident['id'])}"
 
 
@@ -39,12 +42,15 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
 
     def signature() -> tuple:
         return (tuple((i.id, i.acknowledged_ms) for i in engine.state.incidents.values()),
-                tuple(engine.gateway_problems.items()), engine.notifications_recorded)
+                tuple(engine.gateway_problems.items()), tuple(engine.site_problems.items()),
+                engine.notifications_recorded)
 
     @ui.refreshable
     async def alerts_section() -> None:
         for part, reason in engine.gateway_problems.items():
             ui.label(f"Gateway problem ({part}): {reason}").classes("hl-problem").props("role=alert")
+        for site, reason in engine.site_problems.items():
+            ui.label(f"Probing site {site}: {reason}").classes("hl-problem").props("role=alert")
         incidents = await state.runtime.database.run(engine.store.incidents, 20)
         notifications = await state.runtime.database.run(engine.store.notifications, 20)
         names = state.names(RECEIVERS.name)
@@ -68,6 +74,26 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
             [{**n, "key": i, "at": iso_from_ms(n["ts_ms"]), "detail": n["detail"] or ""}
              for i, n in enumerate(notifications)], "Nothing sent yet.")
         sent_table.add_slot("body-cell-at", TIME_CELL)
+
+    @ui.refreshable
+    async def sites_section() -> None:
+        """The gateway's own site and each agent's: whether its votes count, and why not."""
+        book = state.runtime.monitor.sites
+        await book.load(None)
+        sites = book.states(state.runtime.settings.config, int(time.time() * 1000))
+        table = _simple_table(
+            [("name", "Site"), ("state", "State"), ("last", "Last report"), ("groups", "Probes"),
+             ("dropped", "Rounds dropped"), ("problem", "Why its votes do not count")],
+            [{"key": site.name, "name": site.name + (" (this gateway)" if site.gateway else ""),
+              "state": {"ok": "counting", "stale": "stale", "problem": "set aside"}[site.state],
+              "last": iso_from_ms(site.last_report_ms) if site.last_report_ms and not site.gateway else None,
+              "groups": ", ".join(site.groups), "dropped": site.dropped,
+              "problem": "silent two polling intervals" if site.stale else (site.problem or "")} for site in sites],
+            "No site reports.")
+        table.add_slot("body-cell-last", TIME_CELL)
+        if len(sites) == 1:
+            ui.label("Only this gateway probes. Agents on other sites vote too: python main.py agent "
+                     "(README: Probes from several sites).").classes("hl-empty")
 
     with ui.column().classes("w-full p-4 gap-4"):
         ui.html('<h2 class="text-2xl font-semibold">Gateway</h2>', sanitize=False)
@@ -94,6 +120,10 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
         with ui.column().classes("w-full gap-2 hl-live"):
             await alerts_section()
 
+        ui.html('<h2 class="text-2xl font-semibold">Probing sites</h2>', sanitize=False)
+        with ui.column().classes("w-full gap-2 hl-live"):
+            await sites_section()
+
         ui.html('<h2 class="text-2xl font-semibold">Services</h2>', sanitize=False)
         group_table(state, SERVICES.name, SERVICE_COLUMNS, query, "services",
                     "No service matches this search and these filters." if state.rows[SERVICES.name]
@@ -113,6 +143,8 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
     async def on_gateway_change(change: dict[str, Any]) -> None:
         if change.get("kind") == "gateway":
             await alerts_section.refresh()
+        if change.get("kind") == SITE:
+            await sites_section.refresh()
 
     state.change_added.subscribe(on_gateway_change)
     state.alerts_changed.subscribe(on_alerts)

@@ -258,12 +258,16 @@ async def _render_target(state: LiveState, principal: Any, group_name: str, targ
         with ui.column().classes("gap-1 min-w-[min(22rem,100%)]"):
             ui.label("Alerts and silences").classes("text-lg font-semibold")
             alerts_box = ui.column().classes("gap-1")
+        with ui.column().classes("gap-1 min-w-[min(22rem,100%)]"):
+            ui.label("Seen from each site").classes("text-lg font-semibold")
+            sites_box = ui.column().classes("gap-1")
 
     def fill(entry: Mapping[str, Any]) -> None:
         current = entry.get("status", "unknown")
         dot.set_content(f'<span class="hl-dot" style="background:{fmt.status_color(current)}"></span>')
         status.set_text(" · ".join(filter(None, [current, engine.quiet_reason(group_name, key)])))
         since.set_content(f"since {time_tag(entry.get('since'))}" if entry.get("since") else "")
+        fill_sites(entry)
         details.clear()
         with details:
             for label, text in detail_lines(group_name, target, entry, longer):
@@ -273,6 +277,24 @@ async def _render_target(state: LiveState, principal: Any, group_name: str, targ
                         ui.html(time_tag(text), sanitize=False)
                     else:
                         ui.label(text).classes("break-words min-w-0")
+
+    def fill_sites(entry: Mapping[str, Any]) -> None:
+        """A row per site that checked it: what it saw, when, why; and whether it counted."""
+        sites_box.clear()
+        with sites_box:
+            seen_from = entry.get("sites") or {}
+            if not seen_from:
+                ui.label("not checked yet").classes("hl-empty")
+            for site, seen in seen_from.items():
+                with ui.row().classes("gap-2 items-center"):
+                    ui.html(f'<span class="hl-dot" style="background:{fmt.status_color(seen.get("status"))}"></span>',
+                            sanitize=False)
+                    ui.label(f"{site}: {seen.get('status')}").classes("font-medium")
+                    ui.html(time_tag(seen.get("last_check")), sanitize=False).classes("opacity-80")
+                    if not seen.get("counted"):
+                        ui.label("not counted (stale, old or set aside)").classes("hl-quiet")
+                    if seen.get("reason"):
+                        ui.label(seen["reason"]).classes("opacity-70 text-sm break-words")
 
     def fill_alerts() -> None:
         alerts_box.clear()
