@@ -16,11 +16,13 @@ import sys
 import httpx
 import pytest
 
+from tests.browser import launch
 from tests.fake_targets import FakeTargets, wait_for
 from tests.gateway import ROOT, Gateway
 from tests.webhook import WebhookReceiver
 
 SITES = {"site-a": "127.0.0.2", "site-b": "127.0.0.3"}
+OUTPUT = ROOT / "test-output"
 
 
 def config(picky: FakeTargets, calm: FakeTargets, hooks: WebhookReceiver) -> str:
@@ -112,6 +114,24 @@ def network(tmp_path):
             gw.stop()
 
 
+def pages_show_the_disagreement(gw: Gateway) -> None:
+    """The receivers list marks Torino; its page has a row per site."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = launch(playwright)
+        try:
+            page = chromium.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(gw.url + "/websdrs?q=torino", wait_until="domcontentloaded")
+            page.get_by_text("down from 1 of 3 sites").wait_for(timeout=15_000)
+            page.goto(gw.url + "/websdrs/torino", wait_until="domcontentloaded")
+            for seen in ("gateway: online", "site-a: offline", "site-b: online"):
+                page.get_by_text(seen).wait_for(timeout=15_000)
+            OUTPUT.mkdir(exist_ok=True)
+            page.screenshot(path=str(OUTPUT / "sites-receiver.png"), full_page=True)
+        finally:
+            chromium.close()
+
+
 def test_a_receiver_is_down_when_two_sites_agree_and_not_when_one_route_fails(network):
     gw, picky, hooks, agents, tokens = network
     wait_for(lambda: site_views(gw, "torino") == {"gateway": "online", "site-a": "online", "site-b": "online"},
@@ -125,6 +145,7 @@ def test_a_receiver_is_down_when_two_sites_agree_and_not_when_one_route_fails(ne
     assert torino["status"] == "online" and torino["check_status"] == "online"
     assert "down from site-a only" in torino["error_message"]
     assert hooks.titles("on-call") == []
+    pages_show_the_disagreement(gw)
 
     # A second site agrees: one DOWN, after the alert's threshold.
     picky.refused_from = {SITES["site-a"], SITES["site-b"]}
