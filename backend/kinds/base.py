@@ -107,7 +107,7 @@ class TargetGroup:
         """The entry of a target before its first check."""
         entry = {**({self.key_field: self.key_of(target)} if self.key_field else {}), "status": "unknown",
                  **self.from_config(target), "response_time_ms": None, "last_check": None, self.reason_field: None,
-                 "since": None, "uptime_24h": None}
+                 "since": None, "uptime_24h": None, "sites": {}}
         if self.keeps_details:
             entry["details"] = {}
         return entry

@@ -151,18 +151,18 @@ frequency_ranges_mhz = [[144, 146]]
         # Until the first check ends (these targets never answer): configured, status unknown.
         websdrs = httpx.get(gw.url + "/api/v1/websdrs").json()
         unknown = {"status": "unknown", "response_time_ms": None, "last_check": None, "error_message": None,
-                   "since": None, "uptime_24h": None, "details": {}}
+                   "since": None, "uptime_24h": None, "sites": {}, "details": {}}
         assert websdrs == [{
             "id": "genova", "name": "Genova", "url": targets.url("genova-hangs"), "kind": "kiwisdr",
             "latitude": 44.395, "longitude": 8.956, "altitude_m": 100.0, "frequency_ranges_mhz": [[144.0, 146.0]],
-            **unknown, "maintenance": None,
+            "quorum": None, **unknown, "maintenance": None,
         }]
         health = httpx.get(gw.url + "/api/v1/websdrs/health").json()
         assert health == {"genova": {"websdr_id": "genova", **unknown}}
         status = httpx.get(gw.url + "/api/v1/system/status").json()
         assert status["services"] == [{"name": "inference", "status": "unknown", "url": targets.url("inference-hangs"),
                                        "response_time_ms": None, "last_check": None, "error": None, "since": None,
-                                       "uptime_24h": None, "maintenance": None}]
+                                       "uptime_24h": None, "sites": {}, "maintenance": None}]
         assert status["overall_status"] == "degraded"
 
 

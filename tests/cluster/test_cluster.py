@@ -428,3 +428,48 @@ def create_token_on(tmp_path, env: dict[str, str], name: str, scopes: str) -> st
                                              **env})
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]
+
+
+def test_an_agents_results_posted_to_the_follower_are_counted_by_the_poller(cluster, tmp_path, postgres):
+    """Probes from several sites in a cluster: the agent reports to the instance that does
+    not poll; its votes reach the poller through the shared database."""
+    import subprocess
+    import sys
+
+    from tests.gateway import ROOT
+    from tests.sites.test_agents import SITES, config, receiver, site_views, start_agent
+    from tests.webhook import WebhookReceiver
+
+    redis_server, _ = cluster
+    redis, database = redis_server(), postgres.new_database()
+    env = {"HEIMDALL_DATABASE_URL": database}
+    with FakeTargets() as picky, FakeTargets() as calm, WebhookReceiver() as hooks:
+        raw = config(picky, calm, hooks) + f'\n[cluster]\nredis_url = "{redis.url}"\n'
+        gateways, agent = [], None
+        try:
+            for name in "ab":
+                path = tmp_path / f"sites-{name}.toml"
+                path.write_text(raw)
+                gateways.append(Gateway(path, tmp_path / f"sites-data-{name}", env=env).start())
+            wait_for(lambda: any(gw.stats()["poller_leader"] for gw in gateways))
+            poller = next(gw for gw in gateways if gw.stats()["poller_leader"])
+            follower = next(gw for gw in gateways if gw is not poller)
+            made = subprocess.run([sys.executable, "main.py", "token", "create", "agent-a", "--scope", "agent",
+                                   "--site", "site-a", "--data-dir", str(tmp_path / "cli-data")], cwd=ROOT,
+                                  capture_output=True, text=True, timeout=60, check=True,
+                                  env={**{k: v for k, v in os.environ.items() if not k.startswith("HEIMDALL_")},
+                                       **env})
+            agent = start_agent(follower, made.stdout.strip().splitlines()[-1], "site-a")
+            picky.refused_from = {SITES["site-a"]}
+            for gw in gateways:  # the poller's verdict, published to every instance
+                wait_for(lambda gw=gw: site_views(gw, "torino") == {"gateway": "online", "site-a": "offline"},
+                         timeout=30)
+            assert receiver(poller, "torino")["status"] == "online"  # quorum 2: one site is not enough
+            sites = {s["name"]: s for s in httpx.get(poller.url + "/api/v1/sites", timeout=5).json()}
+            assert sites["site-a"]["state"] == "ok"
+        finally:
+            if agent is not None:
+                agent.kill()
+                agent.wait(10)
+            for gw in gateways:
+                gw.stop()
