@@ -39,7 +39,8 @@ async def render(state: LiveState, principal: Principal, address: str) -> None:
         return iso_from_ms(ms) if ms else None
 
     async def token_rows() -> list[dict[str, Any]]:
-        return [{**t, "scopes": ", ".join(t["scopes"]), "created": when(t["created_ms"]),
+        return [{**t, "scopes": ", ".join(t["scopes"]) + (f" (site {t['site']})" if t["site"] else ""),
+                 "created": when(t["created_ms"]),
                  "last_used": when(t["last_used_ms"])} for t in await auth.store_call(store.tokens)]
 
     async def audit_rows() -> list[dict[str, Any]]:
@@ -50,6 +51,8 @@ async def render(state: LiveState, principal: Principal, address: str) -> None:
         with ui.row().classes("items-end gap-4"):
             token_name = ui.input("Name").props('aria-label="Token name"')
             boxes = {scope: ui.checkbox(scope, value=scope == "read") for scope in SCOPES}
+            site = ui.input("Site (agent tokens)").props('aria-label="Site of an agent token"') \
+                .bind_visibility_from(boxes["agent"], "value")
             create = ui.button("Create token")
         shown = ui.column().classes("gap-1")
         tokens = _table([("name", "Name"), ("scopes", "Scopes"), ("created", "Created"), ("last_used", "Last used"),
@@ -100,7 +103,7 @@ async def render(state: LiveState, principal: Principal, address: str) -> None:
         new_name = (token_name.value or "").strip()
         try:
             scopes = parse_scopes(chosen)
-            token = await auth.store_call(store.create_token, new_name, scopes)
+            token = await auth.store_call(store.create_token, new_name, scopes, (site.value or "").strip() or None)
         except AuthError as problem:
             ui.notify(str(problem), type="negative")
             return

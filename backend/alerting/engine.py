@@ -311,7 +311,8 @@ class AlertEngine:
                 opened = await self._db.run(self.store.open_incident, alert.name, SITE, site, now_ms,
                                             change.get("reason"))
                 self.state.incidents[(alert.name, SITE, site)] = opened
-                title = f"SITE PROBLEM: {site} is {change.get('to')}"
+                what = "is stale" if change.get("to") == "stale" else "has its votes set aside"
+                title = f"SITE PROBLEM: {site} {what}"
                 body = f"Site {site}: {change.get('reason')}.\nTargets are judged by the other sites meanwhile."
             elif not problem and incident is not None:
                 del self.state.incidents[(alert.name, SITE, site)]

@@ -146,3 +146,28 @@ async def test_an_instance_that_does_not_poll_keeps_the_state_and_sends_nothing(
     engine.store.add_quieting("silences", "services", "api", 0, 4_000_000_000_000, None, "ops")
     await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
     assert engine.quiet_reason("services", "api").startswith("silenced")
+
+
+async def site_change(engine: AlertEngine, site: str, before: str, after: str) -> None:
+    env = await engine._hub.publish("status:changed", {"kind": "site", "id": site, "name": f"site {site}",
+                                                       "from": before, "to": after, "since": "x", "reason": "silent"})
+    await engine.handle(env)
+
+
+async def test_a_sites_problem_goes_to_the_alerts_that_name_sites_once_and_resolves_once(engine, tmp_path):
+    engine.reconfigure(Config.model_validate({**config().model_dump(), "alerts": [
+        {"name": "on-call", "urls": ["json://127.0.0.1:9/x"], "targets": ["services:*"]},
+        {"name": "network-team", "urls": ["json://127.0.0.1:9/y"], "targets": ["sites:milano"]}]}))
+    await site_change(engine, "milano", "ok", "stale")
+    await site_change(engine, "milano", "ok", "stale")  # heard twice (a new poller announces again)
+    assert [(n.alert, n.title) for n in engine.delivery.kept] == [("network-team", "SITE PROBLEM: milano is stale")]
+    await site_change(engine, "torino", "ok", "stale")  # a site no alert names, while one alert names sites
+    assert len(engine.delivery.kept) == 1
+    await site_change(engine, "milano", "stale", "ok")
+    assert titles(engine)[1:] == ["SITE RESOLVED: milano reports again"]
+    assert engine.site_problems == {"torino": "silent"}
+
+
+async def test_a_sites_problem_goes_to_every_alert_when_none_names_sites(engine):
+    await site_change(engine, "milano", "ok", "problem")
+    assert [(n.alert, n.title) for n in engine.delivery.kept] == [("on-call", "SITE PROBLEM: milano has its votes set aside")]

@@ -106,6 +106,7 @@ def network(tmp_path):
         gw = Gateway(path, tmp_path / "data").start()
         agents = {site: start_agent(gw, tokens[site], site) for site in SITES}
         try:
+            picky.calm = calm  # the other receivers' server
             yield gw, picky, hooks, agents, tokens
         finally:
             for agent in agents.values():
@@ -234,3 +235,21 @@ def test_rounds_wait_while_the_gateway_is_away_the_oldest_dropped_and_counted(ne
     site = wait_for(lambda: next((s for s in httpx.get(gw.url + "/api/v1/sites", timeout=5).json()
                                   if s["name"] == "site-a" and s["dropped"]), None), timeout=15)
     assert site["dropped"] == int(dropped.split("] ")[1].split(" ")[0])
+
+
+def test_a_site_that_reaches_nothing_is_set_aside_and_told_once_not_its_targets(network):
+    gw, picky, hooks, agents, tokens = network
+    wait_for(lambda: set(site_views(gw, "asti")) == {"gateway", "site-a", "site-b"}, timeout=30)
+    # Site A's uplink fails: every receiver resets it, the same way.
+    picky.refused_from = picky.calm.refused_from = {SITES["site-a"]}
+    wait_for(lambda: hooks.titles("on-call"), timeout=20)
+    gw.settle(rounds=4)
+    assert hooks.titles("on-call") == ["SITE PROBLEM: site-a has its votes set aside"]
+    site = next(s for s in httpx.get(gw.url + "/api/v1/sites", timeout=5).json() if s["name"] == "site-a")
+    assert site["state"] == "problem" and "every target failed the same way (connection reset)" in site["problem"]
+    for key in ("torino", "cuneo", "asti"):
+        assert receiver(gw, key)["status"] == "online"
+        assert "site-a" not in site_views(gw, key)
+    picky.refused_from = picky.calm.refused_from = set()
+    wait_for(lambda: len(hooks.titles("on-call")) == 2, timeout=20)
+    assert hooks.titles("on-call")[1] == "SITE RESOLVED: site-a reports again"
