@@ -188,8 +188,10 @@ class Monitor:
         if self.sites is None:
             return results, {}
         await self.sites.load(kind)
-        reason_of = [(r.status, r.error) for r in results]
-        self.sites.own_problem[kind] = site_problem(reason_of, None)
+        # The gateway's own round failing as a whole is set aside only when other sites
+        # voted; alone, the alert engine's suspect-round rule says it, as it always has.
+        others = self.sites.agents_counted(self._config, kind, now_ms)
+        self.sites.own_problem[kind] = site_problem([(r.status, r.error) for r in results], None) if others else None
         judged, views = [], {}
         for target, result in zip(targets, results):
             own = Vote(result.status, now_ms, result.error, result.response_time_ms)

@@ -350,7 +350,8 @@ def test_metrics_parse_and_carry_every_family(make_gateway, parts):
     up = {sample.labels["id"]: sample.value for sample in families["heimdall_target_up"].samples}
     assert up["inference"] == 1.0 and up["training"] == 0.0
     failures = [s for s in families["heimdall_probe_failures"].samples if s.name.endswith("_total")]
-    assert any(s.labels == {"kind": "services", "id": "training", "reason": "HTTP N"} for s in failures)
+    assert any(s.labels == {"kind": "services", "id": "training", "site": "gateway", "reason": "HTTP N"}
+               for s in failures)
     ingested = [s for s in families["heimdall_ingested"].samples if s.name.endswith("_total")]
     assert any(s.labels == {"kind": "detections", "status": "stored"} and s.value == 1 for s in ingested)
 
