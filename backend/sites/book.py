@@ -108,16 +108,20 @@ class SiteBook:
         last call: ok → stale or problem, and back."""
         events = []
         for site in self.states(config, now_ms):
-            before = self.announced.get(site.name, "ok")
+            before = self.announced.get(site.name)
             if site.state == before:
                 continue
             self.announced[site.name] = site.state
+            if before is None and site.gateway and site.state == "ok":
+                continue  # the gateway's own site, fine from the start: nothing to say
+            # First sight on this poller (a start, a take-over): said even when fine, so an
+            # incident left open by the previous poller is resolved.
             if site.stale:
                 reason = (f"no report for {quorum.STALE_AFTER_INTERVALS} polling intervals, since "
                           f"{iso_from_ms(site.last_report_ms) if site.last_report_ms else 'never'}; its votes do not count")
             else:
                 reason = site.problem and f"{site.problem}; its votes are set aside"
-            events.append({"kind": "site", "id": site.name, "name": f"site {site.name}", "from": before,
+            events.append({"kind": "site", "id": site.name, "name": f"site {site.name}", "from": before or "unknown",
                            "to": site.state, "since": iso_from_ms(now_ms), "reason": reason})
         return events
 
