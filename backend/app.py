@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from collections.abc import AsyncIterator
 
@@ -13,7 +14,21 @@ from backend import __version__
 from backend.alerting.delivery import Delivery
 from backend.alerting.engine import AlertEngine
 from backend.api import alerts as alerts_api
-from backend.api import apidocs, contract, errors, history, ingest, locating, login, operations, sites, status
+from backend.api import (
+    announcements,
+    apidocs,
+    contract,
+    errors,
+    history,
+    ingest,
+    locating,
+    login,
+    operations,
+    sites,
+    sso,
+    status,
+    status_pages,
+)
 from backend.api import metrics as metrics_api
 from backend.api.errors import StrictJSONResponse, UnknownMethods, internal_error
 from backend.auth.guard import Guard
@@ -34,6 +49,7 @@ from backend.monitor.poller import Monitor
 from backend.monitor.scheduler import build_scheduler, poll_now
 from backend.runtime import Runtime
 from backend.sites.book import SiteBook
+from backend.statuspage.page import StatusPages
 from backend.storage import Database, SQLHistoryStore, SQLRecordStore, open_database
 from backend.ws.endpoint import UpdatesEndpoint, UpdatesRouter
 from backend.ws.manager import ConnectionManager
@@ -75,6 +91,13 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
         alerts=alerts,
         config_listeners=[alerts.reconfigure],
     )
+    if config.auth.oidc is not None:
+        from backend.auth.oidc import OidcClient
+
+        public = (config.http.public_url or base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+        runtime.oidc = OidcClient(config.auth.oidc, settings.oidc_client_secret, public + "/auth/oidc/callback",
+                                  session_secret)
+    runtime.status_pages = StatusPages(lambda: runtime.settings.config, hub, history_store, database)
     runtime.metrics = Metrics(runtime)
     runtime.revalidator = Revalidator(runtime.auth)
     runtime.revalidator.sources.append(runtime.manager.open_principals)
@@ -103,6 +126,8 @@ def build_app(runtime: Runtime) -> FastAPI:
         tasks += [asyncio.create_task(job()) for job in runtime.background]
         if runtime.instances is not None:
             tasks.append(asyncio.create_task(runtime.instances.run()))
+        if runtime.oidc is not None:
+            tasks.append(asyncio.create_task(refresh_sso_sessions(runtime)))
         if not runtime.settings.demo:
             tasks.append(asyncio.create_task(reloader.watch()))
         reload_on_sighup(reloader, tasks)
@@ -124,6 +149,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.add_exception_handler(Exception, internal_error)
     contract.install(app)
     app.include_router(login.router)
+    app.include_router(sso.router)
     app.include_router(status.router)
     app.include_router(locating.router)
     app.include_router(history.router)
@@ -131,11 +157,27 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.include_router(alerts_api.router)
     app.include_router(operations.router)
     app.include_router(sites.router)
+    app.include_router(announcements.router)
+    app.include_router(status_pages.router)
     app.include_router(metrics_api.router)
     app.include_router(apidocs.router)
     apidocs.mount_assets(app)
     app.include_router(errors.router)  # last of the API: what no route above took
     return app
+
+
+async def refresh_sso_sessions(runtime: Runtime) -> None:
+    """Single sign-on sessions' claims asked again when due, by the poller alone (one
+    refresh a session, as refresh tokens may be used once)."""
+    from backend.auth.oidc import REFRESH_EVERY_S, refresh_due_sessions
+
+    while True:
+        await asyncio.sleep(REFRESH_EVERY_S)
+        if runtime.monitor.lease.held:
+            try:
+                await refresh_due_sessions(runtime.oidc, runtime.auth)
+            except Exception:
+                logging.getLogger("heimdall.auth").exception("refreshing single sign-on sessions failed")
 
 
 def reload_on_sighup(reloader: ConfigReloader, tasks: list[asyncio.Task]) -> None:

@@ -20,11 +20,13 @@ from backend.ws.manager import ConnectionManager
 
 if TYPE_CHECKING:  # these modules read the runtime themselves
     from backend.auth.guard import Guard
+    from backend.auth.oidc import OidcClient
     from backend.auth.revalidate import Revalidator
     from backend.cluster.instances import InstanceRegistry
     from backend.ingest.outbox import Outbox
     from backend.metrics.collector import Metrics
     from backend.serving.edge import EdgeLimits
+    from backend.statuspage.page import StatusPages
 
 
 @dataclass
@@ -42,6 +44,8 @@ class Runtime:
     outbox: Outbox | None = None  # stored records on their way to the event log
     instances: InstanceRegistry | None = None  # with several gateways on Redis
     revalidator: Revalidator | None = None  # open pages and sockets checked again
+    oidc: OidcClient | None = None  # single sign-on, when [auth.oidc] is configured
+    status_pages: StatusPages | None = None  # the public status pages and their announcements
 
     def event_bus_state(self) -> str:
         """`local` (one process), or `up` / `down` for the shared log on Redis."""

@@ -9,6 +9,7 @@ from nicegui import ui
 
 from backend.auth.principal import Principal
 from backend.auth.store import SCOPES, AuthError, parse_scopes
+from backend.statuspage.announcements import TYPES
 from backend.timefmt import iso_from_ms
 from ui import page_access
 from ui.frame import empty_table_slot, header
@@ -42,6 +43,36 @@ async def render(state: LiveState, principal: Principal, address: str) -> None:
         return [{**t, "scopes": ", ".join(t["scopes"]) + (f" (site {t['site']})" if t["site"] else ""),
                  "created": when(t["created_ms"]),
                  "last_used": when(t["last_used_ms"])} for t in await auth.store_call(store.tokens)]
+
+    async def announcement_rows() -> list[dict[str, Any]]:
+        found = await state.runtime.database.run(state.runtime.status_pages.announcements.listed, False)
+        return [{**a, "updated": when(a["updated_ms"]), "pages": ", ".join(a["pages"])} for a in found]
+
+    async def make_announcement() -> None:
+        if (actor := await admin_now()) is None:
+            return
+        if not (title.value or "").strip() or not shown_on.value:
+            ui.notify("An announcement needs a title and at least one page", type="warning")
+            return
+        made = await state.runtime.database.run(
+            state.runtime.status_pages.announcements.add, kind.value, title.value.strip()[:200],
+            (text.value or "")[:5000], [slug for slug in shown_on.value if slug in pages], actor.name)
+        state.runtime.status_pages.forget()
+        await auth.store_call(store.audit, "announcement made", actor.name, f"#{made['id']}", address,
+                              made["title"][:100])
+        title.value, text.value = "", ""
+        ui.notify("Announced")
+        announced.rows = await announcement_rows()
+        announced.update()
+
+    async def archive(event: Any) -> None:
+        if (actor := await admin_now()) is None or not isinstance(event.args, int):
+            return
+        await state.runtime.database.run(state.runtime.status_pages.announcements.archive, event.args)
+        state.runtime.status_pages.forget()
+        await auth.store_call(store.audit, "announcement archived", actor.name, f"#{event.args}", address)
+        announced.rows = await announcement_rows()
+        announced.update()
 
     async def audit_rows() -> list[dict[str, Any]]:
         return [{**a, "at": when(a["ts_ms"]), "key": i} for i, a in enumerate(await auth.store_call(store.audit_log))]
@@ -78,6 +109,25 @@ async def render(state: LiveState, principal: Principal, address: str) -> None:
                           ).props("outline")
             if not config.alerts and not config.readiness_alerts and not config.watches:
                 ui.label("No alerts or watches are configured.").classes("hl-empty")
+
+        ui.html('<h2 class="text-2xl font-semibold">Announcements on the status pages</h2>', sanitize=False)
+        pages = {p.slug: p.title for p in config.status_pages}
+        if pages:
+            with ui.row().classes("items-end gap-4 w-full"):
+                kind = ui.select({t: t.capitalize() for t in TYPES}, value="information", label="Type").classes("w-40")
+                title = ui.input("Title").props('aria-label="Announcement title" maxlength=200').classes("min-w-[16rem]")
+                text = ui.textarea("Text").props('aria-label="Announcement text" maxlength=5000 autogrow') \
+                    .classes("min-w-[20rem] flex-1")
+                shown_on = ui.select(pages, multiple=True, value=list(pages)[:1], label="On pages").classes("min-w-[12rem]")
+                announce = ui.button("Announce")
+            announced = _table([("updated", "Updated"), ("type", "Type"), ("title", "Title"), ("pages", "Pages"),
+                                ("archive", "")], await announcement_rows(), "id", "No current announcements.")
+            announced.add_slot("body-cell-updated", TIME_CELL)
+            announced.add_slot("body-cell-archive", """<q-td :props="props">
+                <q-btn flat dense label="Archive" :aria-label="'Archive ' + props.row.title"
+                       @click="$parent.$emit('archive', props.row.id)" /></q-td>""")
+        else:
+            ui.label("No status pages are configured ([[status_pages]]).").classes("hl-empty")
 
         ui.html('<h2 class="text-2xl font-semibold">Accounts</h2>', sanitize=False)
         ui.label("Accounts are managed with python main.py user add|passwd|remove|list.").classes("opacity-80")
@@ -152,6 +202,9 @@ async def render(state: LiveState, principal: Principal, address: str) -> None:
         ui.notify(f"{targets[silenced.value]} silenced for {span:g} min")
         await refresh()
 
+    if pages:
+        announce.on_click(make_announcement)
+        announced.on("archive", archive)
     silence.on_click(silence_target)
     create.on_click(create_token)
     tokens.on("revoke", revoke)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,18 +34,23 @@ PAGE = """<!doctype html>
  button {{ margin-top: 1.4rem; width: 100%; padding: .7rem; font-size: 1.1rem; font-weight: 700; border: 0;
           border-radius: .4rem; background: #16a34a; color: #fff; cursor: pointer; }}
  .error {{ background: #b91c1c; padding: .6rem .8rem; border-radius: .4rem; font-weight: 600; }}
+ .sso {{ display: block; text-align: center; margin: 1rem 0; padding: .7rem; font-size: 1.1rem; font-weight: 700;
+        border-radius: .4rem; background: #2563eb; color: #fff; text-decoration: none; }}
 </style></head>
 <body><main>
 <h1>Heimdall Live</h1>
 {message}
-<form method="post" action="/login">
+{sso}
+{form}
+</main></body></html>"""
+
+FORM = """<form method="post" action="/login">
  <input type="hidden" name="next" value="{next}">
  <label for="name">Account</label><input id="name" name="name" autocomplete="username" required autofocus value="{name}">
  <label for="password">Password</label>
  <input id="password" name="password" type="password" autocomplete="current-password" required>
  <button type="submit">Sign in</button>
-</form>
-</main></body></html>"""
+</form>"""
 
 
 def _auth(request: Request) -> Authenticator:
@@ -60,11 +65,24 @@ def safe_next(target: str | None) -> str:
 
 
 def page(next_path: str = "/", message: str = "", name: str = "", status: int = 200,
-         retry_after: int | None = None) -> HTMLResponse:
+         retry_after: int | None = None, sso_label: str = "", passwords: bool = True) -> HTMLResponse:
+    """The sign-in page: the identity provider's button when single sign-on is set up, the
+    password form unless `[auth] password_login` is off."""
     note = f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
+    target = html.escape(safe_next(next_path))
+    sso = (f'<a class="sso" href="/auth/oidc/login?next={quote(safe_next(next_path), safe="")}">'
+           f'{html.escape(sso_label)}</a>') if sso_label else ""
+    form = FORM.format(next=target, name=html.escape(name)) if passwords else ""
     headers = {"Cache-Control": "no-store"} | ({"Retry-After": str(retry_after)} if retry_after else {})
-    return HTMLResponse(PAGE.format(message=note, next=html.escape(safe_next(next_path)), name=html.escape(name)),
-                        status_code=status, headers=headers)
+    return HTMLResponse(PAGE.format(message=note, sso=sso, form=form), status_code=status, headers=headers)
+
+
+def page_for(request: Request, next_path: str = "/", message: str = "", name: str = "", status: int = 200,
+             retry_after: int | None = None) -> HTMLResponse:
+    config = _auth(request).config
+    oidc = config.auth.oidc
+    return page(next_path, message, name, status, retry_after, oidc.button_label if oidc else "",
+                config.auth.password_login)
 
 
 def _secure(request: Request) -> bool:
@@ -74,30 +92,32 @@ def _secure(request: Request) -> bool:
 
 @router.get("/login")
 async def login_page(request: Request, next: str = "/") -> HTMLResponse:
-    return page(next)
+    return page_for(request, next)
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     auth = _auth(request)
     address = client_address(request.scope)
+    if not auth.config.auth.password_login:
+        return page_for(request, message="Signing in with a password is switched off here.", status=403)
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
-        return page(message="That form is too large.", status=413)
+        return page_for(request, message="That form is too large.", status=413)
     form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", errors="replace")).items()}
     name, password, target = form.get("name", "")[:64], form.get("password", ""), safe_next(form.get("next"))
     wait = auth.logins.retry_after(name, address)
     if wait:
         log.warning("refused a login for account %r from %s: too many failures", name, address)
-        return page(target, f"Too many failed sign-ins for this account from your address. Try again in {wait} s.",
-                    name, status=429, retry_after=wait)
+        return page_for(request, target, f"Too many failed sign-ins for this account from your address. "
+                                         f"Try again in {wait} s.", name, status=429, retry_after=wait)
     account = await auth.store_call(auth.store.check_password, name, password)
     if account is None:
         auth.logins.failed(name, address)
         await auth.store_call(auth.store.audit, "login failed", None, name, address)
         log.warning("failed login for account %r from %s", name, address)
         await asyncio.sleep(0.2)  # a little friction for guessing, on top of the throttle
-        return page(target, "Wrong account name or password.", name, status=401)
+        return page_for(request, target, "Wrong account name or password.", name, status=401)
     session_id = await auth.store_call(auth.store.open_session, account.name)
     await auth.store_call(auth.store.audit, "login", account.name, account.name, address)
     response = RedirectResponse(target, status_code=303)
@@ -109,12 +129,18 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     auth = _auth(request)
     session_id = auth.session_id({"cookie": request.headers.get("cookie", "")})
+    provider_logout = None
     if session_id is not None:
+        oidc = request.app.state.runtime.oidc
+        if oidc is not None:  # a single sign-on session ends at the identity provider too
+            sealed = await auth.store_call(auth.store.oidc_tokens_of, session_id)
+            if sealed:
+                provider_logout = await oidc.logout_url(sealed, oidc.redirect_uri.rsplit("/auth/", 1)[0] + "/login")
         await auth.store_call(auth.store.close_session, session_id)
         auth.forget("session:" + session_id)
         principal = getattr(request.state, "principal", None)
         await auth.store_call(auth.store.audit, "logout", getattr(principal, "name", None), None,
                               client_address(request.scope))
-    response = RedirectResponse("/login", status_code=303)
+    response = RedirectResponse(provider_logout or "/login", status_code=303)
     response.headers["set-cookie"] = auth.clear_cookie(_secure(request))
     return response

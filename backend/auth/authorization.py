@@ -10,7 +10,7 @@ from urllib.parse import quote
 from backend.auth.asgi import Answer, Request
 from backend.auth.principal import Principal
 
-PUBLIC_PATHS = frozenset({"/healthz", "/login", "/favicon.ico"})
+PUBLIC_PATHS = frozenset({"/healthz", "/login", "/favicon.ico", "/auth/oidc/login", "/auth/oidc/callback"})
 # Static files only: NiceGUI's own assets, ours, and the API reference's.
 PUBLIC_PATTERN = re.compile(r"^/(heimdall-static|api-docs-static)/|^/_nicegui/[^/]+/"
                             r"(static|libraries|components|resources|dynamic_resources|esm)/")
@@ -18,13 +18,16 @@ API_PATTERN = re.compile(r"^/(api/|openapi\.json$|docs$|redoc$)")
 ADMIN_PATTERN = re.compile(r"^/(admin$|api/v1/admin/)")
 BADGE_PATTERN = re.compile(r"^/api/v1/badges/[^/]+/[^/]+/(status|uptime)\.svg$")
 INGEST_PATTERN = re.compile(r"^/api/v1/(signals|localizations)$")
-OPERATOR_PATTERN = re.compile(r"^/api/v1/(silences|maintenance|incidents|notifications)(/|$)")
+OPERATOR_PATTERN = re.compile(r"^/api/v1/(silences|maintenance|incidents|notifications|announcements)(/|$)")
+# The public status pages, their feeds and badges (backend/api/status_pages.py): for anyone.
+STATUS_PAGE_PATTERN = re.compile(r"^/status/[a-z0-9][a-z0-9-]{0,63}(/feed|/badge\.svg)?$")
 AGENT_PATTERN = re.compile(r"^/api/v1/agent/")  # a probe agent's two calls (backend/api/sites.py)
 
 
 def needed_scope(method: str, path: str, badges_public: bool = False) -> str | None:
     """The scope a request needs to pass the guard (routes may check more)."""
-    if path in PUBLIC_PATHS or PUBLIC_PATTERN.match(path) or (badges_public and BADGE_PATTERN.match(path)):
+    if path in PUBLIC_PATHS or PUBLIC_PATTERN.match(path) or STATUS_PAGE_PATTERN.match(path) \
+            or (badges_public and BADGE_PATTERN.match(path)):
         return None
     if ADMIN_PATTERN.match(path):
         return "admin"
@@ -32,7 +35,7 @@ def needed_scope(method: str, path: str, badges_public: bool = False) -> str | N
         return "agent"
     if method == "POST" and INGEST_PATTERN.match(path):
         return "ingest"
-    if method in ("POST", "DELETE") and OPERATOR_PATTERN.match(path):
+    if method in ("POST", "PATCH", "DELETE") and OPERATOR_PATTERN.match(path):
         return "operator"
     return "read"
 

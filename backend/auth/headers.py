@@ -34,8 +34,12 @@ def tile_source(tile_url: str) -> str:
     return f"{parts.scheme}://{netloc}"
 
 
-def content_security_policy(tile_url: str, frame_ancestors: list[str]) -> str:
+def content_security_policy(tile_url: str, frame_ancestors: list[str], sign_in_provider: str = "") -> str:
+    """`sign_in_provider`: the OIDC issuer, where signing out sends the browser after
+    the logout form (form-action covers the redirect after a form)."""
     tiles = tile_source(tile_url)
+    provider = urlsplit(sign_in_provider)
+    forms = "form-action 'self'" + (f" {provider.scheme}://{provider.netloc}" if provider.netloc else "")
     framers = " ".join(frame_ancestors) if frame_ancestors else "'none'"
     return "; ".join([
         "default-src 'self'",
@@ -47,7 +51,7 @@ def content_security_policy(tile_url: str, frame_ancestors: list[str]) -> str:
         "worker-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'self'",
-        "form-action 'self'",
+        forms,
         f"frame-ancestors {framers}",
     ])
 

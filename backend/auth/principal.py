@@ -12,7 +12,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-from itsdangerous import BadSignature, Signer
+from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
 
 from backend.auth.headers import content_security_policy
 from backend.auth.hosts import allowed_hosts
@@ -106,6 +106,7 @@ class Authenticator:
         self.store = store
         self._env_token = env_token
         self._signer = Signer(session_secret, salt="heimdall-session")
+        self.flow_signer = URLSafeTimedSerializer(session_secret, salt="heimdall-oidc-flow")  # backend/api/sso.py
         self.throttle = Throttle()  # failed token checks, per address
         self.logins = LoginThrottle()  # failed password logins
         self._cache: dict[str, tuple[float, Any]] = {}
@@ -118,7 +119,8 @@ class Authenticator:
         # Normalized once here, not for every request the guard sees.
         self.allowed_origins = frozenset(o for o in (normalize(x) for x in config.http.allowed_origins) if o)
         self.allowed_hosts = allowed_hosts(self._bound_host, config.http.public_url, config.http.allowed_hosts)
-        self.csp = content_security_policy(config.map.tile_url, config.http.frame_ancestors).encode()
+        self.csp = content_security_policy(config.map.tile_url, config.http.frame_ancestors,
+                                           config.auth.oidc.issuer if config.auth.oidc else "").encode()
 
     @property
     def trusted_proxies(self):

@@ -26,6 +26,7 @@ ROLE_SCOPES = {"viewer": frozenset({"read"}), "operator": frozenset({"read", "op
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 TOKEN_PREFIX = "hl_"
 SESSION_DAYS = 7
+FLOW_MS = 10 * 60_000  # a sign-in at the identity provider must come back within this
 
 
 class AuthError(ValueError):
@@ -135,7 +136,8 @@ class AuthStore:
         self._c.execute("DELETE FROM sessions WHERE account = ?", (name,))
 
     def check_password(self, name: str, password: str) -> Account | None:
-        row = self._c.execute("SELECT name, role, password_hash FROM accounts WHERE name = ?", (name,)).fetchone()
+        row = self._c.execute("SELECT name, role, password_hash FROM accounts WHERE name = ? AND source = 'local'",
+                              (name,)).fetchone()
         ok = verify_password(row[2] if row else None, password)
         return Account(row[0], row[1]) if ok and row else None
 
@@ -177,13 +179,61 @@ class AuthStore:
 
     # -- sessions -------------------------------------------------------------------------
 
-    def open_session(self, account: str) -> str:
+    def open_session(self, account: str, oidc_tokens: str | None = None, refresh_due_ms: int | None = None) -> str:
         session_id = secrets.token_urlsafe(32)
         now = now_ms()
         self._c.execute("DELETE FROM sessions WHERE expires_ms < ?", (now,))
-        self._c.execute("INSERT INTO sessions (id_hash, account, created_ms, expires_ms) VALUES (?, ?, ?, ?)",
-                        (digest(session_id), account, now, now + SESSION_DAYS * 86_400_000))
+        self._c.execute("INSERT INTO sessions (id_hash, account, created_ms, expires_ms, oidc_tokens, refresh_due_ms) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (digest(session_id), account, now,
+                                                      now + SESSION_DAYS * 86_400_000, oidc_tokens, refresh_due_ms))
         return session_id
+
+    # -- single sign-on (backend/auth/oidc.py) ----------------------------------------------
+
+    def oidc_account(self, name: str, role: str) -> Account:
+        """The account of a user the identity provider vouches for, with the role its
+        claims give now. A local account of that name is never taken over."""
+        check_name(name)
+        if role not in ROLES:
+            raise AuthError(f"role is one of {', '.join(ROLES)}")
+        self._c.execute("INSERT INTO accounts (name, role, password_hash, created_ms, source) "
+                        "VALUES (?, ?, '!', ?, 'oidc') ON CONFLICT (name) DO UPDATE SET role = excluded.role "
+                        "WHERE accounts.source = 'oidc'", (name, role, now_ms()))
+        row = self._c.execute("SELECT source, role FROM accounts WHERE name = ?", (name,)).fetchone()
+        if row[0] != "oidc":
+            raise AuthError(f"a local account named {name!r} exists; the identity provider's user cannot take it")
+        return Account(name, row[1])
+
+    def oidc_sessions_due(self, now: int, limit: int = 100) -> list[tuple[str, str, str]]:
+        """(session digest, account, sealed tokens) of single sign-on sessions whose claims are due again."""
+        return self._c.execute("SELECT id_hash, account, oidc_tokens FROM sessions WHERE oidc_tokens IS NOT NULL "
+                               "AND refresh_due_ms <= ? AND expires_ms >= ? ORDER BY refresh_due_ms LIMIT ?",
+                               (now, now, limit)).fetchall()
+
+    def oidc_session_refreshed(self, id_hash: str, oidc_tokens: str, refresh_due_ms: int) -> None:
+        self._c.execute("UPDATE sessions SET oidc_tokens = ?, refresh_due_ms = ? WHERE id_hash = ?",
+                        (oidc_tokens, refresh_due_ms, id_hash))
+
+    def end_session_by_digest(self, id_hash: str) -> None:
+        self._c.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+
+    def oidc_tokens_of(self, session_id: str) -> str | None:
+        row = self._c.execute("SELECT oidc_tokens FROM sessions WHERE id_hash = ?", (digest(session_id),)).fetchone()
+        return row[0] if row else None
+
+    def put_flow(self, state: str, nonce: str, verifier: str, next_path: str) -> None:
+        now = now_ms()
+        self._c.execute("DELETE FROM oidc_flows WHERE created_ms < ?", (now - FLOW_MS,))
+        self._c.execute("INSERT INTO oidc_flows (state_hash, nonce, verifier, next, created_ms) VALUES (?, ?, ?, ?, ?)",
+                        (digest(state), nonce, verifier, next_path, now))
+
+    def take_flow(self, state: str) -> tuple[str, str, str] | None:
+        """(nonce, verifier, next) of a sign-in under way, once: a second use finds nothing."""
+        row = self._c.execute("DELETE FROM oidc_flows WHERE state_hash = ? RETURNING nonce, verifier, next, created_ms",
+                              (digest(state),)).fetchone()
+        if row is None or row[3] < now_ms() - FLOW_MS:
+            return None
+        return row[0], row[1], row[2]
 
     def session(self, session_id: str) -> Account | None:
         row = self._c.execute(

@@ -14,7 +14,7 @@ import os
 import re
 import stat
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -46,6 +46,8 @@ class Settings:
     session_secret: str | None = None
     redis_url: str = ""  # the event log on Redis; empty: in this process
     database_url: str = ""  # PostgreSQL, shared by several gateways; empty: SQLite in data_dir
+    # [auth.oidc]'s client secret, from HEIMDALL_OIDC_CLIENT_SECRET, its file or the config; never shown.
+    oidc_client_secret: str = field(default="", repr=False)
 
     @property
     def database_location(self) -> Path | str:
@@ -274,4 +276,29 @@ def load_settings(argv: list[str], environ: Mapping[str, str]) -> Settings:
         session_secret=environ.get("HEIMDALL_SESSION_SECRET"),
         redis_url=_redis_url_from(environ, config.cluster.redis_url),
         database_url=database_url_from(environ),
+        oidc_client_secret=oidc_client_secret(config, environ),
     )
+
+
+MAX_SECRET_FILE_BYTES = 64 * 1024
+
+
+def oidc_client_secret(config: Config, environ: Mapping[str, str]) -> str:
+    """The OIDC client's secret: HEIMDALL_OIDC_CLIENT_SECRET, else client_secret_file,
+    else client_secret; empty for a public client (PKCE alone)."""
+    oidc = config.auth.oidc
+    if oidc is None:
+        return ""
+    if environ.get("HEIMDALL_OIDC_CLIENT_SECRET"):
+        return environ["HEIMDALL_OIDC_CLIENT_SECRET"]
+    if oidc.client_secret_file:
+        try:
+            with open(oidc.client_secret_file, "rb") as source:
+                text = source.read(MAX_SECRET_FILE_BYTES + 1)
+        except OSError as exc:
+            raise ConfigError(f"[auth.oidc] client_secret_file {oidc.client_secret_file}: "
+                              f"{exc.strerror or exc}") from None
+        if len(text) > MAX_SECRET_FILE_BYTES:
+            raise ConfigError(f"[auth.oidc] client_secret_file {oidc.client_secret_file}: larger than 64 KiB")
+        return text.decode("utf-8", errors="replace").strip()
+    return oidc.client_secret.get_secret_value() if oidc.client_secret else ""

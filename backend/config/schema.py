@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from backend.config.crontab import cron_trigger
 from backend.kinds import KINDS, kind_names
@@ -212,12 +212,44 @@ def _origin(value: str) -> str:
     return value
 
 
+GATEWAY_ROLES = ("viewer", "operator", "admin")  # as backend/auth/store.py ROLES
+
+
+class OidcSettings(_Section):
+    """Sign-in with the platform's OpenID Connect provider (Keycloak's realm roles by default)."""
+
+    issuer: HttpUrlText  # e.g. https://sso.example.org/realms/heimdall; discovery at {issuer}/.well-known/...
+    client_id: Annotated[str, Field(min_length=1, max_length=200)]
+    # Better from HEIMDALL_OIDC_CLIENT_SECRET or client_secret_file than here.
+    client_secret: SecretStr | None = None
+    client_secret_file: Annotated[str, Field(max_length=1000)] = ""
+    scopes: list[Annotated[str, Field(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]{1,100}$")]] = ["openid", "profile"]
+    roles_claim: Annotated[str, Field(min_length=1, max_length=200)] = "realm_access.roles"  # dotted path
+    # The provider's role names that may sign in, and the gateway role each gives (the highest wins).
+    allowed_roles: list[Annotated[str, Field(min_length=1, max_length=200)]] = list(GATEWAY_ROLES)
+    role_map: dict[str, Literal["viewer", "operator", "admin"]] = {role: role for role in GATEWAY_ROLES}
+    name_claim: Annotated[str, Field(min_length=1, max_length=100)] = "preferred_username"
+    button_label: Annotated[str, Field(min_length=1, max_length=60)] = "Sign in with single sign-on"
+    # Claims are asked again this often with the refresh token: a role removed at the
+    # provider is lost by then (and at the next sign-in).
+    refresh_interval_s: _number(5, 86_400) = 300
+    timeout_s: _number(1, 60) = 10  # each request to the provider
+
+    @model_validator(mode="after")
+    def _scopes(self) -> "OidcSettings":
+        if "openid" not in self.scopes:
+            raise ValueError("scopes must include openid")
+        return self
+
+
 class AuthSettings(_Section):
     """Who may read. Bound to anything but loopback, login is required whatever this says."""
 
     required: bool = False
     trusted_header: Annotated[str, AfterValidator(_header_name)] = ""  # e.g. X-Forwarded-User from oauth2-proxy
     trusted_proxies: list[Annotated[str, AfterValidator(_cidr)]] = []  # the header counts only from these
+    password_login: bool = True  # local accounts' passwords; off: single sign-on and tokens only
+    oidc: OidcSettings | None = None
 
 
 class HttpSettings(_Section):
@@ -380,6 +412,18 @@ class SitesSettings(_Section):
         return self
 
 
+class StatusPageSettings(_Section):
+    """A public, read-only page of some targets' states (`/status/{slug}`), for the
+    receivers' owners and listeners: no account, nothing beyond what it lists."""
+
+    slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+    title: Annotated[str, Field(min_length=1, max_length=120)]
+    description: Annotated[str, Field(max_length=1000)] = ""
+    services: list[Annotated[str, Field(min_length=1, max_length=64)]] = []  # service names
+    websdrs: list[Annotated[str, Field(min_length=1, max_length=64)]] = []  # receiver ids
+    show_latency: bool = False
+
+
 class BadgesSettings(_Section):
     public: bool = False  # serve the status and uptime badges without credentials
 
@@ -406,6 +450,23 @@ class Config(_Section):
     badges: BadgesSettings = BadgesSettings()
     cluster: ClusterSettings = ClusterSettings()
     sites: SitesSettings = SitesSettings()
+    status_pages: list[StatusPageSettings] = []
+
+    @model_validator(mode="after")
+    def _status_pages_list_known_targets(self) -> "Config":
+        services, websdrs = {s.name for s in self.services}, {w.id for w in self.websdrs}
+        slugs = set()
+        for page in self.status_pages:
+            if page.slug in slugs:
+                raise ValueError(f"status_pages: '{page.slug}' appears twice")
+            slugs.add(page.slug)
+            for name in page.services:
+                if name not in services:
+                    raise ValueError(f"status_pages '{page.slug}': no service named '{name}'")
+            for key in page.websdrs:
+                if key not in websdrs:
+                    raise ValueError(f"status_pages '{page.slug}': no receiver with id '{key}'")
+        return self
 
     @model_validator(mode="after")
     def _unique_names(self) -> "Config":

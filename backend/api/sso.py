@@ -1,0 +1,110 @@
+"""Signing in with the platform's identity provider (backend/auth/oidc.py): the start of
+the flow, the callback, and the pages that say why a sign-in was refused. Plain HTML,
+like the login page."""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from backend.api.login import _auth, _secure, safe_next
+from backend.auth.guard import client_address
+from backend.auth.oidc import OidcError
+from backend.auth.store import FLOW_MS, AuthError
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger("heimdall.auth")
+
+FLOW_COOKIE = "heimdall_oidc"  # the sign-in under way belongs to this browser (login CSRF)
+MAX_PARAMETER_CHARS = 4096
+
+REFUSED = """<!doctype html>
+<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign-in refused · Heimdall Live</title>
+<style>
+ body {{ font-family: system-ui, sans-serif; background: #0f172a; color: #f8fafc; display: grid; place-items: center;
+        min-height: 100vh; margin: 0; }}
+ main {{ background: #1e293b; padding: 2rem clamp(1rem, 5vw, 2.5rem); border-radius: .8rem; width: min(30rem, 94vw);
+        box-sizing: border-box; }}
+ .error {{ background: #b91c1c; padding: .6rem .8rem; border-radius: .4rem; font-weight: 600; }}
+ a {{ color: #93c5fd; font-size: 1.1rem; }}
+</style></head>
+<body><main>
+<h1>Sign-in refused</h1>
+<p class="error" role="alert">{reason}</p>
+<p><a href="/login">Back to sign-in</a></p>
+</main></body></html>"""
+
+
+def refused(reason: str, status: int = 403) -> HTMLResponse:
+    return HTMLResponse(REFUSED.format(reason=html.escape(reason)), status_code=status,
+                        headers={"Cache-Control": "no-store"})
+
+
+def _flow_signer(request: Request) -> URLSafeTimedSerializer:
+    return _auth(request).flow_signer
+
+
+@router.get("/auth/oidc/login")
+async def begin(request: Request, next: str = "/") -> Response:
+    oidc = request.app.state.runtime.oidc
+    if oidc is None:
+        return refused("Single sign-on is not configured on this gateway ([auth.oidc]).", 404)
+    target = safe_next(next[:MAX_PARAMETER_CHARS])
+    try:
+        url, (state, nonce, verifier) = await oidc.begin(target)
+    except OidcError as problem:
+        return refused(f"Single sign-on is not available: {problem}.", 502)
+    auth = _auth(request)
+    await auth.store_call(auth.store.put_flow, state, nonce, verifier, target)
+    response = RedirectResponse(url, status_code=303)
+    cookie = _flow_signer(request).dumps(state)
+    response.headers["set-cookie"] = (f"{FLOW_COOKIE}={cookie}; Path=/auth/oidc; Max-Age={FLOW_MS // 1000}; HttpOnly; "
+                                      f"SameSite=Lax" + ("; Secure" if _secure(request) else ""))
+    return response
+
+
+@router.get("/auth/oidc/callback")
+async def callback(request: Request, code: str = "", state: str = "", error: str = "",
+                   error_description: str = "") -> Response:
+    runtime = request.app.state.runtime
+    oidc, auth, address = runtime.oidc, _auth(request), client_address(request.scope)
+    if oidc is None:
+        return refused("Single sign-on is not configured on this gateway ([auth.oidc]).", 404)
+
+    async def refuse(reason: str, status: int = 403) -> HTMLResponse:
+        log.warning("single sign-on refused from %s: %s", address, reason)
+        await auth.store_call(auth.store.audit, "login refused (single sign-on)", None, None, address, reason[:300])
+        return refused(reason[:1].upper() + reason[1:] + ".", status)
+
+    if error:
+        return await refuse(f"the identity provider said: {(error_description or error)[:300]}")
+    if not code or not state or len(code) > MAX_PARAMETER_CHARS or len(state) > MAX_PARAMETER_CHARS:
+        return await refuse("the identity provider's answer lacks its code or state", 400)
+    try:
+        started_here = _flow_signer(request).loads(request.cookies.get(FLOW_COOKIE, ""), max_age=FLOW_MS // 1000)
+    except BadSignature:
+        started_here = None
+    if started_here != state:
+        return await refuse("this sign-in was not started in this browser (or took over 10 minutes); sign in again")
+    flow = await auth.store_call(auth.store.take_flow, state)
+    if flow is None:
+        return await refuse("this sign-in link was used already or has expired (a replayed state); sign in again")
+    nonce, verifier, target = flow
+    try:
+        signed_in = await oidc.finish(code, nonce, verifier)
+        account = await auth.store_call(auth.store.oidc_account, signed_in.name, signed_in.role)
+    except (OidcError, AuthError) as problem:
+        return await refuse(str(problem))
+    due = int(time.time() * 1000 + oidc.settings.refresh_interval_s * 1000)
+    session_id = await auth.store_call(auth.store.open_session, account.name, signed_in.sealed_tokens, due)
+    await auth.store_call(auth.store.audit, "login (single sign-on)", account.name, account.name, address,
+                          f"role {account.role}")
+    response = RedirectResponse(target, status_code=303)
+    response.headers["set-cookie"] = auth.session_cookie(session_id, _secure(request))
+    return response
