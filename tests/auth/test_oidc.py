@@ -145,7 +145,7 @@ def test_each_allowed_role_signs_in_and_a_user_without_one_is_refused(browser, n
     assert silence.status != 403  # operators may silence (no such target here: not a 403)
     nobody = sign_in(browser, network, "svc")
     assert nobody.url.startswith(network.gateway_url + "/auth/oidc/callback")
-    assert "svc has no role that may sign in here (one of: viewer, operator, admin)" in nobody.content()
+    assert "svc has no role that may sign in here (one of: viewer, operator, admin)" in nobody.content().lower()
     assert role_seen(nobody, network) in (303, 401)  # no session
 
 
@@ -172,13 +172,13 @@ def test_a_replayed_state_is_refused(browser, network):
     page = sign_in(browser, network, "ada", context)
     assert role_seen(page, network) == 200 and len(callbacks) == 1
     page.goto(callbacks[0])
-    assert "used already or has expired (a replayed state)" in page.content()
+    assert "used already or has expired (a replayed state)" in page.content().lower()
 
 
 def test_a_role_taken_away_at_the_provider_is_lost_at_the_refresh_and_the_next_sign_in(browser, network):
     page = sign_in(browser, network, "ada")
     page.goto(network.gateway_url + "/admin")
-    page.get_by_text("API tokens").wait_for()
+    page.get_by_role("heading", name="API tokens").wait_for()
     network.set_roles({**USERS, "ada": ["viewer"]})
     try:
         page.wait_for_url("**/login**", timeout=30_000)  # the next refresh (5 s) took the admin's page away
