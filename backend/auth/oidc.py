@@ -136,6 +136,7 @@ class OidcClient:
         self._metadata_at = 0.0
         self._keys: KeySet | None = None
         self._keys_at = 0.0
+        self._asked_for: set[str] = set()  # key ids the keys were fetched again for
 
     def _oauth(self, metadata: dict[str, Any]) -> AsyncOAuth2Client:
         return AsyncOAuth2Client(
@@ -171,11 +172,17 @@ class OidcClient:
             raise OidcError(f"the identity provider's {what} is not a JSON object")
         return found
 
-    async def keys(self, again: bool = False) -> KeySet:
-        """The provider's signing keys, cached; fetched again when asked (a token named a
-        key not in the cache: the provider rotated its keys), at most every 30 s."""
-        stale = again and time.monotonic() - self._keys_at > KEYS_REFETCH_AFTER_S
-        if self._keys is None or stale:
+    async def keys(self, again_for: str | None = None) -> KeySet:
+        """The provider's signing keys, cached; fetched again when a token names a key not
+        in the cache (the provider rotated its keys): at once for a key id not asked for
+        yet, else at most every 30 s (tokens with made-up key ids cost no fetch each)."""
+        again = again_for is not None and (again_for not in self._asked_for
+                                           or time.monotonic() - self._keys_at > KEYS_REFETCH_AFTER_S)
+        if again:
+            if len(self._asked_for) > 100:
+                self._asked_for.clear()
+            self._asked_for.add(again_for)
+        if self._keys is None or again:
             document = await self._get_json((await self.metadata())["jwks_uri"], "keys")
             try:
                 self._keys = KeySet.import_key_set(document)
@@ -189,17 +196,21 @@ class OidcClient:
         try:
             return validate_id_token(id_token, await self.keys(), issuer, client_id, nonce)
         except OidcError:
-            if not self._names_unknown_key(id_token):
+            unknown = self._unknown_key(id_token)
+            if unknown is None:
                 raise
-        return validate_id_token(id_token, await self.keys(again=True), issuer, client_id, nonce)
+        return validate_id_token(id_token, await self.keys(again_for=unknown), issuer, client_id, nonce)
 
-    def _names_unknown_key(self, id_token: str) -> bool:
+    def _unknown_key(self, id_token: str) -> str | None:
+        """The key id a token names, when the cached keys do not have it."""
         try:
             header = json.loads(base64.urlsafe_b64decode(id_token.split(".")[0] + "=="))
         except (ValueError, IndexError):
-            return False
+            return None
         kid = header.get("kid") if isinstance(header, dict) else None
-        return kid is not None and self._keys is not None and all(k.kid != kid for k in self._keys.keys)
+        if not isinstance(kid, str) or self._keys is None or any(k.kid == kid for k in self._keys.keys):
+            return None
+        return kid[:200]
 
     async def begin(self, next_path: str) -> tuple[str, tuple[str, str, str]]:
         """The provider's authorization URL, and (state, nonce, verifier) to keep."""

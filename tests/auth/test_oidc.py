@@ -13,13 +13,14 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.browser import launch
-from tests.gateway import Gateway
+from tests.gateway import ROOT, Gateway
 
 HERE = Path(__file__).resolve().parent.parent / "oidc"
 CLIENT_SECRET = "test-client-secret-0123456789abcdef"
@@ -86,6 +87,10 @@ client_id = "heimdall-live"
 scopes = ["openid", "profile"]
 refresh_interval_s = 5
 """)
+        # A local account beside single sign-on.
+        subprocess.run([sys.executable, "main.py", "user", "add", "local-ops", "--role", "operator", "--data-dir",
+                        str(tmp_path / "data")], cwd=ROOT, input="correct horse battery\n", text=True, check=True,
+                       capture_output=True)
         self.gateway = Gateway(config, tmp_path / "data", port=self.gateway_port,
                                env={"HEIMDALL_OIDC_CLIENT_SECRET": CLIENT_SECRET}).start()
 
@@ -200,3 +205,40 @@ def test_signing_out_ends_the_session_at_the_provider(browser, network):
     page.get_by_text("Sign in with single sign-on").click()
     page.wait_for_url(network.issuer + "/**")
     page.locator("input[name=login]").wait_for()
+
+
+def test_local_accounts_and_tokens_work_beside_it_and_the_secret_is_never_shown(network):
+    signed = httpx.post(network.gateway_url + "/login", data={"name": "local-ops", "password": "correct horse battery"})
+    assert signed.status_code == 303 and "heimdall_session=" in signed.headers["set-cookie"]
+    assert httpx.get(network.gateway_url + "/api/v1/websdrs", headers=network.gateway.auth()).status_code == 200
+    login = httpx.get(network.gateway_url + "/login").text
+    assert "Sign in with single sign-on" in login and 'name="password"' in login
+    assert CLIENT_SECRET not in "".join(network.gateway.output)
+
+
+def test_password_sign_in_can_be_switched_off(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("""
+[auth]
+required = true
+password_login = false
+
+[auth.oidc]
+issuer = "http://127.0.0.1:9"
+client_id = "heimdall-live"
+client_secret = "a-secret-in-the-file-0123456789"
+""")
+    subprocess.run([sys.executable, "main.py", "user", "add", "local-ops", "--data-dir", str(tmp_path / "data")],
+                   cwd=ROOT, input="correct horse battery\n", text=True, check=True, capture_output=True)
+    gw = Gateway(config, tmp_path / "data").start()
+    try:
+        login = httpx.get(gw.url + "/login").text
+        assert "Sign in with single sign-on" in login and 'name="password"' not in login
+        refused = httpx.post(gw.url + "/login", data={"name": "local-ops", "password": "correct horse battery"})
+        assert refused.status_code == 403 and "switched off" in refused.text
+        # The provider is down: a clear page, not an error.
+        down = httpx.get(gw.url + "/auth/oidc/login")
+        assert down.status_code == 502 and "cannot be reached now" in down.text
+        assert "a-secret-in-the-file" not in "".join(gw.output)
+    finally:
+        gw.stop()
