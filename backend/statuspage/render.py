@@ -107,18 +107,19 @@ def duration(ms: int) -> str:
 
 
 def bars(days: list[float | None], label: str) -> str:
-    """90 days as one small SVG: runs of one colour as one rectangle each, the gaps
-    between days drawn by a pattern defined once on the page (a few hundred bytes a
-    target, where a rectangle a day would be several kilobytes)."""
+    """90 days as one small SVG: the runs of days of one colour as one path a colour, the
+    gaps between days drawn by a pattern defined once on the page (some 150 bytes a
+    target with a few bad days, where a rectangle a day would be several kilobytes)."""
     width = DAYS * BAR_W
-    runs, start = [], 0
+    runs: dict[str, list[str]] = {}
+    start = 0
     for index in range(1, len(days) + 1):
         if index == len(days) or day_colour(days[index]) != day_colour(days[start]):
-            runs.append(f'<rect x="{start * BAR_W}" width="{(index - start) * BAR_W}" height="24" '
-                        f'fill="{day_colour(days[start])}"/>')
+            runs.setdefault(day_colour(days[start]), []).append(f"M{start * BAR_W} 0h{(index - start) * BAR_W}v24H{start * BAR_W}z")
             start = index
+    paths = "".join(f'<path fill="{colour}" d="{"".join(parts)}"/>' for colour, parts in runs.items())
     return (f'<svg viewBox="0 0 {width} 24" preserveAspectRatio="none" role="img" aria-label={quoteattr(label)}>'
-            + "".join(runs) + f'<rect width="{width}" height="24" fill="url(#gaps)"/></svg>')
+            f'{paths}<rect width="{width}" height="24" fill="url(#gaps)"/></svg>')
 
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:0;background:#f8fafc;color:#0f172a}
