@@ -109,6 +109,7 @@ class HeimdallClient:
         self.recovered: bool | None = None  # of the last resume
         self.attempts = 0
         self.error: BaseException | None = None
+        self.last_failure: str | None = None  # why the latest connection failed or ended, for people
         self._callbacks: dict[str, list[Callable[[Event], Any]]] = {}
         self._queues: list[asyncio.Queue] = []
         self._runner: asyncio.Task | None = None
@@ -194,6 +195,7 @@ class HeimdallClient:
             except (OSError, asyncio.TimeoutError, ConnectionClosed, InvalidStatus,
                     websockets.exceptions.InvalidHandshake) as exc:
                 log.debug("connection to %s failed: %r", self.ws_url, exc)
+                self.last_failure = why_disconnected(exc, self.open_timeout_s)
             if self._closed:
                 return
             self.attempts += 1
@@ -295,6 +297,8 @@ class HeimdallClient:
             queue.put_nowait(None)
 
     def _set_state(self, state: ConnectionState) -> None:
+        if state == ConnectionState.CONNECTED:
+            self.last_failure = None
         if state != self.state:
             self.state = state
             if self._on_state is not None:
@@ -342,3 +346,20 @@ class HeimdallClient:
             self.position.advance(page["next_after"])
             if not page["more"]:
                 return
+
+
+def why_disconnected(exc: BaseException, open_timeout_s: float) -> str:
+    """A short reason a connection failed or ended: "connection refused", "HTTP 502"."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is the gateway running on that address?)"
+    if isinstance(exc, asyncio.TimeoutError):
+        return f"no answer within {open_timeout_s:g} s"
+    if isinstance(exc, InvalidStatus):
+        return f"HTTP {exc.response.status_code} instead of a WebSocket"
+    if isinstance(exc, ConnectionClosed):
+        code = exc.rcvd.code if exc.rcvd is not None else None
+        reason = exc.rcvd.reason if exc.rcvd is not None else ""
+        return f"closed by the gateway ({code}{': ' + reason if reason else ''})" if code else "the connection dropped"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc) or type(exc).__name__

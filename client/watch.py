@@ -46,7 +46,8 @@ async def watch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     topics = [t.strip() for t in args.events.split(",") if t.strip()] if args.events else ["*"]
 
     def on_state(state: ConnectionState) -> None:
-        print(f"[{state.value}] {client.ws_url}", file=err, flush=True)
+        why = f": {client.last_failure}" if state == ConnectionState.RECONNECTING and client.last_failure else ""
+        print(f"[{state.value}] {client.ws_url}{why}", file=err, flush=True)
 
     def on_subscribed(recovered: bool) -> None:
         print(f"[subscribed] {','.join(topics)}{' (resumed)' if recovered else ''}", file=err, flush=True)

@@ -3,6 +3,7 @@ now, and say for each of its URLs (redacted) whether it arrived."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from typing import Mapping, TextIO
@@ -25,13 +26,14 @@ def urls_of(config, name: str) -> list[str] | None:
 
 def main(argv: list[str], environ: Mapping[str, str] = os.environ, out: TextIO = sys.stdout,
          err: TextIO = sys.stderr) -> int:
-    names = [arg for arg in argv if not arg.startswith("-")]
-    rest = [arg for arg in argv if arg not in names[:1]]
-    if not names:
-        print("usage: main.py notify-test NAME [--config FILE]", file=err)
-        return 2
+    parser = argparse.ArgumentParser(prog="main.py notify-test", description="Send a test notification through "
+                                     "one alert or watch of the configuration, now, and say whether each URL got it.")
+    parser.add_argument("name", help="an [[alerts]], [[readiness_alerts]] or [[watches]] entry's name")
+    parser.add_argument("--config", help="TOML configuration file (HEIMDALL_CONFIG, default: the built-in network)")
+    args = parser.parse_args(argv)
+    names = [args.name]
     try:
-        settings = load_settings(rest, environ)
+        settings = load_settings(["--config", args.config] if args.config else [], environ)
     except ConfigError as exc:
         for line in str(exc).splitlines():
             print(f"heimdall: {line}", file=err)

@@ -14,7 +14,7 @@ PUBLIC_PATHS = frozenset({"/healthz", "/login", "/favicon.ico", "/auth/oidc/logi
 # Static files only: NiceGUI's own assets, ours, and the API reference's.
 PUBLIC_PATTERN = re.compile(r"^/(heimdall-static|api-docs-static)/|^/_nicegui/[^/]+/"
                             r"(static|libraries|components|resources|dynamic_resources|esm)/")
-API_PATTERN = re.compile(r"^/(api/|openapi\.json$|docs$|redoc$)")
+API_PATTERN = re.compile(r"^/(api/|metrics$|openapi\.json$|docs$|redoc$)")  # machines get 401, not the login page
 ADMIN_PATTERN = re.compile(r"^/(admin$|api/v1/admin/)")
 BADGE_PATTERN = re.compile(r"^/api/v1/badges/[^/]+/[^/]+/(status|uptime)\.svg$")
 INGEST_PATTERN = re.compile(r"^/api/v1/(signals|localizations)$")

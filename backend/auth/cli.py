@@ -19,26 +19,35 @@ from backend.config.schema import DATABASE_FILE, DEFAULT_DATA_DIR, ConfigError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main.py", description="Heimdall Live accounts and API tokens")
-    parser.add_argument("--data-dir", help=f"where data is kept (HEIMDALL_DATA_DIR, default {DEFAULT_DATA_DIR})")
+    # --data-dir on every level, so each one's --help shows it and it may come anywhere.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", default=argparse.SUPPRESS,
+                        help=f"where data is kept (HEIMDALL_DATA_DIR, default {DEFAULT_DATA_DIR}); "
+                             "with HEIMDALL_DATABASE_URL, that database")
+    parser = argparse.ArgumentParser(prog="main.py", description="Heimdall Live accounts and API tokens",
+                                     parents=[common])
     verbs = parser.add_subparsers(dest="what", required=True)
-    user = verbs.add_parser("user", help="accounts that sign in to the pages").add_subparsers(dest="verb", required=True)
-    add = user.add_parser("add", help="add an account; the password is read from standard input or prompted")
+
+    def verb(parent, name: str, **kwargs):
+        return parent.add_parser(name, parents=[common], **kwargs)
+
+    user = verb(verbs, "user", help="accounts that sign in to the pages").add_subparsers(dest="verb", required=True)
+    add = verb(user, "add", help="add an account; the password is read from standard input or prompted")
     add.add_argument("name")
     add.add_argument("--role", choices=ROLES, default="viewer")
-    user.add_parser("passwd", help="set an account's password (signs it out everywhere)").add_argument("name")
-    user.add_parser("remove", help="remove an account").add_argument("name")
-    role = user.add_parser("role", help="change an account's role (open pages lose what it no longer allows)")
+    verb(user, "passwd", help="set an account's password (signs it out everywhere)").add_argument("name")
+    verb(user, "remove", help="remove an account").add_argument("name")
+    role = verb(user, "role", help="change an account's role (open pages lose what it no longer allows)")
     role.add_argument("name")
     role.add_argument("role", choices=ROLES)
-    user.add_parser("list", help="list the accounts")
-    token = verbs.add_parser("token", help="API tokens for tools").add_subparsers(dest="verb", required=True)
-    create = token.add_parser("create", help="create a token; it is printed once, alone on the last line")
+    verb(user, "list", help="list the accounts")
+    token = verb(verbs, "token", help="API tokens for tools").add_subparsers(dest="verb", required=True)
+    create = verb(token, "create", help="create a token; it is printed once, alone on the last line")
     create.add_argument("name")
     create.add_argument("--scope", required=True, help=f"comma-separated: {', '.join(SCOPES)}")
     create.add_argument("--site", help="an agent token's site (with --scope agent): the one site it may report for")
-    token.add_parser("list", help="list the tokens (never their text)")
-    token.add_parser("revoke", help="revoke a token").add_argument("name")
+    verb(token, "list", help="list the tokens (never their text)")
+    verb(token, "revoke", help="revoke a token").add_argument("name")
     return parser
 
 

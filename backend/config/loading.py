@@ -225,8 +225,19 @@ def with_service_urls(document: dict[str, Any], environ: Mapping[str, str], path
     return {**document, "services": services}
 
 
+SUB_COMMANDS = """sub-commands (each has its own --help):
+  user         accounts that sign in to the pages: add, passwd, role, remove, list
+  token        API tokens for tools: create, list, revoke
+  watch        print a gateway's live events (/ws/updates) in a terminal
+  notify-test  send a test notification through an alert or a watch
+  agent        probe a gateway's targets from another site and report to it
+
+With no sub-command: run the gateway (python main.py --demo for a simulated network)."""
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main.py", description="Heimdall Live: operations dashboard and API gateway")
+    parser = argparse.ArgumentParser(prog="main.py", description="Heimdall Live: operations dashboard and API gateway",
+                                     epilog=SUB_COMMANDS, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", help=f"address to listen on (HEIMDALL_HOST, default {DEFAULT_HOST})")
     parser.add_argument("--port", help=f"port to listen on (HEIMDALL_PORT, default {DEFAULT_PORT})")
     parser.add_argument("--config", help="TOML configuration file (HEIMDALL_CONFIG, default: the built-in network)")

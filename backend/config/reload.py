@@ -52,7 +52,11 @@ class ConfigReloader:
         while True:
             await asyncio.sleep(WATCH_EVERY_S)
             signature = self._signature()
-            if signature is not None and signature != self._seen:
+            if signature is None and self._seen is not None:  # said once, until it is back
+                log.warning("config file %s is gone (deleted or moved); the running configuration stays until it "
+                            "is back", self.path)
+                self._seen = None
+            elif signature is not None and signature != self._seen:
                 await self.reload("the file changed")
 
     async def reload(self, why: str = "SIGHUP") -> bool:

@@ -61,9 +61,10 @@ def test_anonymous_gets_nothing_but_health_login_and_assets(locked):
     assert httpx.get(gw.url + "/login").status_code == 200
     assert httpx.get(gw.url + "/heimdall-static/heimdall.css").status_code == 200
     for path in ("/api/v1/system/status", "/api/v1/websdrs", "/api/v1/events", "/api/v1/signals", "/openapi.json",
-                 "/docs"):
+                 "/docs", "/metrics"):
         response = httpx.get(gw.url + path)
         assert response.status_code == 401 and response.json()["detail"], path
+        assert response.headers["www-authenticate"] == "Bearer", path  # a scraper is told, not sent to a login
     page = httpx.get(gw.url + "/websdrs?x=1")
     assert page.status_code == 303 and page.headers["location"] == "/login?next=%2Fwebsdrs%3Fx%3D1"
     assert httpx.get(gw.url + "/_nicegui_ws/socket.io/?EIO=4&transport=polling").status_code == 401

@@ -90,3 +90,17 @@ def test_the_file_changing_is_enough(make_gateway):
         time.sleep(1.1)  # a different modification time
         Path(gw.config).write_text(config(targets, "torino", "asti"))
         wait_for(lambda: websdr_ids(gw) == {"torino", "asti"}, timeout=15)
+
+
+def test_a_deleted_config_file_is_said_once_and_the_running_configuration_stays(make_gateway):
+    with FakeTargets() as targets:
+        gw = make_gateway(raw=config(targets, "torino"))
+        wait_for(lambda: websdr_ids(gw) == {"torino"})
+        Path(gw.config).unlink()
+        for line in iter(gw.process.stdout.readline, ""):  # the gateway's log, until it says so
+            if "is gone" in line:
+                break
+        assert "config file" in line and "the running configuration stays" in line
+        assert websdr_ids(gw) == {"torino"}
+        Path(gw.config).write_text(config(targets, "torino", "asti"))
+        wait_for(lambda: websdr_ids(gw) == {"torino", "asti"}, timeout=15)
