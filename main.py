@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from pathlib import Path
 
 DEMO_DATA_SUBDIR = "demo"  # --demo keeps its database and token in DATA_DIR/demo
 
@@ -87,7 +88,10 @@ def serve_gateway(argv: list[str]) -> int:
                                SimulatedPlatform(f"http://{local}:{port}", token).run]
         print(f"Demo: a simulated Heimdall network on 127.0.0.1:{demo_sock.getsockname()[1]}; "
               f"its data is kept apart, in {settings.data_dir}", flush=True)
-    announce_access(runtime, host, port)
+    from backend.config.schema import DEFAULT_DATA_DIR
+
+    default_dir = settings.data_dir == Path(DEFAULT_DATA_DIR) and not settings.database_url
+    announce_access(runtime, host, port, "" if default_dir else f" --data-dir {settings.data_dir}")
     app = build_app(runtime)
 
     import ui  # NiceGUI is imported only once the settings are known to be good

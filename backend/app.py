@@ -24,6 +24,7 @@ from backend.api import (
     locating,
     login,
     operations,
+    setup,
     sites,
     sso,
     status,
@@ -150,6 +151,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     contract.install(app)
     app.include_router(login.router)
     app.include_router(sso.router)
+    app.include_router(setup.router)
     app.include_router(status.router)
     app.include_router(locating.router)
     app.include_router(history.router)

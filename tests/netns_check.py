@@ -61,6 +61,21 @@ def main() -> int:
               and asyncio.run(websocket_refused(ws_url, origin="http://evil.example", additional_headers=read)))
         check("the gateway's own origin is accepted",
               httpx.get(url + "/api/v1/system/status", headers={**read, "Origin": url}).status_code == 200)
+        # The first admin, listening beyond loopback: only with the code the start printed.
+        printed = next(line for line in gw.output if "No admin account yet" in line)
+        code = printed.split("/setup?code=", 1)[1].split(" ", 1)[0]
+        form = {"name": "root", "password": "correct horse battery", "again": "correct horse battery"}
+        check("setup without the code is refused, even from this machine",
+              httpx.get(url + "/setup").status_code == 403
+              and httpx.post(url + "/setup", data=form).status_code == 403)
+        check("setup with a wrong code is refused", httpx.get(url + "/setup?code=wrong").status_code == 403)
+        made = httpx.post(url + "/setup", data={**form, "code": code})
+        check("setup with the printed code creates the admin and signs in",
+              made.status_code == 303 and made.headers["location"] == "/admin" and "heimdall_session=" in
+              made.headers.get("set-cookie", ""))
+        check("setup is closed once an admin exists",
+              httpx.get(url + f"/setup?code={code}").status_code == 404
+              and httpx.post(url + "/setup", data={**form, "name": "second", "code": code}).status_code == 404)
     finally:
         gw.stop()
     return 0

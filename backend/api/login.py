@@ -40,6 +40,7 @@ PAGE = """<!doctype html>
 <body><main>
 <h1>Heimdall Live</h1>
 {message}
+{setup}
 {sso}
 {form}
 </main></body></html>"""
@@ -65,7 +66,8 @@ def safe_next(target: str | None) -> str:
 
 
 def page(next_path: str = "/", message: str = "", name: str = "", status: int = 200,
-         retry_after: int | None = None, sso_label: str = "", passwords: bool = True) -> HTMLResponse:
+         retry_after: int | None = None, sso_label: str = "", passwords: bool = True,
+         setup: bool = False) -> HTMLResponse:
     """The sign-in page: the identity provider's button when single sign-on is set up, the
     password form unless `[auth] password_login` is off."""
     note = f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
@@ -74,15 +76,17 @@ def page(next_path: str = "/", message: str = "", name: str = "", status: int = 
            f'{html.escape(sso_label)}</a>') if sso_label else ""
     form = FORM.format(next=target, name=html.escape(name)) if passwords else ""
     headers = {"Cache-Control": "no-store"} | ({"Retry-After": str(retry_after)} if retry_after else {})
-    return HTMLResponse(PAGE.format(message=note, sso=sso, form=form), status_code=status, headers=headers)
+    first = ('<p><a class="sso" href="/setup">First start: create the admin account</a></p>' if setup else "")
+    return HTMLResponse(PAGE.format(message=note, setup=first, sso=sso, form=form), status_code=status,
+                        headers=headers)
 
 
 def page_for(request: Request, next_path: str = "/", message: str = "", name: str = "", status: int = 200,
-             retry_after: int | None = None) -> HTMLResponse:
+             retry_after: int | None = None, setup: bool = False) -> HTMLResponse:
     config = _auth(request).config
     oidc = config.auth.oidc
     return page(next_path, message, name, status, retry_after, oidc.button_label if oidc else "",
-                config.auth.password_login)
+                config.auth.password_login, setup)
 
 
 def _secure(request: Request) -> bool:
@@ -92,7 +96,9 @@ def _secure(request: Request) -> bool:
 
 @router.get("/login")
 async def login_page(request: Request, next: str = "/") -> HTMLResponse:
-    return page_for(request, next)
+    auth = _auth(request)
+    fresh = await auth.store_call(auth.store.count_admins) == 0  # a fresh install: the way to its first admin
+    return page_for(request, next, setup=fresh)
 
 
 @router.post("/login")

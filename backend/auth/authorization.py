@@ -10,7 +10,8 @@ from urllib.parse import quote
 from backend.auth.asgi import Answer, Request
 from backend.auth.principal import Principal
 
-PUBLIC_PATHS = frozenset({"/healthz", "/login", "/favicon.ico", "/auth/oidc/login", "/auth/oidc/callback"})
+PUBLIC_PATHS = frozenset({"/healthz", "/login", "/favicon.ico", "/auth/oidc/login", "/auth/oidc/callback",
+                          "/setup"})  # /setup answers only while no admin exists (backend/api/setup.py)
 # Static files only: NiceGUI's own assets, ours, and the API reference's.
 PUBLIC_PATTERN = re.compile(r"^/(heimdall-static|api-docs-static)/|^/_nicegui/[^/]+/"
                             r"(static|libraries|components|resources|dynamic_resources|esm)/")

@@ -1,28 +1,60 @@
-"""What a start says about access, and the first admin account where login is required."""
+"""What a start says about access, and the first admin: on an install with no admin
+account, a setup page (`/setup`, backend/api/setup.py) creates one. It answers a
+visitor on the gateway's own machine when the gateway listens on loopback only, and
+anyone else only with the one-time setup code the start prints (kept in the database,
+so every gateway on it prints and takes the same one). Once an admin exists, the page
+and the code are gone for good."""
 
 from __future__ import annotations
 
-from backend.auth.passwords import random_password
-from backend.auth.store import AuthError
+import hmac
+import secrets
+
+from backend.config.loading import is_loopback
+from backend.auth.secrets_files import SharedSecrets
 from backend.runtime import Runtime
 
-FIRST_ADMIN = "admin"
+SETUP_CODE = "setup_code"  # its name in the shared_secrets table
 
 
-def announce_access(runtime: Runtime, host: str, port: int) -> None:
+def admin_exists(store) -> bool:
+    return store.count_admins() > 0
+
+
+def setup_code(database) -> str:
+    """The one-time code, made once for the database."""
+    return SharedSecrets(database).kept_or_new(SETUP_CODE, lambda: secrets.token_urlsafe(12))[0]
+
+
+def forget_setup_code(database) -> None:
+    database.connection.execute("DELETE FROM shared_secrets WHERE name = ?", (SETUP_CODE,))
+
+
+PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
+def may_set_up(listening_on_loopback: bool, client: str | None, proxied: bool, given_code: str, code: str) -> bool:
+    """Whether this visitor may create the first admin: a browser on the machine itself
+    while the gateway listens on loopback alone, or anyone with the setup code. A request
+    through a proxy (forwarding headers) takes the code even from loopback: behind a
+    proxy on the same host every visitor would look local."""
+    if listening_on_loopback and not proxied and client is not None and is_loopback(client):
+        return True
+    return bool(given_code) and hmac.compare_digest(given_code.encode(), code.encode())
+
+
+def announce_access(runtime: Runtime, host: str, port: int, data_hint: str = "") -> None:
     settings, store = runtime.settings, runtime.auth.store
     if not settings.login_required:
         print(f"Reading is open to anyone who can reach {host}:{port} (loopback, [auth] required = false); "
               f"ingestion needs a token.", flush=True)
+    else:
+        print("Login required: pages, REST reads and /ws/updates need an account or a token.", flush=True)
+    if admin_exists(store):
         return
-    print("Login required: pages, REST reads and /ws/updates need an account or a token.", flush=True)
-    if store.count_accounts() == 0:
-        password = random_password()
-        try:
-            store.add_account(FIRST_ADMIN, "admin", password)
-        except AuthError:  # another gateway on the same database, starting at the same moment
-            return
-        store.audit("account added", "first start", FIRST_ADMIN, None, "role admin")
-        # Printed once; only the hash is kept. Change it with `python main.py user passwd admin`.
-        print(f"Created the first account: {FIRST_ADMIN} (role admin), password {password} "
-              f"(shown once; change it with: python main.py user passwd {FIRST_ADMIN})", flush=True)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    code = setup_code(runtime.database)
+    where = (f"open http://{shown}:{port}/setup in a browser on this machine (from elsewhere: "
+             f"/setup?code={code})" if is_loopback(host) else f"open http://{shown}:{port}/setup?code={code}")
+    print(f"No admin account yet: {where} to create it; the code works until an admin exists "
+          f"(or: python main.py user add NAME --role admin{data_hint}).", flush=True)

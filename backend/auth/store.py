@@ -115,6 +115,21 @@ class AuthStore:
         rows = self._c.execute("SELECT name, role, created_ms FROM accounts ORDER BY name").fetchall()
         return [{"name": n, "role": r, "created_ms": c} for n, r, c in rows]
 
+    def count_admins(self) -> int:
+        return self._c.execute("SELECT count(*) FROM accounts WHERE role = 'admin'").fetchone()[0]
+
+    def add_first_admin(self, name: str, password: str) -> Account:
+        """The first admin, only while there is none (one statement: two setups racing
+        on one database cannot both succeed)."""
+        check_name(name)
+        added = self._c.execute(
+            "INSERT INTO accounts (name, role, password_hash, created_ms) SELECT ?, 'admin', ?, ? "
+            "WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE role = 'admin') ON CONFLICT (name) DO NOTHING",
+            (name, hash_password(password), now_ms())).rowcount
+        if added == 0:
+            raise AuthError("an admin exists already, or an account of that name does")
+        return Account(name, "admin")
+
     def count_accounts(self) -> int:
         return self._c.execute("SELECT count(*) FROM accounts").fetchone()[0]
 

@@ -217,22 +217,25 @@ def test_cli_users_and_tokens(tmp_path):
     assert oct(data.stat().st_mode & 0o777) == "0o700"
 
 
-def test_first_start_with_login_required_creates_an_admin_printed_once(tmp_path):
+def test_first_start_with_login_required_points_to_the_setup_page_and_keeps_data_private(tmp_path):
     (tmp_path / "c.toml").write_text(REQUIRED)
     gw = Gateway(tmp_path / "c.toml", tmp_path / "data", token=None).start()  # the token file is generated
     try:
-        line = next(line for line in gw.output if "Created the first account" in line)
-        password = re.search(r"password (\S+) ", line).group(1)
+        assert any("No admin account yet: open http://127.0.0.1:" in line and "/setup?code=" in line for line in gw.output)
+        proxied = httpx.get(gw.url + "/setup", headers={"X-Forwarded-For": "203.0.113.9"})
+        assert proxied.status_code == 403  # through a proxy on this machine: the code is needed
+        assert not any("password" in line.lower() for line in gw.output)  # no password is printed
         client = httpx.Client(base_url=gw.url)
-        assert client.post("/login", data={"name": "admin", "password": password}).status_code == 303
+        made = client.post("/setup", data={"name": "root", "password": "correct horse battery",
+                                           "again": "correct horse battery"})
+        assert made.status_code == 303 and made.headers["location"] == "/admin"
         admin = client.get("/admin")
-        assert admin.status_code == 200 and "Audit log" in admin.text
-        assert '"action":"login"' in admin.text.replace(" ", "") and "first start" in admin.text
+        assert admin.status_code == 200 and "Audit log" in admin.text and "first start setup" in admin.text
         for name in ("heimdall.db", "api_token", "session_secret"):
             assert oct((tmp_path / "data" / name).stat().st_mode & 0o777) == "0o600", name
         before = len(gw.output)
         gw.restart()
-        assert gw.output[before:] and not any("Created the first account" in line for line in gw.output[before:])
+        assert gw.output[before:] and not any("No admin account yet" in line for line in gw.output[before:])
     finally:
         gw.stop()
 
@@ -334,4 +337,4 @@ def test_bound_to_all_interfaces_in_a_loopback_only_namespace():
     result = subprocess.run(["unshare", "-n", "sh", "-c", f"ip link set lo up && exec {sys.executable} "
                              f"tests/netns_check.py"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("ok ") == 7
+    assert result.stdout.count("ok ") == 11

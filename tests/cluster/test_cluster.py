@@ -302,10 +302,16 @@ def test_a_login_and_a_generated_token_work_on_every_instance(cluster, postgres)
     b = gateway(redis, "b", database_url=database, token=None, extra="[auth]\nrequired = true\n")
     token = next(line for line in a.output if "Generated an API token" in line).rsplit(" ", 1)[1].strip()
     assert not any("Generated an API token" in line for line in b.output)  # generated once, for both
-    password = re.search(r"password (\S+) ", next(line for line in a.output if "Created the first account" in line))
-    assert not any("Created the first account" in line for line in b.output)
+    # Both print the same one-time setup code (kept in the shared database); B takes it.
+    codes = [re.search(r"/setup\?code=(\S+)", next(line for line in gw.output if "No admin account yet" in line))
+             .group(1) for gw in (a, b)]
+    assert codes[0] == codes[1]
+    form = {"name": "root", "password": "correct horse battery", "again": "correct horse battery"}
+    with httpx.Client(base_url=b.url) as on_b:
+        assert on_b.post("/setup", data={**form, "code": codes[0]}).status_code == 303
+    assert httpx.post(a.url + "/setup", data={**form, "name": "second", "code": codes[0]}).status_code == 404
     with httpx.Client(base_url=a.url) as on_a:
-        assert on_a.post("/login", data={"name": "admin", "password": password.group(1)}).status_code == 303
+        assert on_a.post("/login", data={"name": "root", "password": form["password"]}).status_code == 303
         cookies = dict(on_a.cookies)
     with httpx.Client(base_url=b.url, cookies=cookies) as on_b:
         assert on_b.get("/api/v1/system/status").status_code == 200  # the login made on A

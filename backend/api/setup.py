@@ -1,0 +1,123 @@
+"""The first admin (backend/auth/first_start.py): `/setup`, a plain HTML form, answered
+only while no admin exists, and only to the gateway's own machine (listening on
+loopback) or with the setup code the start printed. Then it signs the new admin in."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from backend.api.login import MAX_FORM_BYTES, _auth, _secure
+from backend.auth.first_start import PROXY_HEADERS, admin_exists, forget_setup_code, may_set_up, setup_code
+from backend.auth.guard import client_address
+from backend.auth.passwords import password_problem
+from backend.auth.store import AuthError
+from backend.config.loading import is_loopback
+
+router = APIRouter(include_in_schema=False)
+
+PAGE = """<!doctype html>
+<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>First start · Heimdall Live</title>
+<style>
+ body {{ font-family: system-ui, sans-serif; background: #0f172a; color: #f8fafc; display: grid; place-items: center;
+        min-height: 100vh; margin: 0; }}
+ main {{ background: #1e293b; padding: 2rem clamp(1rem, 5vw, 2.5rem); border-radius: .8rem; width: min(26rem, 94vw);
+        box-sizing: border-box; }}
+ label {{ display: block; margin: .8rem 0 .3rem; font-weight: 600; }}
+ input {{ width: 100%; box-sizing: border-box; padding: .6rem; font-size: 1.1rem; border-radius: .4rem; border: 0; }}
+ button {{ margin-top: 1.4rem; width: 100%; padding: .7rem; font-size: 1.1rem; font-weight: 700; border: 0;
+          border-radius: .4rem; background: #16a34a; color: #fff; cursor: pointer; }}
+ .error {{ background: #b91c1c; padding: .6rem .8rem; border-radius: .4rem; font-weight: 600; }}
+ a {{ color: #93c5fd; }}
+</style></head>
+<body><main>
+<h1>Create the first admin</h1>
+{body}
+</main></body></html>"""
+
+FORM = """{message}<p>This gateway has no admin account yet. The admin manages tokens, accounts and targets.</p>
+<form method="post" action="/setup">
+ <input type="hidden" name="code" value="{code}">
+ <label for="name">Account name</label><input id="name" name="name" autocomplete="username" required value="{name}">
+ <label for="password">Password (at least 12 characters)</label>
+ <input id="password" name="password" type="password" autocomplete="new-password" required minlength="12">
+ <label for="again">The password again</label>
+ <input id="again" name="again" type="password" autocomplete="new-password" required minlength="12">
+ <button type="submit">Create the admin and sign in</button>
+</form>"""
+
+
+def answer(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(PAGE.format(body=body), status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def form(code: str, name: str = "admin", message: str = "", status: int = 200) -> HTMLResponse:
+    note = f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
+    return answer(FORM.format(message=note, code=html.escape(code), name=html.escape(name)), status)
+
+
+DONE = answer('<p>An admin account exists: this page is closed. <a href="/login">Sign in</a>.</p>', 404)
+REFUSED = answer('<p class="error" role="alert">Open this page in a browser on the gateway\'s own machine, or with '
+                 'the setup code the gateway printed when it started (<code>/setup?code=…</code>).</p>', 403)
+
+
+async def _state(request: Request, code: str) -> tuple[bool, bool]:
+    """(an admin exists, this visitor may set up)."""
+    runtime = request.app.state.runtime
+    auth = _auth(request)
+    if await auth.store_call(admin_exists, auth.store):
+        return True, False
+    expected = await runtime.database.run(setup_code, runtime.database)
+    proxied = any(request.headers.get(name) for name in PROXY_HEADERS)
+    allowed = may_set_up(is_loopback(runtime.settings.host), client_address(request.scope), proxied, code, expected)
+    return False, allowed
+
+
+@router.get("/setup")
+async def setup_page(request: Request, code: str = "") -> Response:
+    done, allowed = await _state(request, code[:200])
+    if done:
+        return DONE
+    return form(code[:200]) if allowed else REFUSED
+
+
+@router.post("/setup")
+async def set_up(request: Request) -> Response:
+    auth, address = _auth(request), client_address(request.scope)
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return answer('<p class="error">That form is too large.</p>', 413)
+    fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", errors="replace")).items()}
+    code, name = fields.get("code", "")[:200], fields.get("name", "").strip()[:64]
+    wait = auth.logins.retry_after("setup", address)
+    if wait:
+        return answer(f'<p class="error">Too many wrong setup codes from your address. Try again in {wait} s.</p>',
+                      429)
+    done, allowed = await _state(request, code)
+    if done:
+        return DONE
+    if not allowed:
+        auth.logins.failed("setup", address)
+        await auth.store_call(auth.store.audit, "setup refused", None, name, address)
+        await asyncio.sleep(0.2)
+        return REFUSED
+    password = fields.get("password", "")
+    problem = password_problem(password) or (None if password == fields.get("again") else "the passwords differ")
+    if problem:
+        return form(code, name, problem.capitalize() + ".", 422)
+    try:
+        account = await auth.store_call(auth.store.add_first_admin, name, password)
+    except AuthError as refused:
+        return form(code, name, str(refused).capitalize() + ".", 422)
+    runtime = request.app.state.runtime
+    await runtime.database.run(forget_setup_code, runtime.database)
+    await auth.store_call(auth.store.audit, "account added", "first start setup", account.name, address, "role admin")
+    session_id = await auth.store_call(auth.store.open_session, account.name)
+    response = RedirectResponse("/admin", status_code=303)
+    response.headers["set-cookie"] = auth.session_cookie(session_id, _secure(request))
+    return response
