@@ -81,7 +81,16 @@ def serve_gateway(argv: list[str]) -> int:
         from demo.simulator import SimulatedNetwork, SimulatedPlatform, demo_config
 
         settings = dataclasses.replace(settings, config=demo_config(demo_sock.getsockname()[1]))
+    # The running configuration: the file's (or the demo's), with what was made in the browser.
+    from backend.config.managed import ManagedStore, merged
+
+    file_config = settings.config
+    config, problems = merged(file_config, ManagedStore(database).rows())
+    for problem in problems:
+        print(f"heimdall: {problem}", file=sys.stderr, flush=True)
+    settings = dataclasses.replace(settings, config=config)
     runtime = build_runtime(settings, token, session_secret, base_url=f"http://{host}:{port}", database=database)
+    runtime.file_config = file_config
     if demo_sock is not None:
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         runtime.background += [SimulatedNetwork(demo_sock).serve,

@@ -29,6 +29,7 @@ from backend.api import (
     sso,
     status,
     status_pages,
+    targets,
 )
 from backend.api import metrics as metrics_api
 from backend.api.errors import StrictJSONResponse, UnknownMethods, internal_error
@@ -120,7 +121,7 @@ def build_app(runtime: Runtime) -> FastAPI:
         scheduler = build_scheduler(runtime.monitor, runtime.settings.config)
         scheduler.start()
         runtime.monitor.lease.on_acquired.append(lambda: poll_now(scheduler))
-        reloader = ConfigReloader(runtime, scheduler)
+        reloader = runtime.reloader = ConfigReloader(runtime, scheduler)
         tasks = [asyncio.create_task(runtime.manager.heartbeat_loop()), asyncio.create_task(runtime.alerts.run()),
                  asyncio.create_task(runtime.monitor.lease.run()), asyncio.create_task(runtime.outbox.run()),
                  asyncio.create_task(runtime.alerts.delivery.run()), asyncio.create_task(runtime.revalidator.run())]
@@ -129,8 +130,7 @@ def build_app(runtime: Runtime) -> FastAPI:
             tasks.append(asyncio.create_task(runtime.instances.run()))
         if runtime.oidc is not None:
             tasks.append(asyncio.create_task(refresh_sso_sessions(runtime)))
-        if not runtime.settings.demo:
-            tasks.append(asyncio.create_task(reloader.watch()))
+        tasks.append(asyncio.create_task(reloader.watch()))  # the file (not in the demo) and the browser's entries
         reload_on_sighup(reloader, tasks)
         try:
             yield
@@ -160,6 +160,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.include_router(operations.router)
     app.include_router(sites.router)
     app.include_router(announcements.router)
+    app.include_router(targets.router)
     app.include_router(status_pages.router)
     app.include_router(metrics_api.router)
     app.include_router(apidocs.router)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # these modules read the runtime themselves
     from backend.auth.oidc import OidcClient
     from backend.auth.revalidate import Revalidator
     from backend.cluster.instances import InstanceRegistry
+    from backend.config.reload import ConfigReloader
     from backend.ingest.outbox import Outbox
     from backend.metrics.collector import Metrics
     from backend.serving.edge import EdgeLimits
@@ -46,6 +47,8 @@ class Runtime:
     revalidator: Revalidator | None = None  # open pages and sockets checked again
     oidc: OidcClient | None = None  # single sign-on, when [auth.oidc] is configured
     status_pages: StatusPages | None = None  # the public status pages and their announcements
+    file_config: Config | None = None  # the file's (or the demo's), before what was made in the browser
+    reloader: ConfigReloader | None = None  # applies a new configuration in place, once serving
 
     def event_bus_state(self) -> str:
         """`local` (one process), or `up` / `down` for the shared log on Redis."""

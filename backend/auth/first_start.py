@@ -10,8 +10,8 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from backend.config.loading import is_loopback
 from backend.auth.secrets_files import SharedSecrets
+from backend.config.loading import is_loopback
 from backend.runtime import Runtime
 
 SETUP_CODE = "setup_code"  # its name in the shared_secrets table

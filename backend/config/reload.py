@@ -19,6 +19,7 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from backend.config.loading import load_config
+from backend.config.managed import ManagedStore, merged
 from backend.config.schema import ConfigError
 from backend.monitor.scheduler import schedule_monitor
 from backend.runtime import Runtime
@@ -35,6 +36,8 @@ class ConfigReloader:
         self._scheduler = scheduler
         self._lock = asyncio.Lock()
         self._seen = self._signature()
+        self._managed = ManagedStore(runtime.database)
+        self._managed_seen: tuple[int, int] | None = None
 
     @property
     def path(self) -> Path:
@@ -48,9 +51,18 @@ class ConfigReloader:
         return info.st_mtime_ns, info.st_size
 
     async def watch(self) -> None:
-        """Reload when the file's modification time or size changes (a stat every few seconds)."""
+        """Reload when the file's modification time or size changes (a stat every few
+        seconds), or when an entry made in the browser changed (here or on another gateway
+        on the same database)."""
+        self._managed_seen = await self._runtime.database.run(self._managed.signature)
         while True:
             await asyncio.sleep(WATCH_EVERY_S)
+            managed = await self._runtime.database.run(self._managed.signature)
+            if managed != self._managed_seen:
+                await self.reload("targets changed in the browser")
+                continue
+            if self._runtime.settings.demo:
+                continue
             signature = self._signature()
             if signature is None and self._seen is not None:  # said once, until it is back
                 log.warning("config file %s is gone (deleted or moved); the running configuration stays until it "
@@ -63,16 +75,21 @@ class ConfigReloader:
         """Load the file again and apply it; False when it was kept as it was."""
         async with self._lock:
             self._seen = self._signature()
+            self._managed_seen = await self._runtime.database.run(self._managed.signature)
             settings = self._runtime.settings
-            if settings.demo:
-                log.warning("config reload (%s): the demo network has no file to reload", why)
-                return False
-            try:
-                config = await asyncio.to_thread(load_config, self.path, dict(os.environ))
-            except ConfigError as exc:
-                for line in str(exc).splitlines():
-                    log.error("config reload (%s) refused, keeping the running configuration: %s", why, line)
-                return False
+            if settings.demo or why == "targets changed in the browser":
+                file_config = self._runtime.file_config or settings.config  # the file is not read again
+            else:
+                try:
+                    file_config = await asyncio.to_thread(load_config, self.path, dict(os.environ))
+                except ConfigError as exc:
+                    for line in str(exc).splitlines():
+                        log.error("config reload (%s) refused, keeping the running configuration: %s", why, line)
+                    return False
+            config, problems = merged(file_config, await self._runtime.database.run(self._managed.rows))
+            for problem in problems:
+                log.error("config reload (%s): %s", why, problem)
+            self._runtime.file_config = file_config
             old = settings.config
             waiting = [name for name in RESTART_ONLY if getattr(old, name) != getattr(config, name)]
             if waiting:

@@ -1,0 +1,105 @@
+"""Targets and alert rules managed through the API (the `operator` scope; admins have it
+too), as the `/targets` page manages them: list, add, change, pause, remove, and test
+once before saving. Entries have the keys of a `[[services]]`, `[[websdrs]]` or
+`[[alerts]]` entry of the file and obey the same rules; the file's own entries are
+listed as such and refused here (409). A change takes effect at once on this gateway,
+within seconds on the others, survives a restart, and is audited."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from backend.api.errors import StrictJSONResponse, error
+from backend.api.operations import _actor, _audit
+from backend.api.status import runtime_of
+from backend.config.managed import EntryError
+from backend.config.targets import TargetChanges
+
+router = APIRouter(tags=["targets"])
+
+Section = Literal["services", "websdrs", "alerts"]
+Key = Annotated[str, Path(min_length=1, max_length=128)]
+EXAMPLE = {"section": "websdrs", "entry": {"id": "asti", "name": "Asti", "url": "http://asti.example.org:8073/",
+                                           "kind": "openwebrx", "latitude": 44.9, "longitude": 8.2}}
+
+
+class TargetBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": EXAMPLE})
+    section: Section
+    entry: dict[str, Any] = Field(description="the keys of a [[services]], [[websdrs]] or [[alerts]] entry of the file")
+
+
+class TrialBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
+        "section": "websdrs", "entry": {"url": "http://asti.example.org:8073/"}}})
+    section: Literal["services", "websdrs"]
+    entry: dict[str, Any] = Field(description="at least where it is (url, or address for a tcp service); "
+                                              "a receiver without a kind has it told from its answer")
+
+
+class TargetChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"paused": True}})
+    entry: dict[str, Any] | None = Field(None, description="keys to change (the name or id itself stays)")
+    paused: bool | None = None
+
+
+def _changes(request: Request) -> TargetChanges:
+    return TargetChanges(runtime_of(request))
+
+
+def _refused(problem: EntryError) -> StrictJSONResponse:
+    return error(problem.status, str(problem), field=problem.field)
+
+
+@router.get("/api/v1/targets")
+async def list_targets(request: Request) -> list[dict[str, Any]]:
+    """Every service, receiver and alert rule: from the file (`source: file`, read-only
+    here) or made in the browser or the API (`source: browser`, with `paused`)."""
+    return await _changes(request).listed()
+
+
+@router.post("/api/v1/targets", status_code=201)
+async def add_target(request: Request, body: TargetBody) -> Any:
+    try:
+        made = await _changes(request).add(body.section, body.entry, _actor(request))
+    except EntryError as problem:
+        return _refused(problem)
+    await _audit(request, "target added", f"{body.section}:{made['id']}")
+    return made
+
+
+@router.patch("/api/v1/targets/{section}/{key}")
+async def change_target(request: Request, section: Section, key: Key, body: TargetChange) -> Any:
+    try:
+        changed = await _changes(request).change(section, key, body.entry, body.paused, _actor(request))
+    except EntryError as problem:
+        return _refused(problem)
+    what = "paused" if body.paused else ("resumed" if body.paused is False and body.entry is None else "changed")
+    await _audit(request, f"target {what}", f"{section}:{key}")
+    return changed
+
+
+@router.delete("/api/v1/targets/{section}/{key}", status_code=204)
+async def remove_target(request: Request, section: Section, key: Key) -> Response:
+    try:
+        await _changes(request).remove(section, key)
+    except EntryError as problem:
+        return _refused(problem)
+    await _audit(request, "target removed", f"{section}:{key}")
+    return Response(status_code=204)
+
+
+@router.post("/api/v1/targets/test")
+async def test_target(request: Request, body: TrialBody) -> Any:
+    """Probe once, now, without saving: the status, the response time, the reason, the kind
+    (told from the answer when not given) and what the target says of itself (software,
+    users, bands, position)."""
+    try:
+        return await _changes(request).trial(body.section, body.entry)
+    except EntryError as problem:
+        return _refused(problem)
+

@@ -1,0 +1,109 @@
+"""What the `/targets` page and `/api/v1/targets` both do, in one place: list the running
+targets and alert rules with where each comes from, add, change, pause and remove the
+ones made in the browser (never the file's), and test one once before saving. Each
+change is stored (backend/config/managed.py), then applied in place by the reloader."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from backend.config.managed import KEY_FIELD, EntryError, Managed, ManagedStore, checked, file_keys, merged
+from backend.monitor.trial import probe_once
+
+if TYPE_CHECKING:
+    from backend.runtime import Runtime
+
+REASON = "targets changed in the browser"  # the reloader reads the file again only for other reasons
+
+
+class TargetChanges:
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._store = ManagedStore(runtime.database)
+
+    @property
+    def _file(self):
+        return self._runtime.file_config or self._runtime.settings.config
+
+    async def _rows(self):
+        return await self._runtime.database.run(self._store.rows)
+
+    async def listed(self) -> list[dict[str, Any]]:
+        rows = await self._rows()
+        found = [{"section": section, "id": item.model_dump()[KEY_FIELD[section]],
+                  "source": "file", "paused": False, "entry": item.model_dump(mode="json")}
+                 for section in KEY_FIELD for item in getattr(self._file, section)]
+        found += [{"section": row.section, "id": row.key, "source": "browser", "paused": row.paused,
+                   "entry": row.entry, "updated_ms": row.updated_ms, "by": row.by} for row in rows]
+        return found
+
+    def _not_the_files(self, section: str, key: str) -> None:
+        if key in file_keys(self._file, section):
+            raise EntryError(f"{section} '{key}' comes from the configuration file ({self._runtime.settings.config_path})"
+                             f"; change it there", KEY_FIELD[section], 409)
+
+    async def _apply_checked(self, section: str, key: str, entry: dict[str, Any]) -> None:
+        """The whole configuration with this entry must hold (unique names, known targets...)."""
+        others = [row for row in await self._rows() if (row.section, row.key) != (section, key)]
+        _, problems = merged(self._file, [*others, Managed(section, key, entry, False, 0, None)])
+        mine = [p for p in problems if p.startswith(f"{section} '{key}' ")]
+        if mine:
+            raise EntryError(mine[0].split(" left out: ", 1)[-1], KEY_FIELD[section])
+
+    async def _reload(self) -> None:
+        if self._runtime.reloader is not None:
+            await self._runtime.reloader.reload(REASON)
+
+    async def add(self, section: str, entry: Any, by: str | None) -> dict[str, Any]:
+        made = checked(section, entry)
+        key = made[KEY_FIELD[section]]
+        self._not_the_files(section, key)
+        await self._apply_checked(section, key, made)
+        await self._runtime.database.run(self._store.add, section, key, made, by)
+        await self._reload()
+        return {"section": section, "id": key, "source": "browser", "paused": False, "entry": made}
+
+    async def change(self, section: str, key: str, entry: dict[str, Any] | None, paused: bool | None,
+                     by: str | None) -> dict[str, Any]:
+        self._not_the_files(section, key)
+        kept = await self._runtime.database.run(self._store.get, section, key)
+        if kept is None:
+            raise EntryError(f"no {section} '{key}' made in the browser", None, 404)
+        new = None
+        if entry is not None:
+            if KEY_FIELD[section] in entry and entry[KEY_FIELD[section]] != key:
+                raise EntryError(f"the {KEY_FIELD[section]} stays; add a new one and remove this one instead",
+                                 KEY_FIELD[section])
+            new = checked(section, {**kept.entry, **entry})
+            await self._apply_checked(section, key, new)
+        await self._runtime.database.run(self._store.change, section, key, new, paused, by)
+        await self._reload()
+        return {"section": section, "id": key, "source": "browser",
+                "paused": kept.paused if paused is None else paused, "entry": new or kept.entry}
+
+    async def remove(self, section: str, key: str) -> None:
+        self._not_the_files(section, key)
+        if not await self._runtime.database.run(self._store.remove, section, key):
+            raise EntryError(f"no {section} '{key}' made in the browser", None, 404)
+        await self._reload()
+
+    async def trial(self, section: str, entry: Any) -> dict[str, Any]:
+        if not isinstance(entry, dict):
+            raise EntryError("entry: a JSON object with the keys of a file entry", "entry")
+        where = {k: v for k, v in entry.items() if k in ("url", "address", "kind")}
+        if not where.get("url") and not where.get("address"):
+            raise EntryError("entry: give where it is (url, or address for a tcp service)", "url")
+        try:  # the same rules as the file for what is given (a well-formed URL, a known kind)
+            checked(section, {**self._placeholder(section), **where})
+        except EntryError as problem:
+            if problem.field in ("url", "address", "kind"):
+                raise
+        polling = self._runtime.settings.config.polling
+        return await probe_once(section, where, polling.timeout_s, polling.degraded_threshold_ms)
+
+    @staticmethod
+    def _placeholder(section: str) -> dict[str, Any]:
+        """Fields a trial does not need yet, so the given ones are checked on their own."""
+        if section == "websdrs":
+            return {"id": "trial", "name": "trial", "latitude": 0.0, "longitude": 0.0, "kind": "http"}
+        return {"name": "trial"}

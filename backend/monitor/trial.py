@@ -1,0 +1,37 @@
+"""A target probed once before it is saved (the "test" button, POST /api/v1/targets/test):
+the same check its kind runs every round, and, for a receiver whose kind is not given,
+the kind told from its answer (each receiver kind's check tried in turn; the first that
+recognises the answer wins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.kinds import GROUPS, KINDS, CheckSpec, kind_names
+from backend.kinds.probing import probe_client
+from backend.kinds.status import is_down
+from backend.monitor.worker import check  # the worker's own guard: a probe with a bug is a failed check
+
+# The order receiver kinds are tried in: the most telling answers first; plain HTTP last.
+DETECTION_ORDER = ("openwebrx", "kiwisdr", "websdr", "http")
+
+
+async def probe_once(section: str, entry: dict[str, Any], timeout_s: float, degraded_after_ms: float) -> dict[str, Any]:
+    """{kind, detected, status, response_time_ms, error, details} of one check now."""
+    group = GROUPS[section]
+    tried = [entry["kind"]] if entry.get("kind") else [k for k in DETECTION_ORDER if k in kind_names(section)]
+    if section == "services" and not entry.get("kind"):
+        tried = ["http"]
+    result, kind = None, tried[0]
+    async with probe_client(4) as client:
+        for kind in tried:
+            where = entry.get(KINDS[(section, kind)].where_field)
+            if not where:
+                return {"kind": kind, "detected": False, "status": group.down, "response_time_ms": None,
+                        "error": f"a {kind} target needs {KINDS[(section, kind)].where_field}", "details": {}}
+            result = await check(client, CheckSpec(f"{section}/{kind}", str(where), timeout_s, degraded_after_ms))
+            if not is_down(result.status):
+                break
+    return {"kind": kind, "detected": not entry.get("kind") and result is not None and not is_down(result.status),
+            "status": result.status, "response_time_ms": result.response_time_ms, "error": result.error,
+            "details": result.details or {}}
