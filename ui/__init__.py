@@ -12,7 +12,7 @@ from backend.auth.guard import client_address
 from backend.auth.principal import Principal
 from backend.kinds import RECEIVERS, SERVICES
 from backend.runtime import Runtime
-from ui import admin, dashboard, frame, page_access, receivers, system, target_page
+from ui import admin, dashboard, frame, page_access, receivers, system, target_page, targets
 from ui.state import LiveState
 
 
@@ -89,5 +89,13 @@ def register(runtime: Runtime) -> LiveState:
             ui.label("Admins only.")
             return
         await admin.render(state, principal, client_address(request.scope))
+
+    @ui.page("/targets", title="Targets · Heimdall Live")
+    async def targets_page(request: Request) -> None:
+        principal = principal_of(request)
+        if principal is None or not principal.may("operator"):  # the guard refuses first; this is a second lock
+            ui.label("Operators and admins only.")
+            return
+        await targets.render(state, principal)
 
     return state

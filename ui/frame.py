@@ -37,7 +37,8 @@ def install() -> None:
 def header(active: str, principal: Any = None, figures: Any = None) -> None:
     """The page header, one row on a phone (its pages behind a menu); with `figures`
     (LiveState.figures), also the event-bus-down banner and the gateway's own problem."""
-    pages = PAGES + ([("/admin", "Admin")] if principal is not None and principal.may("admin") else [])
+    pages = PAGES + ([("/targets", "Targets")] if principal is not None and principal.may("operator") else []) \
+        + ([("/admin", "Admin")] if principal is not None and principal.may("admin") else [])
     with ui.header().classes("items-center justify-between no-wrap px-3 py-1 bg-slate-900 text-white"):
         with ui.row().classes("items-center gap-5 hl-header-row"):
             menu_button = ui.button(icon="menu").props('flat round dense color=white aria-label="Pages"')

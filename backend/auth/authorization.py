@@ -22,7 +22,7 @@ INGEST_PATTERN = re.compile(r"^/api/v1/(signals|localizations)$")
 OPERATOR_PATTERN = re.compile(r"^/api/v1/(silences|maintenance|incidents|notifications|announcements)(/|$)")
 # The public status pages, their feeds and badges (backend/api/status_pages.py): for anyone.
 STATUS_PAGE_PATTERN = re.compile(r"^/status/[a-z0-9][a-z0-9-]{0,63}(/feed|/badge\.svg)?$")
-TARGETS_PATTERN = re.compile(r"^/api/v1/targets(/|$)")  # what is probed and where: operators, any method
+TARGETS_PATTERN = re.compile(r"^/(api/v1/targets(/|$)|targets$)")  # what is probed and where: operators, any method
 AGENT_PATTERN = re.compile(r"^/api/v1/agent/")  # a probe agent's two calls (backend/api/sites.py)
 
 

@@ -6,7 +6,9 @@ change is stored (backend/config/managed.py), then applied in place by the reloa
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+from backend.auth.redact import redact_url
 from backend.config.managed import KEY_FIELD, EntryError, Managed, ManagedStore, checked, file_keys, merged
 from backend.monitor.trial import probe_once
 
@@ -14,6 +16,23 @@ if TYPE_CHECKING:
     from backend.runtime import Runtime
 
 REASON = "targets changed in the browser"  # the reloader reads the file again only for other reasons
+
+
+def shown(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as answers show it: URLs redacted as everywhere else."""
+    out = dict(entry)
+    if isinstance(out.get("url"), str):
+        out["url"] = redact_url(out["url"])
+    if isinstance(out.get("urls"), list):  # notification URLs carry tokens in their paths too
+        out["urls"] = [notification_target(str(url)) for url in out["urls"]]
+    return out
+
+
+def notification_target(url: str) -> str:
+    """Where a notification URL sends, without anything that could be a secret."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}{'/…' if parts.path.strip('/') or parts.query or parts.username else ''}"
 
 
 class TargetChanges:
@@ -29,12 +48,13 @@ class TargetChanges:
         return await self._runtime.database.run(self._store.rows)
 
     async def listed(self) -> list[dict[str, Any]]:
+        """Every entry, its secrets redacted (passwords in URLs, notification URLs' tokens)."""
         rows = await self._rows()
         found = [{"section": section, "id": item.model_dump()[KEY_FIELD[section]],
-                  "source": "file", "paused": False, "entry": item.model_dump(mode="json")}
+                  "source": "file", "paused": False, "entry": shown(item.model_dump(mode="json"))}
                  for section in KEY_FIELD for item in getattr(self._file, section)]
         found += [{"section": row.section, "id": row.key, "source": "browser", "paused": row.paused,
-                   "entry": row.entry, "updated_ms": row.updated_ms, "by": row.by} for row in rows]
+                   "entry": shown(row.entry), "updated_ms": row.updated_ms, "by": row.by} for row in rows]
         return found
 
     def _not_the_files(self, section: str, key: str) -> None:
@@ -61,7 +81,7 @@ class TargetChanges:
         await self._apply_checked(section, key, made)
         await self._runtime.database.run(self._store.add, section, key, made, by)
         await self._reload()
-        return {"section": section, "id": key, "source": "browser", "paused": False, "entry": made}
+        return {"section": section, "id": key, "source": "browser", "paused": False, "entry": shown(made)}
 
     async def change(self, section: str, key: str, entry: dict[str, Any] | None, paused: bool | None,
                      by: str | None) -> dict[str, Any]:
@@ -79,7 +99,7 @@ class TargetChanges:
         await self._runtime.database.run(self._store.change, section, key, new, paused, by)
         await self._reload()
         return {"section": section, "id": key, "source": "browser",
-                "paused": kept.paused if paused is None else paused, "entry": new or kept.entry}
+                "paused": kept.paused if paused is None else paused, "entry": shown(new or kept.entry)}
 
     async def remove(self, section: str, key: str) -> None:
         self._not_the_files(section, key)
@@ -90,7 +110,7 @@ class TargetChanges:
     async def trial(self, section: str, entry: Any) -> dict[str, Any]:
         if not isinstance(entry, dict):
             raise EntryError("entry: a JSON object with the keys of a file entry", "entry")
-        where = {k: v for k, v in entry.items() if k in ("url", "address", "kind")}
+        where = {k: v for k, v in entry.items() if k in ("url", "address", "kind") and v not in (None, "")}
         if not where.get("url") and not where.get("address"):
             raise EntryError("entry: give where it is (url, or address for a tcp service)", "url")
         try:  # the same rules as the file for what is given (a well-formed URL, a known kind)

@@ -78,6 +78,12 @@ url = "{targets.url("inference", "healthy")}health"
             assert listed[("services", "inference")]["source"] == "file"
             wait_for(lambda: receivers(gw).get("asti", {}).get("name") == "Asti (roof)", timeout=15)
 
+            rule = httpx.post(api, headers=operator, json={"section": "alerts", "entry": {
+                "name": "on-call", "urls": ["json://ops:hunter2-secret@127.0.0.1:9/hook"], "targets": ["websdrs:*"]}})
+            assert rule.status_code == 201, rule.text
+            assert "hunter2" not in rule.text and "hunter2" not in httpx.get(api, headers=operator).text
+            assert httpx.post(api, headers=operator, json={"section": "alerts", "entry": {
+                "name": "x", "urls": ["json://127.0.0.1:9/"], "targets": ["nowhere:*"]}}).json()["field"] == "targets.0"
             assert httpx.delete(api + "/websdrs/asti", headers=operator).status_code == 204
             wait_for(lambda: "asti" not in receivers(gw))
             assert httpx.delete(api + "/websdrs/asti", headers=operator).status_code == 404
@@ -87,4 +93,4 @@ url = "{targets.url("inference", "healthy")}health"
             "SELECT action, subject FROM audit WHERE action LIKE 'target %' ORDER BY rowid").fetchall()
         assert audit == [("target added", "websdrs:asti"), ("target paused", "websdrs:asti"),
                          ("target resumed", "websdrs:asti"), ("target changed", "websdrs:asti"),
-                         ("target removed", "websdrs:asti")]
+                         ("target added", "alerts:on-call"), ("target removed", "websdrs:asti")]
