@@ -53,6 +53,12 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
             ui.label(f"Probing site {site}: {reason}").classes("hl-problem").props("role=alert")
         incidents = await state.runtime.database.run(engine.store.incidents, 20)
         notifications = await state.runtime.database.run(engine.store.notifications, 20)
+        config = state.runtime.settings.config
+        if not incidents and not notifications:  # nothing to show: one line, not two empty tables
+            ui.label("No incidents and nothing sent yet." if config.alerts or config.readiness_alerts
+                     else "No alerts are configured: add one on the Targets page or as [[alerts]] in the "
+                          "configuration.").classes("hl-empty")
+            return
         names = state.names(RECEIVERS.name)
         incident_table = _simple_table(
             [("alert", "Alert"), ("target", "Target"), ("opened", "Down since"), ("resolved", "Resolved"),
@@ -81,6 +87,10 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
         book = state.runtime.monitor.sites
         await book.load(None)
         sites = book.states(state.runtime.settings.config, int(time.time() * 1000))
+        if len(sites) == 1 and sites[0].state == "ok":
+            ui.label("Only this gateway probes. Agents on other sites can vote too: python main.py agent "
+                     "(README: Probes from several sites).").classes("hl-empty")
+            return
         table = _simple_table(
             [("name", "Site"), ("state", "State"), ("last", "Last report"), ("groups", "Probes"),
              ("dropped", "Rounds dropped"), ("problem", "Why its votes do not count")],
@@ -91,16 +101,13 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
               "problem": "silent two polling intervals" if site.stale else (site.problem or "")} for site in sites],
             "No site reports.")
         table.add_slot("body-cell-last", TIME_CELL)
-        if len(sites) == 1:
-            ui.label("Only this gateway probes. Agents on other sites vote too: python main.py agent "
-                     "(README: Probes from several sites).").classes("hl-empty")
 
     with ui.column().classes("w-full p-4 gap-4"):
         ui.html('<h2 class="text-2xl font-semibold">Gateway</h2>', sanitize=False)
         figures = state.figures
         with ui.row().classes("gap-4 hl-live"):
             for title, attribute, shown in (
-                ("API subscribers (/ws/updates)", "ws_clients", str),
+                ("External clients", "ws_clients", str),
                 ("Events published", "events_published", str),
                 ("Up for", "uptime_s", duration),
                 ("Slow clients dropped", "slow_consumers_closed", str),
@@ -125,9 +132,12 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
             await sites_section()
 
         ui.html('<h2 class="text-2xl font-semibold">Services</h2>', sanitize=False)
-        group_table(state, SERVICES.name, SERVICE_COLUMNS, query, "services",
-                    "No service matches this search and these filters." if state.rows[SERVICES.name]
-                    else "No services are configured.")
+        if state.rows[SERVICES.name]:
+            group_table(state, SERVICES.name, SERVICE_COLUMNS, query, "services",
+                        "No service matches this search and these filters.")
+        else:  # one line, not an empty table (services added later appear after a reload of the page)
+            ui.label("No services are configured: add one on the Targets page or as [[services]] in the "
+                     "configuration.").classes("hl-empty")
 
         ui.html('<h2 class="text-2xl font-semibold">State changes</h2>', sanitize=False)
         change_list(state, CHANGES_SHOWN)

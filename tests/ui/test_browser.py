@@ -322,3 +322,37 @@ def test_the_map_draws_coverage_and_localizations_with_their_sigmas(browser, mak
     page.wait_for_function("location.search.includes('freq=14.1')", timeout=5_000)
     assert page.errors == []
     page.close()
+
+
+NEARBY = "".join(f"""
+[[websdrs]]
+id = "near-{n}"
+name = "Receiver near Torino {n}"
+url = "http://127.0.0.1:9/"
+kind = "openwebrx"
+latitude = {45.0 + n * 0.002}
+longitude = {7.6 + n * 0.002}
+""" for n in range(4)) + """
+[[websdrs]]
+id = "far"
+name = "Genova"
+url = "http://127.0.0.1:9/"
+kind = "openwebrx"
+latitude = 44.4
+longitude = 8.9
+"""
+
+
+def test_map_labels_of_nearby_receivers_do_not_overlap(browser, make_gateway):
+    gw = make_gateway(raw=NEARBY)
+    page = open_page(browser, gw.url + "/")
+    page.locator(".hl-map-label", has_text="Genova").wait_for(timeout=15_000)
+    boxes = page.evaluate("""() => [...document.querySelectorAll('.hl-map-label')]
+        .filter(label => getComputedStyle(label).display !== 'none')
+        .map(label => { const r = label.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })""")
+    assert 2 <= len(boxes) < 5  # the far one and one of the four close ones; the other three wait for a hover
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+    assert page.errors == []
+    page.close()

@@ -242,6 +242,36 @@ window.heimdallReceivers = (function () {
     }
     map.addLayer(layer);
     element.hlReceivers = { layer: layer, markers: markers, colors: colors, clustered: clustered };
+    if (!clustered) {
+      if (element.hlDeclutter) map.off("zoomend", element.hlDeclutter);
+      element.hlDeclutter = function () { declutter(map, markers); };
+      map.on("zoomend", element.hlDeclutter);
+      declutter(map, markers);
+    }
+  }
+  // Labels of nearby receivers would overlap: a label that would cover one already placed
+  // is hidden (in the order the receivers come, problems first) and shows on hover; at a
+  // closer zoom, where they part, they all show.
+  function declutter(map, markers) {
+    const placed = [];
+    for (const marker of markers.values()) {
+      const tip = marker.getTooltip();
+      const label = tip && tip.getElement();
+      if (!label) continue;
+      const at = map.latLngToContainerPoint(marker.getLatLng());
+      const box = { x: at.x + 8, y: at.y - 11, w: label.offsetWidth || 7 * String(tip.getContent()).length + 12,
+                    h: label.offsetHeight || 22 };
+      const clash = placed.some(function (b) {
+        return box.x < b.x + b.w && b.x < box.x + box.w && box.y < b.y + b.h && b.y < box.y + box.h;
+      });
+      label.classList.toggle("hl-map-label-hidden", clash);
+      if (!clash) placed.push(box);
+      if (!marker.hlHover) {
+        marker.hlHover = true;
+        marker.on("mouseover", function () { label.classList.remove("hl-map-label-hidden"); });
+        marker.on("mouseout", function () { declutter(map, markers); });
+      }
+    }
   }
   function recolor(elementId, statuses) {
     const element = getElement(elementId);
