@@ -479,3 +479,33 @@ def test_an_agents_results_posted_to_the_follower_are_counted_by_the_poller(clus
                 agent.wait(10)
             for gw in gateways:
                 gw.stop()
+
+
+def test_a_target_added_on_the_follower_is_probed_by_the_poller_and_shown_by_both(cluster, tmp_path, postgres):
+    """Targets made in the browser or the API are the database's: any instance takes them,
+    every instance applies them within its watch (5 s)."""
+    redis_server, _ = cluster
+    redis, database = redis_server(), postgres.new_database()
+    env = {"HEIMDALL_DATABASE_URL": database}
+    with FakeTargets() as targets:
+        raw = f'[polling]\nwebsdrs_interval_s = 1\ntimeout_s = 1\n\n[cluster]\nredis_url = "{redis.url}"\n'
+        gateways = []
+        try:
+            for name in "ab":
+                path = tmp_path / f"targets-{name}.toml"
+                path.write_text(raw)
+                gateways.append(Gateway(path, tmp_path / f"targets-data-{name}", env=env).start())
+            wait_for(lambda: any(gw.stats()["poller_leader"] for gw in gateways))
+            poller = next(gw for gw in gateways if gw.stats()["poller_leader"])
+            follower = next(gw for gw in gateways if gw is not poller)
+            operator = {"Authorization": "Bearer " + create_token_on(tmp_path, env, "oncall", "read,operator")}
+            added = httpx.post(follower.url + "/api/v1/targets", headers=operator, json={"section": "websdrs", "entry": {
+                "id": "asti", "name": "Asti", "url": targets.url("asti", "openwebrx"), "kind": "openwebrx",
+                "latitude": 44.9, "longitude": 8.2}})
+            assert added.status_code == 201, added.text
+            for gw in gateways:
+                wait_for(lambda gw=gw: any(r["id"] == "asti" and r["status"] == "online" for r in
+                                           httpx.get(gw.url + "/api/v1/websdrs").json()), timeout=30)
+        finally:
+            for gw in gateways:
+                gw.stop()
