@@ -13,37 +13,13 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from backend.api.plain_page import error_line, plain_page
 from backend.auth.guard import client_address
 from backend.auth.principal import Authenticator
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("heimdall.auth")
 MAX_FORM_BYTES = 4096
-
-PAGE = """<!doctype html>
-<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · Heimdall Live</title>
-<style>
- body {{ font-family: system-ui, sans-serif; background: #0f172a; color: #f8fafc; display: grid; place-items: center;
-        min-height: 100vh; margin: 0; }}
- main {{ background: #1e293b; padding: 2rem clamp(1rem, 5vw, 2.5rem); border-radius: .8rem; width: min(24rem, 94vw);
-        box-sizing: border-box; }}
- h1 {{ margin: 0 0 1.2rem; font-size: 1.6rem; }}
- label {{ display: block; margin: .8rem 0 .3rem; font-weight: 600; }}
- input {{ width: 100%; box-sizing: border-box; padding: .6rem; font-size: 1.1rem; border-radius: .4rem; border: 0; }}
- button {{ margin-top: 1.4rem; width: 100%; padding: .7rem; font-size: 1.1rem; font-weight: 700; border: 0;
-          border-radius: .4rem; background: #16a34a; color: #fff; cursor: pointer; }}
- .error {{ background: #b91c1c; padding: .6rem .8rem; border-radius: .4rem; font-weight: 600; }}
- .sso {{ display: block; text-align: center; margin: 1rem 0; padding: .7rem; font-size: 1.1rem; font-weight: 700;
-        border-radius: .4rem; background: #2563eb; color: #fff; text-decoration: none; }}
-</style></head>
-<body><main>
-<h1>Heimdall Live</h1>
-{message}
-{setup}
-{sso}
-{form}
-</main></body></html>"""
 
 FORM = """<form method="post" action="/login">
  <input type="hidden" name="next" value="{next}">
@@ -70,15 +46,13 @@ def page(next_path: str = "/", message: str = "", name: str = "", status: int = 
          setup: bool = False) -> HTMLResponse:
     """The sign-in page: the identity provider's button when single sign-on is set up, the
     password form unless `[auth] password_login` is off."""
-    note = f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
     target = html.escape(safe_next(next_path))
     sso = (f'<a class="sso" href="/auth/oidc/login?next={quote(safe_next(next_path), safe="")}">'
            f'{html.escape(sso_label)}</a>') if sso_label else ""
     form = FORM.format(next=target, name=html.escape(name)) if passwords else ""
-    headers = {"Cache-Control": "no-store"} | ({"Retry-After": str(retry_after)} if retry_after else {})
     first = ('<p><a class="sso" href="/setup">First start: create the admin account</a></p>' if setup else "")
-    return HTMLResponse(PAGE.format(message=note, setup=first, sso=sso, form=form), status_code=status,
-                        headers=headers)
+    return plain_page("Sign in", "Heimdall Live", error_line(message) + first + sso + form, status,
+                      {"Retry-After": str(retry_after)} if retry_after else None)
 
 
 def page_for(request: Request, next_path: str = "/", message: str = "", name: str = "", status: int = 200,

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backend.api.login import MAX_FORM_BYTES, _auth, _secure
+from backend.api.plain_page import error_line, plain_page
 from backend.auth.first_start import PROXY_HEADERS, admin_exists, forget_setup_code, may_set_up, setup_code
 from backend.auth.guard import client_address
 from backend.auth.passwords import password_problem
@@ -19,26 +20,6 @@ from backend.auth.store import AuthError
 from backend.config.loading import is_loopback
 
 router = APIRouter(include_in_schema=False)
-
-PAGE = """<!doctype html>
-<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>First start · Heimdall Live</title>
-<style>
- body {{ font-family: system-ui, sans-serif; background: #0f172a; color: #f8fafc; display: grid; place-items: center;
-        min-height: 100vh; margin: 0; }}
- main {{ background: #1e293b; padding: 2rem clamp(1rem, 5vw, 2.5rem); border-radius: .8rem; width: min(26rem, 94vw);
-        box-sizing: border-box; }}
- label {{ display: block; margin: .8rem 0 .3rem; font-weight: 600; }}
- input {{ width: 100%; box-sizing: border-box; padding: .6rem; font-size: 1.1rem; border-radius: .4rem; border: 0; }}
- button {{ margin-top: 1.4rem; width: 100%; padding: .7rem; font-size: 1.1rem; font-weight: 700; border: 0;
-          border-radius: .4rem; background: #16a34a; color: #fff; cursor: pointer; }}
- .error {{ background: #b91c1c; padding: .6rem .8rem; border-radius: .4rem; font-weight: 600; }}
- a {{ color: #93c5fd; }}
-</style></head>
-<body><main>
-<h1>Create the first admin</h1>
-{body}
-</main></body></html>"""
 
 FORM = """{message}<p>This gateway has no admin account yet. The admin manages tokens, accounts and targets.</p>
 <form method="post" action="/setup">
@@ -53,12 +34,11 @@ FORM = """{message}<p>This gateway has no admin account yet. The admin manages t
 
 
 def answer(body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(PAGE.format(body=body), status_code=status, headers={"Cache-Control": "no-store"})
+    return plain_page("First start", "Create the first admin", body, status)
 
 
 def form(code: str, name: str = "admin", message: str = "", status: int = 200) -> HTMLResponse:
-    note = f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
-    return answer(FORM.format(message=note, code=html.escape(code), name=html.escape(name)), status)
+    return answer(FORM.format(message=error_line(message), code=html.escape(code), name=html.escape(name)), status)
 
 
 DONE = answer('<p>An admin account exists: this page is closed. <a href="/login">Sign in</a>.</p>', 404)

@@ -4,7 +4,6 @@ like the login page."""
 
 from __future__ import annotations
 
-import html
 import logging
 import time
 
@@ -13,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from backend.api.login import _auth, _secure, safe_next
+from backend.api.plain_page import error_line, plain_page
 from backend.auth.guard import client_address
 from backend.auth.oidc import OidcError
 from backend.auth.store import FLOW_MS, AuthError
@@ -23,27 +23,9 @@ log = logging.getLogger("heimdall.auth")
 FLOW_COOKIE = "heimdall_oidc"  # the sign-in under way belongs to this browser (login CSRF)
 MAX_PARAMETER_CHARS = 4096
 
-REFUSED = """<!doctype html>
-<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign-in refused · Heimdall Live</title>
-<style>
- body {{ font-family: system-ui, sans-serif; background: #0f172a; color: #f8fafc; display: grid; place-items: center;
-        min-height: 100vh; margin: 0; }}
- main {{ background: #1e293b; padding: 2rem clamp(1rem, 5vw, 2.5rem); border-radius: .8rem; width: min(30rem, 94vw);
-        box-sizing: border-box; }}
- .error {{ background: #b91c1c; padding: .6rem .8rem; border-radius: .4rem; font-weight: 600; }}
- a {{ color: #93c5fd; font-size: 1.1rem; }}
-</style></head>
-<body><main>
-<h1>Sign-in refused</h1>
-<p class="error" role="alert">{reason}</p>
-<p><a href="/login">Back to sign-in</a></p>
-</main></body></html>"""
-
-
 def refused(reason: str, status: int = 403) -> HTMLResponse:
-    return HTMLResponse(REFUSED.format(reason=html.escape(reason)), status_code=status,
-                        headers={"Cache-Control": "no-store"})
+    return plain_page("Sign-in refused", "Sign-in refused",
+                      error_line(reason) + '<p><a href="/login">Back to sign-in</a></p>', status)
 
 
 def _flow_signer(request: Request) -> URLSafeTimedSerializer:
