@@ -6,12 +6,13 @@ store for the page's rights when it runs."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from nicegui import ui
 
 from backend.auth.principal import Principal
-from backend.config.managed import EntryError
+from backend.config.managed import KEY_FIELD, EntryError, ManagedStore
 from backend.config.targets import TargetChanges
 from backend.kinds import kind_names
 from ui import format as fmt
@@ -129,6 +130,8 @@ async def render(state: LiveState, principal: Principal) -> None:
             empty_table_slot(table, "None.")
             table.add_slot("body-cell-actions", """<q-td :props="props">
                 <template v-if="props.row.source === 'browser'">
+                <q-btn flat dense label="Edit" :aria-label="'Edit ' + props.row.id"
+                       @click="$parent.$emit('edit', props.row.key)" />
                 <q-btn flat dense :label="props.row.paused ? 'Resume' : 'Pause'"
                        :aria-label="(props.row.paused ? 'Resume ' : 'Pause ') + props.row.id"
                        @click="$parent.$emit('pause', props.row.key)" />
@@ -136,6 +139,59 @@ async def render(state: LiveState, principal: Principal) -> None:
                        @click="$parent.$emit('remove', props.row.key)" /></template>
                 <span v-else class="opacity-60">in the file</span></q-td>""")
             tables[section] = table
+
+    async def edit(event: Any) -> None:
+        """A dialog with the entry's fields (the name or id stays), saved as a change."""
+        if await allowed() is None or not isinstance(event.args, str):
+            return
+        section, key = event.args.split(":", 1)
+        kept = next((t for t in await changes.listed() if (t["section"], t["id"]) == (section, key)), None)
+        if kept is None or kept["source"] != "browser":
+            return
+        raw = await runtime.database.run(ManagedStore(runtime.database).get, section, key)
+        entry = raw.entry if raw is not None else kept["entry"]
+        inputs: dict[str, Any] = {}
+        with ui.dialog() as dialog, ui.card().classes("min-w-[min(32rem,94vw)]"):
+            ui.label(f"Edit {key}").classes("text-lg font-semibold")
+            for name, value in entry.items():
+                if name == KEY_FIELD[section]:
+                    continue
+                if isinstance(value, bool):
+                    inputs[name] = ui.checkbox(name, value=value)
+                elif isinstance(value, (int, float)):
+                    inputs[name] = ui.number(name, value=value).classes("w-full")
+                elif isinstance(value, list):
+                    inputs[name] = ui.textarea(f"{name} (one a line)", value="\n".join(
+                        json.dumps(v) if not isinstance(v, str) else v for v in value)).classes("w-full")
+                else:
+                    inputs[name] = ui.input(name, value=str(value)).classes("w-full")
+            with ui.row():
+                save_button = ui.button("Save changes")
+                ui.button("Cancel", on_click=dialog.close).props("flat")
+
+        async def save_changes() -> None:
+            if (actor := await allowed()) is None:
+                return
+            new: dict[str, Any] = {}
+            for name, inp in inputs.items():
+                old = entry[name]
+                if isinstance(old, list):
+                    lines = [line.strip() for line in (inp.value or "").splitlines() if line.strip()]
+                    new[name] = [line if all(isinstance(v, str) for v in old) else json.loads(line) for line in lines]
+                else:
+                    new[name] = inp.value
+            try:
+                await changes.change(section, key, new, None, actor.name)
+            except (EntryError, ValueError) as problem:
+                show_error(problem if isinstance(problem, EntryError) else EntryError(str(problem)), inputs)
+                return
+            await runtime.auth.store_call(runtime.auth.store.audit, "target changed", actor.name, event.args, None)
+            ui.notify(f"{key} changed")
+            dialog.close()
+            await refresh()
+
+        save_button.on_click(save_changes)
+        dialog.open()
 
     async def refresh() -> None:
         listed = await changes.listed()
@@ -267,5 +323,6 @@ async def render(state: LiveState, principal: Principal) -> None:
     al_save.on_click(save_alert)
     for table in tables.values():
         table.on("pause", toggle)
+        table.on("edit", edit)
         table.on("remove", remove)
     await refresh()

@@ -71,5 +71,11 @@ def test_a_new_user_adds_a_receiver_in_the_browser_sees_it_probed_and_kept_after
             page.goto(gw.url + "/targets")
             page.locator("tr", has_text="asti").get_by_text("browser").wait_for()
             page.screenshot(path=str(OUTPUT / "targets-page.png"), full_page=True)
+            page.get_by_role("button", name="Edit asti").click()  # edited in place, the id stays
+            page.get_by_label("name", exact=True).fill("Asti (roof)")
+            page.get_by_role("button", name="Save changes").click()
+            page.get_by_text("asti changed").wait_for()
+            page.goto(gw.url + "/websdrs?q=asti")
+            page.locator("tr", has_text="Asti (roof)").get_by_text("online").wait_for()
         finally:
             gw.stop()
