@@ -14,7 +14,7 @@ from nicegui import ui
 from backend.auth.principal import Principal
 from backend.config.managed import KEY_FIELD, EntryError, ManagedStore
 from backend.config.targets import TargetChanges
-from backend.kinds import kind_names
+from backend.kinds import KINDS, kind_names
 from ui import format as fmt
 from ui import page_access
 from ui.frame import empty_table_slot, header
@@ -246,7 +246,7 @@ async def render(state: LiveState, principal: Principal) -> None:
     async def test_service() -> None:
         if await allowed() is None:
             return
-        where = "address" if sv_kind.value == "tcp" else "url"
+        where = KINDS[("services", sv_kind.value)].where_field  # url, or address for a tcp service
         try:
             answer = await changes.trial("services", {where: (sv_where.value or "").strip(), "kind": sv_kind.value})
         except EntryError as problem:
@@ -257,7 +257,7 @@ async def render(state: LiveState, principal: Principal) -> None:
     async def save_service() -> None:
         if (actor := await allowed()) is None:
             return
-        where = "address" if sv_kind.value == "tcp" else "url"
+        where = KINDS[("services", sv_kind.value)].where_field  # url, or address for a tcp service
         entry = {"name": (sv_name.value or "").strip(), "kind": sv_kind.value, where: (sv_where.value or "").strip()}
         if await save("services", entry, sv_fields, actor):
             sv_name.value = sv_where.value = ""

@@ -19,9 +19,8 @@ DETECTION_ORDER = ("openwebrx", "kiwisdr", "websdr", "http")
 async def probe_once(section: str, entry: dict[str, Any], timeout_s: float, degraded_after_ms: float) -> dict[str, Any]:
     """{kind, detected, status, response_time_ms, error, details} of one check now."""
     group = GROUPS[section]
+    # Not given: each kind of the group in the detection order (a service: its plain HTTP check).
     tried = [entry["kind"]] if entry.get("kind") else [k for k in DETECTION_ORDER if k in kind_names(section)]
-    if section == "services" and not entry.get("kind"):
-        tried = ["http"]
     result, kind = None, tried[0]
     async with probe_client(4) as client:
         for kind in tried:

@@ -50,6 +50,13 @@ url = "{targets.url("inference", "healthy")}health"
                 "section": "websdrs", "entry": {"url": targets.url("gone", "close")}}).json()
             assert dead["status"] == "offline" and not dead["detected"] and dead["error"]
 
+            service = httpx.post(api + "/test", headers=operator, json={
+                "section": "services", "entry": {"url": targets.url("inference") + "health"}}).json()
+            assert service["kind"] == "http" and service["status"] == "healthy"
+            closed = httpx.post(api + "/test", headers=operator, json={
+                "section": "services", "entry": {"kind": "tcp", "address": "127.0.0.1:9"}}).json()
+            assert closed["status"] == "unreachable" and closed["error"] == "connection refused"
+
             entry = {"id": "asti", "name": "Asti", "url": targets.url("asti"), "kind": "openwebrx",
                      "latitude": 44.9, "longitude": 8.2}
             bad = httpx.post(api, headers=operator, json={"section": "websdrs", "entry": {**entry, "latitude": "44.9"}})
