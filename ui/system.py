@@ -132,7 +132,7 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
             await sites_section()
 
         ui.html('<h2 class="text-2xl font-semibold">Services</h2>', sanitize=False)
-        if state.rows[SERVICES.name]:
+        if SERVICES.configured(state.runtime.settings.config):
             group_table(state, SERVICES.name, SERVICE_COLUMNS, query, "services",
                         "No service matches this search and these filters.")
         else:  # one line, not an empty table (services added later appear after a reload of the page)

@@ -53,9 +53,14 @@ def table_rows(user) -> dict[str, list[dict]]:
     table of targets (ui/live_table.py) by its name column's ("Service", "Receiver")."""
     from ui.live_table import LiveTable
 
-    tables = {table.columns[0]["label"]: table.rows for table in user.find(nicegui_ui.table).elements} \
-        if user.find(nicegui_ui.table).elements else {}
-    for table in (user.find(LiveTable).elements if user.find(LiveTable).elements else []):
+    def found(kind) -> set:
+        try:
+            return user.find(kind).elements
+        except AssertionError:  # none on the page (an empty section is one line, not an empty table)
+            return set()
+
+    tables = {table.columns[0]["label"]: table.rows for table in found(nicegui_ui.table)}
+    for table in found(LiveTable):
         tables[table.props["columns"][1]["label"]] = table.props["rows"]
     return tables
 
