@@ -41,8 +41,9 @@ async def run(targets: int, sites: int, runs: int) -> None:
             await book.load("websdrs")
             loaded = time.perf_counter()
             down = 0
+            agents = book.agents_counted(config, "websdrs", now_ms)
             for key in keys:
-                verdict, _ = book.judge(config, "websdrs", key, Vote("online", now_ms), None, now_ms)
+                verdict, _ = book.judge(config, "websdrs", key, Vote("online", now_ms), None, now_ms, agents)
                 down += verdict.down
             done = time.perf_counter()
             print(f"run {attempt + 1}: load {1000 * (loaded - started):.1f} ms, judge {targets} targets "

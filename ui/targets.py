@@ -185,7 +185,6 @@ async def render(state: LiveState, principal: Principal) -> None:
             except (EntryError, ValueError) as problem:
                 show_error(problem if isinstance(problem, EntryError) else EntryError(str(problem)), inputs)
                 return
-            await runtime.auth.store_call(runtime.auth.store.audit, "target changed", actor.name, event.args, None)
             ui.notify(f"{key} changed")
             dialog.close()
             await refresh()
@@ -281,8 +280,6 @@ async def render(state: LiveState, principal: Principal) -> None:
             return False
         for inp in fields.values():
             inp.error = None
-        await runtime.auth.store_call(runtime.auth.store.audit, "target added", actor.name,
-                                      f"{section}:{made['id']}", None)
         ui.notify(f"{made['id']} saved; it is checked from now on")
         await refresh()
         return True
@@ -299,8 +296,6 @@ async def render(state: LiveState, principal: Principal) -> None:
         except EntryError as problem:
             ui.notify(str(problem), type="negative")
             return
-        await runtime.auth.store_call(runtime.auth.store.audit, "target resumed" if row["paused"] else "target paused",
-                                      actor.name, event.args, None)
         await refresh()
 
     async def remove(event: Any) -> None:
@@ -308,11 +303,10 @@ async def render(state: LiveState, principal: Principal) -> None:
             return
         section, key = event.args.split(":", 1)
         try:
-            await changes.remove(section, key)
+            await changes.remove(section, key, actor.name)
         except EntryError as problem:
             ui.notify(str(problem), type="negative")
             return
-        await runtime.auth.store_call(runtime.auth.store.audit, "target removed", actor.name, event.args, None)
         ui.notify(f"{key} removed")
         await refresh()
 

@@ -14,8 +14,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.api.errors import StrictJSONResponse, error
-from backend.api.operations import _actor, _audit
+from backend.api.operations import _actor
 from backend.api.status import runtime_of
+from backend.auth.guard import client_address
 from backend.config.managed import EntryError
 from backend.config.targets import TargetChanges
 
@@ -65,31 +66,26 @@ async def list_targets(request: Request) -> list[dict[str, Any]]:
 @router.post("/api/v1/targets", status_code=201)
 async def add_target(request: Request, body: TargetBody) -> Any:
     try:
-        made = await _changes(request).add(body.section, body.entry, _actor(request))
+        return await _changes(request).add(body.section, body.entry, _actor(request), client_address(request.scope))
     except EntryError as problem:
         return _refused(problem)
-    await _audit(request, "target added", f"{body.section}:{made['id']}")
-    return made
 
 
 @router.patch("/api/v1/targets/{section}/{key}")
 async def change_target(request: Request, section: Section, key: Key, body: TargetChange) -> Any:
     try:
-        changed = await _changes(request).change(section, key, body.entry, body.paused, _actor(request))
+        return await _changes(request).change(section, key, body.entry, body.paused, _actor(request),
+                                              client_address(request.scope))
     except EntryError as problem:
         return _refused(problem)
-    what = "paused" if body.paused else ("resumed" if body.paused is False and body.entry is None else "changed")
-    await _audit(request, f"target {what}", f"{section}:{key}")
-    return changed
 
 
 @router.delete("/api/v1/targets/{section}/{key}", status_code=204)
 async def remove_target(request: Request, section: Section, key: Key) -> Response:
     try:
-        await _changes(request).remove(section, key)
+        await _changes(request).remove(section, key, _actor(request), client_address(request.scope))
     except EntryError as problem:
         return _refused(problem)
-    await _audit(request, "target removed", f"{section}:{key}")
     return Response(status_code=204)
 
 

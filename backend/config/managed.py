@@ -115,7 +115,9 @@ class ManagedStore:
                 for section, key, entry, paused, updated, by in found]
 
     def get(self, section: str, key: str) -> Managed | None:
-        return next((row for row in self.rows() if (row.section, row.key) == (section, key)), None)
+        row = self._c.execute("SELECT entry, paused, updated_ms, by FROM managed_targets WHERE section = ? AND key = ?",
+                              (section, key)).fetchone()
+        return Managed(section, key, json.loads(row[0]), bool(row[1]), row[2], row[3]) if row else None
 
     def add(self, section: str, key: str, entry: dict[str, Any], by: str | None) -> None:
         if self._c.execute("SELECT count(*) FROM managed_targets").fetchone()[0] >= MAX_ENTRIES:

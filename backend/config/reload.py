@@ -59,7 +59,7 @@ class ConfigReloader:
             await asyncio.sleep(WATCH_EVERY_S)
             managed = await self._runtime.database.run(self._managed.signature)
             if managed != self._managed_seen:
-                await self.reload("targets changed in the browser")
+                await self.reload("targets changed in the browser", read_file=False)
                 continue
             if self._runtime.settings.demo:
                 continue
@@ -71,13 +71,14 @@ class ConfigReloader:
             elif signature is not None and signature != self._seen:
                 await self.reload("the file changed")
 
-    async def reload(self, why: str = "SIGHUP") -> bool:
-        """Load the file again and apply it; False when it was kept as it was."""
+    async def reload(self, why: str = "SIGHUP", read_file: bool = True) -> bool:
+        """Load the file again (unless only entries made in the browser changed) and apply
+        it with those entries; False when it was kept as it was."""
         async with self._lock:
             self._seen = self._signature()
             self._managed_seen = await self._runtime.database.run(self._managed.signature)
             settings = self._runtime.settings
-            if settings.demo or why == "targets changed in the browser":
+            if settings.demo or not read_file:
                 file_config = self._runtime.file_config or settings.config  # the file is not read again
             else:
                 try:

@@ -15,8 +15,6 @@ from backend.monitor.trial import probe_once
 if TYPE_CHECKING:
     from backend.runtime import Runtime
 
-REASON = "targets changed in the browser"  # the reloader reads the file again only for other reasons
-
 
 def shown(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry as answers show it: URLs redacted as everywhere else."""
@@ -70,21 +68,26 @@ class TargetChanges:
         if mine:
             raise EntryError(mine[0].split(" left out: ", 1)[-1], KEY_FIELD[section])
 
+    async def _audit(self, action: str, by: str | None, section: str, key: str, address: str | None) -> None:
+        auth = self._runtime.auth
+        await auth.store_call(auth.store.audit, action, by, f"{section}:{key}", address)
+
     async def _reload(self) -> None:
         if self._runtime.reloader is not None:
-            await self._runtime.reloader.reload(REASON)
+            await self._runtime.reloader.reload("targets changed in the browser", read_file=False)
 
-    async def add(self, section: str, entry: Any, by: str | None) -> dict[str, Any]:
+    async def add(self, section: str, entry: Any, by: str | None, address: str | None = None) -> dict[str, Any]:
         made = checked(section, entry)
         key = made[KEY_FIELD[section]]
         self._not_the_files(section, key)
         await self._apply_checked(section, key, made)
         await self._runtime.database.run(self._store.add, section, key, made, by)
+        await self._audit("target added", by, section, key, address)
         await self._reload()
         return {"section": section, "id": key, "source": "browser", "paused": False, "entry": shown(made)}
 
     async def change(self, section: str, key: str, entry: dict[str, Any] | None, paused: bool | None,
-                     by: str | None) -> dict[str, Any]:
+                     by: str | None, address: str | None = None) -> dict[str, Any]:
         self._not_the_files(section, key)
         kept = await self._runtime.database.run(self._store.get, section, key)
         if kept is None:
@@ -97,14 +100,17 @@ class TargetChanges:
             new = checked(section, {**kept.entry, **entry})
             await self._apply_checked(section, key, new)
         await self._runtime.database.run(self._store.change, section, key, new, paused, by)
+        what = "changed" if new is not None or paused is None else ("paused" if paused else "resumed")
+        await self._audit(f"target {what}", by, section, key, address)
         await self._reload()
         return {"section": section, "id": key, "source": "browser",
                 "paused": kept.paused if paused is None else paused, "entry": shown(new or kept.entry)}
 
-    async def remove(self, section: str, key: str) -> None:
+    async def remove(self, section: str, key: str, by: str | None = None, address: str | None = None) -> None:
         self._not_the_files(section, key)
         if not await self._runtime.database.run(self._store.remove, section, key):
             raise EntryError(f"no {section} '{key}' made in the browser", None, 404)
+        await self._audit("target removed", by, section, key, address)
         await self._reload()
 
     async def trial(self, section: str, entry: Any) -> dict[str, Any]:

@@ -195,12 +195,12 @@ class Monitor:
         judged, views = [], {}
         for target, result in zip(targets, results):
             own = Vote(result.status, now_ms, result.error, result.response_time_ms)
-            verdict, views[target.key] = self.sites.judge(self._config, kind, target.key, own, target.quorum, now_ms)
+            verdict, views[target.key] = self.sites.judge(self._config, kind, target.key, own, target.quorum, now_ms,
+                                                          others)
             if verdict.voters > 1 and (verdict.status != result.status or verdict.reason != result.error):
-                # The network's view replaces the gateway's own: its status, and why.
-                result = dataclasses.replace(result, status=verdict.status, error=verdict.reason,
-                                             response_time_ms=result.response_time_ms if not verdict.down or
-                                             result.status == verdict.status else None)
+                # The network's view replaces the gateway's own: its status, and why (the
+                # response time stays the gateway's own measurement, or none).
+                result = dataclasses.replace(result, status=verdict.status, error=verdict.reason)
             judged.append(result)
         return judged, views
 

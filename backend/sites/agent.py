@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import logging
 import os
 import signal
@@ -156,7 +157,7 @@ class Agent:
         """Until stopped: each group's rounds at the gateway's interval for it."""
         SOURCE_ADDRESS.set(self.bind_address)
         async with self._client() as client:
-            for attempt in range(10**9):
+            for attempt in itertools.count():
                 await self.refresh_plan(client)
                 if self._plan is not None:
                     break

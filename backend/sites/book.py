@@ -66,13 +66,13 @@ class SiteBook:
         return {r.site for r in self._reports if r.group == group and r.problem is None
                 and not quorum.is_stale(r.reported_ms, now_ms, every)}
 
-    def judge(self, config: Config, group: str, key: str, own: Vote, target_quorum: Any,
-              now_ms: int) -> tuple[Verdict, dict[str, dict[str, Any]]]:
+    def judge(self, config: Config, group: str, key: str, own: Vote, target_quorum: Any, now_ms: int,
+              agents: set[str]) -> tuple[Verdict, dict[str, dict[str, Any]]]:
         """The verdict on one target after the gateway's own check, and each site's view
-        of it (`counted`: whether its vote counted in this verdict)."""
+        of it (`counted`: whether its vote counted in this verdict). `agents`: the sites
+        whose votes count this round (`agents_counted`, asked once a round)."""
         gateway = config.sites.gateway_site
         window_ms = int((interval_s(config, group) + config.polling.timeout_s) * 1000)
-        agents = self.agents_counted(config, group, now_ms)
         stored = self._votes.get(group, {}).get(key, {})
         votes = {**stored, gateway: own}
         usable = quorum.counted(votes, now_ms, window_ms, set_aside={s for s in stored if s not in agents})

@@ -61,9 +61,3 @@ class SiteStore:
         rows = self._c.execute("SELECT site, grp, reported_ms, round_ms, problem, dropped, agent FROM site_reports "
                                "ORDER BY site, grp").fetchall()
         return [SiteReport(*row) for row in rows]
-
-    def forget(self, site: str) -> int:
-        """A site taken out of service: its reports and votes go (a revoked agent's site)."""
-        with self._db.transaction() as c:
-            c.execute("DELETE FROM site_votes WHERE site = ?", (site,))
-            return c.execute("DELETE FROM site_reports WHERE site = ?", (site,)).rowcount

@@ -27,17 +27,23 @@ async def report(book: SiteBook, site: str, at_ms: int, votes: dict[str, Vote], 
     await book.load("websdrs")
 
 
+def judge(book: SiteBook, own: Vote, now_ms: int):
+    """As the poller asks: the counted agents once, then the target's verdict."""
+    agents = book.agents_counted(CONFIG, "websdrs", now_ms)
+    return book.judge(CONFIG, "websdrs", "torino", own, None, now_ms, agents)
+
+
 async def test_votes_count_while_recent_and_their_site_reports(book):
     await report(book, "a", T0, {"torino": Vote("offline", T0, "connection reset")})
     await report(book, "b", T0, {"torino": Vote("offline", T0, "connection reset")})
-    verdict, view = book.judge(CONFIG, "websdrs", "torino", Vote("online", T0 + 1000), None, T0 + 1000)
+    verdict, view = judge(book, Vote("online", T0 + 1000), T0 + 1000)
     assert verdict.down and verdict.voters == 3 and view["a"]["counted"]
     # 12 s later (interval 10 s + timeout 2 s, and a bit): their votes are too old to count.
-    verdict, view = book.judge(CONFIG, "websdrs", "torino", Vote("online", T0 + 12_001), None, T0 + 12_001)
+    verdict, view = judge(book, Vote("online", T0 + 12_001), T0 + 12_001)
     assert not verdict.down and verdict.voters == 1 and not view["a"]["counted"]
     # A site whose round was its own problem: set aside.
     await report(book, "b", T0 + 12_001, {"torino": Vote("offline", T0 + 12_001)}, problem="every target failed")
-    verdict, _ = book.judge(CONFIG, "websdrs", "torino", Vote("online", T0 + 12_001), None, T0 + 12_001)
+    verdict, _ = judge(book, Vote("online", T0 + 12_001), T0 + 12_001)
     assert verdict.voters == 1
 
 
