@@ -74,8 +74,11 @@ def serve_gateway(argv: list[str]) -> int:
         return 2
 
     if generated:
-        where = "the database, shared by every gateway on it" if settings.database_url else settings.data_dir / TOKEN_FILE
-        print(f"Generated an API token for ingestion (kept in {where}): {token}")
+        where = (f"the database, shared by every gateway on it (shared_secrets, name '{TOKEN_FILE}')"
+                 if settings.database_url else settings.data_dir / TOKEN_FILE)
+        # Never the token itself: the console ends up in journald and `docker logs`.
+        print(f"Generated an API token for ingestion, kept in {where} "
+              f"(or make one of your own: python main.py token create NAME --scope ingest)")
     host, port = sock.getsockname()[:2]
     if demo_sock is not None:
         from demo.simulator import SimulatedNetwork, SimulatedPlatform, demo_config

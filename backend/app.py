@@ -194,5 +194,5 @@ def reload_on_sighup(reloader: ConfigReloader, tasks: list[asyncio.Task]) -> Non
 def with_updates_endpoint(app: FastAPI, runtime: Runtime) -> Guard:
     """The ASGI app to serve: the guard in front of everything, then /ws/updates, then
     the FastAPI app (REST, pages)."""
-    runtime.guard = Guard(UpdatesRouter(UnknownMethods(app), UpdatesEndpoint(runtime.manager)), runtime.auth)
+    runtime.guard = Guard(UpdatesRouter(UnknownMethods(app), UpdatesEndpoint(runtime.manager)), runtime.auth, app)
     return runtime.guard

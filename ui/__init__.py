@@ -10,6 +10,7 @@ from nicegui import ui
 
 from backend.auth.guard import client_address
 from backend.auth.principal import Principal
+from backend.auth.scopes import declared, needs
 from backend.kinds import RECEIVERS, SERVICES
 from backend.runtime import Runtime
 from ui import admin, dashboard, frame, page_access, receivers, system, target_page, targets
@@ -58,42 +59,49 @@ def register(runtime: Runtime) -> LiveState:
         return principal
 
     @ui.page("/", title="Heimdall Live")
+    @needs("read")
     async def dashboard_page(request: Request) -> None:
         await state.loaded.wait()
         dashboard.render(state, principal_of(request), request.query_params)
 
     @ui.page("/websdrs", title="Receivers · Heimdall Live")
+    @needs("read")
     async def receivers_page(request: Request) -> None:
         await state.loaded.wait()
         await receivers.render(state, principal_of(request), request.query_params)
 
     @ui.page("/websdrs/{key}", title="Receiver · Heimdall Live")
+    @needs("read")
     async def receiver_page(request: Request, key: str) -> None:
         await state.loaded.wait()
         await target_page.render(state, principal_of(request), RECEIVERS.name, key)
 
     @ui.page("/services/{key:path}", title="Service · Heimdall Live")  # a name may hold a "/"
+    @needs("read")
     async def service_page(request: Request, key: str) -> None:
         await state.loaded.wait()
         await target_page.render(state, principal_of(request), SERVICES.name, key)
 
     @ui.page("/system", title="System · Heimdall Live")
+    @needs("read")
     async def system_page(request: Request) -> None:
         await state.loaded.wait()
         await system.render(state, principal_of(request), request.query_params)
 
     @ui.page("/admin", title="Admin · Heimdall Live")
+    @needs("admin")
     async def admin_page(request: Request) -> None:
         principal = principal_of(request)
-        if principal is None or not principal.may("admin"):  # the guard refuses first; this is a second lock
+        if principal is None or not principal.may(declared(admin_page)):  # the guard refuses first; a second lock
             ui.label("Admins only.")
             return
         await admin.render(state, principal, client_address(request.scope))
 
     @ui.page("/targets", title="Targets · Heimdall Live")
+    @needs("operator")
     async def targets_page(request: Request) -> None:
         principal = principal_of(request)
-        if principal is None or not principal.may("operator"):  # the guard refuses first; this is a second lock
+        if principal is None or not principal.may(declared(targets_page)):  # the guard refuses first; a second lock
             ui.label("Operators and admins only.")
             return
         await targets.render(state, principal)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from backend.api.status import runtime_of
+from backend.auth.scopes import ScopedRouter
 
-router = APIRouter(tags=["alerts"])
+router = ScopedRouter(tags=["alerts"])
 
 
-@router.get("/api/v1/alerts")
+@router.get("/api/v1/alerts", scope="read")
 async def alerts(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """Incidents and notifications, newest first; the gateway's own problems."""
     engine = runtime_of(request).alerts

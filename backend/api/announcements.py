@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.api.operations import _actor, _audit
 from backend.api.status import runtime_of
+from backend.auth.scopes import ScopedRouter
 
-router = APIRouter(tags=["status pages"])
+router = ScopedRouter(tags=["status pages"])
 
 Kind = Literal["information", "maintenance", "incident", "resolved"]
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -55,13 +56,13 @@ async def _store(request: Request, method: str, *args: Any) -> Any:
     return result
 
 
-@router.get("/api/v1/announcements")
+@router.get("/api/v1/announcements", scope="read")
 async def list_announcements(request: Request, archived: Annotated[bool | None, Query()] = None) -> list[dict[str, Any]]:
     """Announcements, newest first: current ones (`archived=false`), archived ones (`true`) or all."""
     return await _store(request, "listed", archived)
 
 
-@router.post("/api/v1/announcements", status_code=201)
+@router.post("/api/v1/announcements", scope="operator", status_code=201)
 async def make_announcement(request: Request, body: NewAnnouncement) -> dict[str, Any]:
     """An announcement on the chosen status pages. Needs `operator`."""
     _check_pages(request, body.pages)
@@ -70,7 +71,7 @@ async def make_announcement(request: Request, body: NewAnnouncement) -> dict[str
     return made
 
 
-@router.patch("/api/v1/announcements/{announcement_id}")
+@router.patch("/api/v1/announcements/{announcement_id}", scope="operator")
 async def change_announcement(request: Request, announcement_id: AnnouncementId,
                               body: AnnouncementChange) -> dict[str, Any]:
     """Change an announcement's type, title, text or pages (an incident's update, say). Needs `operator`."""
@@ -82,7 +83,7 @@ async def change_announcement(request: Request, announcement_id: AnnouncementId,
     return changed
 
 
-@router.post("/api/v1/announcements/{announcement_id}/archive")
+@router.post("/api/v1/announcements/{announcement_id}/archive", scope="operator")
 async def archive_announcement(request: Request, announcement_id: AnnouncementId) -> dict[str, Any]:
     """Take it off the pages' current list into their archive. Needs `operator`."""
     archived = await _store(request, "archive", announcement_id)

@@ -10,15 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from backend.auth.scopes import ScopedRouter
+
 ASSETS_URL = "/api-docs-static"
 ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 
-router = APIRouter(include_in_schema=False)
+router = ScopedRouter(include_in_schema=False)
 
 
 def mount_assets(app: FastAPI) -> None:
@@ -32,14 +34,14 @@ def _page(request: Request) -> tuple[str, dict[str, str]]:
                                    "title": f"{request.app.title} · API"}
 
 
-@router.get("/docs")
+@router.get("/docs", scope="read")
 async def swagger_ui(request: Request) -> HTMLResponse:
     assets, common = _page(request)
     return get_swagger_ui_html(**common, swagger_js_url=f"{assets}/swagger-ui-bundle.js",
                                swagger_css_url=f"{assets}/swagger-ui.css", swagger_favicon_url=f"{assets}/favicon.png")
 
 
-@router.get("/redoc")
+@router.get("/redoc", scope="read")
 async def redoc(request: Request) -> HTMLResponse:
     assets, common = _page(request)
     return get_redoc_html(**common, redoc_js_url=f"{assets}/redoc.standalone.js",

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.routing import BaseRoute, Match, Mount
 
+from backend.auth.scopes import ScopedRouter
 from backend.events.envelope import encode
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
@@ -38,12 +39,20 @@ async def internal_error(request: Request, exc: Exception) -> StrictJSONResponse
     return error(500, "internal error")
 
 
-router = APIRouter(include_in_schema=False)
+router = ScopedRouter(include_in_schema=False)
 
 
-@router.api_route("/api/{rest:path}", methods=ALL_METHODS)
-@router.api_route("/healthz", methods=ALL_METHODS)
+@router.api_route("/api/{rest:path}", scope="read", methods=ALL_METHODS)
 async def not_routed(request: Request) -> StrictJSONResponse:
+    return _not_routed(request)
+
+
+@router.api_route("/healthz", scope="public", methods=ALL_METHODS)  # another method at the orchestrators' path
+async def health_not_routed(request: Request) -> StrictJSONResponse:
+    return _not_routed(request)
+
+
+def _not_routed(request: Request) -> StrictJSONResponse:
     allowed = allowed_methods(request.app.router.routes, request.scope)
     if allowed:
         return error(405, f"method {request.method} not allowed here; use {', '.join(allowed)}",

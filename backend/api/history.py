@@ -6,16 +6,17 @@ import time
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
 
 from backend.alerting import rules
 from backend.api.status import runtime_of
+from backend.auth.scopes import ScopedRouter
 from backend.kinds import GROUPS
 from backend.kinds import GroupName as Kind
 from backend.storage.history import BUCKET_SECONDS
 from backend.timefmt import iso_from_ms, iso_z, parse_iso_ms
 
-router = APIRouter(tags=["history"])
+router = ScopedRouter(tags=["history"])
 
 
 DAY_MS = 86_400_000
@@ -52,7 +53,7 @@ def instant(text: str | None, default_ms: int, name: str) -> int:
     return ms
 
 
-@router.get("/api/v1/history/{kind}/{target_id}")
+@router.get("/api/v1/history/{kind}/{target_id}", scope="read")
 async def target_history(
     request: Request,
     kind: Kind,
@@ -90,7 +91,7 @@ async def target_history(
     }
 
 
-@router.get("/api/v1/history/websdrs/{target_id}/snr")
+@router.get("/api/v1/history/websdrs/{target_id}/snr", scope="read")
 async def receiver_snr_history(
     request: Request,
     target_id: str,
@@ -122,7 +123,7 @@ def maintenance_marks(windows, kind: str, target_id: str, start_ms: int, end_ms:
             for begin, finish in rules.windows_between(window, start, end)]
 
 
-@router.get("/api/v1/status-changes")
+@router.get("/api/v1/status-changes", scope="read")
 async def status_changes(
     request: Request,
     kind: Kind | None = None,

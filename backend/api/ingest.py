@@ -11,17 +11,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel
 
 from backend.api.bodies import parse_body
 from backend.api.errors import StrictJSONResponse, error
 from backend.api.status import runtime_of
+from backend.auth.scopes import ScopedRouter
 from backend.events.envelope import encode
 from backend.events.topics import LOCALIZATIONS_UPDATED, SIGNALS_DETECTED
 from backend.ingest.models import MAX_OBJECT_BYTES, Detection, Localization
 
-router = APIRouter(tags=["ingestion"])
+router = ScopedRouter(tags=["ingestion"])
 
 
 async def _ingest(request: Request, model: type[BaseModel], kind: str, topic: str) -> StrictJSONResponse:
@@ -49,13 +50,13 @@ async def _ingest(request: Request, model: type[BaseModel], kind: str, topic: st
     return StrictJSONResponse(record, status_code=201)
 
 
-@router.post("/api/v1/signals", status_code=201)
+@router.post("/api/v1/signals", scope="ingest", status_code=201)
 async def post_signal(request: Request) -> StrictJSONResponse:
     """A detection: frequency_mhz, snr_db, websdr_id, timestamp, optional id, any extra fields."""
     return await _ingest(request, Detection, "detections", SIGNALS_DETECTED)
 
 
-@router.post("/api/v1/localizations", status_code=201)
+@router.post("/api/v1/localizations", scope="ingest", status_code=201)
 async def post_localization(request: Request) -> StrictJSONResponse:
     """A localization: latitude, longitude, uncertainty_m, confidence, timestamp, optional id and uncertainty_ellipse."""
     return await _ingest(request, Localization, "localizations", LOCALIZATIONS_UPDATED)
@@ -77,13 +78,13 @@ async def _bounded_list(request: Request, kind: str, limit: int) -> StrictJSONRe
     return StrictJSONResponse(kept, headers={"X-Heimdall-More": "true" if more else "false"})
 
 
-@router.get("/api/v1/signals")
+@router.get("/api/v1/signals", scope="read")
 async def list_signals(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
     """Stored detections, latest first (at most `limit`, and about 4 MiB: X-Heimdall-More says more were left)."""
     return await _bounded_list(request, "detections", limit)
 
 
-@router.get("/api/v1/localizations")
+@router.get("/api/v1/localizations", scope="read")
 async def list_localizations(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
     """Stored localizations, latest first (at most `limit`, and about 4 MiB: X-Heimdall-More says more were left)."""
     return await _bounded_list(request, "localizations", limit)

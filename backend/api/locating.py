@@ -7,10 +7,11 @@ import asyncio
 import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import HTTPException, Query, Request, Response
 
 from backend.api.history import DAY_MS, instant
 from backend.auth.redact import redact_url
+from backend.auth.scopes import ScopedRouter
 from backend.events.topics import WEBSDRS_STATUS
 from backend.kinds import RECEIVERS, kind_of
 from backend.kinds.readiness import of_entry
@@ -20,7 +21,7 @@ from backend.locating.network import readiness_at, ready_count, ready_positions
 from backend.runtime import Runtime
 from backend.timefmt import iso_from_ms
 
-router = APIRouter()
+router = ScopedRouter()
 
 EXPORT_MAX_ROWS = 100_000  # a larger range is refused: ask for a shorter one
 Format = Annotated[Literal["geojson", "kml", "csv"], Query(description="geojson (QGIS), kml (Google Earth) or csv")]
@@ -31,7 +32,7 @@ def network_readiness(runtime: Runtime, freq_mhz: float) -> dict[str, dict[str, 
     return readiness_at(runtime.settings.config, runtime.hub.latest(WEBSDRS_STATUS).data, freq_mhz)
 
 
-@router.get("/api/v1/readiness", tags=["locating"])
+@router.get("/api/v1/readiness", scope="read", tags=["locating"])
 async def readiness(request: Request, freq_mhz: Frequency) -> dict[str, Any]:
     """Which receivers can take part in locating a signal on this frequency now: each
     `ready`, `limited` or `unusable`, with every reason (backend/kinds/readiness.py)."""
@@ -39,7 +40,7 @@ async def readiness(request: Request, freq_mhz: Frequency) -> dict[str, Any]:
     return {"freq_mhz": freq_mhz, "ready": ready_count(receivers), "receivers": receivers}
 
 
-@router.get("/api/v1/coverage", tags=["locating"])
+@router.get("/api/v1/coverage", scope="read", tags=["locating"])
 async def coverage(request: Request, freq_mhz: Frequency,
                    sigma_t_us: Annotated[float, Query(gt=0, le=1000, description="timing error, 1 sigma, µs")] = 1.0,
                    cells: Annotated[int, Query(ge=2, le=100, description="cells along each side")] = 40,
@@ -65,7 +66,7 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
         for name, media in exports.FORMATS.items()}}}
 
 
-@router.get("/api/v1/websdrs/export", tags=["locating"], response_class=Response, responses=EXPORT_RESPONSES)
+@router.get("/api/v1/websdrs/export", scope="read", tags=["locating"], response_class=Response, responses=EXPORT_RESPONSES)
 async def export_receivers(request: Request, format: Format = "geojson") -> Response:  # noqa: A002 - the URL's word
     """Every configured receiver where it is configured, with its status and readiness."""
     runtime = request.app.state.runtime
@@ -83,7 +84,7 @@ async def export_receivers(request: Request, format: Format = "geojson") -> Resp
     return _download(format, rows, "Heimdall receivers", "receivers")
 
 
-@router.get("/api/v1/localizations/export", tags=["locating"], response_class=Response,
+@router.get("/api/v1/localizations/export", scope="read", tags=["locating"], response_class=Response,
             responses=EXPORT_RESPONSES)
 async def export_localizations(request: Request, format: Format = "geojson",  # noqa: A002 - the URL's word
                                since: Annotated[str | None, Query(description="from (ISO 8601); 24 h before `until` by default")] = None,

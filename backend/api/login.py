@@ -10,14 +10,15 @@ import html
 import logging
 from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backend.api.plain_page import error_line, plain_page
 from backend.auth.guard import client_address
 from backend.auth.principal import Authenticator
+from backend.auth.scopes import ScopedRouter
 
-router = APIRouter(include_in_schema=False)
+router = ScopedRouter(include_in_schema=False)
 log = logging.getLogger("heimdall.auth")
 MAX_FORM_BYTES = 4096
 
@@ -68,14 +69,14 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https" or public.startswith("https://")
 
 
-@router.get("/login")
+@router.get("/login", scope="public")
 async def login_page(request: Request, next: str = "/") -> HTMLResponse:
     auth = _auth(request)
-    fresh = await auth.store_call(auth.store.count_admins) == 0  # a fresh install: the way to its first admin
+    fresh = not await auth.store_call(auth.store.setup_closed)  # a fresh install: the way to its first admin
     return page_for(request, next, setup=fresh)
 
 
-@router.post("/login")
+@router.post("/login", scope="public")
 async def login(request: Request) -> Response:
     auth = _auth(request)
     address = client_address(request.scope)
@@ -105,7 +106,7 @@ async def login(request: Request) -> Response:
     return response
 
 
-@router.post("/logout")
+@router.post("/logout", scope="read")
 async def logout(request: Request) -> Response:
     auth = _auth(request)
     session_id = auth.session_id({"cookie": request.headers.get("cookie", "")})

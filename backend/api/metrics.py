@@ -6,21 +6,22 @@ import html
 import time
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backend.api.status import runtime_of
+from backend.auth.scopes import ScopedRouter
 from backend.kinds import GROUPS
 from backend.kinds import GroupName as Kind
 from backend.kinds.status import is_down
 
-router = APIRouter()
+router = ScopedRouter()
 WINDOWS_S = {"24h": 86_400, "7d": 7 * 86_400, "30d": 30 * 86_400}
 BADGE_CACHE_S = 60
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", scope="read", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     return Response(generate_latest(runtime_of(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -54,7 +55,7 @@ def _entry(request: Request, kind: str, target_id: str) -> dict:
     return entry
 
 
-@router.get("/api/v1/badges/{kind}/{target_id}/status.svg", tags=["badges"], response_class=Response)
+@router.get("/api/v1/badges/{kind}/{target_id}/status.svg", scope="public-badge", tags=["badges"], response_class=Response)
 async def status_badge(request: Request, kind: Kind, target_id: str) -> Response:
     """The target's status as a badge (cached a minute)."""
     status = _entry(request, kind, target_id).get("status", "unknown")
@@ -63,7 +64,7 @@ async def status_badge(request: Request, kind: Kind, target_id: str) -> Response
     return _svg(request, badge(target_id, status, color))
 
 
-@router.get("/api/v1/badges/{kind}/{target_id}/uptime.svg", tags=["badges"], response_class=Response)
+@router.get("/api/v1/badges/{kind}/{target_id}/uptime.svg", scope="public-badge", tags=["badges"], response_class=Response)
 async def uptime_badge(request: Request, kind: Kind, target_id: str,
                        window: Literal["24h", "7d", "30d"] = "24h") -> Response:
     """The target's uptime over 24 h, 7 d or 30 d as a badge (cached a minute)."""

@@ -8,15 +8,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import HTTPException, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.api.status import runtime_of
 from backend.auth.guard import client_address
+from backend.auth.scopes import ScopedRouter
 from backend.kinds import GROUPS
 
-router = APIRouter(tags=["operations"])
+router = ScopedRouter(tags=["operations"])
 
 MAX_MINUTES = 366 * 24 * 60
 
@@ -87,41 +88,41 @@ async def _lift(request: Request, what: str, quieting_id: int) -> Response:
 QuietingId = Annotated[int, Path(ge=1, le=2**62)]
 
 
-@router.get("/api/v1/silences")
+@router.get("/api/v1/silences", scope="read")
 async def list_silences(request: Request) -> list[dict[str, Any]]:
     """Silences not over yet (current and future)."""
     return await _list(request, "silences")
 
 
-@router.post("/api/v1/silences", status_code=201)
+@router.post("/api/v1/silences", scope="operator", status_code=201)
 async def make_silence(request: Request, body: QuietingRequest) -> dict[str, Any]:
     """Silence a target's alerts (checks go on; nothing is sent). Needs the `operator` scope."""
     return await _make(request, "silences", body)
 
 
-@router.delete("/api/v1/silences/{silence_id}", status_code=204)
+@router.delete("/api/v1/silences/{silence_id}", scope="operator", status_code=204)
 async def lift_silence(request: Request, silence_id: QuietingId) -> Response:
     return await _lift(request, "silences", silence_id)
 
 
-@router.get("/api/v1/maintenance")
+@router.get("/api/v1/maintenance", scope="read")
 async def list_maintenance(request: Request) -> list[dict[str, Any]]:
     """Maintenance windows made through the API, not over yet (the configured ones are in the config)."""
     return await _list(request, "maintenance")
 
 
-@router.post("/api/v1/maintenance", status_code=201)
+@router.post("/api/v1/maintenance", scope="operator", status_code=201)
 async def make_maintenance(request: Request, body: QuietingRequest) -> dict[str, Any]:
     """A maintenance window: the target's alerts wait, and its history marks the time. Needs `operator`."""
     return await _make(request, "maintenance", body)
 
 
-@router.delete("/api/v1/maintenance/{window_id}", status_code=204)
+@router.delete("/api/v1/maintenance/{window_id}", scope="operator", status_code=204)
 async def end_maintenance(request: Request, window_id: QuietingId) -> Response:
     return await _lift(request, "maintenance", window_id)
 
 
-@router.post("/api/v1/incidents/{incident_id}/acknowledge")
+@router.post("/api/v1/incidents/{incident_id}/acknowledge", scope="operator")
 async def acknowledge(request: Request, incident_id: QuietingId) -> dict[str, Any]:
     """Someone is on it: no more reminders for this open incident. Needs `operator`."""
     incident = await runtime_of(request).alerts.acknowledge(incident_id, _actor(request))
@@ -131,7 +132,7 @@ async def acknowledge(request: Request, incident_id: QuietingId) -> dict[str, An
     return incident
 
 
-@router.post("/api/v1/notifications/test", status_code=202)
+@router.post("/api/v1/notifications/test", scope="operator", status_code=202)
 async def send_test(request: Request, body: TestRequest) -> dict[str, Any]:
     """A test notification through one alert or watch. Needs `operator`."""
     if not runtime_of(request).alerts.send_test(body.name):

@@ -8,18 +8,19 @@ import asyncio
 import html
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backend.api.login import MAX_FORM_BYTES, _auth, _secure
 from backend.api.plain_page import error_line, plain_page
-from backend.auth.first_start import PROXY_HEADERS, admin_exists, forget_setup_code, may_set_up, setup_code
+from backend.auth.first_start import admin_exists, came_through_proxy, forget_setup_code, may_set_up, setup_code
 from backend.auth.guard import client_address
 from backend.auth.passwords import password_problem
+from backend.auth.scopes import ScopedRouter
 from backend.auth.store import AuthError
 from backend.config.loading import is_loopback
 
-router = APIRouter(include_in_schema=False)
+router = ScopedRouter(include_in_schema=False)
 
 FORM = """{message}<p>This gateway has no admin account yet. The admin manages tokens, accounts and targets.</p>
 <form method="post" action="/setup">
@@ -46,27 +47,48 @@ REFUSED = answer('<p class="error" role="alert">Open this page in a browser on t
                  'the setup code the gateway printed when it started (<code>/setup?code=…</code>).</p>', 403)
 
 
-async def _state(request: Request, code: str) -> tuple[bool, bool]:
-    """(an admin exists, this visitor may set up)."""
+async def _state(request: Request, code: str) -> tuple[bool, bool, bool]:
+    """(setup is closed, this visitor may set up, the code given is the right one)."""
     runtime = request.app.state.runtime
     auth = _auth(request)
     if await auth.store_call(admin_exists, auth.store):
-        return True, False
+        return True, False, False
     expected = await runtime.database.run(setup_code, runtime.database)
-    proxied = any(request.headers.get(name) for name in PROXY_HEADERS)
+    proxied = came_through_proxy(request.headers.keys())
+    right_code = may_set_up(False, None, True, code, expected)
     allowed = may_set_up(is_loopback(runtime.settings.host), client_address(request.scope), proxied, code, expected)
-    return False, allowed
+    return False, allowed, right_code
 
 
-@router.get("/setup")
+async def _refused(request: Request, code: str, name: str = "") -> HTMLResponse:
+    """A visitor who may not set up: a wrong code counts against its address (GET or POST),
+    and an address with too many waits; the right code is never refused (96 random bits:
+    guessing it is hopeless, so nobody is locked out by someone else's failures)."""
+    auth, address = _auth(request), client_address(request.scope)
+    if code:
+        auth.logins.failed("setup", address)
+        await asyncio.sleep(0.2)
+        if auth.logins.retry_after("setup", address):  # audited once a block, not once a guess
+            await auth.store_call(auth.store.audit, "setup refused (wrong codes)", None, name or None, address)
+    wait = auth.logins.retry_after("setup", address)
+    if wait:
+        return answer(f'<p class="error">Too many wrong setup codes from your address. Try again in {wait} s.</p>',
+                      429)
+    return REFUSED
+
+
+@router.get("/setup", scope="public")
 async def setup_page(request: Request, code: str = "") -> Response:
-    done, allowed = await _state(request, code[:200])
-    if done:
+    code = code[:200]
+    closed, allowed, right_code = await _state(request, code)
+    if closed:
         return DONE
-    return form(code[:200]) if allowed else REFUSED
+    if not right_code and _auth(request).logins.retry_after("setup", client_address(request.scope)):
+        return await _refused(request, "")
+    return form(code) if allowed else await _refused(request, code)
 
 
-@router.post("/setup")
+@router.post("/setup", scope="public")
 async def set_up(request: Request) -> Response:
     auth, address = _auth(request), client_address(request.scope)
     body = await request.body()
@@ -74,18 +96,13 @@ async def set_up(request: Request) -> Response:
         return answer('<p class="error">That form is too large.</p>', 413)
     fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", errors="replace")).items()}
     code, name = fields.get("code", "")[:200], fields.get("name", "").strip()[:64]
-    wait = auth.logins.retry_after("setup", address)
-    if wait:
-        return answer(f'<p class="error">Too many wrong setup codes from your address. Try again in {wait} s.</p>',
-                      429)
-    done, allowed = await _state(request, code)
-    if done:
+    closed, allowed, right_code = await _state(request, code)
+    if closed:
         return DONE
+    if not right_code and auth.logins.retry_after("setup", address):
+        return await _refused(request, "")
     if not allowed:
-        auth.logins.failed("setup", address)
-        await auth.store_call(auth.store.audit, "setup refused", None, name, address)
-        await asyncio.sleep(0.2)
-        return REFUSED
+        return await _refused(request, code, name)
     password = fields.get("password", "")
     problem = password_problem(password) or (None if password == fields.get("again") else "the passwords differ")
     if problem:

@@ -12,19 +12,20 @@ import time
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.alerting.rules import covers
 from backend.api.bodies import parse_body
 from backend.api.errors import StrictJSONResponse, error
 from backend.api.status import runtime_of
+from backend.auth.scopes import ScopedRouter
 from backend.kinds import targets_of
 from backend.kinds.status import SERVICE_STATUSES, WEBSDR_STATUSES
 from backend.sites.quorum import Vote, site_problem
 from backend.sites.store import SiteReport
 
-router = APIRouter(tags=["sites"])
+router = ScopedRouter(tags=["sites"])
 
 MAX_RESULTS_BYTES = 4 * 1024 * 1024  # a round of 10,000 targets with long reasons fits
 MAX_AGE_S = 86_400  # a buffered round older than a day is refused: its votes could never count
@@ -63,7 +64,7 @@ def site_targets(config: Any, site: str) -> dict[str, list]:
     return {group: [t for t in targets if covers(chosen.targets, group, t.key)] for group, targets in every.items()}
 
 
-@router.get("/api/v1/agent/targets")
+@router.get("/api/v1/agent/targets", scope="agent")
 async def agent_targets(request: Request) -> dict[str, Any]:
     """What this agent's site probes, and how often (the `agent` scope). Target addresses
     are given whole, as configured: an agent token is trusted with them."""
@@ -83,7 +84,7 @@ async def agent_targets(request: Request) -> dict[str, Any]:
     }
 
 
-@router.post("/api/v1/agent/results", status_code=202,
+@router.post("/api/v1/agent/results", scope="agent", status_code=202,
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": {"$ref": "#/components/schemas/Round"}}}}, "x-statuses": [400, 409, 413]})
 async def agent_results(request: Request) -> dict[str, Any]:
@@ -119,7 +120,7 @@ async def agent_results(request: Request) -> dict[str, Any]:
             "problem": problem}
 
 
-@router.get("/api/v1/sites")
+@router.get("/api/v1/sites", scope="read")
 async def sites(request: Request) -> list[dict[str, Any]]:
     """Every site that probes: the gateway's own first, then each agent's, with whether
     it is stale (silent two polling intervals) or set aside (its round failed as a whole)."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
 
 from backend import __version__
 from backend.auth.redact import redact_url
+from backend.auth.scopes import ScopedRouter
 from backend.events.hub import Since
 from backend.events.topics import ALL_TOPICS, SERVICES_HEALTH, WEBSDRS_STATUS, WILDCARD
 from backend.kinds import RECEIVERS, SERVICES
@@ -15,7 +16,7 @@ from backend.kinds.status import overall_status
 from backend.runtime import Runtime
 from backend.timefmt import utc_now_iso
 
-router = APIRouter()
+router = ScopedRouter()
 
 # No answer is larger than this, whatever `limit` says: a page ends early and says `more`.
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
@@ -25,13 +26,13 @@ def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-@router.get("/healthz", tags=["health"])
+@router.get("/healthz", scope="public", tags=["health"])
 async def healthz() -> dict[str, str]:
     """Liveness: the process answers. Renders no page and checks no target."""
     return {"status": "ok"}
 
 
-@router.get("/api/v1/system/status", tags=["status"])
+@router.get("/api/v1/system/status", scope="read", tags=["status"])
 async def system_status(request: Request) -> dict[str, Any]:
     runtime = runtime_of(request)
     services = [{**s, "maintenance": runtime.alerts.quiet_reason(SERVICES.name, key)}
@@ -43,7 +44,7 @@ async def system_status(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/api/v1/websdrs", tags=["status"])
+@router.get("/api/v1/websdrs", scope="read", tags=["status"])
 async def websdrs(request: Request) -> list[dict[str, Any]]:
     """Every configured receiver with its latest status."""
     runtime = runtime_of(request)
@@ -57,13 +58,13 @@ async def websdrs(request: Request) -> list[dict[str, Any]]:
     return answer
 
 
-@router.get("/api/v1/websdrs/health", tags=["status"])
+@router.get("/api/v1/websdrs/health", scope="read", tags=["status"])
 async def websdrs_health(request: Request) -> dict[str, Any]:
     """A map keyed by receiver id: status, response_time_ms, last_check, error_message."""
     return runtime_of(request).hub.latest(WEBSDRS_STATUS).data
 
 
-@router.get("/api/v1/gateway/stats", tags=["status"])
+@router.get("/api/v1/gateway/stats", scope="read", tags=["status"])
 async def gateway_stats(request: Request) -> dict[str, Any]:
     """The gateway's own figures."""
     runtime = runtime_of(request)
@@ -98,7 +99,7 @@ def guard_figures(runtime: Runtime) -> dict[str, int]:
             **(runtime.edge.figures() if runtime.edge is not None else {})}
 
 
-@router.get("/api/v1/events", tags=["events"])
+@router.get("/api/v1/events", scope="read", tags=["events"])
 async def events(
     request: Request,
     after: Annotated[int | None, Query(ge=0, description="seq of the last event you have; needs `epoch`")] = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,10 +17,11 @@ from backend.api.errors import StrictJSONResponse, error
 from backend.api.operations import _actor
 from backend.api.status import runtime_of
 from backend.auth.guard import client_address
+from backend.auth.scopes import ScopedRouter
 from backend.config.managed import EntryError
 from backend.config.targets import TargetChanges
 
-router = APIRouter(tags=["targets"])
+router = ScopedRouter(tags=["targets"])
 
 Section = Literal["services", "websdrs", "alerts"]
 Key = Annotated[str, Path(min_length=1, max_length=128)]
@@ -56,14 +57,14 @@ def _refused(problem: EntryError) -> StrictJSONResponse:
     return error(problem.status, str(problem), field=problem.field)
 
 
-@router.get("/api/v1/targets")
+@router.get("/api/v1/targets", scope="operator")
 async def list_targets(request: Request) -> list[dict[str, Any]]:
     """Every service, receiver and alert rule: from the file (`source: file`, read-only
     here) or made in the browser or the API (`source: browser`, with `paused`)."""
     return await _changes(request).listed()
 
 
-@router.post("/api/v1/targets", status_code=201)
+@router.post("/api/v1/targets", scope="operator", status_code=201)
 async def add_target(request: Request, body: TargetBody) -> Any:
     try:
         return await _changes(request).add(body.section, body.entry, _actor(request), client_address(request.scope))
@@ -71,7 +72,7 @@ async def add_target(request: Request, body: TargetBody) -> Any:
         return _refused(problem)
 
 
-@router.patch("/api/v1/targets/{section}/{key}")
+@router.patch("/api/v1/targets/{section}/{key}", scope="operator")
 async def change_target(request: Request, section: Section, key: Key, body: TargetChange) -> Any:
     try:
         return await _changes(request).change(section, key, body.entry, body.paused, _actor(request),
@@ -80,7 +81,7 @@ async def change_target(request: Request, section: Section, key: Key, body: Targ
         return _refused(problem)
 
 
-@router.delete("/api/v1/targets/{section}/{key}", status_code=204)
+@router.delete("/api/v1/targets/{section}/{key}", scope="operator", status_code=204)
 async def remove_target(request: Request, section: Section, key: Key) -> Response:
     try:
         await _changes(request).remove(section, key, _actor(request), client_address(request.scope))
@@ -89,7 +90,7 @@ async def remove_target(request: Request, section: Section, key: Key) -> Respons
     return Response(status_code=204)
 
 
-@router.post("/api/v1/targets/test")
+@router.post("/api/v1/targets/test", scope="operator")
 async def test_target(request: Request, body: TrialBody) -> Any:
     """Probe once, now, without saving: the status, the response time, the reason, the kind
     (told from the answer when not given) and what the target says of itself (software,

@@ -18,7 +18,8 @@ SETUP_CODE = "setup_code"  # its name in the shared_secrets table
 
 
 def admin_exists(store) -> bool:
-    return store.count_admins() > 0
+    """Whether setup is closed: this database has had an admin (even if none is left)."""
+    return store.setup_closed()
 
 
 def setup_code(database) -> str:
@@ -30,7 +31,22 @@ def forget_setup_code(database) -> None:
     database.connection.execute("DELETE FROM shared_secrets WHERE name = ?", (SETUP_CODE,))
 
 
-PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
+# A request that came through a proxy: every header a proxy or CDN adds to say so, or to
+# name the client or the host it was sent to. Behind a proxy on the same host every
+# visitor comes from loopback, so any one of these makes the request not local.
+PROXY_HEADER_PARTS = ("forwarded", "client-ip", "real-ip", "connecting-ip", "original", "proxy", "cluster-client")
+PROXY_HEADERS = frozenset({"via", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto",
+                           "x-forwarded-port", "x-real-ip", "x-client-ip", "true-client-ip", "cf-connecting-ip",
+                           "fastly-client-ip", "x-cluster-client-ip", "x-original-forwarded-for"})
+
+
+def came_through_proxy(header_names) -> bool:
+    """Whether any header says the request was forwarded (named, or by its shape)."""
+    for name in header_names:
+        lowered = name.lower()
+        if lowered in PROXY_HEADERS or any(part in lowered for part in PROXY_HEADER_PARTS):
+            return True
+    return False
 
 
 def may_set_up(listening_on_loopback: bool, client: str | None, proxied: bool, given_code: str, code: str) -> bool:

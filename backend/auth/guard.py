@@ -28,19 +28,20 @@ from typing import Any, Callable
 
 from backend.auth.asgi import Answer, Receive, Request, Scope, Send, answer, client_address, respond, with_headers
 from backend.auth.authentication import authenticate
-from backend.auth.authorization import API_PATTERN, authorize, needed_scope
+from backend.auth.authorization import API_PATTERN, authorize
 from backend.auth.headers import secured
 from backend.auth.hosts import host_allowed
 from backend.auth.networks import apply_forwarded
 from backend.auth.origin import check_origin, cors_headers
 from backend.auth.principal import Authenticator, headers_of, query_token, without_query_token
+from backend.auth.scopes import ScopeTable
 
 log = logging.getLogger("heimdall.auth")
 errors_log = logging.getLogger("heimdall.errors")
 
 ERROR_LOG_EVERY_S = 10.0
 
-__all__ = ["Guard", "GuardStats", "client_address", "needed_scope"]
+__all__ = ["Guard", "GuardStats", "client_address"]
 
 
 @dataclass
@@ -52,9 +53,11 @@ class GuardStats:
 
 
 class Guard:
-    def __init__(self, app: Callable, auth: Authenticator) -> None:
+    def __init__(self, app: Callable, auth: Authenticator, routes: Any) -> None:
         self.app = app  # NiceGUI finds its uvicorn server by following `.app`
         self._auth = auth
+        self._routes = routes  # the FastAPI app whose routes declare their scopes
+        self._table: ScopeTable | None = None
         self.stats = GuardStats()
         self._last_error_log = 0.0
         self._errors_unlogged = 0
@@ -78,7 +81,7 @@ class Guard:
         if isinstance(principal, Answer):
             await answer(request, receive, send, principal)
             return
-        refusal = authorize(request, principal, auth.config.badges.public)
+        refusal = authorize(request, principal, self.scope_table, auth.config.badges.public)
         if refusal is not None:
             await answer(request, receive, send, refusal)
             return
@@ -94,6 +97,13 @@ class Guard:
         if origin is not None:
             send = with_headers(send, cors_headers(cors_origin))
         await self._call(scope, receive, send)
+
+    @property
+    def scope_table(self) -> ScopeTable:
+        """Read from the routes at the first request, once every page and route is there."""
+        if self._table is None:
+            self._table = ScopeTable.of(self._routes)
+        return self._table
 
     def _security_headers(self, request: Request) -> Callable:
         auth = self._auth

@@ -119,9 +119,11 @@ def sealer(session_secret: str) -> Fernet:
 
 @dataclass(frozen=True)
 class SignedIn:
-    name: str
+    name: str  # what a new account would be called; never how the user is found
     role: str
     sealed_tokens: str  # refresh and ID token, sealed
+    issuer: str = ""
+    subject: str = ""  # the provider's stable id of the user (`sub`): with the issuer, the account's key
 
 
 # -- the client ------------------------------------------------------------------------------
@@ -244,12 +246,15 @@ class OidcClient:
             roles = claim_at(await self._access_claims(token["access_token"]), self.settings.roles_claim)
         role = role_from(roles, self.settings)
         name = account_name(claims, self.settings)
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject or len(subject) > 255:
+            raise OidcError("the identity provider's token names no subject (sub)")
         if role is None:
             allowed = ", ".join(self.settings.allowed_roles)
             raise OidcError(f"{name} has no role that may sign in here (one of: {allowed})")
         sealed = self._seal.encrypt(json.dumps({"refresh_token": token.get("refresh_token"),
                                                 "id_token": id_token}).encode()).decode()
-        return SignedIn(name, role, sealed)
+        return SignedIn(name, role, sealed, str(claims["iss"]), subject)
 
     async def _access_claims(self, access_token: str) -> dict[str, Any]:
         """Keycloak puts realm roles in the access token: read them only from one signed
@@ -313,9 +318,9 @@ async def refresh_due_sessions(oidc: OidcClient, auth: Any) -> int:
     for id_hash, account, sealed in due:
         try:
             signed_in = await oidc.refresh(sealed)
-            if signed_in.name != account:
+            if await auth.store_call(store.oidc_subject_of, account) != (signed_in.issuer, signed_in.subject):
                 raise OidcError("the provider now names another user")
-            await auth.store_call(store.oidc_account, account, signed_in.role)
+            await auth.store_call(store.oidc_account, signed_in.issuer, signed_in.subject, account, signed_in.role)
             await auth.store_call(store.oidc_session_refreshed, id_hash, signed_in.sealed_tokens,
                                   now + int(oidc.settings.refresh_interval_s * 1000))
         except Exception as problem:  # whatever the provider says, the session does not outlive it

@@ -18,6 +18,7 @@ from backend.auth.headers import content_security_policy
 from backend.auth.hosts import allowed_hosts
 from backend.auth.networks import address_in, networks
 from backend.auth.origin import normalize
+from backend.auth.scopes import granted
 from backend.auth.store import SESSION_DAYS, Account, AuthStore
 from backend.auth.throttle import LoginThrottle, Throttle
 from backend.config.schema import Config
@@ -29,6 +30,9 @@ SESSION_COOKIE = "heimdall_session"
 CACHE_S = 5.0  # a revoked token or a closed session stops working within this
 ENV_TOKEN_NAME = "HEIMDALL_API_TOKEN"
 ENV_TOKEN_SCOPES = frozenset({"read", "ingest"})
+
+
+SIGN_IN_STARTS_PER_MINUTE = 30
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,8 @@ class Principal:
     site: str | None = None  # an agent token's site: the only one it may report for
 
     def may(self, scope: str) -> bool:
-        return scope in self.scopes
+        """Scopes nest as roles do: admin holds operator, operator holds read."""
+        return scope in granted(self.scopes)
 
 
 def _proxy_principal(name: str, account: Account | None) -> Principal:
@@ -108,7 +113,9 @@ class Authenticator:
         self._signer = Signer(session_secret, salt="heimdall-session")
         self.flow_signer = URLSafeTimedSerializer(session_secret, salt="heimdall-oidc-flow")  # backend/api/sso.py
         self.throttle = Throttle()  # failed token checks, per address
-        self.logins = LoginThrottle()  # failed password logins
+        self.logins = LoginThrottle()  # failed password logins (and setup codes)
+        # Single sign-on starts, per address: each stores a sign-in under way (backend/api/sso.py).
+        self.sign_in_starts = Throttle(limit=SIGN_IN_STARTS_PER_MINUTE, window_s=60.0, block_s=60.0)
         self._cache: dict[str, tuple[float, Any]] = {}
 
     def reconfigure(self, config: Config) -> None:

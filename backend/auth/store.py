@@ -27,6 +27,8 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 TOKEN_PREFIX = "hl_"
 SESSION_DAYS = 7
 FLOW_MS = 10 * 60_000  # a sign-in at the identity provider must come back within this
+MAX_FLOWS = 1000  # sign-ins under way at once, for the whole database (anonymous requests start them)
+SETUP_CLOSED = "setup_closed"  # its name in shared_secrets: the database has had an admin
 
 
 class AuthError(ValueError):
@@ -89,6 +91,14 @@ def check_agent_site(scopes: frozenset[str], site: str | None) -> str | None:
     return None
 
 
+def _distinct_names(name: str, tries: int = 50):
+    """`name`, then `name-2`, `name-3`, ... within the 64 characters a name may have."""
+    yield name
+    for number in range(2, tries + 2):
+        suffix = f"-{number}"
+        yield name[:64 - len(suffix)] + suffix
+
+
 class AuthStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -118,17 +128,42 @@ class AuthStore:
     def count_admins(self) -> int:
         return self._c.execute("SELECT count(*) FROM accounts WHERE role = 'admin'").fetchone()[0]
 
+    def setup_closed(self) -> bool:
+        """Whether this database ever had an admin: then /setup never opens again, not
+        even when no admin is left (the command line makes another)."""
+        if self._c.execute("SELECT 1 FROM shared_secrets WHERE name = ?", (SETUP_CLOSED,)).fetchone():
+            return True
+        if self.count_admins() > 0:
+            self._close_setup()
+            return True
+        return False
+
+    def _close_setup(self) -> bool:
+        """Closes setup for good; True for the one caller that closed it (the primary key
+        decides between racing gateways, on SQLite and PostgreSQL alike)."""
+        return self._c.execute("INSERT INTO shared_secrets (name, value) VALUES (?, 'yes') "
+                               "ON CONFLICT (name) DO NOTHING", (SETUP_CLOSED,)).rowcount == 1
+
     def add_first_admin(self, name: str, password: str) -> Account:
-        """The first admin, only while there is none (one statement: two setups racing
-        on one database cannot both succeed)."""
+        """The first admin, once for the database: closing setup and adding the admin are
+        one transaction, and only the caller that closed it adds one."""
         check_name(name)
-        added = self._c.execute(
-            "INSERT INTO accounts (name, role, password_hash, created_ms) SELECT ?, 'admin', ?, ? "
-            "WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE role = 'admin') ON CONFLICT (name) DO NOTHING",
-            (name, hash_password(password), now_ms())).rowcount
-        if added == 0:
-            raise AuthError("an admin exists already, or an account of that name does")
+        password_hash = hash_password(password)  # before the transaction: it takes a while
+        with self._db.transaction():
+            if self.count_admins() > 0 or not self._close_setup():
+                raise AuthError("the first admin exists already: this database's setup is closed")
+            if self._c.execute("INSERT INTO accounts (name, role, password_hash, created_ms) VALUES (?, 'admin', ?, ?) "
+                               "ON CONFLICT (name) DO NOTHING", (name, password_hash, now_ms())).rowcount == 0:
+                raise AuthError(f"an account named {name!r} exists already")
         return Account(name, "admin")
+
+    def _refuse_last_admin(self, name: str) -> None:
+        """Removing or demoting the last admin is refused: setup stays closed, so nobody
+        could make another through the browser."""
+        row = self._c.execute("SELECT role FROM accounts WHERE name = ?", (name,)).fetchone()
+        if row and row[0] == "admin" and self.count_admins() <= 1:
+            raise AuthError(f"{name!r} is the last admin; make another first "
+                            f"(python main.py user add NAME --role admin, or user role NAME admin)")
 
     def count_accounts(self) -> int:
         return self._c.execute("SELECT count(*) FROM accounts").fetchone()[0]
@@ -142,10 +177,13 @@ class AuthStore:
     def set_role(self, name: str, role: str) -> None:
         if role not in ROLES:
             raise AuthError(f"role is one of {', '.join(ROLES)}")
+        if role != "admin":
+            self._refuse_last_admin(name)
         if self._c.execute("UPDATE accounts SET role = ? WHERE name = ?", (role, name)).rowcount == 0:
             raise AuthError(f"no account named {name!r}")
 
     def remove_account(self, name: str) -> None:
+        self._refuse_last_admin(name)
         if self._c.execute("DELETE FROM accounts WHERE name = ?", (name,)).rowcount == 0:
             raise AuthError(f"no account named {name!r}")
         self._c.execute("DELETE FROM sessions WHERE account = ?", (name,))
@@ -205,19 +243,43 @@ class AuthStore:
 
     # -- single sign-on (backend/auth/oidc.py) ----------------------------------------------
 
-    def oidc_account(self, name: str, role: str) -> Account:
-        """The account of a user the identity provider vouches for, with the role its
-        claims give now. A local account of that name is never taken over."""
-        check_name(name)
+    def oidc_account(self, issuer: str, subject: str, name: str, role: str) -> Account:
+        """The account of the provider's user `subject` (its stable `sub` at `issuer`),
+        with the role its claims give now. Found by the subject alone: `name`, made from
+        a display name, only names a new account, and a name already taken (by a local
+        account or another provider user) gets a distinct one ("alice-2")."""
         if role not in ROLES:
             raise AuthError(f"role is one of {', '.join(ROLES)}")
-        self._c.execute("INSERT INTO accounts (name, role, password_hash, created_ms, source) "
-                        "VALUES (?, ?, '!', ?, 'oidc') ON CONFLICT (name) DO UPDATE SET role = excluded.role "
-                        "WHERE accounts.source = 'oidc'", (name, role, now_ms()))
-        row = self._c.execute("SELECT source, role FROM accounts WHERE name = ?", (name,)).fetchone()
-        if row[0] != "oidc":
-            raise AuthError(f"a local account named {name!r} exists; the identity provider's user cannot take it")
-        return Account(name, row[1])
+        for _ in range(3):  # another gateway may add this user between our look and our insert
+            found = self._oidc_account_of(issuer, subject, name)
+            if found is not None:
+                self._c.execute("UPDATE accounts SET role = ? WHERE name = ?", (role, found))
+                return Account(found, role)
+            for candidate in _distinct_names(check_name(name)):
+                if self._c.execute("INSERT INTO accounts (name, role, password_hash, created_ms, source, oidc_issuer, "
+                                   "oidc_subject) VALUES (?, ?, '!', ?, 'oidc', ?, ?) ON CONFLICT DO NOTHING",
+                                   (candidate, role, now_ms(), issuer, subject)).rowcount:
+                    return Account(candidate, role)
+                if self._c.execute("SELECT 1 FROM accounts WHERE oidc_issuer = ? AND oidc_subject = ?",
+                                   (issuer, subject)).fetchone():
+                    break  # the conflict was this user, added meanwhile: look again
+        raise AuthError("no account name is free for this user; ask an admin")
+
+    def _oidc_account_of(self, issuer: str, subject: str, name: str) -> str | None:
+        row = self._c.execute("SELECT name FROM accounts WHERE oidc_issuer = ? AND oidc_subject = ?",
+                              (issuer, subject)).fetchone()
+        if row:
+            return row[0]
+        # An account made by single sign-on before subjects were kept: taken only by the
+        # user whose name claim is exactly its name (never by a cleaned one like "_alice").
+        if self._c.execute("UPDATE accounts SET oidc_issuer = ?, oidc_subject = ? WHERE name = ? AND source = 'oidc' "
+                           "AND oidc_subject IS NULL", (issuer, subject, name)).rowcount:
+            return name
+        return None
+
+    def oidc_subject_of(self, account: str) -> tuple[str, str] | None:
+        row = self._c.execute("SELECT oidc_issuer, oidc_subject FROM accounts WHERE name = ?", (account,)).fetchone()
+        return (row[0], row[1]) if row and row[1] is not None else None
 
     def oidc_sessions_due(self, now: int, limit: int = 100) -> list[tuple[str, str, str]]:
         """(session digest, account, sealed tokens) of single sign-on sessions whose claims are due again."""
@@ -239,6 +301,8 @@ class AuthStore:
     def put_flow(self, state: str, nonce: str, verifier: str, next_path: str) -> None:
         now = now_ms()
         self._c.execute("DELETE FROM oidc_flows WHERE created_ms < ?", (now - FLOW_MS,))
+        if self._c.execute("SELECT count(*) FROM oidc_flows").fetchone()[0] >= MAX_FLOWS:
+            raise AuthError("too many sign-ins are under way; try again in a few minutes")
         self._c.execute("INSERT INTO oidc_flows (state_hash, nonce, verifier, next, created_ms) VALUES (?, ?, ?, ?, ?)",
                         (digest(state), nonce, verifier, next_path, now))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+from xml.sax.saxutils import escape
 
 from backend.config.schema import Config, StatusPageSettings
 from backend.events.hub import Hub
@@ -16,6 +17,10 @@ from backend.statuspage.render import DAYS, PageView, TargetView, outages, rende
 from backend.storage import Database, HistoryStore
 
 CACHE_S = 60
+# The feed is built once for every reader and the base URL put in as it is served: the
+# cache is keyed by what the page is (two entries a configured slug, bounded in bytes by
+# the configuration), and nothing a request chooses, like its Host, makes a new entry.
+BASE_URL_MARK = "heimdall-live-base-url-mark"
 DAY_MS = 86_400_000
 CHANGES_PER_TARGET = 200
 
@@ -29,8 +34,12 @@ class StatusPages:
         self._db = database
         self.announcements = AnnouncementStore(database)
         self._clock = clock
-        self._cache: dict[tuple[str, str], tuple[float, str]] = {}
+        self._cache: dict[tuple[str, str], tuple[float, str]] = {}  # ("page" | "feed", slug)
         self.renders = 0  # how many times a page or feed was built (tests read it)
+
+    @property
+    def cached_entries(self) -> int:
+        return len(self._cache)
 
     def settings(self, slug: str) -> StatusPageSettings | None:
         return next((page for page in self._config().status_pages if page.slug == slug), None)
@@ -59,7 +68,8 @@ class StatusPages:
         settings = self.settings(slug)
         if settings is None:
             return None
-        return await self._cached(("feed", slug + " " + base_url), lambda: self._feed(settings, base_url))
+        text = await self._cached(("feed", slug), lambda: self._feed(settings, BASE_URL_MARK))
+        return text.replace(BASE_URL_MARK, escape(base_url, {'"': "&quot;"}))
 
     async def overall(self, slug: str) -> str | None:
         settings = self.settings(slug)

@@ -199,13 +199,17 @@ def test_stored_objects_survive_a_restart(make_gateway):
     assert post(gw, "/api/v1/localizations", localization(id="loc-1")).status_code == 200
 
 
-def test_generated_token_is_kept_and_printed_once(tmp_path):
+def test_a_generated_token_is_kept_and_where_it_is_kept_is_said_never_the_token(tmp_path):
+    """The console ends up in journald and `docker logs`: the start says where the token
+    is, once, and never prints the token itself (issue 29, finding 14)."""
     from tests.gateway import write_config
 
     gw = Gateway(write_config(tmp_path / "c.toml"), tmp_path / "data", token=None).start()
     try:
         token = (tmp_path / "data" / "api_token").read_text().strip()
-        assert any(token in line for line in gw.output)
+        said = [line for line in gw.output if "Generated an API token" in line]
+        assert len(said) == 1 and str(tmp_path / "data" / "api_token") in said[0]
+        assert not any(token in line for line in gw.output)
         assert (tmp_path / "data" / "api_token").stat().st_mode & 0o077 == 0
         ok = httpx.post(gw.url + "/api/v1/signals", json=detection(), headers={"Authorization": f"Bearer {token}"})
         assert ok.status_code == 201

@@ -11,6 +11,7 @@ import signal
 import time
 
 import httpx
+import psycopg
 import pytest
 from websockets.asyncio.client import connect
 
@@ -300,8 +301,11 @@ def test_a_login_and_a_generated_token_work_on_every_instance(cluster, postgres)
     redis, database = redis_server(), postgres.new_database()
     a = gateway(redis, "a", database_url=database, token=None, extra="[auth]\nrequired = true\n")
     b = gateway(redis, "b", database_url=database, token=None, extra="[auth]\nrequired = true\n")
-    token = next(line for line in a.output if "Generated an API token" in line).rsplit(" ", 1)[1].strip()
+    said = next(line for line in a.output if "Generated an API token" in line)
     assert not any("Generated an API token" in line for line in b.output)  # generated once, for both
+    with psycopg.connect(database) as connection:  # where the start said it is kept; never printed
+        token = connection.execute("SELECT value FROM shared_secrets WHERE name = 'api_token'").fetchone()[0]
+    assert "shared_secrets" in said and token not in "\n".join(a.output + b.output)
     # Both print the same one-time setup code (kept in the shared database); B takes it.
     codes = [re.search(r"/setup\?code=(\S+)", next(line for line in gw.output if "No admin account yet" in line))
              .group(1) for gw in (a, b)]
