@@ -80,6 +80,9 @@ def serve_gateway(argv: list[str]) -> int:
         print(f"Generated an API token for ingestion, kept in {where} "
               f"(or make one of your own: python main.py token create NAME --scope ingest)")
     host, port = sock.getsockname()[:2]
+    from backend.auth.destinations import listening_on
+
+    listening_on(settings.host, port)  # never a destination of targets and alert rules made at run time
     if demo_sock is not None:
         from demo.simulator import SimulatedNetwork, SimulatedPlatform, demo_config
 

@@ -33,6 +33,7 @@ from backend.api import (
 )
 from backend.api import metrics as metrics_api
 from backend.api.errors import StrictJSONResponse, UnknownMethods, internal_error
+from backend.auth.destinations import DestinationPolicy, policy_of
 from backend.auth.guard import Guard
 from backend.auth.principal import Authenticator
 from backend.auth.revalidate import Revalidator
@@ -78,6 +79,12 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
                          config.http.public_url or base_url or f"http://{settings.host}:{settings.port}",
                          active=lambda: lease.held)
     delivery.record = alerts.record
+
+    def alert_policy(alert: str) -> DestinationPolicy | None:
+        """An alert rule made at run time sends only where [targets] allows."""
+        running = runtime.settings.config
+        return policy_of(running.targets) if running.made_at_run_time("alerts", alert) else None
+    delivery.policy_for = alert_policy
     lease.on_acquired.append(alerts.take_over)
     runtime = Runtime(
         settings=settings,

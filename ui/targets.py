@@ -12,7 +12,7 @@ from typing import Any
 from nicegui import ui
 
 from backend.auth.principal import Principal
-from backend.config.managed import KEY_FIELD, EntryError, ManagedStore
+from backend.config.managed import KEY_FIELD, EntryError
 from backend.config.targets import TargetChanges
 from backend.kinds import KINDS, kind_names
 from ui import format as fmt
@@ -148,8 +148,7 @@ async def render(state: LiveState, principal: Principal) -> None:
         kept = next((t for t in await changes.listed() if (t["section"], t["id"]) == (section, key)), None)
         if kept is None or kept["source"] != "browser":
             return
-        raw = await runtime.database.run(ManagedStore(runtime.database).get, section, key)
-        entry = raw.entry if raw is not None else kept["entry"]
+        entry = kept["entry"]  # as listed: secrets redacted; left as they are, they are kept on save
         inputs: dict[str, Any] = {}
         with ui.dialog() as dialog, ui.card().classes("min-w-[min(32rem,94vw)]"):
             ui.label(f"Edit {key}").classes("text-lg font-semibold")

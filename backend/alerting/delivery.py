@@ -18,7 +18,8 @@ from typing import Awaitable, Callable
 
 import apprise
 
-from backend.auth.redact import redact_text
+from backend.auth.destinations import DestinationPolicy, DestinationRefused, confined, refused_here
+from backend.auth.redact import quiet_apprise, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +37,25 @@ class Notification:
     urls: tuple[str, ...]
 
 
-def send_once(url: str, title: str, body: str, timeout_s: float) -> tuple[bool, str | None]:
-    """One attempt at one apprise URL (blocking). The reason never quotes the URL's secrets."""
-    sender = apprise.Apprise()
-    if not sender.add(url):
-        return False, "not a URL apprise knows"
-    try:
-        ok = sender.notify(body=body, title=title, timeout=timeout_s)
-    except Exception as exc:  # a plugin's bug must not end the worker
-        return False, redact_text(f"{type(exc).__name__}: {exc}")[:200]
+def send_once(url: str, title: str, body: str, timeout_s: float,
+              policy: DestinationPolicy | None = None) -> tuple[bool, str | None]:
+    """One attempt at one apprise URL (blocking), its connections confined by `policy`
+    (an alert rule made at run time). Neither the reason nor apprise's own log lines
+    quote the URL's secrets."""
+    with quiet_apprise(url):
+        sender = apprise.Apprise()
+        if not sender.add(url):
+            return False, "not a URL apprise knows"
+        try:
+            with confined(policy):
+                ok = sender.notify(body=body, title=title, timeout=timeout_s)
+                refused = refused_here()  # apprise reports a refused connection only as a failure
+        except DestinationRefused as refusal:
+            return False, f"not reached: {refusal}"
+        except Exception as exc:  # a plugin's bug must not end the worker
+            return False, redact_text(f"{type(exc).__name__}: {exc}")[:200]
+    if not ok and refused:
+        return False, f"not reached: {refused}"
     return bool(ok), None if ok else "the service refused or did not answer"
 
 
@@ -53,8 +64,10 @@ Record = Callable[[Notification, str, str | None], Awaitable[None]]
 
 class Delivery:
     def __init__(self, timeout_s: float, retries: int, record: Record | None,
-                 send: Callable[[str, str, str, float], tuple[bool, str | None]] = send_once) -> None:
+                 send: Callable[..., tuple[bool, str | None]] = send_once,
+                 policy_for: Callable[[str], DestinationPolicy | None] = lambda alert: None) -> None:
         self.timeout_s, self.retries = timeout_s, retries
+        self.policy_for = policy_for  # an alert's destination policy: confined when made at run time
         self.record = record  # where each outcome is kept (the alert engine's store)
         self._send = send
         self._queue: asyncio.Queue[Notification] | None = None
@@ -112,8 +125,8 @@ class Delivery:
             started = time.monotonic()
             try:
                 ok, reason = await asyncio.wait_for(loop.run_in_executor(
-                    self._pool, self._send, url, notification.title, notification.body, self.timeout_s),
-                    self.timeout_s + 1)
+                    self._pool, self._send, url, notification.title, notification.body, self.timeout_s,
+                    self.policy_for(notification.alert)), self.timeout_s + 1)
             except asyncio.TimeoutError:
                 ok, reason = False, f"no answer within {self.timeout_s:g} s"
             if ok:

@@ -9,7 +9,7 @@ import sys
 from typing import Mapping, TextIO
 
 from backend.alerting.delivery import send_once
-from backend.auth.redact import redact_url
+from backend.auth.redact import redact_notification_url
 from backend.config.loading import load_settings
 from backend.config.schema import ConfigError
 
@@ -48,5 +48,5 @@ def main(argv: list[str], environ: Mapping[str, str] = os.environ, out: TextIO =
     for url in urls:
         ok, reason = send_once(url, TITLE, BODY, settings.config.delivery.timeout_s)
         failed += not ok
-        print(f"{'sent  ' if ok else 'FAILED'} {redact_url(url)}{'' if ok else ': ' + str(reason)}", file=out)
+        print(f"{'sent  ' if ok else 'FAILED'} {redact_notification_url(url)}{'' if ok else ': ' + str(reason)}", file=out)
     return 1 if failed else 0

@@ -13,11 +13,11 @@ import ipaddress
 import os
 import re
 import stat
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+import tomllib
 from pydantic import ValidationError
 
 from backend.config.schema import (

@@ -98,8 +98,10 @@ def merged(file_config: Config, rows: list[Managed]) -> tuple[Config, list[str]]
     if not kept:
         return file_config, problems
     together = Config.model_validate(document)
-    return file_config.model_copy(update={name: getattr(together, name) for name in ("services", "websdrs",
-                                                                                      "alerts")}), problems
+    running = file_config.model_copy(update={name: getattr(together, name) for name in ("services", "websdrs",
+                                                                                         "alerts")})
+    running._made_at_run_time = frozenset((row.section, row.key) for row in kept)
+    return running, problems
 
 
 class ManagedStore:

@@ -13,8 +13,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
+from backend.auth.destinations import DEFAULT_REFUSED
 from backend.config.crontab import cron_trigger
 from backend.kinds import KINDS, kind_names
 from backend.kinds.tcp import split_address
@@ -265,6 +275,14 @@ class HttpSettings(_Section):
     keep_alive_s: _number(1, 300) = 5  # an idle keep-alive connection is closed after this
 
 
+class TargetsSettings(_Section):
+    """Where targets and alert rules made at run time may make the gateway connect
+    (backend/auth/destinations.py); the file's own entries are unrestricted."""
+
+    refuse_networks: list[Annotated[str, AfterValidator(_cidr)]] = list(DEFAULT_REFUSED)
+    allow_networks: list[Annotated[str, AfterValidator(_cidr)]] = []  # exceptions to refuse_networks
+
+
 class RecordsSettings(_Section):
     retention_days: _number(0, 36_500, low_inclusive=False) = 90  # detections and localizations
     prune_interval_min: _number(1, 10_080) = 60
@@ -451,6 +469,13 @@ class Config(_Section):
     cluster: ClusterSettings = ClusterSettings()
     sites: SitesSettings = SitesSettings()
     status_pages: list[StatusPageSettings] = []
+    targets: TargetsSettings = TargetsSettings()
+    # (section, key) of the entries made at run time (backend/config/managed.py `merged`):
+    # never read from the file, so no file can claim its entries are confined or not.
+    _made_at_run_time: frozenset[tuple[str, str]] = PrivateAttr(default=frozenset())
+
+    def made_at_run_time(self, section: str, key: str) -> bool:
+        return (section, key) in self._made_at_run_time
 
     @model_validator(mode="after")
     def _status_pages_list_known_targets(self) -> "Config":

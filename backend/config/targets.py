@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from backend.auth.redact import redact_url
+from backend.auth.destinations import DestinationPolicy, first_refusal, policy_of
+from backend.auth.redact import redact_notification_url, redact_url
 from backend.config.managed import KEY_FIELD, EntryError, Managed, ManagedStore, checked, file_keys, merged
+from backend.kinds.tcp import split_address
 from backend.monitor.trial import probe_once
 
 if TYPE_CHECKING:
@@ -22,15 +24,52 @@ def shown(entry: dict[str, Any]) -> dict[str, Any]:
     if isinstance(out.get("url"), str):
         out["url"] = redact_url(out["url"])
     if isinstance(out.get("urls"), list):  # notification URLs carry tokens in their paths too
-        out["urls"] = [notification_target(str(url)) for url in out["urls"]]
+        out["urls"] = [redact_notification_url(str(url)) for url in out["urls"]]
     return out
 
 
-def notification_target(url: str) -> str:
-    """Where a notification URL sends, without anything that could be a secret."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    return f"{parts.scheme}://{host}{'/…' if parts.path.strip('/') or parts.query or parts.username else ''}"
+def restored(given: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """A changed entry as sent back from a form filled with `shown(stored)`: a value left as
+    it was shown (redacted) keeps the stored secret; a retyped one replaces it."""
+    as_shown = shown(stored)
+    out = dict(given)
+    for name, value in given.items():
+        if name not in stored:
+            continue
+        if value == as_shown.get(name):
+            out[name] = stored[name]
+        elif isinstance(value, list) and isinstance(stored[name], list) and isinstance(as_shown.get(name), list):
+            raw_of = dict(zip(as_shown[name], stored[name]))
+            out[name] = [raw_of.get(item, item) if isinstance(item, str) else item for item in value]
+    return out
+
+
+def destinations(section: str, entry: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(field, host, port) of where an entry makes the gateway connect, as far as its text
+    tells: a target's url or address, a notification URL's real host."""
+    found = []
+    for field in ("url", "address"):
+        value = entry.get(field)
+        if isinstance(value, str) and value:
+            place = split_address(value) if field == "address" else _host_port(value)
+            if place is not None:
+                found.append((field, place[0].strip("[]"), place[1]))
+    for url in entry.get("urls") or [] if section == "alerts" else []:
+        place = _host_port(str(url))
+        if place is not None:
+            found.append(("urls", place[0], place[1]))
+    return found
+
+
+def _host_port(url: str) -> tuple[str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return parts.hostname, port or (443 if parts.scheme.endswith("s") else 80)
 
 
 class TargetChanges:
@@ -76,10 +115,28 @@ class TargetChanges:
         if self._runtime.reloader is not None:
             await self._runtime.reloader.reload("targets changed in the browser", read_file=False)
 
+    @property
+    def _policy(self) -> DestinationPolicy:
+        return policy_of(self._runtime.settings.config.targets)
+
+    async def _check_destinations(self, section: str, entry: dict[str, Any]) -> None:
+        """What is made at run time connects only where [targets] allows (the connection
+        itself is checked again each time); its URLs carry no credentials to send."""
+        for field in ("url",):
+            value = entry.get(field)
+            if section != "alerts" and isinstance(value, str) and "@" in (urlsplit(value).netloc if value else ""):
+                raise EntryError(f"{field}: a target made here carries no user name or password in its URL "
+                                 f"(they would be sent to whatever it points at); put it in the file", field)
+        for field, host, port in destinations(section, entry):
+            reason = await first_refusal(self._policy, host, port)
+            if reason is not None:
+                raise EntryError(f"{field}: not reachable from here: {reason}", field)
+
     async def add(self, section: str, entry: Any, by: str | None, address: str | None = None) -> dict[str, Any]:
         made = checked(section, entry)
         key = made[KEY_FIELD[section]]
         self._not_the_files(section, key)
+        await self._check_destinations(section, made)
         await self._apply_checked(section, key, made)
         await self._runtime.database.run(self._store.add, section, key, made, by)
         await self._audit("target added", by, section, key, address)
@@ -97,7 +154,8 @@ class TargetChanges:
             if KEY_FIELD[section] in entry and entry[KEY_FIELD[section]] != key:
                 raise EntryError(f"the {KEY_FIELD[section]} stays; add a new one and remove this one instead",
                                  KEY_FIELD[section])
-            new = checked(section, {**kept.entry, **entry})
+            new = checked(section, {**kept.entry, **restored(entry, kept.entry)})
+            await self._check_destinations(section, new)
             await self._apply_checked(section, key, new)
         await self._runtime.database.run(self._store.change, section, key, new, paused, by)
         what = "changed" if new is not None or paused is None else ("paused" if paused else "resumed")
@@ -124,8 +182,9 @@ class TargetChanges:
         except EntryError as problem:
             if problem.field in ("url", "address", "kind"):
                 raise
+        await self._check_destinations(section, where)
         polling = self._runtime.settings.config.polling
-        return await probe_once(section, where, polling.timeout_s, polling.degraded_threshold_ms)
+        return await probe_once(section, where, polling.timeout_s, polling.degraded_threshold_ms, self._policy)
 
     @staticmethod
     def _placeholder(section: str) -> dict[str, Any]:

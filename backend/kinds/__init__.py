@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal
 from urllib.parse import quote
 
+from backend.auth.destinations import DestinationPolicy, policy_of
 from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
 from backend.kinds import http_receiver, http_service, kiwisdr, openwebrx, tcp, websdr
 from backend.kinds.base import CheckSpec, Target, TargetGroup, TargetKind
@@ -54,12 +55,17 @@ GroupName = Literal[tuple(GROUPS)]  # for API paths: /api/v1/history/{kind}/...
 
 
 def targets_of(config: Any) -> dict[str, list[Target]]:
-    """What to check, by group, from a configuration."""
-    polling = config.polling
+    """What to check, by group, from a configuration. What was made at run time is
+    checked under the destination policy of `[targets]`; the file's entries are free."""
+    polling, policy = config.polling, policy_of(config.targets)
+
+    def confined(group: TargetGroup, target: Any) -> DestinationPolicy | None:
+        return policy if config.made_at_run_time(group.name, group.key_of(target)) else None
     return {group.name: [
         Target(group.name, group.key_of(t), group.name_of_target(t),
                CheckSpec(f"{group.name}/{t.kind}", getattr(t, kind_of(group.name, t).where_field),
-                         polling.timeout_s, polling.degraded_threshold_ms), group.position_of(t), t.quorum)
+                         polling.timeout_s, polling.degraded_threshold_ms, confined(group, t)),
+               group.position_of(t), t.quorum)
         for t in group.configured(config)] for group in GROUPS.values()}
 
 

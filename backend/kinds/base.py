@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from backend.auth.destinations import DestinationPolicy
 from backend.auth.redact import redact_url
 from backend.kinds.fields import rises
 from backend.kinds.probing import ProbeClient, ProbeResult
@@ -34,6 +35,9 @@ class CheckSpec:
     url: str
     timeout_s: float
     degraded_after_ms: float = 0.0
+    # Where the probe may connect (backend/auth/destinations.py): a target made at run
+    # time is confined; the file's are not (None).
+    policy: DestinationPolicy | None = None
 
 
 Check = Callable[[ProbeClient, CheckSpec], Awaitable[ProbeResult]]

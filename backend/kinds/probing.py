@@ -13,6 +13,8 @@ from typing import Any, Awaitable, Callable
 
 import aiohttp
 
+from backend.auth.destinations import DestinationRefused
+
 
 @dataclass(frozen=True)
 class ProbeResult:
@@ -91,6 +93,8 @@ def describe_failure(exc: BaseException, timeout_s: float) -> str:
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return f"timeout after {timeout_s:g} s"
     for cause in _causes(exc):
+        if isinstance(cause, DestinationRefused):
+            return f"not reached: {cause}"
         if isinstance(cause, ssl.SSLError):
             return f"TLS error: {getattr(cause, 'reason', None) or cause}"
         if isinstance(cause, socket.gaierror):

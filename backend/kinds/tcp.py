@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
+
+import aiohappyeyeballs
 
 from backend.kinds.base import CheckSpec, TargetKind
 from backend.kinds.probing import ProbeClient, ProbeResult, Timer, describe_failure, source
@@ -47,9 +50,14 @@ async def connect(address: str, timeout_s: float) -> float:
         raise ValueError(f"not host:port: {address!r}")
     timer = Timer()
     async with asyncio.timeout(timeout_s):
-        _, writer = await asyncio.open_connection(*where, local_addr=source())
+        # aiohappyeyeballs connects a socket of its own through loop.sock_connect, which
+        # the destination policy sees under uvloop too (its create_connection would not).
+        infos = await asyncio.get_running_loop().getaddrinfo(*where, type=socket.SOCK_STREAM)
+        local = source()
+        local_infos = await asyncio.get_running_loop().getaddrinfo(*local, type=socket.SOCK_STREAM) if local else None
+        sock = await aiohappyeyeballs.start_connection(infos, local_addr_infos=local_infos)
     elapsed = timer.ms()
-    writer.close()
+    sock.close()
     return elapsed
 
 

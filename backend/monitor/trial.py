@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.auth.destinations import DestinationPolicy
 from backend.kinds import GROUPS, KINDS, CheckSpec, kind_names
 from backend.kinds.probing import probe_client
 from backend.kinds.status import is_down
@@ -16,8 +17,10 @@ from backend.monitor.worker import check  # the worker's own guard: a probe with
 DETECTION_ORDER = ("openwebrx", "kiwisdr", "websdr", "http")
 
 
-async def probe_once(section: str, entry: dict[str, Any], timeout_s: float, degraded_after_ms: float) -> dict[str, Any]:
-    """{kind, detected, status, response_time_ms, error, details} of one check now."""
+async def probe_once(section: str, entry: dict[str, Any], timeout_s: float, degraded_after_ms: float,
+                     policy: DestinationPolicy | None = None) -> dict[str, Any]:
+    """{kind, detected, status, response_time_ms, error, details} of one check now, its
+    connections confined by `policy` (what is tried at run time always is)."""
     group = GROUPS[section]
     # Not given: each kind of the group in the detection order (a service: its plain HTTP check).
     tried = [entry["kind"]] if entry.get("kind") else [k for k in DETECTION_ORDER if k in kind_names(section)]
@@ -28,7 +31,8 @@ async def probe_once(section: str, entry: dict[str, Any], timeout_s: float, degr
             if not where:
                 return {"kind": kind, "detected": False, "status": group.down, "response_time_ms": None,
                         "error": f"a {kind} target needs {KINDS[(section, kind)].where_field}", "details": {}}
-            result = await check(client, CheckSpec(f"{section}/{kind}", str(where), timeout_s, degraded_after_ms))
+            result = await check(client, CheckSpec(f"{section}/{kind}", str(where), timeout_s, degraded_after_ms,
+                                                         policy))
             if not is_down(result.status):
                 break
     return {"kind": kind, "detected": not entry.get("kind") and result is not None and not is_down(result.status),

@@ -22,6 +22,7 @@ import threading
 import time
 from typing import Awaitable, Callable, TypeVar
 
+from backend.auth.destinations import confined
 from backend.auth.redact import redact_text, redact_url
 from backend.kinds import CHECKS, GROUPS, CheckSpec
 from backend.kinds.probing import ProbeClient, ProbeResult, probe_client
@@ -48,7 +49,8 @@ async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
     library's message, say) quotes it redacted."""
     kind = CHECKS[spec.probe]
     try:
-        result = await kind.check(client, spec)
+        with confined(spec.policy):  # a target made at run time connects only where [targets] allows
+            result = await kind.check(client, spec)
     except Exception as exc:
         log.error("probe of %s failed: %s", redact_url(spec.url), type(exc).__name__)
         return ProbeResult(GROUPS[kind.group].down, None, f"probe error: {type(exc).__name__}")
