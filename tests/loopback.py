@@ -8,6 +8,8 @@ import threading
 
 
 class LoopbackServer:
+    host = "127.0.0.1"  # a subclass may listen on another loopback address
+
     def __init__(self) -> None:
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -35,7 +37,7 @@ class LoopbackServer:
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=4096))
+            asyncio.start_server(self._handle, self.host, 0, backlog=4096))
         self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()

@@ -64,7 +64,13 @@ async def _make(request: Request, what: str, body: QuietingRequest) -> dict[str,
     if body.starts_at is not None:
         if body.starts_at.tzinfo is None:
             raise HTTPException(422, "starts_at: give a time zone, e.g. 2026-12-02T14:00:00Z")
-        starts_ms = int(body.starts_at.astimezone(timezone.utc).timestamp() * 1000)
+        try:
+            starts_ms = int(body.starts_at.astimezone(timezone.utc).timestamp() * 1000)
+        except (OverflowError, ValueError):  # year 1 east of UTC
+            starts_ms = None
+        now_ms = runtime_of(request).alerts.now_ms()
+        if starts_ms is None or not now_ms - MAX_START_BACK_MS <= starts_ms <= now_ms + MAX_START_AHEAD_MS:
+            raise HTTPException(422, "starts_at: from a day ago to a year ahead")
     made = await runtime_of(request).alerts.silence(body.kind, body.id, body.minutes, _actor(request), body.comment,
                                                     what, starts_ms)
     await _audit(request, "silence made" if what == "silences" else "maintenance set", f"{body.kind}:{body.id}",
@@ -84,6 +90,9 @@ async def _lift(request: Request, what: str, quieting_id: int) -> Response:
     await _audit(request, "silence lifted" if what == "silences" else "maintenance ended", f"#{quieting_id}")
     return Response(status_code=204)
 
+
+MAX_START_BACK_MS = 86_400_000
+MAX_START_AHEAD_MS = 366 * 86_400_000
 
 QuietingId = Annotated[int, Path(ge=1, le=2**62)]
 

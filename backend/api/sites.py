@@ -19,6 +19,7 @@ from backend.alerting.rules import covers
 from backend.api.bodies import parse_body
 from backend.api.errors import StrictJSONResponse, error
 from backend.api.status import runtime_of
+from backend.auth.redact import redact_text
 from backend.auth.scopes import ScopedRouter
 from backend.kinds import targets_of
 from backend.kinds.status import SERVICE_STATUSES, WEBSDR_STATUSES
@@ -29,7 +30,8 @@ router = ScopedRouter(tags=["sites"])
 
 MAX_RESULTS_BYTES = 4 * 1024 * 1024  # a round of 10,000 targets with long reasons fits
 MAX_AGE_S = 86_400  # a buffered round older than a day is refused: its votes could never count
-MAX_AHEAD_S = 300  # a clock this far ahead of the gateway's is refused
+MAX_AHEAD_S = 30  # a clock further ahead of the gateway's is refused; a round less ahead counts as received now
+MAX_REASON_CHARS = 300
 STATUSES = {"services": SERVICE_STATUSES, "websdrs": WEBSDR_STATUSES}
 
 
@@ -105,14 +107,19 @@ async def agent_results(request: Request) -> dict[str, Any]:
     now_ms = int(time.time() * 1000)
     round_ms = int(body.checked_at.astimezone(timezone.utc).timestamp() * 1000)
     if not now_ms - MAX_AGE_S * 1000 <= round_ms <= now_ms + MAX_AHEAD_S * 1000:
-        return error(422, "checked_at: more than a day old, or ahead of the gateway's clock", field="checked_at")
+        return error(422, f"checked_at: more than a day old, or more than {MAX_AHEAD_S} s ahead of the gateway's "
+                          f"clock", field="checked_at")
+    # Never later than it arrived: a round dated ahead must not outrank the site's next ones.
+    round_ms = min(round_ms, now_ms)
     words = STATUSES[body.group]
     wrong = next((r for r in body.results if r.status not in words), None)
     if wrong is not None:
         return error(422, f"results: {wrong.key}: status {wrong.status!r} is not one of {', '.join(words)}",
                      field="results")
     mine = {t.key for t in site_targets(config, site)[body.group]}
-    kept = {r.key: Vote(r.status, round_ms, r.error, r.response_time_ms) for r in body.results if r.key in mine}
+    # An agent's reason reaches viewers: redacted (URLs' secrets) and bounded, as the gateway's own.
+    kept = {r.key: Vote(r.status, round_ms, redact_text(r.error)[:MAX_REASON_CHARS] if r.error else r.error,
+                        r.response_time_ms) for r in body.results if r.key in mine}
     problem = site_problem([(r.status, r.error) for r in body.results if r.key in mine], body.references_ok)
     report = SiteReport(site, body.group, now_ms, round_ms, problem, body.dropped, body.agent)
     await runtime.database.run(runtime.monitor.sites.store.report, report, kept)

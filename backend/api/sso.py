@@ -16,6 +16,7 @@ from backend.api.plain_page import error_line, plain_page
 from backend.auth.guard import client_address
 from backend.auth.oidc import OidcError
 from backend.auth.scopes import ScopedRouter
+from backend.auth.sparse_log import SparseLog
 from backend.auth.store import FLOW_MS, AuthError
 
 router = ScopedRouter(include_in_schema=False)
@@ -23,6 +24,7 @@ log = logging.getLogger("heimdall.auth")
 
 FLOW_COOKIE = "heimdall_oidc"  # the sign-in under way belongs to this browser (login CSRF)
 MAX_PARAMETER_CHARS = 4096
+made_up_callbacks = SparseLog(log)
 MAX_NEXT_CHARS = 512  # where to land after signing in: a longer one lands on the dashboard
 
 def refused(reason: str, status: int = 403) -> HTMLResponse:
@@ -70,11 +72,13 @@ async def callback(request: Request, code: str = "", state: str = "", error: str
         return refused("Single sign-on is not configured on this gateway ([auth.oidc]).", 404)
 
     async def refuse(reason: str, status: int = 403, genuine: bool = False) -> HTMLResponse:
-        """Logged always; audited only for a sign-in this gateway started (a taken state):
-        a made-up callback is anyone's to send and must not write to the database."""
-        log.warning("single sign-on refused from %s: %s", address, reason[:300])
+        """Logged and audited for a sign-in this gateway started (a taken state); a made-up
+        callback is anyone's to send: it writes nothing and is logged sparsely."""
         if genuine:
+            log.warning("single sign-on refused from %s: %s", address, reason[:300])
             await auth.store_call(auth.store.audit, "login refused (single sign-on)", None, None, address, reason[:300])
+        else:
+            made_up_callbacks.warning("single sign-on callback refused from %s: %s", address, reason[:120])
         return refused(reason[:1].upper() + reason[1:] + ".", status)
 
     if len(code) > MAX_PARAMETER_CHARS or len(state) > MAX_PARAMETER_CHARS:

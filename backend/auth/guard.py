@@ -35,6 +35,7 @@ from backend.auth.networks import apply_forwarded
 from backend.auth.origin import check_origin, cors_headers
 from backend.auth.principal import Authenticator, headers_of, query_token, without_query_token
 from backend.auth.scopes import ScopeTable
+from backend.auth.sparse_log import SparseLog
 
 log = logging.getLogger("heimdall.auth")
 errors_log = logging.getLogger("heimdall.errors")
@@ -61,6 +62,7 @@ class Guard:
         self.stats = GuardStats()
         self._last_error_log = 0.0
         self._errors_unlogged = 0
+        self._host_log = SparseLog(log, ERROR_LOG_EVERY_S)  # anyone can send a foreign Host
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -120,9 +122,9 @@ class Guard:
         # /healthz answers any Host: orchestrators probe by the container's address.
         if request.path == "/healthz" or host_allowed(request.headers.get("host"), self._auth.allowed_hosts):
             return None
-        log.warning("refused a request for host %r at %s (address %s)", request.headers.get("host", "")[:200],
-                    request.path, request.address)
-        return Answer(400, "unknown host; see [http] public_url and allowed_hosts")
+        self._host_log.warning("refused a request for host %r at %s (address %s)",
+                               request.headers.get("host", "")[:100], request.path[:200], request.address)
+        return Answer(400, "unknown host, or not a valid host[:port]; see [http] public_url and allowed_hosts")
 
     def _check_origin(self, request: Request) -> Answer | None:
         refusal = check_origin(request, self._auth.config.http.public_url, self._auth.allowed_origins)

@@ -4,6 +4,8 @@ replaced by *** wherever a URL is shown, published or logged."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
@@ -64,6 +66,7 @@ def _real_host(host: str) -> bool:
 def apprise_secrets(url: str) -> set[str]:
     """The parts of a URL apprise itself treats as secret: those its `url(privacy=True)`
     hides (empty when apprise does not know the URL)."""
+    kept = _apprise_log.quiet({part for part in _PART.findall(url)[1:] if len(part) > 3})  # it logs bad keys
     try:
         import apprise
 
@@ -74,6 +77,8 @@ def apprise_secrets(url: str) -> set[str]:
         return {part for part in _PART.findall(plugin.url(privacy=False)) if part not in private and len(part) > 3}
     except Exception:  # a plugin's bug: fall back on the shape rules alone
         return set()
+    finally:
+        _apprise_log.local.secrets = kept
 
 
 def redact_notification_url(url: str) -> str:
@@ -104,6 +109,17 @@ class _AppriseLogRedaction:
 
         self.local = threading.local()
 
+    def quiet(self, secrets: set[str]) -> set[str] | None:
+        """Hide these from apprise's lines in this thread; returns what was hidden before."""
+        import logging
+
+        logger = logging.getLogger("apprise")
+        if self not in logger.filters:
+            logger.addFilter(self)
+        kept = getattr(self.local, "secrets", None)
+        self.local.secrets = secrets | (kept or set())
+        return kept
+
     def filter(self, record) -> bool:
         secrets = getattr(self.local, "secrets", None)
         if secrets:
@@ -117,26 +133,15 @@ class _AppriseLogRedaction:
 _apprise_log = _AppriseLogRedaction()
 
 
-def quiet_apprise(url: str):
+@contextmanager
+def quiet_apprise(url: str) -> Iterator[None]:
     """While apprise sends `url` in this thread, its log lines carry none of its parts
     but the scheme, a real host and plain words."""
-    import logging
-    from contextlib import contextmanager
-
-    @contextmanager
-    def quieted():
-        logger = logging.getLogger("apprise")
-        if _apprise_log not in logger.filters:
-            logger.addFilter(_apprise_log)
-        try:
-            parts = urlsplit(url)
-            shown = set(_PART.findall(redact_notification_url(url)))
-            _apprise_log.local.secrets = {p for p in _PART.findall(url) if p not in shown and len(p) > 3} | \
-                ({parts.password} if parts.password else set())
-        except ValueError:
-            _apprise_log.local.secrets = set()
-        try:
-            yield
-        finally:
-            _apprise_log.local.secrets = None
-    return quieted()
+    everything = {part for part in _PART.findall(url)[1:] if len(part) > 3}
+    kept = _apprise_log.quiet(everything)
+    try:
+        shown = set(_PART.findall(redact_notification_url(url)))
+        _apprise_log.local.secrets = {part for part in everything if part not in shown} | (kept or set())
+        yield
+    finally:
+        _apprise_log.local.secrets = kept

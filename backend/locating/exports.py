@@ -43,6 +43,18 @@ def kml(rows: Sequence[dict[str, Any]], title: str) -> str:
             f"<name>{escape(title)}</name>{''.join(placemarks)}</Document></kml>\n")
 
 
+# A cell a spreadsheet would read as a formula (OWASP "CSV injection"): =HYPERLINK(...),
+# +cmd, -2+3, @SUM, or one starting with a tab or carriage return. Numbers stay numbers.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    text = json.dumps(value) if isinstance(value, (list, dict)) else value
+    if isinstance(text, str) and text.startswith(FORMULA_START):
+        return "'" + text  # shown as text by Excel, LibreOffice and Google Sheets
+    return text
+
+
 def csv_text(rows: Sequence[dict[str, Any]]) -> str:
     columns: list[str] = []
     for row in rows:
@@ -51,7 +63,7 @@ def csv_text(rows: Sequence[dict[str, Any]]) -> str:
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
     return out.getvalue()
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +64,7 @@ class Network:
         from joserfc.jwk import RSAKey
 
         self.users_file = tmp_path / "users.json"
+        self.data_dir = tmp_path / "data"
         self.set_roles(USERS)
         key = RSAKey.generate_key(2048, parameters={"kid": "provider-key-1", "alg": "RS256", "use": "sig"})
         self.gateway_port, provider_port = free_port(), free_port()
@@ -242,3 +244,27 @@ client_secret = "a-secret-in-the-file-0123456789"
         assert "a-secret-in-the-file" not in "".join(gw.output)
     finally:
         gw.stop()
+
+
+def test_a_provider_user_never_takes_over_another_by_a_look_alike_name(browser, network):
+    """Issue 29, finding 1: the provider's `_alice` (a viewer) and `alice` (an admin) were
+    both cleaned to the local account `alice`, each sign-in rewriting its role. Accounts are
+    the provider's subjects now: `alice` gets a name of its own, and nobody inherits a role."""
+    network.set_roles({**USERS, "_alice": ["viewer"], "alice": ["admin"]})
+    try:
+        viewer = sign_in(browser, network, "_alice")
+        assert role_seen(viewer, network) == 403
+        admin = sign_in(browser, network, "alice")
+        assert role_seen(admin, network) == 200
+        assert role_seen(viewer, network) == 403  # the viewer's session did not become the admin's
+        again = sign_in(browser, network, "_alice")
+        assert role_seen(again, network) == 403 and role_seen(admin, network) == 200
+        database = sqlite3.connect(network.data_dir / "heimdall.db")
+        rows = database.execute("SELECT name, role, oidc_subject FROM accounts WHERE source = 'oidc' "
+                                "AND oidc_subject IN ('_alice', 'alice') ORDER BY oidc_subject").fetchall()
+        assert rows == [("alice", "viewer", "_alice"), ("alice-2", "admin", "alice")]
+        logins = database.execute("SELECT DISTINCT actor FROM audit WHERE action = 'login (single sign-on)' "
+                                  "AND actor LIKE 'alice%'").fetchall()
+        assert sorted(logins) == [("alice",), ("alice-2",)]  # the audit tells them apart
+    finally:
+        network.set_roles(USERS)
