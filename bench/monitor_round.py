@@ -9,6 +9,7 @@ process and probe worker). The fake targets run in a child process of their own.
     python bench/monitor_round.py
     python bench/monitor_round.py --targets 2000 --hanging 0.2 --rounds 5
     python bench/monitor_round.py --targets 5000 --peer /tmp/before   # the last release, side by side
+    python bench/monitor_round.py --confined   # every target as if made at run time: the destination policy's cost
 """
 
 from __future__ import annotations
@@ -96,6 +97,10 @@ class LagMeter:
 
 async def bench(port: int, args) -> list[dict]:
     config = build_config(port, args.targets, args.hanging, args.timeout, args.services)
+    if args.confined:  # as merged() marks what was made in the browser: each probe under the policy
+        config._made_at_run_time = frozenset((group, key) for group, keys in
+                                             (("websdrs", [w.id for w in config.websdrs]),
+                                              ("services", [s.name for s in config.services])) for key in keys)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         database = open_database(Path(tmp) / "bench.db")
@@ -131,6 +136,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--services", type=int, default=100, help="HTTP services polled in the same round")
+    parser.add_argument("--confined", action="store_true", help="every target under the [targets] destination "
+                                                                 "policy, as those made at run time")
     parser.add_argument("--peer", type=Path, help="another checkout: its own bench/monitor_round.py runs "
                                                   "first, in the same run, for a side-by-side figure")
     args = parser.parse_args()

@@ -81,7 +81,10 @@ async def agent_targets(request: Request) -> dict[str, Any]:
                     "timeout_s": polling.timeout_s, "max_concurrency": polling.max_concurrency},
         "connectivity": {"references": list(config.connectivity.references), "timeout_s": config.connectivity.timeout_s},
         "targets": {group: [{"key": t.key, "probe": t.spec.probe, "url": t.spec.url, "timeout_s": t.spec.timeout_s,
-                             "degraded_after_ms": t.spec.degraded_after_ms} for t in targets]
+                             "degraded_after_ms": t.spec.degraded_after_ms,
+                             # made at run time: the agent probes it under the same [targets] policy
+                             "confined": {"refuse": list(t.spec.policy.refuse), "allow": list(t.spec.policy.allow)}
+                             if t.spec.policy else None} for t in targets]
                     for group, targets in site_targets(config, site).items()},
     }
 

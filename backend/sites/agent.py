@@ -27,6 +27,7 @@ import httpx
 
 from backend import __version__
 from backend.alerting.connectivity import network_works
+from backend.auth.destinations import DestinationPolicy
 from backend.kinds import CheckSpec
 from backend.kinds.probing import SOURCE_ADDRESS, describe_failure
 from backend.monitor.worker import probe_all
@@ -37,6 +38,14 @@ log = logging.getLogger(__name__)
 DEFAULT_BUFFER_ROUNDS = 1000
 GATEWAY_TIMEOUT_S = 15.0  # one request to the gateway
 RETRY_S = (1, 2, 5, 10, 30)  # waiting for the gateway's plan at start
+
+
+def confinement(given: Any) -> DestinationPolicy | None:
+    """The gateway's [targets] policy for a target made at run time, applied here too."""
+    if not isinstance(given, dict):
+        return None
+    return DestinationPolicy(tuple(str(n) for n in given.get("refuse") or ()),
+                             tuple(str(n) for n in given.get("allow") or ()))
 
 
 class AgentRefused(Exception):
@@ -122,7 +131,8 @@ class Agent:
         """One round of a group's targets, as the gateway's own probes see them from here."""
         plan = self._plan or {}
         targets = plan["targets"].get(group, [])
-        specs = [CheckSpec(t["probe"], t["url"], t["timeout_s"], t["degraded_after_ms"]) for t in targets]
+        specs = [CheckSpec(t["probe"], t["url"], t["timeout_s"], t["degraded_after_ms"], confinement(t.get("confined")))
+                 for t in targets]
         checked_ms = int(time.time() * 1000)
         results = await probe_all(specs, plan["polling"]["max_concurrency"]) if specs else []
         connectivity = plan.get("connectivity") or {}

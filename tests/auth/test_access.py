@@ -211,8 +211,11 @@ def test_cli_users_and_tokens(tmp_path):
     assert cli(data, "token", "create", "x", "--scope", "root").returncode == 2
     assert cli(data, "token", "revoke", "ci").returncode == 0
     assert cli(data, "token", "revoke", "ci").returncode == 2
+    last = cli(data, "user", "remove", "alice")  # the last admin stays: setup never opens again
+    assert last.returncode == 2 and "python main.py user add NAME --role admin" in last.stderr
+    assert cli(data, "user", "add", "bob", "--role", "admin", stdin="a long enough pass\n").returncode == 0
     assert cli(data, "user", "remove", "alice").returncode == 0
-    assert cli(data, "user", "list").stdout == ""
+    assert re.fullmatch(r"bob\tadmin\t.*\n", cli(data, "user", "list").stdout)
     assert oct((data / "heimdall.db").stat().st_mode & 0o777) == "0o600"
     assert oct(data.stat().st_mode & 0o777) == "0o700"
 

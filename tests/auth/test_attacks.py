@@ -35,6 +35,8 @@ def guarded(tmp_path):
     data = tmp_path / "data"
     assert cli(data, "user", "add", "boss", "--role", "admin", stdin=BOSS_PASSWORD + "\n").returncode == 0
     assert cli(data, "user", "add", "ops", "--role", "viewer", stdin=VIEWER_PASSWORD + "\n").returncode == 0
+    # A second admin: the last admin cannot be demoted or removed, and the tests take boss's rights away.
+    assert cli(data, "user", "add", "spare", "--role", "admin", stdin=BOSS_PASSWORD + "\n").returncode == 0
     gw = Gateway(tmp_path / "c.toml", data).start()
     yield gw, data
     gw.stop()

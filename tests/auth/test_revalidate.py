@@ -34,8 +34,8 @@ async def test_what_ended_or_shrank_is_told_and_the_rest_is_left_alone(tmp_path)
                                         for key, p in principals.items()])
     assert await revalidator.check_once() == 0 and told == {}
 
-    store.set_role("boss", "viewer")  # downgraded: fewer scopes
     store.set_role("viewer", "admin")  # upgraded: nothing lost
+    store.set_role("boss", "viewer")  # downgraded: fewer scopes (no longer the last admin)
     store.close_session(sessions["ops"])  # signed out
     store.remove_account("left")
     store.revoke_token("tool")
