@@ -8,7 +8,9 @@ SERVICES_HEALTH = "services:health"
 WEBSDRS_STATUS = "websdrs:status"
 SIGNALS_DETECTED = "signals:detected"
 LOCALIZATIONS_UPDATED = "localizations:updated"
-STATUS_CHANGED = "status:changed"  # a monitored target went up or down (after flap suppression)
+# A change worth telling (after flap suppression): a target up or down, a receiver's
+# readiness (`aspect: "readiness"`), the gateway's own problem, a probe site's state.
+STATUS_CHANGED = "status:changed"
 ALERTS_FIRED = "alerts:fired"  # a watch-list matched a detection or a localization
 
 STATE_TOPICS = frozenset({SERVICES_HEALTH, WEBSDRS_STATUS})

@@ -1,11 +1,12 @@
 """Probe rounds run in a worker process.
 
-A round of a thousand HTTP checks cost about a second of CPU with httpx and left some 70
-cyclic-garbage objects per request (httpx, httpcore and anyio build reference cycles
-around each connection); the probes now use aiohttp (backend/kinds/probing.py). In the server's process, collecting them stalled the event
-loop that serves the pages and /ws/updates for 30–100 ms per round. In a process of
-its own, the round has its own event loop, garbage collector and core; the server only
-receives the results (bench/monitor_round.py measures both).
+The probes use aiohttp (backend/kinds/probing.py): with httpx a round of a thousand
+HTTP checks cost about a second of CPU and left reference cycles around each
+connection. Even so, a round's allocations and their collection would stall the event
+loop that serves the pages and /ws/updates; in a process of its own the round has its
+own event loop, garbage collector and core, and the server only receives the results
+(bench/monitor_round.py measures both). A target made at run time is checked under the
+destination policy of `[targets]` (backend/auth/destinations.py), here as in the trial.
 """
 
 from __future__ import annotations

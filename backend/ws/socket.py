@@ -4,7 +4,7 @@ Why not uvicorn's WebSocket protocol: an idle connection there held ~22 KiB (a r
 queue and its events, parsed request headers, the ASGI task and its coroutine frames,
 a ping timer) where Node's `ws` holds ~10 KiB, and every frame out went through an
 awaited ASGI `send`. Here the upgrade request is taken over by the edge (backend/
-edge.py); the handshake still runs through the ASGI app, so the guard's checks
+serving/edge.py); the handshake still runs through the ASGI app, so the guard's checks
 (Origin, credentials, scope) apply exactly as before. Once the endpoint has accepted
 the connection it hands the socket to the manager and its task ends: from then on
 frames are parsed in `data_received` (rules in frames.py) and written straight to the
