@@ -1,7 +1,8 @@
-"""Delivering notifications through apprise, off every other path.
+"""Delivering notifications through their providers (backend/alerting/providers), off
+every other path.
 
 A notification is queued (never awaited by whoever raises it) and sent by a few worker
-tasks, each URL on its own: apprise is blocking, so each attempt runs in a thread of a
+tasks, each URL on its own: a provider is blocking, so each attempt runs in a thread of a
 dedicated pool under a timeout, and a failed attempt is retried with backoff (1, 2,
 4 ... s). An endpoint that hangs holds one thread and one worker for at most the
 timeout; the others go on. Every attempt's outcome is kept (`AlertStore.record`)."""
@@ -16,10 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-import apprise
-
-from backend.auth.destinations import DestinationPolicy, DestinationRefused, confined, refused_here
-from backend.auth.redact import quiet_apprise, redact_text
+from backend.alerting import providers
+from backend.auth.destinations import DestinationPolicy
 
 log = logging.getLogger(__name__)
 
@@ -37,34 +36,12 @@ class Notification:
     urls: tuple[str, ...]
 
 
-def send_once(url: str, title: str, body: str, timeout_s: float,
-              policy: DestinationPolicy | None = None) -> tuple[bool, str | None]:
-    """One attempt at one apprise URL (blocking), its connections confined by `policy`
-    (an alert rule made at run time). Neither the reason nor apprise's own log lines
-    quote the URL's secrets."""
-    with quiet_apprise(url):
-        sender = apprise.Apprise()
-        if not sender.add(url):
-            return False, "not a URL apprise knows"
-        try:
-            with confined(policy):
-                ok = sender.notify(body=body, title=title, timeout=timeout_s)
-                refused = refused_here()  # apprise reports a refused connection only as a failure
-        except DestinationRefused as refusal:
-            return False, f"not reached: {refusal}"
-        except Exception as exc:  # a plugin's bug must not end the worker
-            return False, redact_text(f"{type(exc).__name__}: {exc}")[:200]
-    if not ok and refused:
-        return False, f"not reached: {refused}"
-    return bool(ok), None if ok else "the service refused or did not answer"
-
-
 Record = Callable[[Notification, str, str | None], Awaitable[None]]
 
 
 class Delivery:
     def __init__(self, timeout_s: float, retries: int, record: Record | None,
-                 send: Callable[..., tuple[bool, str | None]] = send_once,
+                 send: Callable[..., tuple[bool, str | None]] = providers.send,
                  policy_for: Callable[[str], DestinationPolicy | None] = lambda alert: None) -> None:
         self.timeout_s, self.retries = timeout_s, retries
         self.policy_for = policy_for  # an alert's destination policy: confined when made at run time

@@ -8,8 +8,7 @@ import os
 import sys
 from typing import Mapping, TextIO
 
-from backend.alerting.delivery import send_once
-from backend.auth.redact import redact_notification_url
+from backend.alerting import providers
 from backend.config.loading import load_settings
 from backend.config.schema import ConfigError
 
@@ -46,7 +45,7 @@ def main(argv: list[str], environ: Mapping[str, str] = os.environ, out: TextIO =
         return 2
     failed = 0
     for url in urls:
-        ok, reason = send_once(url, TITLE, BODY, settings.config.delivery.timeout_s)
+        ok, reason = providers.send(url, TITLE, BODY, settings.config.delivery.timeout_s)
         failed += not ok
-        print(f"{'sent  ' if ok else 'FAILED'} {redact_notification_url(url)}{'' if ok else ': ' + str(reason)}", file=out)
+        print(f"{'sent  ' if ok else 'FAILED'} {providers.shown(url)}{'' if ok else ': ' + str(reason)}", file=out)
     return 1 if failed else 0
