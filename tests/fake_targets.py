@@ -13,7 +13,6 @@ import socket
 import struct
 import time
 from pathlib import Path
-from typing import Callable
 
 from tests.loopback import LoopbackServer
 
@@ -186,13 +185,3 @@ def refused_url() -> str:
     return f"http://127.0.0.1:{port}/"
 
 
-def wait_for(condition: Callable[[], object], timeout: float = 15, interval: float = 0.1):
-    """Poll `condition` until it returns something true; that value, or AssertionError."""
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")

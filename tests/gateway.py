@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.waiting import wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-token-0123456789"
 
@@ -101,13 +103,12 @@ class Gateway:
         raise RuntimeError("gateway did not start in time:\n" + "".join(self.output))
 
     def _wait_ready(self, deadline: float) -> None:
-        while time.monotonic() < deadline:
+        def answering() -> bool:
             try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
+                return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
             except httpx.HTTPError:
-                time.sleep(0.05)
-        raise RuntimeError("gateway never answered /healthz")
+                return False
+        wait_for(answering, max(0.1, deadline - time.monotonic()), 0.05)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

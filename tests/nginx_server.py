@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.gateway import ROOT
 from tests.redis_server import free_port
+from tests.waiting import wait_for
 
 DEPLOYED = ROOT / "deploy" / "nginx.conf"
 
@@ -48,16 +48,16 @@ class NginxServer:
         globals_ = (f"daemon off; pid {self.directory}/nginx.pid; error_log {self.directory}/error.log warn;")
         self.process = subprocess.Popen([binary, "-p", str(self.directory), "-c", str(conf), "-g", globals_],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        def answering() -> bool:
             if self.process.poll() is not None:
                 raise RuntimeError("nginx exited: " + self.process.stderr.read().decode(errors="replace"))
             try:
                 httpx.get(self.url + "/healthz", timeout=1)
-                return self
+                return True
             except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("nginx did not start")
+                return False
+        wait_for(answering, 10)
+        return self
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import redis
+
+from tests.waiting import wait_for
 
 
 def free_port() -> int:
@@ -42,14 +43,13 @@ class RedisServer:
              "--daemonize", "no", "--protected-mode", "yes", *persistence],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        def answering() -> bool:
             try:
-                if client.ping():
-                    return self
+                return bool(client.ping())
             except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+                return False
+        wait_for(answering, 10, 0.05)
+        return self
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

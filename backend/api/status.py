@@ -86,6 +86,8 @@ async def gateway_stats(request: Request) -> dict[str, Any]:
         "ws_oversized_closed": stats.oversized_closed,
         "ws_binary_closed": stats.binary_closed,
         "ws_client_errors": stats.client_errors,
+        "config_reloads": {"applied": runtime.reloader.applied, "refused": runtime.reloader.refused}
+        if runtime.reloader is not None else {"applied": 0, "refused": 0},
         **guard_figures(runtime),
     }
 

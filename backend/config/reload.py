@@ -38,6 +38,8 @@ class ConfigReloader:
         self._seen = self._signature()
         self._managed = ManagedStore(runtime.database)
         self._managed_seen: tuple[int, int] | None = None
+        self.applied = 0  # reloads taken (GET /api/v1/gateway/stats; tests wait on them)
+        self.refused = 0  # new files refused: the running configuration stayed
 
     @property
     def path(self) -> Path:
@@ -86,6 +88,7 @@ class ConfigReloader:
                 except ConfigError as exc:
                     for line in str(exc).splitlines():
                         log.error("config reload (%s) refused, keeping the running configuration: %s", why, line)
+                    self.refused += 1
                     return False
             config, problems = merged(file_config, await self._runtime.database.run(self._managed.rows))
             for problem in problems:
@@ -106,4 +109,5 @@ class ConfigReloader:
                     log.exception("a config reload listener failed")
             log.warning("config reloaded (%s): %d services, %d receivers", why, len(config.services),
                         len(config.websdrs))
+            self.applied += 1
             return True

@@ -14,7 +14,8 @@ import httpx
 import psutil
 import pytest
 
-from tests.fake_targets import FakeTargets, wait_for
+from tests.fake_targets import FakeTargets
+from tests.waiting import wait_for
 from tests.webhook import WebhookReceiver
 
 

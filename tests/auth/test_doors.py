@@ -10,7 +10,6 @@ import io
 import json
 import sqlite3
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -18,9 +17,10 @@ import psutil
 import pytest
 
 from tests.auth.test_access import cli, create_token
-from tests.fake_targets import FakeTargets, wait_for
+from tests.fake_targets import FakeTargets
 from tests.gateway import Gateway
 from tests.sites.test_agents import create_agent_token
+from tests.waiting import wait_for
 from tests.webhook import WebhookReceiver
 
 pytestmark = pytest.mark.timeout(180)
@@ -254,7 +254,6 @@ def test_a_saved_target_is_checked_at_each_connection_not_only_when_saved(confin
         return "not reached" in (row.get("error_message") or "")
     wait_for(refused_now, timeout=30)
     hits = lan.hits.get("asti", 0)
-    time.sleep(0)  # the next rounds: waited for below by the file's receiver's probes, not by time
     start = internal.hits.get("files-own", 0)
     wait_for(lambda: internal.hits.get("files-own", 0) >= start + 2, timeout=20)  # two more rounds ran
     assert lan.hits.get("asti", 0) == hits

@@ -10,13 +10,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 
 from client import ConnectionState, HeimdallClient, SyncClient, TokenRefused, backoff_delay
-from tests.fake_targets import refused_url, wait_for
+from tests.fake_targets import refused_url
 from tests.gateway import ROOT, TOKEN, Gateway
+from tests.waiting import eventually, wait_for
 
 # -- the schedule -----------------------------------------------------------------------------
 
@@ -69,10 +69,7 @@ async def connected_client(gw: Gateway, topics: list[str], **options) -> tuple[H
 
 
 async def collect(client: HeimdallClient, received: list, count: int, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while len([e for e in received if e.event == "signals:detected"]) < count:
-        assert time.monotonic() < deadline, f"only {len(received)} events"
-        await asyncio.sleep(0.05)
+    await eventually(lambda: len([e for e in received if e.event == "signals:detected"]) >= count, timeout)
 
 
 async def test_watchdog_and_resume_without_gap_or_duplicate(make_gateway):

@@ -15,9 +15,10 @@ import psycopg
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.fake_targets import FakeTargets, wait_for
+from tests.fake_targets import FakeTargets
 from tests.gateway import TOKEN, Gateway, write_config
 from tests.redis_server import RedisServer
+from tests.waiting import eventually, wait_for
 from tests.ws.test_ws_updates import detection, post_signal, recv, subscribe
 
 SUBSCRIBE = {"event": "subscribe", "data": {"events": ["signals:detected"]}}
@@ -151,13 +152,9 @@ async def test_redis_restart(cluster, persistent):
     await ws.close()
     staying, _ = await connected(a)  # connected across the restart
     redis.restart()
-    deadline = asyncio.get_running_loop().time() + 15
-    while True:  # the gateway reconnects by itself
-        status = (await post_signal(a, detection(2))).status_code
-        if status == 201 or asyncio.get_running_loop().time() > deadline:
-            break
-        await asyncio.sleep(0.5)
-    assert status == 201
+    async def accepted() -> bool:  # the gateway reconnects by itself
+        return (await post_signal(a, detection(2))).status_code == 201
+    await eventually(accepted, timeout=15, interval=0.5)
     # The gateway has read the log again: the new detection, or the new epoch.
     if persistent:
         await asyncio.to_thread(wait_for, lambda: a.stats()["last_seq"] > position)

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
-import time
 from pathlib import Path
 
 import httpx
 from websockets.asyncio.client import connect
 
 from tests.browser import CHROMIUM
-from tests.fake_targets import FakeTargets, wait_for
+from tests.fake_targets import FakeTargets
+from tests.waiting import wait_for
 
 
 def receiver(key: str, name: str, url: str) -> str:
@@ -67,8 +68,9 @@ async def test_sighup_adds_and_removes_targets_while_clients_stay_connected(make
                     assert await page.evaluate("heimdallConnection.state") == "connected"
                 # A bad new file keeps the running configuration.
                 path.write_text(config(targets, "torino").replace("timeout_s = 1", "timeout_s = 'soon'"))
+                refused_before = gw.stats()["config_reloads"]["refused"]
                 gw.process.send_signal(signal.SIGHUP)
-                await asyncio.sleep(1.5)
+                await asyncio.to_thread(wait_for, lambda: gw.stats()["config_reloads"]["refused"] > refused_before)
                 assert websdr_ids(gw) == {"torino", "milano"}
                 await ws.send(json.dumps({"event": "ping"}))
                 async with asyncio.timeout(5):
@@ -87,8 +89,10 @@ async def test_sighup_adds_and_removes_targets_while_clients_stay_connected(make
 def test_the_file_changing_is_enough(make_gateway):
     with FakeTargets() as targets:
         gw = make_gateway(raw=config(targets, "torino"))
-        time.sleep(1.1)  # a different modification time
-        Path(gw.config).write_text(config(targets, "torino", "asti"))
+        path = Path(gw.config)
+        written = path.stat().st_mtime_ns
+        path.write_text(config(targets, "torino", "asti"))
+        os.utime(path, ns=(written + 2_000_000_000, written + 2_000_000_000))  # a different modification time
         wait_for(lambda: websdr_ids(gw) == {"torino", "asti"}, timeout=15)
 
 

@@ -11,8 +11,9 @@ import sys
 
 import httpx
 
-from tests.fake_targets import FakeTargets, wait_for
+from tests.fake_targets import FakeTargets
 from tests.gateway import ROOT, Gateway
+from tests.waiting import wait_for
 
 
 def receivers(gw: Gateway) -> dict[str, dict]:

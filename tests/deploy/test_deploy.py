@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from tests.browser import CHROMIUM, launch
-from tests.fake_targets import wait_for
 from tests.gateway import ROOT, Gateway, write_config
 from tests.nginx_server import NginxServer
 from tests.redis_server import RedisServer
+from tests.waiting import wait_for
 
 COMPOSE = ROOT / "deploy" / "docker-compose.yml"
 

@@ -17,12 +17,12 @@ import socket
 import subprocess
 import sys
 import sysconfig
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.gateway import write_config
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,14 +101,12 @@ def entrypoint(*args: str) -> list[str]:
 
 
 def wait_healthy(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
         except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError("no answer from /healthz")
+            return False
+    wait_for(healthy, timeout)
 
 
 def stop(process: subprocess.Popen) -> str:
@@ -153,10 +151,7 @@ def test_the_demo_runs_from_the_image_with_its_data_apart(tmp_path):
         signals = f"http://127.0.0.1:{port}/api/v1/signals"
         assert httpx.get(signals).status_code == 401
         # The simulated platform posts through the real API within a few seconds.
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not httpx.get(signals, headers={"Authorization": f"Bearer {token}"}).json():
-            time.sleep(0.5)
-        assert httpx.get(signals, headers={"Authorization": f"Bearer {token}"}).json()
+        wait_for(lambda: httpx.get(signals, headers={"Authorization": f"Bearer {token}"}).json(), 20, 0.5)
     finally:
         output = stop(process)
     assert (tmp_path / "data" / "demo" / "heimdall.db").exists()

@@ -3,6 +3,8 @@ published once, its row is gone after, and rows that waited for the bus go out i
 
 from __future__ import annotations
 
+import asyncio
+
 from backend.events.bus import BusUnavailable, LocalBus
 from backend.events.hub import Hub
 from backend.ingest.outbox import Outbox
@@ -64,3 +66,45 @@ async def test_rows_wait_while_the_bus_is_down_and_go_out_once_in_order(tmp_path
     assert not outbox.waiting and await records.unpublished(10) == []
     assert await outbox.drain() and seen == ["d0", "d1", "d2", "d3"]
     await database.close()
+
+
+async def test_two_gateways_sharing_an_outbox_publish_each_row_once(tmp_path):
+    """Both sweep the same rows at once (a gateway that died left them): the shared log on a
+    real Redis takes each record once, by its kind and id; a detection and a localization
+    with the same id are two records."""
+    from backend.events.redis_bus import RedisBus
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(tmp_path / "redis").start()
+    database = open_database(tmp_path / "db")
+    records = SQLRecordStore(database)
+    buses = [RedisBus(server.url, 1000), RedisBus(server.url, 1000)]
+    hubs = [Hub(bus, {}) for bus in buses]
+    seen: list[tuple[str, str]] = []
+    marker = asyncio.Event()
+
+    def heard(env) -> None:
+        if env.event in ("signals:detected", "localizations:updated"):
+            seen.append((env.event, env.data["id"]))
+            if env.data["id"] == "marker":
+                marker.set()
+    hubs[0].subscribe(heard)
+    try:
+        for bus in buses:
+            await bus.start()
+        for i in range(5):
+            await records.add("detections", detection(i))
+        await records.add("localizations", {"id": "d0", "latitude": 45.0, "longitude": 7.6,
+                                            "timestamp": "2026-11-25T12:00:00Z"})
+        outboxes = [Outbox(records, hub) for hub in hubs]
+        assert all(await asyncio.gather(*(outbox.drain() for outbox in outboxes)))
+        stored, _ = await records.add("detections", {**detection(9), "id": "marker"})
+        await outboxes[0].publish("detections", stored)
+        await asyncio.wait_for(marker.wait(), 10)  # the log is ordered: all before it are delivered
+        assert sorted(seen) == sorted([("signals:detected", f"d{i}") for i in range(5)]
+                                      + [("localizations:updated", "d0"), ("signals:detected", "marker")])
+    finally:
+        for bus in buses:
+            await bus.stop()
+        await database.close()
+        server.stop()

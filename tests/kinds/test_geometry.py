@@ -6,8 +6,9 @@ import json
 import math
 
 import numpy as np
+import pytest
 
-from backend.locating.geometry import C_M_PER_S, coverage, gdop_at, project, warnings_for
+from backend.locating.geometry import C_M_PER_S, coverage, coverage_grid, gdop_at, project, warnings_for
 
 
 def triangle(radius_m: float) -> np.ndarray:
@@ -71,3 +72,18 @@ def test_same_place_pairs_are_those_a_full_comparison_finds():
     brute = [(i, j) for i in range(len(xy)) for j in range(i + 1, len(xy))
              if math.dist(xy[i], xy[j]) < SAME_PLACE_M]
     assert brute and same_place_pairs(xy) == brute
+
+
+def test_each_cells_gdop_is_the_gdop_at_that_cells_centre():
+    """A cell's figure belongs to its own place: row by row from the south-west, at the
+    centre of the cell (an off-by-half or a swapped row and column would move the map)."""
+    receivers = {"a": (45.0, 7.0), "b": (45.3, 7.9), "c": (44.6, 7.7), "d": (45.1, 7.4)}
+    cells = 12
+    grid = coverage_grid(receivers, cells=cells)
+    south, west, north, east = grid["bounds"]
+    origin = (float(np.mean([p[0] for p in receivers.values()])), float(np.mean([p[1] for p in receivers.values()])))
+    for index in (0, 5, cells + 3, 7 * cells + 10, cells * cells - 1):
+        row, column = divmod(index, cells)
+        centre = (south + (row + 0.5) * (north - south) / cells, west + (column + 0.5) * (east - west) / cells)
+        alone = gdop_at(project([centre], origin), project(list(receivers.values()), origin))[0]
+        assert grid["gdop"][index] == pytest.approx(float(alone), abs=1e-3), index

@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 from backend.config.loading import load_config
 from backend.config.schema import ConfigError
 from backend.kinds import tcp
-from tests.fake_targets import wait_for
+from tests.waiting import wait_for
 from tests.webhook import WebhookReceiver
 
 

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.fake_targets import FakeTargets, refused_url, wait_for
+from tests.fake_targets import FakeTargets, refused_url
+from tests.waiting import wait_for
 
 SERVICES = {
     "svc-healthy": "healthy",

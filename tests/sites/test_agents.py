@@ -12,13 +12,15 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import datetime, timezone
 
 import httpx
 import pytest
 
 from tests.browser import launch
-from tests.fake_targets import FakeTargets, wait_for
+from tests.fake_targets import FakeTargets
 from tests.gateway import ROOT, Gateway
+from tests.waiting import wait_for
 from tests.webhook import WebhookReceiver
 
 SITES = {"site-a": "127.0.0.2", "site-b": "127.0.0.3"}
@@ -207,8 +209,9 @@ def test_an_agent_token_can_do_nothing_but_report_for_its_own_site(network):
     # Its own calls: its site's targets; a round is counted for its site, whatever the body says.
     plan = httpx.get(gw.url + "/api/v1/agent/targets", headers=agent, timeout=5).json()
     assert plan["site"] == "site-a" and {t["key"] for t in plan["targets"]["websdrs"]} == {"torino", "cuneo", "asti"}
+    now = datetime.now(timezone.utc).isoformat()  # a valid time today, whatever the calendar says
     posted = httpx.post(gw.url + "/api/v1/agent/results", headers=agent, timeout=5, json={
-        "group": "websdrs", "checked_at": "2026-12-03T08:00:00Z", "site": "site-b", "results": []})
+        "group": "websdrs", "checked_at": now, "site": "site-b", "results": []})
     assert posted.status_code == 422 and posted.json()["field"] == "site"  # no speaking for another site
     # Other tokens may not report at all.
     assert httpx.get(gw.url + "/api/v1/agent/targets", headers=gw.auth(), timeout=5).status_code == 403

@@ -60,3 +60,18 @@ async def test_a_site_is_announced_stale_after_two_intervals_and_back_once(book)
     assert [(e["from"], e["to"]) for e in book.changes(CONFIG, T0 + 31_000)] == [("stale", "ok")]
     book.forget_announced()  # another instance takes over: it says what it finds
     assert [(e["from"], e["to"]) for e in book.changes(CONFIG, T0 + 31_000)] == [("unknown", "ok")]
+
+
+async def test_a_stale_sites_votes_are_left_out_even_while_young_enough_to_count(book):
+    """With a timeout longer than the interval, a vote can still be within its window
+    (interval + timeout) when its site is already stale (two intervals without a report):
+    the stale site is left out of the quorum all the same."""
+    slow = Config.model_validate({"polling": {"websdrs_interval_s": 10, "timeout_s": 15}, "sites": {"quorum": 2}})
+    await report(book, "a", T0, {"torino": Vote("offline", T0, "connection reset")})
+    await report(book, "b", T0, {"torino": Vote("offline", T0, "connection reset")})
+    now = T0 + 21_000  # 21 s: within 10 + 15 s, beyond 2 x 10 s
+    assert book.agents_counted(slow, "websdrs", now) == set()
+    verdict, view = book.judge(slow, "websdrs", "torino", Vote("online", now), None, now,
+                               book.agents_counted(slow, "websdrs", now))
+    assert not verdict.down and verdict.voters == 1 and not view["a"]["counted"]
+    assert book.agents_counted(slow, "websdrs", T0 + 19_000) == {"a", "b"}  # before: both count

@@ -14,8 +14,9 @@ import feedparser
 import httpx
 import pytest
 
-from tests.fake_targets import FakeTargets, wait_for
+from tests.fake_targets import FakeTargets
 from tests.gateway import ROOT, Gateway
+from tests.waiting import wait_for
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fake_targets import FakeTargets, refused_url, wait_for
+from tests.fake_targets import FakeTargets, refused_url
+from tests.waiting import wait_for
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 from tests.browser import CHROMIUM, watch_rows  # noqa: E402
@@ -127,7 +128,7 @@ def test_event_to_browser_latency(browser, gateway):
         body = detection(0, frequency_mhz=round(146.0 + i * 0.0125, 4))
         sent[f"{body['frequency_mhz']:.4f}"] = time.time() * 1000
         assert httpx.post(gateway.url + "/api/v1/signals", json=body, headers=gateway.auth()).status_code == 201
-        time.sleep(0.1)
+        page.wait_for_function(f"Object.keys(window.seenAt).length >= {i + 1}", timeout=10_000)  # one at a time
     page.wait_for_function("Object.keys(window.seenAt).length >= 40", timeout=10_000)
     seen = page.evaluate("window.seenAt")
     latencies = sorted(seen[key] - sent[key] for key in sent)
@@ -226,7 +227,12 @@ def test_a_dark_system_preference_is_followed_until_the_operator_chooses(browser
     context = browser.new_context(color_scheme="dark")
     page = context.new_page()
     page.goto(gateway.url + "/websdrs", wait_until="domcontentloaded")
-    page.wait_for_function("document.body.classList.contains('body--dark')", timeout=10_000)
+    page.wait_for_function("document.body.classList.contains('body--dark')", timeout=10_000)  # followed
+    page.get_by_role("button", name="Switch dark or light mode").click()  # the operator chooses light
+    page.wait_for_function("!document.body.classList.contains('body--dark')", timeout=10_000)
+    page.goto(gateway.url + "/system", wait_until="domcontentloaded")  # the choice outlasts the page
+    page.get_by_role("heading", name="State changes").wait_for()
+    page.wait_for_function("!document.body.classList.contains('body--dark')", timeout=10_000)
     context.close()
 
 

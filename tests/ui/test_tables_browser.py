@@ -10,8 +10,9 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from tests.fake_targets import FakeTargets, refused_url, wait_for
+from tests.fake_targets import FakeTargets, refused_url
 from tests.ui.conftest import open_page
+from tests.waiting import wait_for
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
