@@ -91,3 +91,58 @@ def test_no_kind_is_compared_by_name_outside_the_kinds_room():
              for number, line in enumerate(path.read_text().splitlines(), 1)
              if COMPARISON.search(line) and 'scope["type"]' not in line]
     assert found == []
+
+
+def _kind_names() -> tuple[set[str], set[str]]:
+    """The kinds' names: those no other word shares, and those that are also common words
+    (`http` is a URL scheme and an ASGI scope type too)."""
+    from backend.kinds import KINDS
+
+    names = {name for _, name in KINDS}
+    shared = {"http"} & names
+    return names - shared, shared
+
+
+def _named_kinds(tree: ast.AST, distinct: set[str], shared: set[str]) -> list[int]:
+    """Lines where code names a kind: any string of a distinct kind name; a shared one where
+    it stands for a kind (a `kind` key, argument, default or comparison)."""
+    lines: list[int] = []
+    docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)
+                  and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)}
+
+    def kindish(node: ast.AST) -> bool:
+        text = ast.unparse(node)
+        return "kind" in text.lower()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            if node.value in distinct:
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and key.value == "kind" and isinstance(value, ast.Constant) \
+                        and value.value in shared:
+                    lines.append(value.lineno)
+        elif isinstance(node, ast.keyword) and node.arg == "kind" and isinstance(node.value, ast.Constant) \
+                and node.value.value in shared:
+            lines.append(node.value.lineno)
+        elif isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            if any(isinstance(o, ast.Constant) and o.value in shared for o in operands) and kindish(node):
+                lines.append(node.lineno)
+        elif isinstance(node, (ast.AnnAssign, ast.Assign)) and node.value is not None:
+            targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+            if any("kind" in ast.unparse(t).lower() for t in targets) and isinstance(node.value, ast.Constant) \
+                    and node.value.value in shared:
+                lines.append(node.lineno)
+    return lines
+
+
+def test_no_code_outside_the_kinds_room_names_a_kind():
+    """Not in comparisons of any form, dict keys, defaults, orders or API examples: the
+    kinds say it themselves (their rank, their default, their location field)."""
+    distinct, shared = _kind_names()
+    places = [p for p in BACKEND.rglob("*.py") if "kinds" not in p.relative_to(BACKEND).parts[:1]
+              and "migrations" not in p.parts] + list((ROOT / "ui").rglob("*.py")) + [ROOT / "main.py"]
+    found = [f"{path.relative_to(ROOT)}:{line}" for path in places
+             for line in _named_kinds(ast.parse(path.read_text()), distinct, shared)]
+    assert found == []

@@ -42,7 +42,7 @@ TIME_CELL = """
 
 def detection_rows(detections, names: dict[str, str]) -> list[dict[str, Any]]:
     return [{"id": d["id"], "frequency": fmt.frequency(d.get("frequency_mhz")), "snr": fmt.snr(d.get("snr_db")),
-             "websdr": fmt.target_name(names, d.get("websdr_id")), "time": d.get("timestamp"),
+             "receiver": fmt.target_name(names, d.get("websdr_id")), "time": d.get("timestamp"),
              "href": RECEIVERS.page_of(d["websdr_id"]) if d.get("websdr_id") in names else ""}
             for d in list(detections)[:FEED_ROWS]]
 
@@ -155,13 +155,13 @@ def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
                 map_box = ui.column().classes("w-full gap-2 min-h-[24rem]")
                 ui.label("Latest detections").classes("text-xl font-semibold")
                 feed = ui.table(columns=[{"name": n, "label": label, "field": n, "align": "left"} for n, label in
-                                         (("frequency", "Frequency"), ("snr", "SNR"), ("websdr", "Receiver"),
+                                         (("frequency", "Frequency"), ("snr", "SNR"), ("receiver", "Receiver"),
                                           ("time", "When"))],
                                 rows=detection_rows(state.detections, state.names(RECEIVERS.name)),
                                 row_key="id").props("dense flat wrap-cells").classes("w-full hl-live")
                 empty_table_slot(feed, "No detections yet. They appear here as the platform reports them.")
                 feed.add_slot("body-cell-time", TIME_CELL)
-                feed.add_slot("body-cell-websdr", LINK_CELL)
+                feed.add_slot("body-cell-receiver", LINK_CELL)
 
     update_summary()
     maps: list[NetworkMap] = []  # the map, once drawn

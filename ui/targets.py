@@ -14,7 +14,7 @@ from nicegui import ui
 from backend.auth.principal import Principal
 from backend.config.managed import KEY_FIELD, EntryError
 from backend.config.targets import TargetChanges
-from backend.kinds import KINDS, kind_names
+from backend.kinds import KINDS, SERVICES, default_kind, detection_order, kind_names, where_fields
 from ui import format as fmt
 from ui import page_access
 from ui.frame import empty_table_slot, header
@@ -23,11 +23,16 @@ from ui.state import LiveState
 SECTIONS = (("websdrs", "Receivers"), ("services", "Services"), ("alerts", "Alert rules"))
 
 
+def kinds_using(where) -> str:
+    """The labels of the service kinds whose targets are found by this field."""
+    return ", ".join(k.label for k in KINDS.values() if k.group == SERVICES.name and k.where == where)
+
+
 def where_of(section: str, entry: dict[str, Any]) -> str:
     """Shown from an entry as listed (its URLs redacted)."""
     if section == "alerts":
         return ", ".join(entry.get("targets") or []) + " → " + ", ".join(entry.get("urls") or [])
-    return str(entry.get("url") or entry.get("address") or "")
+    return next((str(entry[w.name]) for w in where_fields(section) if entry.get(w.name)), "")
 
 
 def answer_lines(answer: dict[str, Any]) -> list[str]:
@@ -98,13 +103,14 @@ async def render(state: LiveState, principal: Principal) -> None:
             ui.label("Add a service").classes("text-lg font-semibold")
             with ui.row().classes("items-start gap-3 w-full"):
                 sv_name = ui.input("Name").classes("w-48").props('aria-label="Service name"')
-                sv_kind = ui.select({k: k for k in kind_names("services")}, value="http", label="Kind").classes("w-32")
-                sv_where = ui.input("Health URL, or host:port for tcp").classes("min-w-[18rem] flex-1").props(
+                sv_kind = ui.select({k: k for k in kind_names("services")}, value=default_kind("services"), label="Kind").classes("w-32")
+                sv_where = ui.input(", or ".join(f"{w.label}" + (f" ({kinds_using(w)})" if i else "")
+                                               for i, w in enumerate(where_fields("services")))).classes("min-w-[18rem] flex-1").props(
                     'aria-label="Service address"')
                 sv_test = ui.button("Test").props('outline aria-label="Test the service once"')
                 sv_save = ui.button("Save service")
             sv_found = ui.column().classes("gap-0 hl-test-answer")
-        sv_fields = {"name": sv_name, "kind": sv_kind, "url": sv_where, "address": sv_where}
+        sv_fields = {"name": sv_name, "kind": sv_kind, **{w.name: sv_where for w in where_fields("services")}}
 
         # -- an alert rule -------------------------------------------------------------------
         with ui.card().classes("w-full"):
@@ -233,7 +239,7 @@ async def render(state: LiveState, principal: Principal) -> None:
         if (actor := await allowed()) is None:
             return
         entry = {"id": (rx_id.value or "").strip(), "name": (rx_name.value or "").strip(),
-                 "url": (rx_url.value or "").strip(), "kind": rx_kind.value or "openwebrx",
+                 "url": (rx_url.value or "").strip(), "kind": rx_kind.value or detection_order("websdrs")[0],
                  "latitude": rx_lat.value, "longitude": rx_lon.value}
         if await save("websdrs", entry, rx_fields, actor):
             for inp in (rx_id, rx_name, rx_url):
@@ -244,7 +250,7 @@ async def render(state: LiveState, principal: Principal) -> None:
     async def test_service() -> None:
         if await allowed() is None:
             return
-        where = KINDS[("services", sv_kind.value)].where_field  # url, or address for a tcp service
+        where = KINDS[("services", sv_kind.value)].where_field  # the kind says which field holds where it is
         try:
             answer = await changes.trial("services", {where: (sv_where.value or "").strip(), "kind": sv_kind.value})
         except EntryError as problem:
@@ -255,7 +261,7 @@ async def render(state: LiveState, principal: Principal) -> None:
     async def save_service() -> None:
         if (actor := await allowed()) is None:
             return
-        where = KINDS[("services", sv_kind.value)].where_field  # url, or address for a tcp service
+        where = KINDS[("services", sv_kind.value)].where_field  # the kind says which field holds where it is
         entry = {"name": (sv_name.value or "").strip(), "kind": sv_kind.value, where: (sv_where.value or "").strip()}
         if await save("services", entry, sv_fields, actor):
             sv_name.value = sv_where.value = ""

@@ -20,13 +20,15 @@ from backend.auth.guard import client_address
 from backend.auth.scopes import ScopedRouter
 from backend.config.managed import EntryError
 from backend.config.targets import TargetChanges
+from backend.kinds import detection_order
 
 router = ScopedRouter(tags=["targets"])
 
 Section = Literal["services", "websdrs", "alerts"]
 Key = Annotated[str, Path(min_length=1, max_length=128)]
 EXAMPLE = {"section": "websdrs", "entry": {"id": "asti", "name": "Asti", "url": "http://asti.example.org:8073/",
-                                           "kind": "openwebrx", "latitude": 44.9, "longitude": 8.2}}
+                                           "kind": detection_order("websdrs")[0], "latitude": 44.9,
+                                           "longitude": 8.2}}
 
 
 class TargetBody(BaseModel):

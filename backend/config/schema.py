@@ -20,13 +20,14 @@ from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from backend.auth.destinations import DEFAULT_REFUSED
 from backend.config.crontab import cron_trigger
-from backend.kinds import KINDS, kind_names
+from backend.kinds import KINDS, default_kind, kind_names, where_fields
 from backend.kinds.tcp import split_address
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
@@ -100,22 +101,37 @@ def _kind_check(group: str, target: Any) -> Any:
 Quorum = Annotated[int, Field(ge=1, le=100)] | Literal["majority"]
 
 
-class ServiceTarget(_Section):
+def _where_fields(group: str) -> dict[str, Any]:
+    """The location fields of a group, as its kinds declare them (backend/kinds): a kind
+    with a field of its own adds it here without a change to this file. Required where
+    every kind of the group shares one field."""
+    fields = where_fields(group)
+    made: dict[str, Any] = {}
+    for where in fields:
+        text = Annotated[str, Field(max_length=where.max_length), AfterValidator(where.check)]
+        made[where.name] = (text, ...) if len(fields) == 1 else (text | None, None)
+    return made
+
+
+class _ServiceTarget(_Section):
     name: Annotated[str, Field(min_length=1, max_length=64)]
-    kind: Annotated[str, Field(max_length=32), AfterValidator(lambda v: _known_kind("services", v))] = "http"
-    url: HttpUrlText | None = None  # http: the health endpoint
-    address: Annotated[str, Field(max_length=300)] | None = None  # tcp: host:port
+    kind: Annotated[str, Field(max_length=32), AfterValidator(lambda v: _known_kind("services", v))] = \
+        default_kind("services")
     quorum: Quorum | None = None  # this target's own [sites] quorum
 
     @model_validator(mode="after")
-    def _check_kind(self) -> "ServiceTarget":
+    def _check_kind(self) -> "_ServiceTarget":
         return _kind_check("services", self)
 
 
-class WebSDRTarget(_Section):
+# name, kind, quorum, and where each kind of service is (url: the health endpoint;
+# address: host:port of a TCP service).
+ServiceTarget = create_model("ServiceTarget", __base__=_ServiceTarget, **_where_fields("services"))
+
+
+class _WebSDRTarget(_Section):
     id: str
     name: Annotated[str, Field(min_length=1, max_length=128)]
-    url: HttpUrlText
     kind: Annotated[str, Field(max_length=32), AfterValidator(lambda v: _known_kind("websdrs", v))]
     latitude: _number(-90, 90)
     longitude: _number(-180, 180)
@@ -132,7 +148,7 @@ class WebSDRTarget(_Section):
         return value
 
     @model_validator(mode="after")
-    def _check_kind(self) -> "WebSDRTarget":
+    def _check_kind(self) -> "_WebSDRTarget":
         return _kind_check("websdrs", self)
 
     @field_validator("frequency_ranges_mhz")
@@ -142,6 +158,10 @@ class WebSDRTarget(_Section):
             if not low < high:
                 raise ValueError(f"range [{low}, {high}] must be two increasing positive numbers")
         return ranges
+
+
+# Where each kind of receiver is: every kind today reads a receiver's URL.
+WebSDRTarget = create_model("WebSDRTarget", __base__=_WebSDRTarget, **_where_fields("websdrs"))
 
 
 class PollingSettings(_Section):

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from backend.auth.destinations import DestinationPolicy, first_refusal, policy_of
 from backend.auth.redact import redact_notification_url, redact_url
 from backend.config.managed import KEY_FIELD, EntryError, Managed, ManagedStore, checked, file_keys, merged
+from backend.kinds import GROUPS, default_kind, where_fields
 from backend.kinds.tcp import split_address
 from backend.monitor.trial import probe_once
 
@@ -48,10 +49,10 @@ def destinations(section: str, entry: dict[str, Any]) -> list[tuple[str, str, in
     """(field, host, port) of where an entry makes the gateway connect, as far as its text
     tells: a target's url or address, a notification URL's real host."""
     found = []
-    for field in ("url", "address"):
+    for field in (where.name for where in where_fields(section)) if section in GROUPS else ():
         value = entry.get(field)
         if isinstance(value, str) and value:
-            place = split_address(value) if field == "address" else _host_port(value)
+            place = _host_port(value) if "://" in value else split_address(value)
             if place is not None:
                 found.append((field, place[0].strip("[]"), place[1]))
     for url in entry.get("urls") or [] if section == "alerts" else []:
@@ -174,13 +175,15 @@ class TargetChanges:
     async def trial(self, section: str, entry: Any) -> dict[str, Any]:
         if not isinstance(entry, dict):
             raise EntryError("entry: a JSON object with the keys of a file entry", "entry")
-        where = {k: v for k, v in entry.items() if k in ("url", "address", "kind") and v not in (None, "")}
-        if not where.get("url") and not where.get("address"):
-            raise EntryError("entry: give where it is (url, or address for a tcp service)", "url")
+        fields = [where.name for where in where_fields(section)]
+        where = {k: v for k, v in entry.items() if k in (*fields, "kind") and v not in (None, "")}
+        if not any(where.get(name) for name in fields):
+            raise EntryError("entry: give where it is (" + ", or ".join(
+                f"{w.name}: {w.label}, e.g. {w.example}" for w in where_fields(section)) + ")", fields[0])
         try:  # the same rules as the file for what is given (a well-formed URL, a known kind)
             checked(section, {**self._placeholder(section), **where})
         except EntryError as problem:
-            if problem.field in ("url", "address", "kind"):
+            if problem.field in (*fields, "kind"):
                 raise
         await self._check_destinations(section, where)
         polling = self._runtime.settings.config.polling
@@ -190,5 +193,5 @@ class TargetChanges:
     def _placeholder(section: str) -> dict[str, Any]:
         """Fields a trial does not need yet, so the given ones are checked on their own."""
         if section == "websdrs":
-            return {"id": "trial", "name": "trial", "latitude": 0.0, "longitude": 0.0, "kind": "http"}
+            return {"id": "trial", "name": "trial", "latitude": 0.0, "longitude": 0.0, "kind": default_kind(section)}
         return {"name": "trial"}

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from backend.auth.destinations import DestinationPolicy, policy_of
 from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
 from backend.kinds import http_receiver, http_service, kiwisdr, openwebrx, tcp, websdr
-from backend.kinds.base import CheckSpec, Target, TargetGroup, TargetKind
+from backend.kinds.base import CheckSpec, Target, TargetGroup, TargetKind, WhereField
 from backend.kinds.fields import distance_km
 
 _KIND_MODULES = (http_service, tcp, openwebrx, kiwisdr, websdr, http_receiver)
@@ -35,6 +35,26 @@ def kind_names(group: str) -> list[str]:
 
 def kind_of(group: str, target: Any) -> TargetKind:
     return KINDS[(group, target.kind)]
+
+
+def detection_order(group: str) -> list[str]:
+    """The kinds "Test" tries, in turn, when an entry names none: each kind's own rank."""
+    ranked = [k for k in KINDS.values() if k.group == group and k.detection_rank is not None]
+    return [k.name for k in sorted(ranked, key=lambda k: k.detection_rank)]
+
+
+def default_kind(group: str) -> str:
+    """The group's kind when an entry names none."""
+    return next(k.name for k in KINDS.values() if k.group == group and k.default)
+
+
+def where_fields(group: str) -> list[WhereField]:
+    """The location fields the group's kinds use, each once, in the kinds' order."""
+    found: dict[str, WhereField] = {}
+    for kind in KINDS.values():
+        if kind.group == group:
+            found.setdefault(kind.where.name, kind.where)
+    return list(found.values())
 
 
 SERVICES = TargetGroup(

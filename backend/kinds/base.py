@@ -17,6 +17,7 @@ folder branches on their names.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
@@ -43,12 +44,40 @@ class CheckSpec:
 Check = Callable[[ProbeClient, CheckSpec], Awaitable[ProbeResult]]
 
 
+def http_url(value: str) -> str:
+    """An http:// or https:// URL with a host (the check of the `url` field)."""
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+@dataclass(frozen=True)
+class WhereField:
+    """The configuration field that says where a target of a kind is: its name in the
+    file and the API, its label on forms, an example, and its check (raises ValueError
+    with the sentence to show). The schema, the trial and /targets read it from the kind."""
+
+    name: str
+    label: str
+    example: str
+    check: Callable[[str], str] = http_url
+    max_length: int = 2048
+
+
+URL = WhereField("url", "URL", "http://host:8073/")
+
+
 @dataclass(frozen=True)
 class TargetKind:
     name: str  # as configured: kind = "..."
     group: str  # the group's name: "services" or "websdrs"
     check: Check
-    where_field: str = "url"  # the configuration field that says where the target is
+    label: str = ""  # for people: "OpenWebRX", "TCP port"
+    where: WhereField = URL  # where a target of this kind is
+    # Its place when "Test" tells a target's kind from its answer: lowest first; None: never
+    # tried unasked (a kind its answer cannot tell apart).
+    detection_rank: int | None = None
+    default: bool = False  # the group's kind when an entry names none
     response_label: str = "response, ms"  # what its response time measures, on charts
     config_problem: Callable[[Any], str | None] = lambda target: None  # None: the target is fine
     # Its own reasons a receiver cannot take part in a localization (backend/kinds/readiness.py).
@@ -56,6 +85,10 @@ class TargetKind:
     # What the receiver keeps of its own past, fetched hourly (KiwiSDR's /snr): a list of
     # measurements as plain dicts for backend/storage/history.py SnrMeasurement; None: nothing.
     own_history: Callable[[ProbeClient, str, float], Awaitable[list[dict[str, Any]]]] | None = None
+
+    @property
+    def where_field(self) -> str:
+        return self.where.name
 
     def location(self, target: Any) -> str:
         """Where the target is, for pages and answers: secrets in URLs redacted."""

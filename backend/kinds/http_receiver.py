@@ -29,4 +29,4 @@ async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s)
 
 
-KIND = TargetKind("http", "websdrs", check)
+KIND = TargetKind("http", "websdrs", check, label="any HTTP server", detection_rank=9, default=True)

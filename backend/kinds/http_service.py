@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 
-from backend.kinds.base import CheckSpec, TargetKind
+from backend.kinds.base import CheckSpec, TargetKind, WhereField
 from backend.kinds.probing import ProbeClient, ProbeResult, get_and_parse
 
 _SAYS_DOWN = {"unhealthy", "down", "error", "fail", "failed", "critical"}
@@ -49,4 +49,5 @@ async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s, spec.degraded_after_ms)
 
 
-KIND = TargetKind("http", "services", check)
+KIND = TargetKind("http", "services", check, label="HTTP health endpoint",
+                  where=WhereField("url", "Health URL", "http://host:8001/health"), detection_rank=1, default=True)

@@ -179,4 +179,5 @@ async def own_history(client: ProbeClient, url: str, timeout_s: float) -> list[d
     return parse_snr_history(body, time.time())
 
 
-KIND = TargetKind("kiwisdr", "websdrs", check, readiness=readiness, own_history=own_history)
+KIND = TargetKind("kiwisdr", "websdrs", check, label="KiwiSDR", detection_rank=2, readiness=readiness,
+                  own_history=own_history)

@@ -186,4 +186,4 @@ async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s)
 
 
-KIND = TargetKind("openwebrx", "websdrs", check, readiness=readiness)
+KIND = TargetKind("openwebrx", "websdrs", check, label="OpenWebRX", detection_rank=1, readiness=readiness)

@@ -19,7 +19,7 @@ import socket
 
 import aiohappyeyeballs
 
-from backend.kinds.base import CheckSpec, TargetKind
+from backend.kinds.base import CheckSpec, TargetKind, WhereField
 from backend.kinds.probing import ProbeClient, ProbeResult, Timer, describe_failure, source
 
 ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]{1,253}):(\d{1,5})$")
@@ -77,5 +77,12 @@ def config_problem(target) -> str | None:
     return None
 
 
-KIND = TargetKind("tcp", "services", check, where_field="address", response_label="connect, ms",
-                  config_problem=config_problem)
+def _host_port(value: str) -> str:
+    if split_address(value) is None:
+        raise ValueError("must be host:port, e.g. 127.0.0.1:5672")
+    return value
+
+
+KIND = TargetKind("tcp", "services", check, label="TCP port",
+                  where=WhereField("address", "host:port", "127.0.0.1:5672", _host_port, 300),
+                  response_label="connect, ms", config_problem=config_problem)

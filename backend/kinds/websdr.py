@@ -31,4 +31,4 @@ async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
     return await probe(client, spec.url, spec.timeout_s)
 
 
-KIND = TargetKind("websdr", "websdrs", check)
+KIND = TargetKind("websdr", "websdrs", check, label="websdr.org", detection_rank=3)

@@ -8,13 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from backend.auth.destinations import DestinationPolicy
-from backend.kinds import GROUPS, KINDS, CheckSpec, kind_names
+from backend.kinds import GROUPS, KINDS, CheckSpec, detection_order
 from backend.kinds.probing import probe_client
 from backend.kinds.status import is_down
 from backend.monitor.worker import check  # the worker's own guard: a probe with a bug is a failed check
-
-# The order receiver kinds are tried in: the most telling answers first; plain HTTP last.
-DETECTION_ORDER = ("openwebrx", "kiwisdr", "websdr", "http")
 
 
 async def probe_once(section: str, entry: dict[str, Any], timeout_s: float, degraded_after_ms: float,
@@ -23,7 +20,7 @@ async def probe_once(section: str, entry: dict[str, Any], timeout_s: float, degr
     connections confined by `policy` (what is tried at run time always is)."""
     group = GROUPS[section]
     # Not given: each kind of the group in the detection order (a service: its plain HTTP check).
-    tried = [entry["kind"]] if entry.get("kind") else [k for k in DETECTION_ORDER if k in kind_names(section)]
+    tried = [entry["kind"]] if entry.get("kind") else detection_order(section)
     result, kind = None, tried[0]
     async with probe_client(4) as client:
         for kind in tried:

@@ -98,7 +98,7 @@ async def test_dashboard_shows_configured_targets_and_live_updates(live):
                                                    "websdr_id": "torino", "timestamp": "2026-11-25T12:00:00.000Z"})
     await user.should_see("1 in total")
     detection = table_rows(user)["Frequency"][0]
-    assert (detection["frequency"], detection["websdr"]) == ("145.5000 MHz", "Torino")  # the name, not the id
+    assert (detection["frequency"], detection["receiver"]) == ("145.5000 MHz", "Torino")  # the name, not the id
     assert state.detections_total == 1
 
 
