@@ -1,4 +1,4 @@
-"""Probe rounds: every target of a kind checked concurrently, statuses debounced, the
+"""Probe rounds: every target of a group checked concurrently, statuses debounced, the
 round kept in history, then the full map published on the hub (and each change of
 state as a `status:changed` event)."""
 
@@ -74,7 +74,7 @@ class Monitor:
         and with the added ones as `unknown`, so every client sees the new set."""
         self._config = config
         self._targets = targets_of(config)
-        state = initial_state(config, {(kind, key): entry for kind, entries in self._entries.items()
+        state = initial_state(config, {(group_name, key): entry for group_name, entries in self._entries.items()
                                        for key, entry in entries.items()})
         kept = {(target.group, target.key) for targets in self._targets.values() for target in targets}
         self._debouncers = {key: debouncer for key, debouncer in self._debouncers.items() if key in kept}
@@ -83,16 +83,16 @@ class Monitor:
             if self.lease.held:  # the poller speaks for the targets; another instance's view may be stale
                 await self._publish(group.topic, self._entries[group.name])
 
-    def _debouncer(self, kind: str, key: str) -> Debouncer:
-        found = self._debouncers.get((kind, key))
+    def _debouncer(self, group_name: str, key: str) -> Debouncer:
+        found = self._debouncers.get((group_name, key))
         if found is None:
-            status = (self._entries[kind].get(key) or {}).get("status", "unknown")
-            found = self._debouncers[(kind, key)] = Debouncer(status)
+            status = (self._entries[group_name].get(key) or {}).get("status", "unknown")
+            found = self._debouncers[(group_name, key)] = Debouncer(status)
         found.down_after, found.up_after = self._config.polling.down_after, self._config.polling.up_after
         return found
 
-    def has_targets(self, kind: str) -> bool:
-        return bool(self._targets[kind])
+    def has_targets(self, group_name: str) -> bool:
+        return bool(self._targets[group_name])
 
     async def start(self) -> None:
         await self._worker.start()
@@ -100,20 +100,20 @@ class Monitor:
     async def stop(self) -> None:
         self._worker.stop()
 
-    async def poll(self, kind: str) -> None:
-        """One round over every target of `kind`, if this process is the poller."""
+    async def poll(self, group_name: str) -> None:
+        """One round over every target of a group (`services`, `websdrs`), if this process is the poller."""
         if not self.lease.held:
             return
         try:
-            await self._round(kind)
+            await self._round(group_name)
         except StaleLeader as stale:  # lost the lease while probing: the new poller's results count
-            log.warning("round of %s discarded: %s", kind, stale)
+            log.warning("round of %s discarded: %s", group_name, stale)
 
-    async def _round(self, kind: str) -> None:
-        targets = self._targets[kind]
+    async def _round(self, group_name: str) -> None:
+        targets = self._targets[group_name]
         # Slowest first: a target that timed out last time starts its wait at once, beside
         # the quick ones, instead of after them. The round then lasts about one timeout.
-        order = sorted(range(len(targets)), key=lambda i: self._expected_ms(kind, targets[i].key), reverse=True)
+        order = sorted(range(len(targets)), key=lambda i: self._expected_ms(group_name, targets[i].key), reverse=True)
         try:
             started = await self._worker.run([targets[i].spec for i in order], self._config.polling.max_concurrency)
         except WorkerStopped:
@@ -129,73 +129,73 @@ class Monitor:
             results[index] = started[position]
         now_ms = int(time.time() * 1000)
         checked = iso_from_ms(now_ms)
-        results, views = await self._with_sites(kind, targets, results, now_ms)
+        results, views = await self._with_sites(group_name, targets, results, now_ms)
         checks, changes, events = [], [], []
         pending: dict[str, tuple[ProbeResult, str, str | None]] = {}
         for target, result in zip(targets, results):
-            debouncer = self._debouncer(kind, target.key)
+            debouncer = self._debouncer(group_name, target.key)
             before = debouncer.status
             changed = debouncer.observe(result.status)
-            since = checked if changed else (self._entries[kind].get(target.key) or {}).get("since") or checked
+            since = checked if changed else (self._entries[group_name].get(target.key) or {}).get("since") or checked
             pending[target.key] = (result, debouncer.status, since)
-            previous_details = (self._entries[kind].get(target.key) or {}).get("details") or {}
+            previous_details = (self._entries[group_name].get(target.key) or {}).get("details") or {}
             figures = kept_figures({**(result.details or {}), **rises(previous_details, result.details or {})})
-            checks.append(CheckRecord(kind, target.key, now_ms, result.status, not is_down(result.status),
+            checks.append(CheckRecord(group_name, target.key, now_ms, result.status, not is_down(result.status),
                                       result.response_time_ms, result.error, *figures))
             if changed:
-                changes.append(StateChange(kind, target.key, now_ms, before, debouncer.status, result.error))
-                events.append({"kind": kind, "id": target.key, "name": target.name, "aspect": "status", "from": before,
+                changes.append(StateChange(group_name, target.key, now_ms, before, debouncer.status, result.error))
+                events.append({"kind": group_name, "id": target.key, "name": target.name, "aspect": "status", "from": before,
                                "to": debouncer.status, "since": checked, "reason": result.error})
         # Uptime includes this round: store first, then read.
         await self._history.record_round(checks, changes)
-        uptimes = await self._history.uptime(kind, now_ms - DAY_MS)
-        group = GROUPS[kind]
+        uptimes = await self._history.uptime(group_name, now_ms - DAY_MS)
+        group = GROUPS[group_name]
         # The configuration may have been reloaded while the round ran: only targets that
         # are still configured are kept.
-        current = {target.key for target in self._targets[kind]}
+        current = {target.key for target in self._targets[group_name]}
         entries = {}
         for target in targets:
             if target.key not in current:
                 continue
             result, status, since = pending[target.key]
             details = with_position_check(result.details, target.position) if result.details else None
-            entries[target.key] = group.entry(self._entries[kind].get(target.key) or {}, result, status, checked,
+            entries[target.key] = group.entry(self._entries[group_name].get(target.key) or {}, result, status, checked,
                                               since, uptimes.get(target.key), details)
             entries[target.key]["sites"] = views.get(target.key) or {}
             if group.keeps_details:  # receivers: whether it can take part now, at any frequency it covers
                 readiness = of_entry(CHECKS[target.spec.probe].readiness, entries[target.key], None)
                 entries[target.key]["readiness"] = readiness
-                moved = readiness_change(self._entries[kind].get(target.key), readiness)
+                moved = readiness_change(self._entries[group_name].get(target.key), readiness)
                 if moved is not None:
-                    events.append({"kind": kind, "id": target.key, "name": target.name, "aspect": "readiness",
+                    events.append({"kind": group_name, "id": target.key, "name": target.name, "aspect": "readiness",
                                    "from": moved, "to": readiness["state"], "since": checked,
                                    "reason": "; ".join(readiness["reasons"]) or None})
-        await self._history.save_last({(kind, key): entry for key, entry in entries.items()})
-        previous = self._entries[kind]
-        self._entries[kind] = {t.key: entries.get(t.key) or previous[t.key] for t in self._targets[kind]
+        await self._history.save_last({(group_name, key): entry for key, entry in entries.items()})
+        previous = self._entries[group_name]
+        self._entries[group_name] = {t.key: entries.get(t.key) or previous[t.key] for t in self._targets[group_name]
                                if t.key in entries or t.key in previous}
-        await self._publish(group.topic, self._entries[kind])
+        await self._publish(group.topic, self._entries[group_name])
         for event in events:
             if event["id"] in current:
                 await self._publish(STATUS_CHANGED, event)
         await self._announce_sites(now_ms)
 
-    async def _with_sites(self, kind: str, targets: list, results: list[ProbeResult],
+    async def _with_sites(self, group_name: str, targets: list, results: list[ProbeResult],
                           now_ms: int) -> tuple[list[ProbeResult], dict[str, dict]]:
         """Each result as the sites' quorum has it (backend/sites/quorum.py), and each
         target's view from every site. With no agent reporting, the gateway's own result
         stands as it is."""
         if self.sites is None:
             return results, {}
-        await self.sites.load(kind)
+        await self.sites.load(group_name)
         # The gateway's own round failing as a whole is set aside only when other sites
         # voted; alone, the alert engine's suspect-round rule says it, as it always has.
-        others = self.sites.agents_counted(self._config, kind, now_ms)
-        self.sites.own_problem[kind] = site_problem([(r.status, r.error) for r in results], None) if others else None
+        others = self.sites.agents_counted(self._config, group_name, now_ms)
+        self.sites.own_problem[group_name] = site_problem([(r.status, r.error) for r in results], None) if others else None
         judged, views = [], {}
         for target, result in zip(targets, results):
             own = Vote(result.status, now_ms, result.error, result.response_time_ms)
-            verdict, views[target.key] = self.sites.judge(self._config, kind, target.key, own, target.quorum, now_ms,
+            verdict, views[target.key] = self.sites.judge(self._config, group_name, target.key, own, target.quorum, now_ms,
                                                           others)
             if verdict.voters > 1 and (verdict.status != result.status or verdict.reason != result.error):
                 # The network's view replaces the gateway's own: its status, and why (the
@@ -229,8 +229,8 @@ class Monitor:
             "kind": "gateway", "id": "probe-worker", "name": "probe worker", "from": "down" if reason is None else "up",
             "to": "up" if reason is None else "down", "since": iso_from_ms(int(time.time() * 1000)), "reason": reason})
 
-    def _expected_ms(self, kind: str, key: str) -> float:
-        entry = self._entries[kind].get(key) or {}
+    def _expected_ms(self, group_name: str, key: str) -> float:
+        entry = self._entries[group_name].get(key) or {}
         if entry.get("last_check") is None:
             return 0.0
         took = entry.get("response_time_ms")
