@@ -80,7 +80,7 @@ def serve_gateway(argv: list[str]) -> int:
         print(f"Generated an API token for ingestion, kept in {where} "
               f"(or make one of your own: python main.py token create NAME --scope ingest)")
     host, port = sock.getsockname()[:2]
-    from backend.auth.destinations import listening_on
+    from backend.safety.destinations import listening_on
 
     listening_on(settings.host, port)  # never a destination of targets and alert rules made at run time
     if demo_sock is not None:
@@ -106,7 +106,8 @@ def serve_gateway(argv: list[str]) -> int:
     from backend.config.schema import DEFAULT_DATA_DIR
 
     default_dir = settings.data_dir == Path(DEFAULT_DATA_DIR) and not settings.database_url
-    announce_access(runtime, host, port, "" if default_dir else f" --data-dir {settings.data_dir}")
+    announce_access(runtime.settings.login_required, runtime.auth.store, runtime.database, host, port,
+                    "" if default_dir else f" --data-dir {settings.data_dir}")
     app = build_app(runtime)
 
     import ui  # NiceGUI is imported only once the settings are known to be good

@@ -33,7 +33,6 @@ from backend.api import (
 )
 from backend.api import metrics as metrics_api
 from backend.api.errors import StrictJSONResponse, UnknownMethods, internal_error
-from backend.auth.destinations import DestinationPolicy, policy_of
 from backend.auth.guard import Guard
 from backend.auth.principal import Authenticator
 from backend.auth.revalidate import Revalidator
@@ -41,7 +40,6 @@ from backend.auth.store import AuthStore
 from backend.cluster.instances import InstanceRegistry
 from backend.cluster.leader import LocalLease, RedisLease, instance_id, lease_ttl_s
 from backend.config.loading import Settings
-from backend.config.reload import ConfigReloader
 from backend.events.bus import Bus, LocalBus
 from backend.events.hub import Hub
 from backend.events.redis_bus import RedisBus
@@ -50,7 +48,9 @@ from backend.kinds import initial_state
 from backend.metrics.collector import Metrics
 from backend.monitor.poller import Monitor
 from backend.monitor.scheduler import build_scheduler, poll_now
+from backend.reconfigure.reloader import ConfigReloader
 from backend.runtime import Runtime
+from backend.safety.destinations import DestinationPolicy, policy_of
 from backend.sites.book import SiteBook
 from backend.statuspage.page import StatusPages
 from backend.storage import Database, SQLHistoryStore, SQLRecordStore, open_database

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from backend.alerting.engine import AlertEngine
 from backend.auth.principal import Authenticator
@@ -23,11 +23,16 @@ if TYPE_CHECKING:  # these modules read the runtime themselves
     from backend.auth.oidc import OidcClient
     from backend.auth.revalidate import Revalidator
     from backend.cluster.instances import InstanceRegistry
-    from backend.config.reload import ConfigReloader
     from backend.ingest.outbox import Outbox
-    from backend.metrics.collector import Metrics
     from backend.serving.edge import EdgeLimits
     from backend.statuspage.page import StatusPages
+
+
+class Reloader(Protocol):
+    applied: int
+    refused: int
+
+    async def reload(self, why: str = "SIGHUP", read_file: bool = True) -> bool: ...
 
 
 @dataclass
@@ -48,7 +53,9 @@ class Runtime:
     oidc: OidcClient | None = None  # single sign-on, when [auth.oidc] is configured
     status_pages: StatusPages | None = None  # the public status pages and their announcements
     file_config: Config | None = None  # the file's (or the demo's), before what was made in the browser
-    reloader: ConfigReloader | None = None  # applies a new configuration in place, once serving
+    # Applies a new configuration in place, once serving (backend/reconfigure/reloader.py,
+    # a room above this one: only its shape is named here).
+    reloader: Reloader | None = None
 
     def event_bus_state(self) -> str:
         """`local` (one process), or `up` / `down` for the shared log on Redis."""
@@ -58,7 +65,7 @@ class Runtime:
     # Extra coroutines to run while the server runs (the demo network, say).
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     guard: Guard | None = None  # in front of the app, once it is built (its figures)
-    metrics: Metrics | None = None  # made once the runtime exists
+    metrics: Any = None  # backend/metrics/collector.py Metrics, made once the runtime exists (a room above)
     edge: EdgeLimits | None = None  # the connection limits of the HTTP server, once serving
     # Called with the new Config after a reload took effect (the pages redraw their targets).
     config_listeners: list[Callable[[Config], None]] = field(default_factory=list)

@@ -21,15 +21,15 @@ def modules() -> dict[str, Path]:
     return {module_name(p): p for p in BACKEND.rglob("*.py") if "migrations" not in p.parts}
 
 
-def imports_at_load(path: Path, known: dict[str, Path]) -> set[str]:
-    """The backend modules `path` imports when it is loaded: module level, not under
-    `if TYPE_CHECKING`, not inside functions."""
+def imports_at_load(path: Path, known: dict[str, Path], type_only: bool = False) -> set[str]:
+    """The backend modules `path` imports when it is loaded: module level, not inside
+    functions; under `if TYPE_CHECKING` too when `type_only`."""
     tree = ast.parse(path.read_text())
     found: set[str] = set()
 
     def visit(nodes) -> None:
         for node in nodes:
-            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test) and not type_only:
                 continue
             if isinstance(node, (ast.If, ast.Try)):
                 visit(node.body)
@@ -145,4 +145,72 @@ def test_no_code_outside_the_kinds_room_names_a_kind():
               and "migrations" not in p.parts] + list((ROOT / "ui").rglob("*.py")) + [ROOT / "main.py"]
     found = [f"{path.relative_to(ROOT)}:{line}" for path in places
              for line in _named_kinds(ast.parse(path.read_text()), distinct, shared)]
+    assert found == []
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Each strongly connected group of more than one node (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(graph.get(node, ())):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def package_of(module: str) -> str:
+    """backend.auth.store -> backend.auth; a module loose at the root stands for itself."""
+    parts = module.split(".")
+    return ".".join(parts[:2])
+
+
+def test_no_circle_between_packages_type_only_imports_included():
+    """The rooms stand in layers (safety, kinds, storage, events at the bottom; monitor,
+    alerting, sites above; reconfigure, api and the pages on top; app.py knows all): no
+    room reaches back into one that reaches it, not even for a type. The circles found
+    are listed with the modules that make them."""
+    known = modules()
+    graph: dict[str, set[str]] = {}
+    because: dict[tuple[str, str], list[str]] = {}
+    for name, path in known.items():
+        for other in imports_at_load(path, known, type_only=True):
+            here, there = package_of(name), package_of(other)
+            if here != there and there != "backend":  # backend/__init__: the version alone
+                graph.setdefault(here, set()).add(there)
+                because.setdefault((here, there), []).append(name)
+    circles = _circles(graph)
+    detail = [f"{a} -> {b} ({', '.join(because[(a, b)])})" for group in circles for a in group for b in group
+              if (a, b) in because]
+    assert circles == [], detail
+
+
+def test_no_module_imports_another_modules_private_name():
+    """A helper shared between modules has a public name in a module named for it."""
+    found = []
+    for path in [*BACKEND.rglob("*.py"), *(ROOT / "ui").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(("backend", "ui")):
+                found += [f"{path.relative_to(ROOT)}: {node.module}.{a.name}" for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__")]
     assert found == []

@@ -1,7 +1,7 @@
 """Targets (`/targets`, operators and admins): add a receiver, a service or an alert rule
 in the browser, test a target once before saving it, pause, resume and remove what was
 made here. The configuration file's entries are listed as the file's and left to it.
-Every action goes through backend/config/targets.py, as the API's do, and asks the
+Every action goes through backend/reconfigure/target_changes.py, as the API's do, and asks the
 store for the page's rights when it runs."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from nicegui import ui
 
 from backend.auth.principal import Principal
 from backend.config.managed import KEY_FIELD, EntryError
-from backend.config.targets import TargetChanges
 from backend.kinds import KINDS, SERVICES, default_kind, detection_order, kind_names, where_fields
+from backend.reconfigure.target_changes import TargetChanges
 from ui import format as fmt
 from ui import page_access
 from ui.frame import empty_table_slot, header

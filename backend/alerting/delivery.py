@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from backend.alerting import providers
-from backend.auth.destinations import DestinationPolicy
+from backend.safety.destinations import DestinationPolicy
 
 log = logging.getLogger(__name__)
 

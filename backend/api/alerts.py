@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 
-from backend.api.status import runtime_of
+from backend.api.requests import runtime_of
 from backend.auth.scopes import ScopedRouter
 
 router = ScopedRouter(tags=["alerts"])

@@ -9,8 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.api.operations import _actor, _audit
-from backend.api.status import runtime_of
+from backend.api.requests import actor_of, audit, runtime_of
 from backend.auth.scopes import ScopedRouter
 
 router = ScopedRouter(tags=["status pages"])
@@ -66,8 +65,8 @@ async def list_announcements(request: Request, archived: Annotated[bool | None, 
 async def make_announcement(request: Request, body: NewAnnouncement) -> dict[str, Any]:
     """An announcement on the chosen status pages. Needs `operator`."""
     _check_pages(request, body.pages)
-    made = await _store(request, "add", body.type, body.title, body.text, body.pages, _actor(request))
-    await _audit(request, "announcement made", f"#{made['id']}", body.title[:100])
+    made = await _store(request, "add", body.type, body.title, body.text, body.pages, actor_of(request))
+    await audit(request, "announcement made", f"#{made['id']}", body.title[:100])
     return made
 
 
@@ -79,7 +78,7 @@ async def change_announcement(request: Request, announcement_id: AnnouncementId,
     changed = await _store(request, "change", announcement_id, body.model_dump(exclude_none=True))
     if changed is None:
         raise HTTPException(404, "no such announcement")
-    await _audit(request, "announcement changed", f"#{announcement_id}")
+    await audit(request, "announcement changed", f"#{announcement_id}")
     return changed
 
 
@@ -89,5 +88,5 @@ async def archive_announcement(request: Request, announcement_id: AnnouncementId
     archived = await _store(request, "archive", announcement_id)
     if archived is None:
         raise HTTPException(404, "no such announcement")
-    await _audit(request, "announcement archived", f"#{announcement_id}")
+    await audit(request, "announcement archived", f"#{announcement_id}")
     return archived

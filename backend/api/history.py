@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import HTTPException, Query, Request
 
 from backend.alerting import rules
-from backend.api.status import runtime_of
+from backend.api.requests import runtime_of
 from backend.auth.scopes import ScopedRouter
 from backend.kinds import GROUPS
 from backend.kinds import GroupName as Kind

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from backend.api.bodies import parse_body
 from backend.api.errors import StrictJSONResponse, error
-from backend.api.status import runtime_of
+from backend.api.requests import runtime_of
 from backend.auth.scopes import ScopedRouter
 from backend.events.envelope import encode
 from backend.events.topics import LOCALIZATIONS_UPDATED, SIGNALS_DETECTED

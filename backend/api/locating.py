@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from fastapi import HTTPException, Query, Request, Response
 
 from backend.api.history import DAY_MS, instant
-from backend.auth.redact import redact_url
 from backend.auth.scopes import ScopedRouter
 from backend.events.topics import WEBSDRS_STATUS
 from backend.kinds import RECEIVERS, kind_of
@@ -19,6 +18,7 @@ from backend.locating import exports
 from backend.locating.geometry import coverage as coverage_of
 from backend.locating.network import readiness_at, ready_count, ready_positions
 from backend.runtime import Runtime
+from backend.safety.redact import redact_url
 from backend.timefmt import iso_from_ms
 
 router = ScopedRouter()

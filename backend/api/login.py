@@ -14,8 +14,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backend.api.plain_page import error_line, plain_page
+from backend.api.requests import authenticator_of, is_secure
 from backend.auth.guard import client_address
-from backend.auth.principal import Authenticator
 from backend.auth.scopes import ScopedRouter
 
 router = ScopedRouter(include_in_schema=False)
@@ -29,10 +29,6 @@ FORM = """<form method="post" action="/login">
  <input id="password" name="password" type="password" autocomplete="current-password" required>
  <button type="submit">Sign in</button>
 </form>"""
-
-
-def _auth(request: Request) -> Authenticator:
-    return request.app.state.authenticator
 
 
 def safe_next(target: str | None) -> str:
@@ -58,27 +54,22 @@ def page(next_path: str = "/", message: str = "", name: str = "", status: int = 
 
 def page_for(request: Request, next_path: str = "/", message: str = "", name: str = "", status: int = 200,
              retry_after: int | None = None, setup: bool = False) -> HTMLResponse:
-    config = _auth(request).config
+    config = authenticator_of(request).config
     oidc = config.auth.oidc
     return page(next_path, message, name, status, retry_after, oidc.button_label if oidc else "",
                 config.auth.password_login, setup)
 
 
-def _secure(request: Request) -> bool:
-    public = _auth(request).config.http.public_url
-    return request.url.scheme == "https" or public.startswith("https://")
-
-
 @router.get("/login", scope="public")
 async def login_page(request: Request, next: str = "/") -> HTMLResponse:
-    auth = _auth(request)
+    auth = authenticator_of(request)
     fresh = not await auth.store_call(auth.store.setup_closed)  # a fresh install: the way to its first admin
     return page_for(request, next, setup=fresh)
 
 
 @router.post("/login", scope="public")
 async def login(request: Request) -> Response:
-    auth = _auth(request)
+    auth = authenticator_of(request)
     address = client_address(request.scope)
     if not auth.config.auth.password_login:
         return page_for(request, message="Signing in with a password is switched off here.", status=403)
@@ -102,13 +93,13 @@ async def login(request: Request) -> Response:
     session_id = await auth.store_call(auth.store.open_session, account.name)
     await auth.store_call(auth.store.audit, "login", account.name, account.name, address)
     response = RedirectResponse(target, status_code=303)
-    response.headers["set-cookie"] = auth.session_cookie(session_id, _secure(request))
+    response.headers["set-cookie"] = auth.session_cookie(session_id, is_secure(request))
     return response
 
 
 @router.post("/logout", scope="read")
 async def logout(request: Request) -> Response:
-    auth = _auth(request)
+    auth = authenticator_of(request)
     session_id = auth.session_id({"cookie": request.headers.get("cookie", "")})
     provider_logout = None
     if session_id is not None:
@@ -123,5 +114,5 @@ async def logout(request: Request) -> Response:
         await auth.store_call(auth.store.audit, "logout", getattr(principal, "name", None), None,
                               client_address(request.scope))
     response = RedirectResponse(provider_logout or "/login", status_code=303)
-    response.headers["set-cookie"] = auth.clear_cookie(_secure(request))
+    response.headers["set-cookie"] = auth.clear_cookie(is_secure(request))
     return response

@@ -10,7 +10,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from backend.api.status import runtime_of
+from backend.api.requests import runtime_of
 from backend.auth.scopes import ScopedRouter
 from backend.kinds import GROUPS
 from backend.kinds import GroupName as Kind

@@ -12,8 +12,7 @@ from fastapi import HTTPException, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.api.status import runtime_of
-from backend.auth.guard import client_address
+from backend.api.requests import actor_of, audit, runtime_of
 from backend.auth.scopes import ScopedRouter
 from backend.kinds import GROUPS
 
@@ -44,16 +43,6 @@ def _targets(request: Request) -> dict[str, set[str]]:
     return {group.name: set(group.keys(config)) for group in GROUPS.values()}
 
 
-def _actor(request: Request) -> str | None:
-    principal = getattr(request.state, "principal", None)
-    return getattr(principal, "name", None)
-
-
-async def _audit(request: Request, action: str, subject: str, detail: str | None = None) -> None:
-    auth = runtime_of(request).auth
-    await auth.store_call(auth.store.audit, action, _actor(request), subject, client_address(request.scope), detail)
-
-
 async def _make(request: Request, what: str, body: QuietingRequest) -> dict[str, Any]:
     known = _targets(request)
     if body.kind not in known:
@@ -71,9 +60,9 @@ async def _make(request: Request, what: str, body: QuietingRequest) -> dict[str,
         now_ms = runtime_of(request).alerts.now_ms()
         if starts_ms is None or not now_ms - MAX_START_BACK_MS <= starts_ms <= now_ms + MAX_START_AHEAD_MS:
             raise HTTPException(422, "starts_at: from a day ago to a year ahead")
-    made = await runtime_of(request).alerts.silence(body.kind, body.id, body.minutes, _actor(request), body.comment,
+    made = await runtime_of(request).alerts.silence(body.kind, body.id, body.minutes, actor_of(request), body.comment,
                                                     what, starts_ms)
-    await _audit(request, "silence made" if what == "silences" else "maintenance set", f"{body.kind}:{body.id}",
+    await audit(request, "silence made" if what == "silences" else "maintenance set", f"{body.kind}:{body.id}",
                  f"{body.minutes:g} min")
     return made.shown()
 
@@ -87,7 +76,7 @@ async def _list(request: Request, what: str) -> list[dict[str, Any]]:
 async def _lift(request: Request, what: str, quieting_id: int) -> Response:
     if not await runtime_of(request).alerts.lift(what, quieting_id):
         raise HTTPException(404, f"no such {'silence' if what == 'silences' else 'maintenance window'}")
-    await _audit(request, "silence lifted" if what == "silences" else "maintenance ended", f"#{quieting_id}")
+    await audit(request, "silence lifted" if what == "silences" else "maintenance ended", f"#{quieting_id}")
     return Response(status_code=204)
 
 
@@ -134,10 +123,10 @@ async def end_maintenance(request: Request, window_id: QuietingId) -> Response:
 @router.post("/api/v1/incidents/{incident_id}/acknowledge", scope="operator")
 async def acknowledge(request: Request, incident_id: QuietingId) -> dict[str, Any]:
     """Someone is on it: no more reminders for this open incident. Needs `operator`."""
-    incident = await runtime_of(request).alerts.acknowledge(incident_id, _actor(request))
+    incident = await runtime_of(request).alerts.acknowledge(incident_id, actor_of(request))
     if incident is None:
         raise HTTPException(404, "no such open incident")
-    await _audit(request, "incident acknowledged", f"#{incident_id}")
+    await audit(request, "incident acknowledged", f"#{incident_id}")
     return incident
 
 
@@ -146,5 +135,5 @@ async def send_test(request: Request, body: TestRequest) -> dict[str, Any]:
     """A test notification through one alert or watch. Needs `operator`."""
     if not runtime_of(request).alerts.send_test(body.name):
         raise HTTPException(404, f"no alert or watch named {body.name!r}")
-    await _audit(request, "test notification sent", body.name)
+    await audit(request, "test notification sent", body.name)
     return {"sent": body.name}

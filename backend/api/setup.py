@@ -11,8 +11,9 @@ from urllib.parse import parse_qs
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from backend.api.login import MAX_FORM_BYTES, _auth, _secure
+from backend.api.login import MAX_FORM_BYTES
 from backend.api.plain_page import error_line, plain_page
+from backend.api.requests import authenticator_of, is_secure
 from backend.auth.first_start import admin_exists, came_through_proxy, forget_setup_code, may_set_up, setup_code
 from backend.auth.guard import client_address
 from backend.auth.passwords import password_problem
@@ -50,7 +51,7 @@ REFUSED = answer('<p class="error" role="alert">Open this page in a browser on t
 async def _state(request: Request, code: str) -> tuple[bool, bool, bool]:
     """(setup is closed, this visitor may set up, the code given is the right one)."""
     runtime = request.app.state.runtime
-    auth = _auth(request)
+    auth = authenticator_of(request)
     if await auth.store_call(admin_exists, auth.store):
         return True, False, False
     expected = await runtime.database.run(setup_code, runtime.database)
@@ -64,7 +65,7 @@ async def _refused(request: Request, code: str, name: str = "") -> HTMLResponse:
     """A visitor who may not set up: a wrong code counts against its address (GET or POST),
     and an address with too many waits; the right code is never refused (96 random bits:
     guessing it is hopeless, so nobody is locked out by someone else's failures)."""
-    auth, address = _auth(request), client_address(request.scope)
+    auth, address = authenticator_of(request), client_address(request.scope)
     if code:
         auth.logins.failed("setup", address)
         await asyncio.sleep(0.2)
@@ -83,14 +84,14 @@ async def setup_page(request: Request, code: str = "") -> Response:
     closed, allowed, right_code = await _state(request, code)
     if closed:
         return DONE
-    if not right_code and _auth(request).logins.retry_after("setup", client_address(request.scope)):
+    if not right_code and authenticator_of(request).logins.retry_after("setup", client_address(request.scope)):
         return await _refused(request, "")
     return form(code) if allowed else await _refused(request, code)
 
 
 @router.post("/setup", scope="public")
 async def set_up(request: Request) -> Response:
-    auth, address = _auth(request), client_address(request.scope)
+    auth, address = authenticator_of(request), client_address(request.scope)
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return answer('<p class="error">That form is too large.</p>', 413)
@@ -116,5 +117,5 @@ async def set_up(request: Request) -> Response:
     await auth.store_call(auth.store.audit, "account added", "first start setup", account.name, address, "role admin")
     session_id = await auth.store_call(auth.store.open_session, account.name)
     response = RedirectResponse("/admin", status_code=303)
-    response.headers["set-cookie"] = auth.session_cookie(session_id, _secure(request))
+    response.headers["set-cookie"] = auth.session_cookie(session_id, is_secure(request))
     return response

@@ -18,11 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from backend.alerting.rules import covers
 from backend.api.bodies import parse_body
 from backend.api.errors import StrictJSONResponse, error
-from backend.api.status import runtime_of
-from backend.auth.redact import redact_text
+from backend.api.requests import runtime_of
 from backend.auth.scopes import ScopedRouter
 from backend.kinds import targets_of
 from backend.kinds.status import SERVICE_STATUSES, WEBSDR_STATUSES
+from backend.safety.redact import redact_text
 from backend.sites.quorum import Vote, site_problem
 from backend.sites.store import SiteReport
 

@@ -11,8 +11,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from backend.api.login import _auth, _secure, safe_next
+from backend.api.login import safe_next
 from backend.api.plain_page import error_line, plain_page
+from backend.api.requests import authenticator_of, is_secure
 from backend.auth.guard import client_address
 from backend.auth.oidc import OidcError
 from backend.auth.scopes import ScopedRouter
@@ -33,7 +34,7 @@ def refused(reason: str, status: int = 403) -> HTMLResponse:
 
 
 def _flow_signer(request: Request) -> URLSafeTimedSerializer:
-    return _auth(request).flow_signer
+    return authenticator_of(request).flow_signer
 
 
 @router.get("/auth/oidc/login", scope="public")
@@ -42,7 +43,7 @@ async def begin(request: Request, next: str = "/") -> Response:
     if oidc is None:
         return refused("Single sign-on is not configured on this gateway ([auth.oidc]).", 404)
     target = safe_next(next) if len(next) <= MAX_NEXT_CHARS else "/"
-    auth, address = _auth(request), client_address(request.scope)
+    auth, address = authenticator_of(request), client_address(request.scope)
     # Each start is a row in the database, asked for by anyone: bounded per address and in all.
     wait = auth.sign_in_starts.retry_after(address)
     if wait:
@@ -59,7 +60,7 @@ async def begin(request: Request, next: str = "/") -> Response:
     response = RedirectResponse(url, status_code=303)
     cookie = _flow_signer(request).dumps(state)
     response.headers["set-cookie"] = (f"{FLOW_COOKIE}={cookie}; Path=/auth/oidc; Max-Age={FLOW_MS // 1000}; HttpOnly; "
-                                      f"SameSite=Lax" + ("; Secure" if _secure(request) else ""))
+                                      f"SameSite=Lax" + ("; Secure" if is_secure(request) else ""))
     return response
 
 
@@ -67,7 +68,7 @@ async def begin(request: Request, next: str = "/") -> Response:
 async def callback(request: Request, code: str = "", state: str = "", error: str = "",
                    error_description: str = "") -> Response:
     runtime = request.app.state.runtime
-    oidc, auth, address = runtime.oidc, _auth(request), client_address(request.scope)
+    oidc, auth, address = runtime.oidc, authenticator_of(request), client_address(request.scope)
     if oidc is None:
         return refused("Single sign-on is not configured on this gateway ([auth.oidc]).", 404)
 
@@ -110,5 +111,5 @@ async def callback(request: Request, code: str = "", state: str = "", error: str
     await auth.store_call(auth.store.audit, "login (single sign-on)", account.name, account.name, address,
                           f"role {account.role}")
     response = RedirectResponse(target, status_code=303)
-    response.headers["set-cookie"] = auth.session_cookie(session_id, _secure(request))
+    response.headers["set-cookie"] = auth.session_cookie(session_id, is_secure(request))
     return response

@@ -7,23 +7,20 @@ from typing import Annotated, Any
 from fastapi import HTTPException, Query, Request
 
 from backend import __version__
-from backend.auth.redact import redact_url
+from backend.api.requests import runtime_of
 from backend.auth.scopes import ScopedRouter
 from backend.events.hub import Since
 from backend.events.topics import ALL_TOPICS, SERVICES_HEALTH, WEBSDRS_STATUS, WILDCARD
 from backend.kinds import RECEIVERS, SERVICES
 from backend.kinds.status import overall_status
 from backend.runtime import Runtime
+from backend.safety.redact import redact_url
 from backend.timefmt import utc_now_iso
 
 router = ScopedRouter()
 
 # No answer is larger than this, whatever `limit` says: a page ends early and says `more`.
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
-
-
-def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
 
 
 @router.get("/healthz", scope="public", tags=["health"])

@@ -14,13 +14,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.api.errors import StrictJSONResponse, error
-from backend.api.operations import _actor
-from backend.api.status import runtime_of
+from backend.api.requests import actor_of, runtime_of
 from backend.auth.guard import client_address
 from backend.auth.scopes import ScopedRouter
 from backend.config.managed import EntryError
-from backend.config.targets import TargetChanges
 from backend.kinds import detection_order
+from backend.reconfigure.target_changes import TargetChanges
 
 router = ScopedRouter(tags=["targets"])
 
@@ -69,7 +68,7 @@ async def list_targets(request: Request) -> list[dict[str, Any]]:
 @router.post("/api/v1/targets", scope="operator", status_code=201)
 async def add_target(request: Request, body: TargetBody) -> Any:
     try:
-        return await _changes(request).add(body.section, body.entry, _actor(request), client_address(request.scope))
+        return await _changes(request).add(body.section, body.entry, actor_of(request), client_address(request.scope))
     except EntryError as problem:
         return _refused(problem)
 
@@ -77,7 +76,7 @@ async def add_target(request: Request, body: TargetBody) -> Any:
 @router.patch("/api/v1/targets/{section}/{key}", scope="operator")
 async def change_target(request: Request, section: Section, key: Key, body: TargetChange) -> Any:
     try:
-        return await _changes(request).change(section, key, body.entry, body.paused, _actor(request),
+        return await _changes(request).change(section, key, body.entry, body.paused, actor_of(request),
                                               client_address(request.scope))
     except EntryError as problem:
         return _refused(problem)
@@ -86,7 +85,7 @@ async def change_target(request: Request, section: Section, key: Key, body: Targ
 @router.delete("/api/v1/targets/{section}/{key}", scope="operator", status_code=204)
 async def remove_target(request: Request, section: Section, key: Key) -> Response:
     try:
-        await _changes(request).remove(section, key, _actor(request), client_address(request.scope))
+        await _changes(request).remove(section, key, actor_of(request), client_address(request.scope))
     except EntryError as problem:
         return _refused(problem)
     return Response(status_code=204)

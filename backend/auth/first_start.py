@@ -12,7 +12,6 @@ import secrets
 
 from backend.auth.secrets_files import SharedSecrets
 from backend.config.loading import is_loopback
-from backend.runtime import Runtime
 
 SETUP_CODE = "setup_code"  # its name in the shared_secrets table
 
@@ -59,9 +58,9 @@ def may_set_up(listening_on_loopback: bool, client: str | None, proxied: bool, g
     return bool(given_code) and hmac.compare_digest(given_code.encode(), code.encode())
 
 
-def announce_access(runtime: Runtime, host: str, port: int, data_hint: str = "") -> None:
-    settings, store = runtime.settings, runtime.auth.store
-    if not settings.login_required:
+def announce_access(login_required: bool, store, database, host: str, port: int, data_hint: str = "") -> None:
+    """What the start says about who may read, and the way to the first admin."""
+    if not login_required:
         print(f"Reading is open to anyone who can reach {host}:{port} (loopback, [auth] required = false); "
               f"ingestion needs a token.", flush=True)
     else:
@@ -69,7 +68,7 @@ def announce_access(runtime: Runtime, host: str, port: int, data_hint: str = "")
     if admin_exists(store):
         return
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    code = setup_code(runtime.database)
+    code = setup_code(database)
     where = (f"open http://{shown}:{port}/setup in a browser on this machine (from elsewhere: "
              f"/setup?code={code})" if is_loopback(host) else f"open http://{shown}:{port}/setup?code={code}")
     print(f"No admin account yet: {where} to create it; the code works until an admin exists "

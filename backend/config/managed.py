@@ -5,7 +5,7 @@ refused. The running configuration is the file's with these added (`merged`), va
 by the same schema, so an entry made here obeys every rule a file entry does.
 
 On PostgreSQL every gateway shares them; each notices a change within seconds
-(`signature`, watched with the file by backend/config/reload.py)."""
+(`signature`, watched with the file by backend/reconfigure/reloader.py)."""
 
 from __future__ import annotations
 

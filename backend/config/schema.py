@@ -25,10 +25,10 @@ from pydantic import (
     model_validator,
 )
 
-from backend.auth.destinations import DEFAULT_REFUSED
 from backend.config.crontab import cron_trigger
 from backend.kinds import KINDS, default_kind, kind_names, where_fields
 from backend.kinds.tcp import split_address
+from backend.safety.destinations import DEFAULT_REFUSED
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
 DEFAULT_HOST = "127.0.0.1"
@@ -297,7 +297,7 @@ class HttpSettings(_Section):
 
 class TargetsSettings(_Section):
     """Where targets and alert rules made at run time may make the gateway connect
-    (backend/auth/destinations.py); the file's own entries are unrestricted."""
+    (backend/safety/destinations.py); the file's own entries are unrestricted."""
 
     refuse_networks: list[Annotated[str, AfterValidator(_cidr)]] = list(DEFAULT_REFUSED)
     allow_networks: list[Annotated[str, AfterValidator(_cidr)]] = []  # exceptions to refuse_networks

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any, Literal
 from urllib.parse import quote
 
-from backend.auth.destinations import DestinationPolicy, policy_of
 from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
 from backend.kinds import http_receiver, http_service, kiwisdr, openwebrx, tcp, websdr
 from backend.kinds.base import CheckSpec, Target, TargetGroup, TargetKind, WhereField
 from backend.kinds.fields import distance_km
+from backend.safety.destinations import DestinationPolicy, policy_of
 
 _KIND_MODULES = (http_service, tcp, openwebrx, kiwisdr, websdr, http_receiver)
 

@@ -21,10 +21,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-from backend.auth.destinations import DestinationPolicy
-from backend.auth.redact import redact_url
 from backend.kinds.fields import rises
 from backend.kinds.probing import ProbeClient, ProbeResult
+from backend.safety.destinations import DestinationPolicy
+from backend.safety.redact import redact_url
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class CheckSpec:
     url: str
     timeout_s: float
     degraded_after_ms: float = 0.0
-    # Where the probe may connect (backend/auth/destinations.py): a target made at run
+    # Where the probe may connect (backend/safety/destinations.py): a target made at run
     # time is confined; the file's are not (None).
     policy: DestinationPolicy | None = None
 

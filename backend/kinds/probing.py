@@ -13,7 +13,7 @@ from typing import Any, Awaitable, Callable
 
 import aiohttp
 
-from backend.auth.destinations import DestinationRefused
+from backend.safety.destinations import DestinationRefused
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.auth.destinations import DestinationPolicy
 from backend.kinds import GROUPS, KINDS, CheckSpec, detection_order
 from backend.kinds.probing import probe_client
+from backend.kinds.rounds import check  # the guard every round uses: a probe with a bug is a failed check
 from backend.kinds.status import is_down
-from backend.monitor.worker import check  # the worker's own guard: a probe with a bug is a failed check
+from backend.safety.destinations import DestinationPolicy
 
 
 async def probe_once(section: str, entry: dict[str, Any], timeout_s: float, degraded_after_ms: float,

@@ -5,64 +5,26 @@ HTTP checks cost about a second of CPU and left reference cycles around each
 connection. Even so, a round's allocations and their collection would stall the event
 loop that serves the pages and /ws/updates; in a process of its own the round has its
 own event loop, garbage collector and core, and the server only receives the results
-(bench/monitor_round.py measures both). A target made at run time is checked under the
-destination policy of `[targets]` (backend/auth/destinations.py), here as in the trial.
+(bench/monitor_round.py measures both). The round itself is backend/kinds/rounds.py,
+as in a probe agent and a trial.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import dataclasses
-import functools
 import logging
 import multiprocessing
 import os
 import signal
 import threading
 import time
-from typing import Awaitable, Callable, TypeVar
 
-from backend.auth.destinations import confined
-from backend.auth.redact import redact_text, redact_url
-from backend.kinds import CHECKS, GROUPS, CheckSpec
-from backend.kinds.probing import ProbeClient, ProbeResult, probe_client
+from backend.kinds import CheckSpec
+from backend.kinds.probing import ProbeResult
+from backend.kinds.rounds import probe_all
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-
-async def run_bounded(jobs: list[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
-    """Run every job, at most `limit` at a time; results in the order of `jobs`."""
-    semaphore = asyncio.Semaphore(limit)
-
-    async def guarded(job: Callable[[], Awaitable[T]]) -> T:
-        async with semaphore:
-            return await job()
-
-    return await asyncio.gather(*(guarded(job) for job in jobs))
-
-
-async def check(client: ProbeClient, spec: CheckSpec) -> ProbeResult:
-    """One check by its kind's own probe (backend/kinds); a probe with a bug is a failed
-    check with the reason, never a failed round. A reason that quotes a URL (an HTTP
-    library's message, say) quotes it redacted."""
-    kind = CHECKS[spec.probe]
-    try:
-        with confined(spec.policy):  # a target made at run time connects only where [targets] allows
-            result = await kind.check(client, spec)
-    except Exception as exc:
-        log.error("probe of %s failed: %s", redact_url(spec.url), type(exc).__name__)
-        return ProbeResult(GROUPS[kind.group].down, None, f"probe error: {type(exc).__name__}")
-    if result.error and "://" in result.error:
-        return dataclasses.replace(result, error=redact_text(result.error))
-    return result
-
-
-async def probe_all(specs: list[CheckSpec], max_concurrency: int) -> list[ProbeResult]:
-    async with probe_client(max_concurrency) as client:
-        return await run_bounded([functools.partial(check, client, spec) for spec in specs], max_concurrency)
 
 
 def run_round(specs: list[CheckSpec], max_concurrency: int) -> list[ProbeResult]:

@@ -27,10 +27,10 @@ import httpx
 
 from backend import __version__
 from backend.alerting.connectivity import network_works
-from backend.auth.destinations import DestinationPolicy
 from backend.kinds import CheckSpec
 from backend.kinds.probing import SOURCE_ADDRESS, describe_failure
-from backend.monitor.worker import probe_all
+from backend.kinds.rounds import probe_all
+from backend.safety.destinations import DestinationPolicy
 from backend.timefmt import iso_from_ms
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
-from backend.auth.redact import redact_text, redact_url
+from backend.safety.redact import redact_text, redact_url
 from backend.storage.schema import HEAD, current_revision, migrate_sqlite, migrate_url
 
 T = TypeVar("T")

@@ -10,8 +10,8 @@ import pytest
 from backend.auth.networks import forwarded_client, networks
 from backend.auth.origin import origin_allowed
 from backend.auth.principal import query_token, without_query_token
-from backend.auth.redact import redact_text, redact_url
 from backend.auth.throttle import LoginThrottle, Throttle
+from backend.safety.redact import redact_text, redact_url
 
 
 @pytest.mark.parametrize("url, shown", [

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from backend.alerting.providers import apprise_provider
 from backend.alerting.providers.base import Provider, Sent
-from backend.auth.destinations import DestinationPolicy
+from backend.safety.destinations import DestinationPolicy
 
 # First match wins: providers with named schemes first, apprise (every scheme it knows) last.
 PROVIDERS: list[Provider] = [apprise_provider.PROVIDER]

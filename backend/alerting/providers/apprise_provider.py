@@ -6,8 +6,8 @@ from __future__ import annotations
 import apprise
 
 from backend.alerting.providers.base import Provider, Sent
-from backend.auth.destinations import DestinationPolicy, DestinationRefused, confined, refused_here
-from backend.auth.redact import quiet_apprise, redact_notification_url, redact_text
+from backend.safety.destinations import DestinationPolicy, DestinationRefused, confined, refused_here
+from backend.safety.redact import quiet_apprise, redact_notification_url, redact_text
 
 
 def send(url: str, title: str, body: str, timeout_s: float, policy: DestinationPolicy | None = None) -> Sent:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from backend.auth.destinations import DestinationPolicy
+from backend.safety.destinations import DestinationPolicy
 
 Sent = tuple[bool, str | None]  # arrived, or why not (never quoting the URL's secrets)
 

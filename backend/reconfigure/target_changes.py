@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from backend.auth.destinations import DestinationPolicy, first_refusal, policy_of
-from backend.auth.redact import redact_notification_url, redact_url
 from backend.config.managed import KEY_FIELD, EntryError, Managed, ManagedStore, checked, file_keys, merged
 from backend.kinds import GROUPS, default_kind, where_fields
 from backend.kinds.tcp import split_address
 from backend.monitor.trial import probe_once
+from backend.safety.destinations import DestinationPolicy, first_refusal, policy_of
+from backend.safety.redact import redact_notification_url, redact_url
 
 if TYPE_CHECKING:
     from backend.runtime import Runtime
