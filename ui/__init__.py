@@ -9,11 +9,10 @@ from nicegui import app as nicegui_app
 from nicegui import ui
 
 from backend.auth.guard import client_address
-from backend.auth.principal import Principal
-from backend.auth.scopes import declared, needs
 from backend.kinds import RECEIVERS, SERVICES
 from backend.runtime import Runtime
 from ui import admin, dashboard, frame, page_access, receivers, system, target_page, targets
+from ui.pages import page, principal
 from ui.state import LiveState
 
 
@@ -39,11 +38,6 @@ def attach(app: FastAPI, runtime: Runtime) -> LiveState:
     return state
 
 
-def _principal_of(request: Request) -> Principal | None:
-    """Who the guard found this request comes from (None where no guard ran: the page tests)."""
-    return getattr(request.state, "principal", None)
-
-
 def register(runtime: Runtime) -> LiveState:
     """The pages and their shared state (also used by the `user` tests); `state.load()` fills it."""
     state = LiveState(runtime)
@@ -52,58 +46,32 @@ def register(runtime: Runtime) -> LiveState:
     if runtime.revalidator is not None:
         runtime.revalidator.sources.append(page_access.open_pages)
 
-    def principal_of(request: Request) -> Principal | None:
-        """Who the guard found this request comes from; the page being built is theirs."""
-        principal = _principal_of(request)
-        page_access.bind(ui.context.client, principal)
-        return principal
-
-    @ui.page("/", title="Heimdall Live")
-    @needs("read")
+    @page(state, "/", "Heimdall Live", "read")
     async def dashboard_page(request: Request) -> None:
-        await state.loaded.wait()
-        dashboard.render(state, principal_of(request), request.query_params)
+        dashboard.render(state, principal(request), request.query_params)
 
-    @ui.page("/websdrs", title="Receivers · Heimdall Live")
-    @needs("read")
+    @page(state, "/websdrs", "Receivers · Heimdall Live", "read")
     async def receivers_page(request: Request) -> None:
-        await state.loaded.wait()
-        await receivers.render(state, principal_of(request), request.query_params)
+        await receivers.render(state, principal(request), request.query_params)
 
-    @ui.page("/websdrs/{key}", title="Receiver · Heimdall Live")
-    @needs("read")
+    @page(state, "/websdrs/{key}", "Receiver · Heimdall Live", "read")
     async def receiver_page(request: Request, key: str) -> None:
-        await state.loaded.wait()
-        await target_page.render(state, principal_of(request), RECEIVERS.name, key)
+        await target_page.render(state, principal(request), RECEIVERS.name, key)
 
-    @ui.page("/services/{key:path}", title="Service · Heimdall Live")  # a name may hold a "/"
-    @needs("read")
+    @page(state, "/services/{key:path}", "Service · Heimdall Live", "read")  # a name may hold a "/"
     async def service_page(request: Request, key: str) -> None:
-        await state.loaded.wait()
-        await target_page.render(state, principal_of(request), SERVICES.name, key)
+        await target_page.render(state, principal(request), SERVICES.name, key)
 
-    @ui.page("/system", title="System · Heimdall Live")
-    @needs("read")
+    @page(state, "/system", "System · Heimdall Live", "read")
     async def system_page(request: Request) -> None:
-        await state.loaded.wait()
-        await system.render(state, principal_of(request), request.query_params)
+        await system.render(state, principal(request), request.query_params)
 
-    @ui.page("/admin", title="Admin · Heimdall Live")
-    @needs("admin")
+    @page(state, "/admin", "Admin · Heimdall Live", "admin")
     async def admin_page(request: Request) -> None:
-        principal = principal_of(request)
-        if principal is None or not principal.may(declared(admin_page)):  # the guard refuses first; a second lock
-            ui.label("Admins only.")
-            return
-        await admin.render(state, principal, client_address(request.scope))
+        await admin.render(state, principal(request), client_address(request.scope))
 
-    @ui.page("/targets", title="Targets · Heimdall Live")
-    @needs("operator")
+    @page(state, "/targets", "Targets · Heimdall Live", "operator")
     async def targets_page(request: Request) -> None:
-        principal = principal_of(request)
-        if principal is None or not principal.may(declared(targets_page)):  # the guard refuses first; a second lock
-            ui.label("Operators and admins only.")
-            return
-        await targets.render(state, principal)
+        await targets.render(state, principal(request))
 
     return state
