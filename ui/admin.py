@@ -26,185 +26,243 @@ def _table(columns: list[tuple[str, str]], rows: list[dict[str, Any]], key: str,
     return table
 
 
-async def render(state: LiveState, principal: Principal, address: str) -> None:
-    auth = state.runtime.auth
-    store = auth.store
-    client = ui.context.client
-    header("/admin", principal, state.figures)
+def when(ms: int | None) -> str | None:
+    return iso_from_ms(ms) if ms else None
 
-    async def admin_now() -> Principal | None:
-        """The page's principal as the store has it now, if still an admin (else the page goes)."""
-        return await page_access.authorised(auth, client, "admin")
 
-    def when(ms: int | None) -> str | None:
-        return iso_from_ms(ms) if ms else None
+class Desk:
+    """What the parts share: the store, the page's rights asked again at each action (an
+    admin demoted meanwhile loses the page), the audit line of each action, and the
+    refresh of what an action changes (tokens, the audit log)."""
 
-    async def token_rows() -> list[dict[str, Any]]:
-        return [{**t, "scopes": ", ".join(t["scopes"]) + (f" (site {t['site']})" if t["site"] else ""),
-                 "created": when(t["created_ms"]),
-                 "last_used": when(t["last_used_ms"])} for t in await auth.store_call(store.tokens)]
+    def __init__(self, state: LiveState, address: str) -> None:
+        self.runtime = state.runtime
+        self.auth = state.runtime.auth
+        self.store = self.auth.store
+        self.client = ui.context.client
+        self.address = address
+        self.refreshers: list[Any] = []
 
-    async def announcement_rows() -> list[dict[str, Any]]:
-        found = await state.runtime.database.run(state.runtime.status_pages.announcements.listed, False)
-        return [{**a, "updated": when(a["updated_ms"]), "pages": ", ".join(a["pages"])} for a in found]
+    async def admin_now(self) -> Principal | None:
+        return await page_access.authorised(self.auth, self.client, "admin")
 
-    async def make_announcement() -> None:
-        if (actor := await admin_now()) is None:
-            return
-        if not (title.value or "").strip() or not shown_on.value:
-            ui.notify("An announcement needs a title and at least one page", type="warning")
-            return
-        made = await state.runtime.database.run(
-            state.runtime.status_pages.announcements.add, kind.value, title.value.strip()[:200],
-            (text.value or "")[:5000], [slug for slug in shown_on.value if slug in pages], actor.name)
-        state.runtime.status_pages.forget()
-        await auth.store_call(store.audit, "announcement made", actor.name, f"#{made['id']}", address,
-                              made["title"][:100])
-        title.value, text.value = "", ""
-        ui.notify("Announced")
-        announced.rows = await announcement_rows()
-        announced.update()
+    async def audit(self, action: str, actor: str, subject: str, detail: str | None = None) -> None:
+        await self.auth.store_call(self.store.audit, action, actor, subject, self.address, detail)
 
-    async def archive(event: Any) -> None:
-        if (actor := await admin_now()) is None or not isinstance(event.args, int):
-            return
-        await state.runtime.database.run(state.runtime.status_pages.announcements.archive, event.args)
-        state.runtime.status_pages.forget()
-        await auth.store_call(store.audit, "announcement archived", actor.name, f"#{event.args}", address)
-        announced.rows = await announcement_rows()
-        announced.update()
+    async def refresh(self) -> None:
+        for refresh in self.refreshers:
+            await refresh()
 
-    async def audit_rows() -> list[dict[str, Any]]:
-        return [{**a, "at": when(a["ts_ms"]), "key": i} for i, a in enumerate(await auth.store_call(store.audit_log))]
 
-    with ui.column().classes("w-full p-4 gap-4"):
+class Tokens:
+    """API tokens: create one (shown once), revoke."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    async def build(self) -> None:
         ui.html('<h2 class="text-2xl font-semibold">API tokens</h2>', sanitize=False)
         with ui.row().classes("items-end gap-4"):
-            token_name = ui.input("Name").props('aria-label="Token name"')
-            boxes = {scope: ui.checkbox(scope, value=scope == "read") for scope in SCOPES}
-            site = ui.input("Site (agent tokens)").props('aria-label="Site of an agent token"') \
-                .bind_visibility_from(boxes["agent"], "value")
-            create = ui.button("Create token")
-        shown = ui.column().classes("gap-1")
-        tokens = _table([("name", "Name"), ("scopes", "Scopes"), ("created", "Created"), ("last_used", "Last used"),
-                         ("revoke", "")], await token_rows(), "name", "No API tokens yet.")
-        tokens.add_slot("body-cell-created", TIME_CELL.replace("never", "—"))
-        tokens.add_slot("body-cell-last_used", TIME_CELL)
-        tokens.add_slot("body-cell-revoke", """<q-td :props="props">
+            self.name = ui.input("Name").props('aria-label="Token name"')
+            self.boxes = {scope: ui.checkbox(scope, value=scope == "read") for scope in SCOPES}
+            self.site = ui.input("Site (agent tokens)").props('aria-label="Site of an agent token"') \
+                .bind_visibility_from(self.boxes["agent"], "value")
+            ui.button("Create token", on_click=self.create)
+        self.shown = ui.column().classes("gap-1")
+        self.table = _table([("name", "Name"), ("scopes", "Scopes"), ("created", "Created"),
+                             ("last_used", "Last used"), ("revoke", "")], await self.rows(), "name",
+                            "No API tokens yet.")
+        self.table.add_slot("body-cell-created", TIME_CELL.replace("never", "—"))
+        self.table.add_slot("body-cell-last_used", TIME_CELL)
+        self.table.add_slot("body-cell-revoke", """<q-td :props="props">
             <q-btn flat dense color="negative" label="Revoke" :aria-label="'Revoke ' + props.row.name"
                    @click="$parent.$emit('revoke', props.row.name)" /></q-td>""")
+        self.table.on("revoke", self.revoke)
+        self.desk.refreshers.append(self.refresh)
 
-        ui.html('<h2 class="text-2xl font-semibold">Alerts</h2>', sanitize=False)
-        engine = state.runtime.alerts
-        config = state.runtime.settings.config
-        targets = {f"services:{s.name}": f"service {s.name}" for s in config.services}
-        targets |= {f"websdrs:{w.id}": f"receiver {w.name}" for w in config.websdrs}
-        with ui.row().classes("items-end gap-4"):
-            silenced = ui.select(targets, label="Silence a target").classes("min-w-[16rem]")
-            minutes = ui.number("for minutes", value=60, min=1, max=10_080).classes("w-32")
-            silence = ui.button("Silence")
-        with ui.row().classes("items-center gap-2"):
-            for channel in [a.name for a in [*config.alerts, *config.readiness_alerts, *config.watches]]:
-                ui.button(f"Send a test through {channel}", on_click=lambda channel=channel: send_test(channel)
-                          ).props("outline")
-            if not config.alerts and not config.readiness_alerts and not config.watches:
-                ui.label("No alerts or watches are configured.").classes("hl-empty")
+    async def rows(self) -> list[dict[str, Any]]:
+        return [{**t, "scopes": ", ".join(t["scopes"]) + (f" (site {t['site']})" if t["site"] else ""),
+                 "created": when(t["created_ms"]), "last_used": when(t["last_used_ms"])}
+                for t in await self.desk.auth.store_call(self.desk.store.tokens)]
 
-        ui.html('<h2 class="text-2xl font-semibold">Announcements on the status pages</h2>', sanitize=False)
-        pages = {p.slug: p.title for p in config.status_pages}
-        if pages:
-            with ui.row().classes("items-end gap-4 w-full"):
-                kind = ui.select({t: t.capitalize() for t in TYPES}, value="information", label="Type").classes("w-40")
-                title = ui.input("Title").props('aria-label="Announcement title" maxlength=200').classes("min-w-[16rem]")
-                text = ui.textarea("Text").props('aria-label="Announcement text" maxlength=5000 autogrow') \
-                    .classes("min-w-[20rem] flex-1")
-                shown_on = ui.select(pages, multiple=True, value=list(pages)[:1], label="On pages").classes("min-w-[12rem]")
-                announce = ui.button("Announce")
-            announced = _table([("updated", "Updated"), ("type", "Type"), ("title", "Title"), ("pages", "Pages"),
-                                ("archive", "")], await announcement_rows(), "id", "No current announcements.")
-            announced.add_slot("body-cell-updated", TIME_CELL)
-            announced.add_slot("body-cell-archive", """<q-td :props="props">
-                <q-btn flat dense label="Archive" :aria-label="'Archive ' + props.row.title"
-                       @click="$parent.$emit('archive', props.row.id)" /></q-td>""")
-        else:
-            ui.label("No status pages are configured ([[status_pages]]).").classes("hl-empty")
+    async def refresh(self) -> None:
+        self.table.rows = await self.rows()
+        self.table.update()
 
-        ui.html('<h2 class="text-2xl font-semibold">Accounts</h2>', sanitize=False)
-        ui.label("Accounts are managed with python main.py user add|passwd|remove|list.").classes("opacity-80")
-        _table([("name", "Name"), ("role", "Role"), ("created", "Since")],
-               [{**a, "created": when(a["created_ms"])} for a in await auth.store_call(store.accounts)],
-               "name", "No accounts.").add_slot("body-cell-created", TIME_CELL)
-
-        ui.html('<h2 class="text-2xl font-semibold">Audit log</h2>', sanitize=False)
-        audit = _table([("at", "When"), ("action", "What"), ("actor", "Who"), ("subject", "Account or token"),
-                        ("address", "From"), ("detail", "Detail")], await audit_rows(), "key", "Nothing yet.")
-        audit.add_slot("body-cell-at", TIME_CELL)
-
-    async def refresh() -> None:
-        tokens.rows = await token_rows()
-        tokens.update()
-        audit.rows = await audit_rows()
-        audit.update()
-
-    async def create_token() -> None:
-        if (actor := await admin_now()) is None:
+    async def create(self) -> None:
+        desk = self.desk
+        if (actor := await desk.admin_now()) is None:
             return
-        chosen = ",".join(scope for scope, box in boxes.items() if box.value)
-        new_name = (token_name.value or "").strip()
+        chosen = ",".join(scope for scope, box in self.boxes.items() if box.value)
+        new_name = (self.name.value or "").strip()
         try:
             scopes = parse_scopes(chosen)
-            token = await auth.store_call(store.create_token, new_name, scopes, (site.value or "").strip() or None)
+            token = await desk.auth.store_call(desk.store.create_token, new_name, scopes,
+                                               (self.site.value or "").strip() or None)
         except AuthError as problem:
             ui.notify(str(problem), type="negative")
             return
-        await auth.store_call(store.audit, "token created", actor.name, new_name, address, ",".join(sorted(scopes)))
-        shown.clear()
-        with shown:
+        await desk.audit("token created", actor.name, new_name, ",".join(sorted(scopes)))
+        self.shown.clear()
+        with self.shown:
             ui.label(f"Token {new_name}: copy it now, it is not shown again.").classes("font-semibold")
             ui.code(token).classes("w-full")
-        token_name.value = ""
-        await refresh()
+        self.name.value = ""
+        await desk.refresh()
 
-    async def revoke(event: Any) -> None:
-        if (actor := await admin_now()) is None:
-            return
-        revoked = event.args
-        if not isinstance(revoked, str):
+    async def revoke(self, event: Any) -> None:
+        desk = self.desk
+        if (actor := await desk.admin_now()) is None or not isinstance(event.args, str):
             return
         try:
-            await auth.store_call(store.revoke_token, revoked)
+            await desk.auth.store_call(desk.store.revoke_token, event.args)
         except AuthError as problem:
             ui.notify(str(problem), type="negative")
             return
-        auth.forget_all()
-        await auth.store_call(store.audit, "token revoked", actor.name, revoked, address)
-        ui.notify(f"Revoked {revoked}")
-        await refresh()
+        desk.auth.forget_all()
+        await desk.audit("token revoked", actor.name, event.args)
+        ui.notify(f"Revoked {event.args}")
+        await desk.refresh()
 
-    async def send_test(channel: str) -> None:
-        if (actor := await admin_now()) is None:
+
+class Alerts:
+    """Silence a target for a while; send a test through an alert or a watch."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        config = desk.runtime.settings.config
+        ui.html('<h2 class="text-2xl font-semibold">Alerts</h2>', sanitize=False)
+        self.targets = {f"services:{s.name}": f"service {s.name}" for s in config.services}
+        self.targets |= {f"websdrs:{w.id}": f"receiver {w.name}" for w in config.websdrs}
+        with ui.row().classes("items-end gap-4"):
+            self.chosen = ui.select(self.targets, label="Silence a target").classes("min-w-[16rem]")
+            self.minutes = ui.number("for minutes", value=60, min=1, max=10_080).classes("w-32")
+            ui.button("Silence", on_click=self.silence)
+        with ui.row().classes("items-center gap-2"):
+            channels = [a.name for a in [*config.alerts, *config.readiness_alerts, *config.watches]]
+            for channel in channels:
+                ui.button(f"Send a test through {channel}", on_click=lambda channel=channel: self.send_test(channel)
+                          ).props("outline")
+            if not channels:
+                ui.label("No alerts or watches are configured.").classes("hl-empty")
+
+    async def send_test(self, channel: str) -> None:
+        if (actor := await self.desk.admin_now()) is None:
             return
-        engine.send_test(channel)
-        await auth.store_call(store.audit, "test notification sent", actor.name, channel, address)
+        self.desk.runtime.alerts.send_test(channel)
+        await self.desk.audit("test notification sent", actor.name, channel)
         ui.notify(f"Test sent through {channel}")
-        await refresh()
+        await self.desk.refresh()
 
-    async def silence_target() -> None:
-        if (actor := await admin_now()) is None:
+    async def silence(self) -> None:
+        if (actor := await self.desk.admin_now()) is None:
             return
-        if not silenced.value:
+        if not self.chosen.value:
             ui.notify("Choose a target first", type="warning")
             return
-        kind, key = silenced.value.split(":", 1)
-        span = max(1.0, min(float(minutes.value or 60), 10_080.0))
-        await engine.silence(kind, key, span, actor.name)
-        await auth.store_call(store.audit, "target silenced", actor.name, silenced.value, address, f"{span:g} min")
-        ui.notify(f"{targets[silenced.value]} silenced for {span:g} min")
-        await refresh()
+        kind, key = self.chosen.value.split(":", 1)
+        span = max(1.0, min(float(self.minutes.value or 60), 10_080.0))
+        await self.desk.runtime.alerts.silence(kind, key, span, actor.name)
+        await self.desk.audit("target silenced", actor.name, self.chosen.value, f"{span:g} min")
+        ui.notify(f"{self.targets[self.chosen.value]} silenced for {span:g} min")
+        await self.desk.refresh()
 
-    if pages:
-        announce.on_click(make_announcement)
-        announced.on("archive", archive)
-    silence.on_click(silence_target)
-    create.on_click(create_token)
-    tokens.on("revoke", revoke)
+
+class Announcements:
+    """Announcements on the public status pages: make one, archive one."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.pages = {p.slug: p.title for p in desk.runtime.settings.config.status_pages}
+        self.book = desk.runtime.status_pages.announcements
+
+    async def build(self) -> None:
+        ui.html('<h2 class="text-2xl font-semibold">Announcements on the status pages</h2>', sanitize=False)
+        if not self.pages:
+            ui.label("No status pages are configured ([[status_pages]]).").classes("hl-empty")
+            return
+        with ui.row().classes("items-end gap-4 w-full"):
+            self.kind = ui.select({t: t.capitalize() for t in TYPES}, value="information", label="Type").classes("w-40")
+            self.title = ui.input("Title").props('aria-label="Announcement title" maxlength=200').classes("min-w-[16rem]")
+            self.text = ui.textarea("Text").props('aria-label="Announcement text" maxlength=5000 autogrow') \
+                .classes("min-w-[20rem] flex-1")
+            self.shown_on = ui.select(self.pages, multiple=True, value=list(self.pages)[:1], label="On pages") \
+                .classes("min-w-[12rem]")
+            ui.button("Announce", on_click=self.announce)
+        self.table = _table([("updated", "Updated"), ("type", "Type"), ("title", "Title"), ("pages", "Pages"),
+                             ("archive", "")], await self.rows(), "id", "No current announcements.")
+        self.table.add_slot("body-cell-updated", TIME_CELL)
+        self.table.add_slot("body-cell-archive", """<q-td :props="props">
+            <q-btn flat dense label="Archive" :aria-label="'Archive ' + props.row.title"
+                   @click="$parent.$emit('archive', props.row.id)" /></q-td>""")
+        self.table.on("archive", self.archive)
+
+    async def rows(self) -> list[dict[str, Any]]:
+        found = await self.desk.runtime.database.run(self.book.listed, False)
+        return [{**a, "updated": when(a["updated_ms"]), "pages": ", ".join(a["pages"])} for a in found]
+
+    async def _changed(self) -> None:
+        self.desk.runtime.status_pages.forget()  # the pages show it at once
+        self.table.rows = await self.rows()
+        self.table.update()
+
+    async def announce(self) -> None:
+        if (actor := await self.desk.admin_now()) is None:
+            return
+        if not (self.title.value or "").strip() or not self.shown_on.value:
+            ui.notify("An announcement needs a title and at least one page", type="warning")
+            return
+        made = await self.desk.runtime.database.run(
+            self.book.add, self.kind.value, self.title.value.strip()[:200], (self.text.value or "")[:5000],
+            [slug for slug in self.shown_on.value if slug in self.pages], actor.name)
+        await self.desk.audit("announcement made", actor.name, f"#{made['id']}", made["title"][:100])
+        self.title.value, self.text.value = "", ""
+        ui.notify("Announced")
+        await self._changed()
+
+    async def archive(self, event: Any) -> None:
+        if (actor := await self.desk.admin_now()) is None or not isinstance(event.args, int):
+            return
+        await self.desk.runtime.database.run(self.book.archive, event.args)
+        await self.desk.audit("announcement archived", actor.name, f"#{event.args}")
+        await self._changed()
+
+
+async def accounts(desk: Desk) -> None:
+    ui.html('<h2 class="text-2xl font-semibold">Accounts</h2>', sanitize=False)
+    ui.label("Accounts are managed with python main.py user add|passwd|remove|list.").classes("opacity-80")
+    _table([("name", "Name"), ("role", "Role"), ("created", "Since")],
+           [{**a, "created": when(a["created_ms"])} for a in await desk.auth.store_call(desk.store.accounts)],
+           "name", "No accounts.").add_slot("body-cell-created", TIME_CELL)
+
+
+class AuditLog:
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    async def build(self) -> None:
+        ui.html('<h2 class="text-2xl font-semibold">Audit log</h2>', sanitize=False)
+        self.table = _table([("at", "When"), ("action", "What"), ("actor", "Who"), ("subject", "Account or token"),
+                             ("address", "From"), ("detail", "Detail")], await self.rows(), "key", "Nothing yet.")
+        self.table.add_slot("body-cell-at", TIME_CELL)
+        self.desk.refreshers.append(self.refresh)
+
+    async def rows(self) -> list[dict[str, Any]]:
+        return [{**a, "at": when(a["ts_ms"]), "key": i}
+                for i, a in enumerate(await self.desk.auth.store_call(self.desk.store.audit_log))]
+
+    async def refresh(self) -> None:
+        self.table.rows = await self.rows()
+        self.table.update()
+
+
+async def render(state: LiveState, principal: Principal, address: str) -> None:
+    """The page: its parts, in order."""
+    header("/admin", principal, state.figures)
+    desk = Desk(state, address)
+    with ui.column().classes("w-full p-4 gap-4"):
+        await Tokens(desk).build()
+        Alerts(desk)
+        await Announcements(desk).build()
+        await accounts(desk)
+        await AuditLog(desk).build()
