@@ -205,6 +205,7 @@ class Announcements:
         self.desk.runtime.status_pages.forget()  # the pages show it at once
         self.table.rows = await self.rows()
         self.table.update()
+        await self.desk.refresh()  # the audit log shows it
 
     async def announce(self) -> None:
         if (actor := await self.desk.admin_now()) is None:

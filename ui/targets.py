@@ -113,7 +113,7 @@ class ReceiverForm:
             ui.label("Add a receiver").classes("text-lg font-semibold")
             with ui.row().classes("items-start gap-3 w-full"):
                 self.url = ui.input("Address (URL)", placeholder="http://receiver.example.org:8073/").classes(
-                    "min-w-[20rem] flex-1").props('aria-label="Receiver address"')
+                    "min-w-[min(20rem,100%)] flex-1").props('aria-label="Receiver address"')
                 self.kind = ui.select({"": "tell from its answer", **{k: k for k in kind_names("websdrs")}},
                                       value="", label="Kind").classes("w-48")
                 ui.button("Test", on_click=self.test).props('outline aria-label="Test the receiver once"')
@@ -217,7 +217,7 @@ class AlertRuleForm:
                 self.name = ui.input("Name").classes("w-48").props('aria-label="Alert name"')
                 self.urls = ui.textarea("Notify (apprise URLs, one a line)",
                                         placeholder="mailto://user:pass@example.org\njson://hooks.example.org/heimdall"
-                                        ).classes("min-w-[20rem] flex-1").props('aria-label="Notification URLs" autogrow')
+                                        ).classes("min-w-[min(20rem,100%)] flex-1").props('aria-label="Notification URLs" autogrow')
                 self.targets = ui.input("Targets", value="websdrs:*, services:*").classes("w-64").props(
                     'aria-label="Alert targets"')
                 self.after = ui.number("Failed checks before DOWN", value=3, min=1, max=100).classes("w-44")
