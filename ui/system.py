@@ -36,17 +36,29 @@ def incident_subject(incident: Mapping[str, Any], names: Mapping[str, str]) -> s
     return f"{incident['kind'][:-1]} {fmt.target_name(names, incident['id'])}"
 
 
-async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
-    header("/system", principal, state.figures)
-    engine = state.runtime.alerts
+class AlertsPanel:
+    """The gateway's and the sites' problems, incidents and notifications; drawn again only
+    when what it shows may have changed."""
 
-    def signature() -> tuple:
+    def __init__(self, state: LiveState) -> None:
+        self.state = state
+        self.engine = state.runtime.alerts
+        self.drawn = self.signature()
+
+    def signature(self) -> tuple:
+        engine = self.engine
         return (tuple((i.id, i.acknowledged_ms) for i in engine.state.incidents.values()),
                 tuple(engine.gateway_problems.items()), tuple(engine.site_problems.items()),
                 engine.notifications_recorded)
 
-    @ui.refreshable
-    async def alerts_section() -> None:
+    async def on_alerts(self) -> None:
+        if self.signature() != self.drawn:
+            self.drawn = self.signature()
+            await self.show.refresh()
+
+    @ui.refreshable_method
+    async def show(self) -> None:
+        state, engine = self.state, self.engine
         for part, reason in engine.gateway_problems.items():
             ui.label(f"Gateway problem ({part}): {reason}").classes("hl-problem").props("role=alert")
         for site, reason in engine.site_problems.items():
@@ -54,8 +66,9 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
         incidents = await state.runtime.database.run(engine.store.incidents, 20)
         notifications = await state.runtime.database.run(engine.store.notifications, 20)
         config = state.runtime.settings.config
+        alerting = bool(config.alerts or config.readiness_alerts)
         if not incidents and not notifications:  # nothing to show: one line, not two empty tables
-            ui.label("No incidents and nothing sent yet." if config.alerts or config.readiness_alerts
+            ui.label("No incidents and nothing sent yet." if alerting
                      else "No alerts are configured: add one on the Targets page or as [[alerts]] in the "
                           "configuration.").classes("hl-empty")
             return
@@ -67,8 +80,7 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
               "href": GROUPS[n["kind"]].page_of(n["id"]) if n["kind"] in GROUPS else "",
               "opened": iso_from_ms(n["opened_ms"]), "resolved": iso_from_ms(n["resolved_ms"]) if n["resolved_ms"]
               else None, "reason": n["reason"] or ""} for i, n in enumerate(incidents)],
-            "No incidents in the kept history." if state.runtime.settings.config.alerts
-            or state.runtime.settings.config.readiness_alerts
+            "No incidents in the kept history." if alerting
             else "No alerts are configured ([[alerts]] in the configuration).")
         incident_table.add_slot("body-cell-opened", TIME_CELL)
         incident_table.add_slot("body-cell-target", LINK_CELL)
@@ -81,15 +93,21 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
              for i, n in enumerate(notifications)], "Nothing sent yet.")
         sent_table.add_slot("body-cell-at", TIME_CELL)
 
-    @ui.refreshable
-    async def sites_section() -> None:
-        """The gateway's own site and each agent's: whether its votes count, and why not."""
-        book = state.runtime.monitor.sites
+
+class SitesPanel:
+    """The gateway's own site and each agent's: whether its votes count, and why not."""
+
+    def __init__(self, state: LiveState) -> None:
+        self.state = state
+
+    @ui.refreshable_method
+    async def show(self) -> None:
+        book = self.state.runtime.monitor.sites
         await book.load(None)
-        sites = book.states(state.runtime.settings.config, int(time.time() * 1000))
+        sites = book.states(self.state.runtime.settings.config, int(time.time() * 1000))
         if len(sites) == 1 and sites[0].state == "ok":
             ui.label("Only this gateway probes. Agents on other sites can vote too: python main.py agent "
-                     "(README: Probes from several sites).").classes("hl-empty")
+                     "(docs/deployment.md: Probes from several sites).").classes("hl-empty")
             return
         table = _simple_table(
             [("name", "Site"), ("state", "State"), ("last", "Last report"), ("groups", "Probes"),
@@ -102,62 +120,67 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
             "No site reports.")
         table.add_slot("body-cell-last", TIME_CELL)
 
+
+def gateway_figures(state: LiveState) -> None:
+    """The gateway's own figures, live; the event bus and the instances when there are several."""
+    figures = state.figures
+    with ui.row().classes("gap-4 hl-live"):
+        for title, attribute, shown in (
+            ("External clients", "ws_clients", str),
+            ("Events published", "events_published", str),
+            ("Up for", "uptime_s", duration),
+            ("Slow clients dropped", "slow_consumers_closed", str),
+            ("Version", "version", str),
+        ):
+            with ui.card().classes("hl-card"):
+                ui.label(title).classes("text-sm uppercase opacity-70")
+                ui.label().classes("hl-figure").bind_text_from(figures, attribute, backward=shown)
+    if state.runtime.instances is not None:  # several gateways on Redis
+        with ui.row().classes("gap-4 hl-live items-center"):
+            ui.label("Event bus: up").bind_visibility_from(figures, "event_bus", backward=lambda bus: bus == "up")
+            ui.label("Event bus: down").bind_visibility_from(figures, "event_bus", backward=lambda bus: bus == "down")
+            ui.label().bind_text_from(figures, "instances", backward=lambda text: f"Gateway instances: {text}")
+
+
+def services(state: LiveState, query: Mapping[str, str]) -> None:
+    if SERVICES.configured(state.runtime.settings.config):
+        group_table(state, SERVICES.name, SERVICE_COLUMNS, query, "services",
+                    "No service matches this search and these filters.")
+    else:  # one line, not an empty table (services added later appear after a reload of the page)
+        ui.label("No services are configured: add one on the Targets page or as [[services]] in the "
+                 "configuration.").classes("hl-empty")
+
+
+def heading(text: str) -> None:
+    ui.html(f'<h2 class="text-2xl font-semibold">{text}</h2>', sanitize=False)
+
+
+async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
+    """The page: its parts, in order, and what redraws them."""
+    header("/system", principal, state.figures)
+    alerts, sites = AlertsPanel(state), SitesPanel(state)
     with ui.column().classes("w-full p-4 gap-4"):
-        ui.html('<h2 class="text-2xl font-semibold">Gateway</h2>', sanitize=False)
-        figures = state.figures
-        with ui.row().classes("gap-4 hl-live"):
-            for title, attribute, shown in (
-                ("External clients", "ws_clients", str),
-                ("Events published", "events_published", str),
-                ("Up for", "uptime_s", duration),
-                ("Slow clients dropped", "slow_consumers_closed", str),
-                ("Version", "version", str),
-            ):
-                with ui.card().classes("hl-card"):
-                    ui.label(title).classes("text-sm uppercase opacity-70")
-                    ui.label().classes("hl-figure").bind_text_from(figures, attribute, backward=shown)
-        if state.runtime.instances is not None:  # several gateways on Redis
-            with ui.row().classes("gap-4 hl-live items-center"):
-                ui.label("Event bus: up").bind_visibility_from(figures, "event_bus", backward=lambda bus: bus == "up")
-                ui.label("Event bus: down").bind_visibility_from(figures, "event_bus",
-                                                                 backward=lambda bus: bus == "down")
-                ui.label().bind_text_from(figures, "instances", backward=lambda text: f"Gateway instances: {text}")
-
-        ui.html('<h2 class="text-2xl font-semibold">Alerts</h2>', sanitize=False)
+        heading("Gateway")
+        gateway_figures(state)
+        heading("Alerts")
         with ui.column().classes("w-full gap-2 hl-live"):
-            await alerts_section()
-
-        ui.html('<h2 class="text-2xl font-semibold">Probing sites</h2>', sanitize=False)
+            await alerts.show()
+        heading("Probing sites")
         with ui.column().classes("w-full gap-2 hl-live"):
-            await sites_section()
-
-        ui.html('<h2 class="text-2xl font-semibold">Services</h2>', sanitize=False)
-        if SERVICES.configured(state.runtime.settings.config):
-            group_table(state, SERVICES.name, SERVICE_COLUMNS, query, "services",
-                        "No service matches this search and these filters.")
-        else:  # one line, not an empty table (services added later appear after a reload of the page)
-            ui.label("No services are configured: add one on the Targets page or as [[services]] in the "
-                     "configuration.").classes("hl-empty")
-
-        ui.html('<h2 class="text-2xl font-semibold">State changes</h2>', sanitize=False)
+            await sites.show()
+        heading("Services")
+        services(state, query)
+        heading("State changes")
         change_list(state, CHANGES_SHOWN)
 
-    drawn = {"signature": signature()}
-
-    async def on_alerts() -> None:
-        """Draw the section again only when what it shows may have changed."""
-        if signature() != drawn["signature"]:
-            drawn["signature"] = signature()
-            await alerts_section.refresh()
-
-    async def on_gateway_change(change: dict[str, Any]) -> None:
+    async def on_change(change: dict[str, Any]) -> None:
         if change.get("kind") == "gateway":
-            await alerts_section.refresh()
+            await alerts.show.refresh()
         if change.get("kind") == SITE:
-            await sites_section.refresh()
+            await sites.show.refresh()
 
-    state.change_added.subscribe(on_gateway_change)
-    state.alerts_changed.subscribe(on_alerts)
+    state.change_added.subscribe(on_change)
+    state.alerts_changed.subscribe(alerts.on_alerts)
 
 
 def _simple_table(columns: list[tuple[str, str]], rows: list[dict[str, Any]], empty: str) -> ui.table:
