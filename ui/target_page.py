@@ -222,55 +222,67 @@ async def render(state: LiveState, principal: Any, group_name: str, key: str) ->
         await _render_target(state, principal, group_name, target)
 
 
-async def _render_target(state: LiveState, principal: Any, group_name: str, target: Any) -> None:
-    group = GROUPS[group_name]
-    key = group.key_of(target)
-    history = state.runtime.history
-    engine = state.runtime.alerts
-    client = ui.context.client
-    now_ms = int(time.time() * 1000)
-    buckets = await history.buckets(group_name, key, "minute", now_ms - DAY_MS, now_ms)
-    changes = await history.changes(group_name, key, CHANGES_SHOWN)
-    days = await history.buckets(group_name, key, "day", now_ms - 30 * DAY_MS, now_ms)
-    longer = {"7 d": uptime_over(days, now_ms - 7 * DAY_MS), "30 d": uptime_over(days, now_ms - 30 * DAY_MS)}
+class Subject:
+    """The target a page is about, and what its parts share."""
 
-    with ui.row().classes("items-center gap-3 hl-live"):
-        dot = ui.html("", sanitize=False)
-        ui.html(f'<h2 class="text-2xl font-semibold">{html.escape(group.name_of_target(target))}</h2>', sanitize=False)
-        status = ui.label().classes("text-xl")
-        since = ui.html("", sanitize=False).classes("opacity-80")
-        if principal is not None and principal.may("operator"):
-            ui.button("Silence 1 h", on_click=lambda: silence()).props(
-                f'outline dense aria-label="Silence alerts of {html.escape(group.name_of_target(target))} for an hour"')
-    with ui.row().classes("w-full gap-6 items-start no-wrap max-lg:flex-wrap hl-live"):
-        details = ui.column().classes("gap-1 min-w-[min(22rem,100%)] max-w-full")
-        with ui.column().classes("flex-1 min-w-0 w-full gap-1"):
-            response = replace(RESPONSE, label=kind_of(group_name, target).response_label)
-            charts = [Chart(response, buckets)]
-    if group.keeps_details:  # two charts a row on a wide screen, one on a phone
-        with ui.element("div").classes("w-full grid grid-cols-1 xl:grid-cols-2 gap-x-6 gap-y-2 hl-live"):
-            charts += [Chart(spec, buckets) for spec in RECEIVER_CHARTS]
-            own_snr_chart(await history.snr_history(group_name, key, now_ms - 7 * DAY_MS, now_ms))
-    with ui.row().classes("w-full gap-6 items-start max-lg:flex-wrap hl-live"):
-        with ui.column().classes("gap-1 min-w-[min(22rem,100%)]"):
-            ui.label("State changes").classes("text-lg font-semibold")
-            change_list = ui.column().classes("gap-1")
-        with ui.column().classes("gap-1 min-w-[min(22rem,100%)]"):
-            ui.label("Alerts and silences").classes("text-lg font-semibold")
-            alerts_box = ui.column().classes("gap-1")
-        with ui.column().classes("gap-1 min-w-[min(22rem,100%)]"):
-            ui.label("Seen from each site").classes("text-lg font-semibold")
-            sites_box = ui.column().classes("gap-1")
+    def __init__(self, state: LiveState, group_name: str, target: Any) -> None:
+        self.state, self.group_name, self.target = state, group_name, target
+        self.group = GROUPS[group_name]
+        self.key = self.group.key_of(target)
+        self.name = self.group.name_of_target(target)
+        self.engine = state.runtime.alerts
 
-    def fill(entry: Mapping[str, Any]) -> None:
-        current = entry.get("status", "unknown")
-        dot.set_content(f'<span class="hl-dot" style="background:{fmt.status_color(current)}"></span>')
-        status.set_text(" · ".join(filter(None, [current, engine.quiet_reason(group_name, key)])))
-        since.set_content(f"since {time_tag(entry.get('since'))}" if entry.get("since") else "")
-        fill_sites(entry)
-        details.clear()
-        with details:
-            for label, text in detail_lines(group_name, target, entry, longer):
+    def entry(self) -> Mapping[str, Any]:
+        return self.state.entries(self.group_name).get(self.key) or {}
+
+    def covers(self, group_name: str, key: str) -> bool:
+        return (group_name, key) == (self.group_name, self.key)
+
+
+class Headline:
+    """Its state and since when; an operator may silence it for an hour."""
+
+    def __init__(self, subject: Subject, principal: Any, on_silenced: Any) -> None:
+        self.subject, self.on_silenced = subject, on_silenced
+        self.client = ui.context.client
+        with ui.row().classes("items-center gap-3 hl-live"):
+            self.dot = ui.html("", sanitize=False)
+            ui.html(f'<h2 class="text-2xl font-semibold">{html.escape(subject.name)}</h2>', sanitize=False)
+            self.status = ui.label().classes("text-xl")
+            self.since = ui.html("", sanitize=False).classes("opacity-80")
+            if principal is not None and principal.may("operator"):
+                ui.button("Silence 1 h", on_click=self.silence).props(
+                    f'outline dense aria-label="Silence alerts of {html.escape(subject.name)} for an hour"')
+
+    def fill(self, entry: Mapping[str, Any]) -> None:
+        subject, current = self.subject, entry.get("status", "unknown")
+        self.dot.set_content(f'<span class="hl-dot" style="background:{fmt.status_color(current)}"></span>')
+        self.status.set_text(" · ".join(filter(None, [current, subject.engine.quiet_reason(subject.group_name,
+                                                                                            subject.key)])))
+        self.since.set_content(f"since {time_tag(entry.get('since'))}" if entry.get("since") else "")
+
+    async def silence(self) -> None:
+        subject, auth = self.subject, self.subject.state.runtime.auth
+        if (actor := await page_access.authorised(auth, self.client, "operator")) is None:
+            return
+        await subject.engine.silence(subject.group_name, subject.key, 60, actor.name)
+        await auth.store_call(auth.store.audit, "target silenced", actor.name,
+                              f"{subject.group_name}:{subject.key}", None, "60 min")
+        ui.notify(f"Alerts of {subject.name} silenced for an hour")
+        self.on_silenced()
+
+
+class Details:
+    """All its probe tells, and the uptime over 7 and 30 days."""
+
+    def __init__(self, subject: Subject, longer: dict[str, Any]) -> None:
+        self.subject, self.longer = subject, longer
+        self.box = ui.column().classes("gap-1 min-w-[min(22rem,100%)] max-w-full")
+
+    def fill(self, entry: Mapping[str, Any]) -> None:
+        self.box.clear()
+        with self.box:
+            for label, text in detail_lines(self.subject.group_name, self.subject.target, entry, self.longer):
                 with ui.row().classes("gap-2 no-wrap"):
                     ui.label(label).classes("opacity-70 w-36 shrink-0")
                     if label in ("Checked", "Last answer"):
@@ -278,10 +290,17 @@ async def _render_target(state: LiveState, principal: Any, group_name: str, targ
                     else:
                         ui.label(text).classes("break-words min-w-0")
 
-    def fill_sites(entry: Mapping[str, Any]) -> None:
-        """A row per site that checked it: what it saw, when, why; and whether it counted."""
-        sites_box.clear()
-        with sites_box:
+
+class SiteViews:
+    """A row per site that checked it: what it saw, when, why; and whether it counted."""
+
+    def __init__(self) -> None:
+        ui.label("Seen from each site").classes("text-lg font-semibold")
+        self.box = ui.column().classes("gap-1")
+
+    def fill(self, entry: Mapping[str, Any]) -> None:
+        self.box.clear()
+        with self.box:
             seen_from = entry.get("sites") or {}
             if not seen_from:
                 ui.label("not checked yet").classes("hl-empty")
@@ -296,16 +315,27 @@ async def _render_target(state: LiveState, principal: Any, group_name: str, targ
                     if seen.get("reason"):
                         ui.label(seen["reason"]).classes("opacity-70 text-sm break-words")
 
-    def fill_alerts() -> None:
-        alerts_box.clear()
-        config = state.runtime.settings.config
+
+class AlertsBox:
+    """The alert rules that cover it, its open incident, its silences and maintenance."""
+
+    def __init__(self, subject: Subject) -> None:
+        self.subject = subject
+        ui.label("Alerts and silences").classes("text-lg font-semibold")
+        self.box = ui.column().classes("gap-1")
+
+    def fill(self) -> None:
+        subject, engine = self.subject, self.subject.engine
+        group_name, key = subject.group_name, subject.key
+        config = subject.state.runtime.settings.config
         now = int(time.time() * 1000)
-        with alerts_box:
+        self.box.clear()
+        with self.box:
             rules_here = [a.name for a in config.alerts if rules.covers(a.targets, group_name, key)]
             ui.label("Alert rules: " + (", ".join(rules_here) if rules_here else "none covers it")) \
                 .classes("" if rules_here else "hl-empty")
             for incident in engine.state.incidents.values():
-                if (incident.kind, incident.key) == (group_name, key):
+                if subject.covers(incident.kind, incident.key):
                     acked = f", acknowledged by {incident.acknowledged_by}" if incident.acknowledged_ms else ""
                     ui.html(f"<b>Open incident</b> ({html.escape(incident.alert)}) since "
                             f"{time_tag(iso_from_ms(incident.opened_ms))}{html.escape(acked)}", sanitize=False)
@@ -321,10 +351,23 @@ async def _render_target(state: LiveState, principal: Any, group_name: str, targ
                     m.covers(group_name, key, now) for m in engine.state.maintenance):
                 ui.label(quiet.capitalize())
 
-    def add_change(change: Mapping[str, Any], first: bool = False) -> None:
-        for placeholder in [child for child in change_list if "hl-empty" in child.classes]:
+
+class StateChanges:
+    """Its state changes, the newest first, live."""
+
+    def __init__(self, changes: list[Any], state: LiveState) -> None:
+        ui.label("State changes").classes("text-lg font-semibold")
+        self.box = ui.column().classes("gap-1")
+        for change in changes:
+            self.add(state.change_entry(change))
+        if not changes:
+            with self.box:
+                ui.label("none in the kept history").classes("hl-empty")
+
+    def add(self, change: Mapping[str, Any], first: bool = False) -> None:
+        for placeholder in [child for child in self.box if "hl-empty" in child.classes]:
             placeholder.delete()
-        with change_list, ui.row().classes("gap-2 items-center") as row:
+        with self.box, ui.row().classes("gap-2 items-center") as row:
             ui.html(f'<span class="hl-dot" style="background:{fmt.status_color(change.get("to"))}"></span>',
                     sanitize=False)
             ui.label(f"{change.get('from')} → {change.get('to')}").classes("font-medium")
@@ -332,40 +375,56 @@ async def _render_target(state: LiveState, principal: Any, group_name: str, targ
             if change.get("reason"):
                 ui.label(change["reason"]).classes("opacity-70 text-sm break-words")
         if first:
-            row.move(change_list, target_index=0)
+            row.move(self.box, target_index=0)
 
-    async def silence() -> None:
-        auth = state.runtime.auth
-        if (actor := await page_access.authorised(auth, client, "operator")) is None:
-            return
-        await engine.silence(group_name, key, 60, actor.name)
-        await auth.store_call(auth.store.audit, "target silenced", actor.name, f"{group_name}:{key}", None, "60 min")
-        ui.notify(f"Alerts of {group.name_of_target(target)} silenced for an hour")
-        fill(state.entries(group_name).get(key) or {})
-        fill_alerts()
 
-    fill(state.entries(group_name).get(key) or {})
-    fill_alerts()
-    for change in changes:
-        add_change(state.change_entry(change))
-    if not changes:
-        with change_list:
-            ui.label("none in the kept history").classes("hl-empty")
+async def _render_target(state: LiveState, principal: Any, group_name: str, target: Any) -> None:
+    """The page of one target: its parts, and what keeps them live."""
+    subject = Subject(state, group_name, target)
+    history, key = state.runtime.history, subject.key
+    now_ms = int(time.time() * 1000)
+    buckets = await history.buckets(group_name, key, "minute", now_ms - DAY_MS, now_ms)
+    days = await history.buckets(group_name, key, "day", now_ms - 30 * DAY_MS, now_ms)
+    longer = {"7 d": uptime_over(days, now_ms - 7 * DAY_MS), "30 d": uptime_over(days, now_ms - 30 * DAY_MS)}
+
+    def fill() -> None:
+        entry = subject.entry()
+        headline.fill(entry)
+        details.fill(entry)
+        sites.fill(entry)
+
+    headline = Headline(subject, principal, lambda: (fill(), alerts.fill()))
+    with ui.row().classes("w-full gap-6 items-start no-wrap max-lg:flex-wrap hl-live"):
+        details = Details(subject, longer)
+        with ui.column().classes("flex-1 min-w-0 w-full gap-1"):
+            charts = [Chart(replace(RESPONSE, label=kind_of(group_name, target).response_label), buckets)]
+    if subject.group.keeps_details:  # two charts a row on a wide screen, one on a phone
+        with ui.element("div").classes("w-full grid grid-cols-1 xl:grid-cols-2 gap-x-6 gap-y-2 hl-live"):
+            charts += [Chart(spec, buckets) for spec in RECEIVER_CHARTS]
+            own_snr_chart(await history.snr_history(group_name, key, now_ms - 7 * DAY_MS, now_ms))
+    with ui.row().classes("w-full gap-6 items-start max-lg:flex-wrap hl-live"):
+        with ui.column().classes("gap-1 min-w-[min(22rem,100%)]"):
+            changes = StateChanges(await history.changes(group_name, key, CHANGES_SHOWN), state)
+        with ui.column().classes("gap-1 min-w-[min(22rem,100%)]"):
+            alerts = AlertsBox(subject)
+        with ui.column().classes("gap-1 min-w-[min(22rem,100%)]"):
+            sites = SiteViews()
+    fill()
+    alerts.fill()
 
     def on_rows(changed_group: str, before: Mapping[str, Any]) -> None:
         if changed_group != group_name or key not in before:
             return
-        entry = state.entries(group_name).get(key) or {}
-        fill(entry)
+        fill()
+        entry = subject.entry()
         if entry.get("last_check"):
             for chart in charts:
                 chart.add(parse_iso_ms(entry["last_check"]), entry)
 
     def on_change(change: Mapping[str, Any]) -> None:
-        if change.get("kind") == group_name and change.get("id") == key:
-            add_change(change, first=True)
+        if subject.covers(change.get("kind"), change.get("id")):
+            changes.add(change, first=True)
 
     state.rows_changed.subscribe(on_rows)
     state.change_added.subscribe(on_change)
-    state.alerts_changed.subscribe(fill_alerts)
-
+    state.alerts_changed.subscribe(alerts.fill)
