@@ -75,20 +75,20 @@ class NetworkMap:
         self.draw_receivers(config, websdrs)
 
     def _on_init(self) -> None:
-        ui.run_javascript(f"heimdallWatchTiles({self.map.id})")
+        self._run(f"heimdallWatchTiles({self.map.id})")
         if self._positions:  # every receiver in view, on a wall screen or a phone
             lats = [lat for lat, _ in self._positions.values()]
             lons = [lon for _, lon in self._positions.values()]
             self.map.run_map_method("fitBounds", [[min(lats), min(lons)], [max(lats), max(lons)]],
                                     {"padding": [30, 30], "maxZoom": 11})
-        ui.run_javascript(self._receivers_js)
+        self._run(self._receivers_js)
         pending, self._pending = self._pending, []
         for layer, method, args in pending:
             if layer in self.map.layers:
                 layer.run_method(method, *args)
         pending_js, self._pending_js = self._pending_js, []
         for code in pending_js:
-            ui.run_javascript(code)
+            self._run(code)
 
     def _call(self, layer: Any, method: str, *args: Any) -> None:
         if self.map.is_initialized:
@@ -106,12 +106,12 @@ class NetworkMap:
         self._receivers_js = (f"heimdallReceivers.draw({self.map.id}, {json.dumps(receivers)}, "
                               f"{json.dumps(fmt.STATUS_COLORS)}, {LABELLED_UP_TO})")
         if self.map.is_initialized:
-            ui.run_javascript(self._receivers_js)
+            self._run(self._receivers_js)
 
     def recolor(self, statuses: Mapping[str, str]) -> None:
         """New statuses of some receivers: only those go to the browser."""
         if statuses and self.map.is_initialized:
-            ui.run_javascript(f"heimdallReceivers.recolor({self.map.id}, {json.dumps(statuses)})")
+            self._run(f"heimdallReceivers.recolor({self.map.id}, {json.dumps(statuses)})")
 
     def add_detection(self, detection: dict[str, Any]) -> None:
         where = self._positions.get(detection.get("websdr_id", ""))
@@ -146,9 +146,14 @@ class NetworkMap:
         self._js(f"heimdallCoverage.draw({self.map.id}, {json.dumps(shown)}, "
                  f"{json.dumps([color for _, color, _ in COVERAGE_CLASSES])})")
 
+    def _run(self, code: str) -> None:
+        """On this map's own tab, named: a change pushed from a background task (the
+        coverage, a round's colours) has no page context of its own to find the tab by."""
+        self.map.client.run_javascript(code)
+
     def _js(self, code: str) -> None:
         if self.map.is_initialized:
-            ui.run_javascript(code)
+            self._run(code)
         else:
             self._pending_js.append(code)
 
