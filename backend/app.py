@@ -22,13 +22,9 @@ from backend.api import (
     history,
     ingest,
     locating,
-    login,
     operations,
-    setup,
     sites,
-    sso,
     status,
-    status_pages,
     targets,
 )
 from backend.api import metrics as metrics_api
@@ -54,6 +50,7 @@ from backend.safety.destinations import DestinationPolicy, policy_of
 from backend.sites.book import SiteBook
 from backend.statuspage.page import StatusPages
 from backend.storage import Database, SQLHistoryStore, SQLRecordStore, open_database
+from backend.web import login, setup, sso, status_pages
 from backend.ws.endpoint import UpdatesEndpoint, UpdatesRouter
 from backend.ws.manager import ConnectionManager
 

@@ -1,5 +1,5 @@
 """What a start says about access, and the first admin: on an install with no admin
-account, a setup page (`/setup`, backend/api/setup.py) creates one. It answers a
+account, a setup page (`/setup`, backend/web/setup.py) creates one. It answers a
 visitor on the gateway's own machine when the gateway listens on loopback only, and
 anyone else only with the one-time setup code the start prints (kept in the database,
 so every gateway on it prints and takes the same one). Once an admin exists, the page

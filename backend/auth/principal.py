@@ -111,10 +111,10 @@ class Authenticator:
         self.store = store
         self._env_token = env_token
         self._signer = Signer(session_secret, salt="heimdall-session")
-        self.flow_signer = URLSafeTimedSerializer(session_secret, salt="heimdall-oidc-flow")  # backend/api/sso.py
+        self.flow_signer = URLSafeTimedSerializer(session_secret, salt="heimdall-oidc-flow")  # backend/web/sso.py
         self.throttle = Throttle()  # failed token checks, per address
         self.logins = LoginThrottle()  # failed password logins (and setup codes)
-        # Single sign-on starts, per address: each stores a sign-in under way (backend/api/sso.py).
+        # Single sign-on starts, per address: each stores a sign-in under way (backend/web/sso.py).
         self.sign_in_starts = Throttle(limit=SIGN_IN_STARTS_PER_MINUTE, window_s=60.0, block_s=60.0)
         self._cache: dict[str, tuple[float, Any]] = {}
 

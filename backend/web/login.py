@@ -13,10 +13,10 @@ from urllib.parse import parse_qs, quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from backend.api.plain_page import error_line, plain_page
 from backend.api.requests import authenticator_of, is_secure
 from backend.auth.guard import client_address
 from backend.auth.scopes import ScopedRouter
+from backend.web.plain_page import error_line, plain_page
 
 router = ScopedRouter(include_in_schema=False)
 log = logging.getLogger("heimdall.auth")

@@ -11,14 +11,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from backend.api.login import safe_next
-from backend.api.plain_page import error_line, plain_page
 from backend.api.requests import authenticator_of, is_secure
 from backend.auth.guard import client_address
 from backend.auth.oidc import OidcError
 from backend.auth.scopes import ScopedRouter
 from backend.auth.sparse_log import SparseLog
 from backend.auth.store import FLOW_MS, AuthError
+from backend.web.login import safe_next
+from backend.web.plain_page import error_line, plain_page
 
 router = ScopedRouter(include_in_schema=False)
 log = logging.getLogger("heimdall.auth")

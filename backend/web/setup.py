@@ -11,8 +11,6 @@ from urllib.parse import parse_qs
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from backend.api.login import MAX_FORM_BYTES
-from backend.api.plain_page import error_line, plain_page
 from backend.api.requests import authenticator_of, is_secure
 from backend.auth.first_start import admin_exists, came_through_proxy, forget_setup_code, may_set_up, setup_code
 from backend.auth.guard import client_address
@@ -20,6 +18,8 @@ from backend.auth.passwords import password_problem
 from backend.auth.scopes import ScopedRouter
 from backend.auth.store import AuthError
 from backend.config.loading import is_loopback
+from backend.web.login import MAX_FORM_BYTES
+from backend.web.plain_page import error_line, plain_page
 
 router = ScopedRouter(include_in_schema=False)
 
