@@ -5,12 +5,11 @@ own problem. No clock, no I/O: callers pass the time."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from backend.config.crontab import cron_trigger
 from backend.config.schema import AlertSettings, MaintenanceSettings, ReadinessAlertSettings
-from backend.kinds.status import is_down
+from backend.kinds.status import Streak, is_down  # Streak: the one flap rule, used by `decide`
 
 SUSPECT_MIN_TARGETS = 3  # a round this large where every check fails the same way is suspect
 
@@ -18,20 +17,6 @@ SUSPECT_MIN_TARGETS = 3  # a round this large where every check fails the same w
 def covers(patterns: list[str], kind: str, key: str) -> bool:
     """`services:*`, `websdrs:torino` ..."""
     return f"{kind}:*" in patterns or f"{kind}:{key}" in patterns
-
-
-@dataclass
-class Streak:
-    """Consecutive failed and good checks of one target, for one alert."""
-
-    failures: int = 0
-    successes: int = 0
-
-    def observe(self, down: bool) -> None:
-        if down:
-            self.failures, self.successes = self.failures + 1, 0
-        else:
-            self.failures, self.successes = 0, self.successes + 1
 
 
 def decide(alert: AlertSettings, streak: Streak, open_since_ms: int | None, last_sent_ms: int | None,

@@ -6,6 +6,8 @@ The shapes here are those of the REST answers (`/api/v1/system/status`,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 SERVICE_STATUSES = ("healthy", "degraded", "unhealthy", "unreachable", "unknown")
 WEBSDR_STATUSES = ("online", "degraded", "offline", "unknown")
 
@@ -19,6 +21,26 @@ DOWN_STATUSES = frozenset({"unhealthy", "unreachable", "offline"})
 
 def is_down(status: str | None) -> bool:
     return status in DOWN_STATUSES
+
+
+@dataclass
+class Streak:
+    """The one flap rule: consecutive failed and good results of one target. The display
+    moves a target's status after `down_after`/`up_after` of them (backend/monitor/
+    debounce.py); an alert opens and resolves after its own thresholds of them
+    (backend/alerting/rules.py `decide`). A target that flaps never builds either."""
+
+    failures: int = 0
+    successes: int = 0
+
+    def observe(self, down: bool) -> None:
+        if down:
+            self.failures, self.successes = self.failures + 1, 0
+        else:
+            self.failures, self.successes = 0, self.successes + 1
+
+    def reset(self) -> None:
+        self.failures = self.successes = 0
 
 
 def is_up(status: str | None) -> bool:

@@ -8,9 +8,9 @@ result after `unknown` are taken at once. Pure: no clock, no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from backend.kinds.status import is_down
+from backend.kinds.status import Streak, is_down
 
 
 @dataclass
@@ -18,19 +18,16 @@ class Debouncer:
     status: str = "unknown"
     down_after: int = 2
     up_after: int = 1
-    _streak: int = 0  # consecutive results in the class opposite to the current status
+    streak: Streak = field(default_factory=Streak)  # the one flap rule (backend/kinds/status.py)
 
     def observe(self, result: str) -> bool:
         """Feed one result; True when the status changed."""
+        self.streak.observe(is_down(result))
         if self.status == "unknown" or is_down(result) == is_down(self.status):
-            self._streak = 0
             return self._adopt(result)
-        self._streak += 1
-        needed = self.down_after if is_down(result) else self.up_after
-        if self._streak >= needed:
-            self._streak = 0
-            return self._adopt(result)
-        return False
+        moved = (self.streak.failures >= self.down_after if is_down(result)
+                 else self.streak.successes >= self.up_after)
+        return self._adopt(result) if moved else False
 
     def _adopt(self, result: str) -> bool:
         changed = result != self.status
