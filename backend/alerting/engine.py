@@ -20,6 +20,7 @@ from typing import Any, Callable
 from backend.alerting import rules, watches
 from backend.alerting.connectivity import network_works
 from backend.alerting.delivery import Delivery, Notification
+from backend.alerting.lifecycle import Judgement, Lifecycle, Policy
 from backend.alerting.store import AlertState, AlertStore, Incident, Quieting
 from backend.config.schema import Config
 from backend.events.envelope import Envelope
@@ -62,7 +63,6 @@ class AlertEngine:
         self.events_dropped = 0
         self.rounds_evaluated = 0  # rounds whose checks the alert rules have seen (tests wait on it)
         self._seen: dict[tuple[str, str], str] = {}  # last check already counted, by target
-        self._streaks: dict[tuple[str, str, str], rules.Streak] = {}
         # Incidents, silences and maintenance windows as the shared store has them: read
         # again at every round on every instance, so a silence made anywhere takes effect
         # on the poller within one polling interval and every instance shows the same.
@@ -74,6 +74,8 @@ class AlertEngine:
         self._announced: set[str] = set()  # problems this poller published, not yet heard back
         self.notifications_recorded = 0  # by this instance: pages redraw their lists when it grows
         self.listeners: list[Callable[[], None]] = []  # told when incidents or notifications change (pages)
+        # Every source's incidents go through the one lifecycle (backend/alerting/lifecycle.py).
+        self.lifecycle = Lifecycle(self.store, database, lambda: self.state, delivery, self._changed)
         hub.subscribe(self._enqueue)
 
     def _enqueue(self, env: Envelope) -> None:
@@ -103,7 +105,7 @@ class AlertEngine:
         last one kept (shared on PostgreSQL), so a target already down is not announced
         twice and is resolved when it comes back. Streaks start afresh: the thresholds
         count rounds this instance has seen."""
-        self._streaks.clear()
+        self.lifecycle.forget_streaks()
         self._seen.clear()
         self._short_since.clear()
         asyncio.get_running_loop().create_task(self.refresh())
@@ -177,59 +179,29 @@ class AlertEngine:
                 "to": "up", "since": iso_from_ms(self.now_ms()), "reason": None})
         now_ms = self.now_ms()
         for key, entry in fresh.items():
-            down = is_down(entry["check_status"])
-            quiet = self.quiet_reason(kind, key)
+            judgement = self._target_judgement(kind, key, entry, entry.get(reason_key))
+            quiet = self.quiet_reason(kind, key) is not None
             for alert in self.config.alerts:
-                if not rules.covers(alert.targets, kind, key):
-                    continue
-                streak = self._streaks.setdefault((alert.name, kind, key), rules.Streak())
-                streak.observe(down)
-                if quiet:
-                    continue  # checked and kept, never sent
-                incident = self.state.incidents.get((alert.name, kind, key))
-                action = rules.decide(alert, streak, incident.opened_ms if incident else None,
-                                      incident.last_sent_ms if incident else None, now_ms,
-                                      acknowledged=bool(incident and incident.acknowledged_ms))
-                if action is not None:
-                    await self._act(action, alert, kind, key, entry, entry.get(reason_key), now_ms)
+                if rules.covers(alert.targets, kind, key):
+                    await self.lifecycle.judge(Policy.of(alert), judgement, now_ms, quiet)
         self.rounds_evaluated += 1  # after its notifications are queued
 
-    async def _act(self, action: str, alert, kind: str, key: str, entry: dict[str, Any], reason: str | None,
-                   now_ms: int) -> None:
-        index = (alert.name, kind, key)
-        if action == "DOWN":
-            incident = await self._db.run(self.store.open_incident, alert.name, kind, key, now_ms, reason)
-            self.state.incidents[index] = incident
-            self._changed()
-        else:
-            incident = self.state.incidents[index]
-            if action == "RESOLVED":
-                del self.state.incidents[index]
-                await self._db.run(self.store.resolve, incident.id, now_ms)
-                self._changed()
-                if not alert.send_resolved:
-                    return
-            else:
-                incident.last_sent_ms = now_ms
-                await self._db.run(self.store.sent, incident.id, now_ms)
-        self.delivery.submit(self._target_message(action, alert.name, alert.urls, kind, key, entry, reason, incident,
-                                                  now_ms))
-
-    def _target_message(self, action: str, alert: str, urls: list[str], kind: str, key: str, entry: dict[str, Any],
-                        reason: str | None, incident: Incident, now_ms: int) -> Notification:
+    def _target_judgement(self, kind: str, key: str, entry: dict[str, Any], reason: str | None) -> Judgement:
+        """A target's check as the lifecycle takes it, with the group's words."""
         group = GROUPS[kind]
         name, noun = group.name_of(self.config, key), group.noun
         state = entry.get("check_status")
-        since = iso_from_ms(incident.opened_ms)
-        if action == "RESOLVED":
-            title = f"RESOLVED: {noun} {name} is {state} again"
-            body = f"The {noun} {name} ({kind}:{key}) is {state} again, after being down since {since}."
-        else:
-            title = f"{'DOWN' if action == 'DOWN' else 'STILL DOWN'}: {noun} {name} is {state}"
-            body = (f"The {noun} {name} ({kind}:{key}) is {state}: {reason or 'no reason given'}. "
-                    f"Down since {since}.")
-        body += f"\n{self._base_url}{group.page_of(key)}"
-        return Notification(alert, f"{kind}:{key}", action, title, body, tuple(urls))
+        page = f"\n{self._base_url}{group.page_of(key)}"
+
+        def words(action: str, incident: Incident, now_ms: int) -> tuple[str, str]:
+            since = iso_from_ms(incident.opened_ms)
+            if action == "RESOLVED":
+                return (f"RESOLVED: {noun} {name} is {state} again",
+                        f"The {noun} {name} ({kind}:{key}) is {state} again, after being down since {since}.{page}")
+            return (f"{'DOWN' if action == 'DOWN' else 'STILL DOWN'}: {noun} {name} is {state}",
+                    f"The {noun} {name} ({kind}:{key}) is {state}: {reason or 'no reason given'}. "
+                    f"Down since {since}.{page}")
+        return Judgement(kind, key, is_down(state), reason, words, f"{kind}:{key}")
 
     # -- readiness: enough receivers to locate on a frequency ------------------------------
 
@@ -241,27 +213,25 @@ class AlertEngine:
             judged = readiness_at(self.config, entries, rule.freq_mhz)
             ready = ready_count(judged)
             key = f"{rule.freq_mhz:g}"
-            incident = self.state.incidents.get((rule.name, READINESS, key))
-            action, self._short_since[rule.name] = rules.decide_readiness(
-                rule, ready, self._short_since.get(rule.name), incident is not None, now_ms)
-            if action is None:
-                continue
+            is_open = (rule.name, READINESS, key) in self.state.incidents
+            short, self._short_since[rule.name] = rules.readiness_short(
+                rule, ready, self._short_since.get(rule.name), is_open, now_ms)
             reason = f"{ready} of {len(judged)} receivers ready at {key} MHz, {rule.min_ready} needed"
-            if action == "DOWN":
-                incident = await self._db.run(self.store.open_incident, rule.name, READINESS, key, now_ms, reason)
-                self.state.incidents[(rule.name, READINESS, key)] = incident
-                title = f"NOT ENOUGH READY: {ready} of {len(judged)} receivers at {key} MHz ({rule.min_ready} needed)"
-                body = f"{reason}, since {iso_from_ms(self._short_since[rule.name] or now_ms)}.\n{why_not(judged)}"
-            else:
-                del self.state.incidents[(rule.name, READINESS, key)]
-                await self._db.run(self.store.resolve, incident.id, now_ms)
-                title = f"RESOLVED: {ready} receivers ready at {key} MHz again"
-                body = f"{reason}; short since {iso_from_ms(incident.opened_ms)}."
-            self._changed()
-            if action == "DOWN" or rule.send_resolved:
-                self.delivery.submit(Notification(rule.name, f"readiness {key} MHz", action, title,
-                                                  f"{body}\n{self._base_url}/websdrs?sort=readiness",
-                                                  tuple(rule.urls)))
+            words = self._readiness_words(rule, ready, judged, key, reason, self._short_since[rule.name])
+            await self.lifecycle.judge(Policy.once(rule), Judgement(READINESS, key, short, reason, words,
+                                                                    f"readiness {key} MHz"), now_ms)
+
+    def _readiness_words(self, rule, ready: int, judged: dict[str, dict[str, Any]], key: str, reason: str,
+                         since: int | None):
+        link = f"\n{self._base_url}/websdrs?sort=readiness"
+
+        def words(action: str, incident: Incident, now_ms: int) -> tuple[str, str]:
+            if action == "RESOLVED":
+                return (f"RESOLVED: {ready} receivers ready at {key} MHz again",
+                        f"{reason}; short since {iso_from_ms(incident.opened_ms)}.{link}")
+            return (f"NOT ENOUGH READY: {ready} of {len(judged)} receivers at {key} MHz ({rule.min_ready} needed)",
+                    f"{reason}, since {iso_from_ms(since or now_ms)}.\n{why_not(judged)}{link}")
+        return words
 
     # -- the gateway's own trouble ---------------------------------------------------------
 
@@ -304,28 +274,19 @@ class AlertEngine:
             return
         named = [a for a in self.config.alerts if any(p.startswith("sites:") for p in a.targets)]
         routed = [a for a in named if rules.covers(a.targets, "sites", site)] if named else self.config.alerts
-        now_ms = self.now_ms()
+        reason = change.get("reason")
+
+        def words(action: str, incident: Incident, now_ms: int) -> tuple[str, str]:
+            if action == "RESOLVED":
+                return (f"SITE RESOLVED: {site} reports again",
+                        f"Site {site} reports again and its votes count, since {iso_from_ms(now_ms)}."
+                        f"\n{self._base_url}/system")
+            what = "is stale" if change.get("to") == "stale" else "has its votes set aside"
+            return (f"SITE PROBLEM: {site} {what}",
+                    f"Site {site}: {reason}.\nTargets are judged by the other sites meanwhile.\n{self._base_url}/system")
+        judgement = Judgement(SITE, site, problem, reason, words, f"site {site}", event="SITE")
         for alert in routed:
-            incident = self.state.incidents.get((alert.name, SITE, site))
-            if problem and incident is None:
-                opened = await self._db.run(self.store.open_incident, alert.name, SITE, site, now_ms,
-                                            change.get("reason"))
-                self.state.incidents[(alert.name, SITE, site)] = opened
-                what = "is stale" if change.get("to") == "stale" else "has its votes set aside"
-                title = f"SITE PROBLEM: {site} {what}"
-                body = f"Site {site}: {change.get('reason')}.\nTargets are judged by the other sites meanwhile."
-            elif not problem and incident is not None:
-                del self.state.incidents[(alert.name, SITE, site)]
-                await self._db.run(self.store.resolve, incident.id, now_ms)
-                if not alert.send_resolved:
-                    continue
-                title = f"SITE RESOLVED: {site} reports again"
-                body = f"Site {site} reports again and its votes count, since {iso_from_ms(now_ms)}."
-            else:
-                continue
-            self._changed()
-            self.delivery.submit(Notification(alert.name, f"site {site}", "SITE", title,
-                                              f"{body}\n{self._base_url}/system", tuple(alert.urls)))
+            await self.lifecycle.judge(Policy.once(alert), judgement, self.now_ms())
 
     # -- watch-lists -------------------------------------------------------------------------
 

@@ -39,17 +39,15 @@ def decide(alert: AlertSettings, streak: Streak, open_since_ms: int | None, last
     return None
 
 
-def decide_readiness(rule: ReadinessAlertSettings, ready: int, short_since_ms: int | None, is_open: bool,
-                     now_ms: int) -> tuple[str | None, int | None]:
-    """After a round: "DOWN" when fewer than `min_ready` receivers have been ready for
-    `for_min` minutes, "RESOLVED" (once) when enough are ready again, else nothing; and
-    since when the shortfall has lasted (None when there is none)."""
+def readiness_short(rule: ReadinessAlertSettings, ready: int, short_since_ms: int | None, is_open: bool,
+                    now_ms: int) -> tuple[bool, int | None]:
+    """The readiness source's judgement after a round: short (fewer than `min_ready`
+    receivers ready for `for_min` minutes, or still short while its incident is open),
+    and since when the shortfall has lasted (None when there is none)."""
     if ready >= rule.min_ready:
-        return ("RESOLVED" if is_open else None), None
+        return False, None
     since = now_ms if short_since_ms is None else short_since_ms
-    if not is_open and now_ms - since >= rule.for_min * 60_000:
-        return "DOWN", since
-    return None, since
+    return is_open or now_ms - since >= rule.for_min * 60_000, since
 
 
 def in_window(window: MaintenanceSettings, now: datetime) -> bool:

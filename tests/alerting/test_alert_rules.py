@@ -186,12 +186,13 @@ def test_a_readiness_shortfall_fires_after_its_minutes_and_resolves_once():
     from backend.config.schema import ReadinessAlertSettings
     rule = ReadinessAlertSettings(name="r", urls=["json://127.0.0.1:9/"], freq_mhz=145.5, min_ready=3, for_min=5)
     minute = 60_000
-    assert rules.decide_readiness(rule, 3, None, False, 0) == (None, None)
-    assert rules.decide_readiness(rule, 2, None, False, 0) == (None, 0)  # short from now on
-    assert rules.decide_readiness(rule, 2, 0, False, 4 * minute) == (None, 0)
-    assert rules.decide_readiness(rule, 2, 0, False, 5 * minute) == ("DOWN", 0)
-    assert rules.decide_readiness(rule, 1, 0, True, 9 * minute) == (None, 0)  # open: nothing more
-    assert rules.decide_readiness(rule, 3, 0, True, 10 * minute) == ("RESOLVED", None)
-    assert rules.decide_readiness(rule, 3, None, False, 11 * minute) == (None, None)
+    assert rules.readiness_short(rule, 3, None, False, 0) == (False, None)
+    assert rules.readiness_short(rule, 2, None, False, 0) == (False, 0)  # short from now on
+    assert rules.readiness_short(rule, 2, 0, False, 4 * minute) == (False, 0)
+    assert rules.readiness_short(rule, 2, 0, False, 5 * minute) == (True, 0)  # the lifecycle opens it
+    assert rules.readiness_short(rule, 1, 0, True, 9 * minute) == (True, 0)  # open: still short
+    assert rules.readiness_short(rule, 1, None, True, 9 * minute) == (True, 9 * minute)  # a new poller: still open
+    assert rules.readiness_short(rule, 3, 0, True, 10 * minute) == (False, None)  # the lifecycle resolves it
+    assert rules.readiness_short(rule, 3, None, False, 11 * minute) == (False, None)
     # A dip shorter than the minutes starts the count again.
-    assert rules.decide_readiness(rule, 2, None, False, 20 * minute) == (None, 20 * minute)
+    assert rules.readiness_short(rule, 2, None, False, 20 * minute) == (False, 20 * minute)
