@@ -103,6 +103,7 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
         public = (config.http.public_url or base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
         runtime.oidc = OidcClient(config.auth.oidc, settings.oidc_client_secret, public + "/auth/oidc/callback",
                                   session_secret)
+    runtime.monitor.round_listeners.append(alerts.take_round)  # the poller's rounds, judged by the engine
     runtime.status_pages = StatusPages(lambda: runtime.settings.config, hub, history_store, database)
     runtime.metrics = Metrics(runtime)
     runtime.revalidator = Revalidator(runtime.auth)

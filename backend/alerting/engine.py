@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -46,6 +47,15 @@ HANDLED = frozenset({*GROUP_OF_TOPIC, STATUS_CHANGED, SIGNALS_DETECTED, LOCALIZA
 QUEUE_LIMIT = 10_000  # events waiting for the engine; beyond this they are dropped and counted
 
 
+@dataclass(frozen=True)
+class Round:
+    """A round handed over by the poller (Monitor.round_listeners)."""
+
+    group: str
+    checked: dict[str, dict[str, Any]]
+    everything: dict[str, dict[str, Any]]
+
+
 class AlertEngine:
     def __init__(self, config: Config, hub: Hub, database: Database, delivery: Delivery, base_url: str,
                  clock: Callable[[], float] = time.time, active: Callable[[], bool] = lambda: True) -> None:
@@ -62,7 +72,6 @@ class AlertEngine:
         self._queue: asyncio.Queue[Envelope] = asyncio.Queue(maxsize=QUEUE_LIMIT)
         self.events_dropped = 0
         self.rounds_evaluated = 0  # rounds whose checks the alert rules have seen (tests wait on it)
-        self._seen: dict[tuple[str, str], str] = {}  # last check already counted, by target
         # Incidents, silences and maintenance windows as the shared store has them: read
         # again at every round on every instance, so a silence made anywhere takes effect
         # on the poller within one polling interval and every instance shows the same.
@@ -71,7 +80,6 @@ class AlertEngine:
         self._short_since: dict[str, int | None] = {}  # readiness rule: since when too few are ready
         self.gateway_problems: dict[str, str] = {}  # what of the gateway itself is down, and why
         self.site_problems: dict[str, str] = {}  # probing sites stale or set aside, and why
-        self._announced: set[str] = set()  # problems this poller published, not yet heard back
         self.notifications_recorded = 0  # by this instance: pages redraw their lists when it grows
         self.listeners: list[Callable[[], None]] = []  # told when incidents or notifications change (pages)
         # Every source's incidents go through the one lifecycle (backend/alerting/lifecycle.py).
@@ -106,28 +114,46 @@ class AlertEngine:
         twice and is resolved when it comes back. Streaks start afresh: the thresholds
         count rounds this instance has seen."""
         self.lifecycle.forget_streaks()
-        self._seen.clear()
         self._short_since.clear()
         asyncio.get_running_loop().create_task(self.refresh())
 
     def reconfigure(self, config: Config) -> None:
         self.config = config
 
+    def take_round(self, group: str, checked: dict[str, dict[str, Any]],
+                   everything: dict[str, dict[str, Any]]) -> None:
+        """The poller hands each round here: the entries it checked, and the group's whole
+        map. Judged from the engine's own queue, never inside the round."""
+        try:
+            self._queue.put_nowait(Round(group, checked, everything))
+        except asyncio.QueueFull:
+            self.events_dropped += 1
+
     async def run(self) -> None:
         while True:
-            env = await self._queue.get()
+            item = await self._queue.get()
             try:
-                await self.handle(env)
+                if isinstance(item, Round):
+                    await self.judge_round(item.group, item.checked, item.everything)
+                else:
+                    await self.handle(item)
             except Exception:
-                log.exception("alert engine failed on %s #%d", env.event, env.seq)
+                log.exception("alert engine failed on %s", item)
+
+    async def judge_round(self, group: str, checked: dict[str, dict[str, Any]],
+                          everything: dict[str, dict[str, Any]]) -> None:
+        """A round of checks: each target's judgement to the lifecycle; the receivers'
+        readiness on the configured frequencies; the gateway's reach."""
+        await self.refresh()
+        if not self._active():
+            return
+        await self._round(group, checked)
+        if group == RECEIVERS.name:
+            await self._readiness_round(everything)
 
     async def handle(self, env: Envelope) -> None:
         if env.event in GROUP_OF_TOPIC:
-            await self.refresh()
-            if self._active():
-                await self._round(GROUP_OF_TOPIC[env.event].name, env.data)
-            if self._active() and GROUP_OF_TOPIC[env.event] is RECEIVERS:
-                await self._readiness_round(env.data)
+            await self.refresh()  # every instance shows the shared alert state; the poller judged the round
         elif env.event == STATUS_CHANGED and env.data.get("kind") == GATEWAY:
             await self._gateway(env.data)
         elif env.event == STATUS_CHANGED and env.data.get("kind") == SITE:
@@ -142,13 +168,9 @@ class AlertEngine:
     # -- targets ------------------------------------------------------------------------
 
     async def _round(self, kind: str, entries: dict[str, dict[str, Any]]) -> None:
-        fresh = {key: entry for key, entry in entries.items()
-                 if entry.get("last_check") and entry.get("check_status")
-                 and self._seen.get((kind, key)) != entry["last_check"]}
+        fresh = {key: entry for key, entry in entries.items() if entry.get("check_status")}
         if not fresh:
             return
-        for key, entry in fresh.items():
-            self._seen[(kind, key)] = entry["last_check"]
         reason_key = GROUPS[kind].reason_field
         suspect = rules.suspect_round([(e["check_status"], e.get(reason_key)) for e in fresh.values()])
         problem = f"network-{kind}"
@@ -160,23 +182,20 @@ class AlertEngine:
             works = await network_works(connectivity.references, connectivity.timeout_s)
             if works:
                 suspect = None
-            elif problem not in self.gateway_problems and problem not in self._announced:
-                # Announced once: the event comes back through the hub only later (Redis).
-                self._announced.add(problem)
+            elif problem not in self.gateway_problems:
                 checked = " and no reference endpoint answers" if works is False else ""
-                await self._hub.publish(STATUS_CHANGED, {
-                    "kind": GATEWAY, "id": problem, "name": f"the gateway's reach to its {kind}", "from": "up",
-                    "to": "down", "since": iso_from_ms(self.now_ms()),
-                    "reason": f"all {len(fresh)} {kind} failed ({suspect}){checked}: "
-                              f"probably the gateway's own network; their alerts wait"})
+                await self._gateway({"kind": GATEWAY, "id": problem, "name": f"the gateway's reach to its {kind}",
+                                     "from": "up", "to": "down", "since": iso_from_ms(self.now_ms()),
+                                     "reason": f"all {len(fresh)} {kind} failed ({suspect}){checked}: "
+                                               f"probably the gateway's own network; their alerts wait"},
+                                    publish=True)
         if suspect is not None:
             self.rounds_evaluated += 1
             return
-        if problem in self.gateway_problems or problem in self._announced:
-            self._announced.discard(problem)
-            await self._hub.publish(STATUS_CHANGED, {
-                "kind": GATEWAY, "id": problem, "name": f"the gateway's reach to its {kind}", "from": "down",
-                "to": "up", "since": iso_from_ms(self.now_ms()), "reason": None})
+        if problem in self.gateway_problems:
+            await self._gateway({"kind": GATEWAY, "id": problem, "name": f"the gateway's reach to its {kind}",
+                                 "from": "down", "to": "up", "since": iso_from_ms(self.now_ms()), "reason": None},
+                                publish=True)
         now_ms = self.now_ms()
         for key, entry in fresh.items():
             judgement = self._target_judgement(kind, key, entry, entry.get(reason_key))
@@ -206,7 +225,7 @@ class AlertEngine:
     # -- readiness: enough receivers to locate on a frequency ------------------------------
 
     async def _readiness_round(self, entries: dict[str, dict[str, Any]]) -> None:
-        if f"network-{RECEIVERS.name}" in self.gateway_problems or f"network-{RECEIVERS.name}" in self._announced:
+        if f"network-{RECEIVERS.name}" in self.gateway_problems:
             return  # the gateway cannot reach them: its own problem, already told
         now_ms = self.now_ms()
         for rule in self.config.readiness_alerts:
@@ -235,8 +254,14 @@ class AlertEngine:
 
     # -- the gateway's own trouble ---------------------------------------------------------
 
-    async def _gateway(self, change: dict[str, Any]) -> None:
+    async def _gateway(self, change: dict[str, Any], publish: bool = False) -> None:
+        """The gateway's own problem: kept here (the one place pages, metrics and the API
+        read it), told once to everyone who gets alerts, and, when this engine found it
+        (its reach in a round), published for clients and the other gateways; hearing that
+        event back changes nothing, as the problem is known already."""
         key = change.get("id", "gateway")
+        if publish:
+            await self._hub.publish(STATUS_CHANGED, change)
         if change.get("to") == "down":
             if key in self.gateway_problems:
                 return  # heard already

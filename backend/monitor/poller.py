@@ -8,7 +8,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from typing import Any
+from typing import Any, Callable
 
 from backend.cluster.leader import LocalLease
 from backend.config.schema import Config
@@ -55,6 +55,9 @@ class Monitor:
         self._debouncers: dict[tuple[str, str], Debouncer] = {}
         self._worker = worker or ProbeWorker()  # where probes run (a test passes one of its own)
         self.problem: str | None = None  # the gateway's own trouble running rounds, if any
+        # Told after each round with (group, the entries checked, the group's whole map): the
+        # alert engine takes its judgements from here, not from diffing published snapshots.
+        self.round_listeners: list[Callable[[str, dict[str, Any], dict[str, Any]], None]] = []
         # What the other sites saw (backend/sites): each target's verdict takes their votes.
         self.sites = sites
 
@@ -175,6 +178,8 @@ class Monitor:
         self._entries[group_name] = {t.key: entries.get(t.key) or previous[t.key] for t in self._targets[group_name]
                                if t.key in entries or t.key in previous}
         await self._publish(group.topic, self._entries[group_name])
+        for listener in self.round_listeners:
+            listener(group_name, entries, self._entries[group_name])
         for event in events:
             if event["id"] in current:
                 await self._publish(STATUS_CHANGED, event)

@@ -144,8 +144,9 @@ async def test_reminders_come_on_time_with_a_controllable_clock(tmp_path):
     async def round(status: str) -> None:
         now[0] += 60
         at = datetime.fromtimestamp(now[0], tz=timezone.utc).isoformat()
-        await engine.handle(hub_event(hub, {"x": {"status": status, "check_status": status, "last_check": at,
-                                                  "error": "HTTP 503" if status == "unhealthy" else None}}))
+        data = {"x": {"status": status, "check_status": status, "last_check": at,
+                      "error": "HTTP 503" if status == "unhealthy" else None}}
+        await engine.judge_round("services", data, data)  # as the poller hands a round
 
     for _ in range(3):
         await round("unhealthy")

@@ -59,13 +59,12 @@ async def engine(tmp_path):
 
 
 async def round_(engine: AlertEngine, statuses: dict[str, tuple[str, str | None]]) -> None:
-    """One services round, as the poller publishes it; handled at once."""
+    """One services round, as the poller hands it to the engine; judged at once."""
     engine.test_clock.now += 1
     checked = iso_from_ms(int(engine.test_clock.now * 1000))
     data = {name: {"name": name, "status": status, "check_status": status, "error": reason, "last_check": checked}
             for name, (status, reason) in statuses.items()}
-    env = await engine._hub.publish("services:health", data)
-    await engine.handle(env)
+    await engine.judge_round("services", data, data)
 
 
 def titles(engine: AlertEngine) -> list[str]:
@@ -106,14 +105,15 @@ async def test_timeouts_everywhere_are_the_gateways_problem_and_hold_the_alerts(
     for _ in range(3):
         await round_(engine, {name: ("unreachable", "timeout after 5 s") for name in NAMES})
     assert [(e.data["id"], e.data["to"]) for e in engine.test_changes] == [("network-services", "down")]
-    await engine.handle(engine.test_changes[0])  # the engine hears its own announcement through the hub
+    assert titles(engine) == ["GATEWAY PROBLEM: the gateway's reach to its services"]  # told at once, not heard back
+    await engine.handle(engine.test_changes[0])  # hearing its own announcement changes nothing
     assert titles(engine) == ["GATEWAY PROBLEM: the gateway's reach to its services"]
     assert engine.rounds_evaluated == 3
     await round_(engine, {name: HEALTHY for name in NAMES})
     assert [(e.data["id"], e.data["to"]) for e in engine.test_changes] == [("network-services", "down"),
                                                                            ("network-services", "up")]
-    await engine.handle(engine.test_changes[1])
     assert titles(engine)[-1] == "GATEWAY RESOLVED: the gateway's reach to its services"
+    await engine.handle(engine.test_changes[1])
     assert titles(engine).count("GATEWAY PROBLEM: the gateway's reach to its services") == 1
 
 
