@@ -1,7 +1,8 @@
-"""The alert engine: a hub consumer with its own queue (it never runs inside a publish),
-which turns check results into incidents and notifications, detections and
-localizations into watch-list matches, and the gateway's own troubles into one
-notification of their own instead of every target going down.
+"""The alert engine, with its own queue (it never runs inside a publish or a round): the
+poller hands it each round (`take_round`), which it turns into judgements for the one
+incident lifecycle (backend/alerting/lifecycle.py); from the hub it takes detections and
+localizations for the watch-lists, the probing sites' changes, and the gateway's own
+troubles, told as one notification of their own instead of every target going down.
 
 Thresholds count checks (each target's `check_status` in the state events, one per
 round), independently of the display's flap suppression. Incidents and what was sent
