@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from backend import __version__
 from backend.alerting.delivery import Delivery
 from backend.alerting.engine import AlertEngine
+from backend.alerting.outcomes import Outcomes
+from backend.alerting.store import AlertStore
 from backend.api import alerts as alerts_api
 from backend.api import (
     announcements,
@@ -71,11 +73,11 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
     # The last known statuses from before a restart are there before the first round.
     hub = Hub(bus, initial_state(config, history_store.last_entries()),
               replay_size=config.hub.replay_buffer)
-    delivery = Delivery(config.delivery.timeout_s, config.delivery.retries, record=None)
+    outcomes = Outcomes(AlertStore(database), database)  # each attempt's outcome, kept by delivery itself
+    delivery = Delivery(config.delivery.timeout_s, config.delivery.retries, record=outcomes.keep)
     alerts = AlertEngine(config, hub, database, delivery,
                          config.http.public_url or base_url or f"http://{settings.host}:{settings.port}",
-                         active=lambda: lease.held)
-    delivery.record = alerts.record
+                         active=lambda: lease.held, outcomes=outcomes)
 
     def alert_policy(alert: str) -> DestinationPolicy | None:
         """An alert rule made at run time sends only where [targets] allows."""

@@ -72,6 +72,7 @@ class LiveState:
         self.figures = GatewayFigures()
         self.coverage = CoverageCache()  # the maps' coverage layers, one grid for every tab
         runtime.alerts.listeners.append(self._alerts_changed)
+        runtime.alerts.outcomes.listeners.append(self._alerts_changed)
         self.loaded = asyncio.Event()  # pages wait for it: a page opened at start-up shows stored data too
 
         # (group name, {key: the row before}) for the rows that changed: tables send only those.
@@ -91,6 +92,7 @@ class LiveState:
         hub.subscribe(self._on_event)
         runtime.config_listeners.append(self._on_config)
         runtime.alerts.listeners.append(self.alerts_changed.emit)
+        runtime.alerts.outcomes.listeners.append(self.alerts_changed.emit)  # a notification's outcome kept
 
     async def load(self) -> None:
         """What storage has from before this process started."""

@@ -5,7 +5,7 @@ A notification is queued (never awaited by whoever raises it) and sent by a few 
 tasks, each URL on its own: a provider is blocking, so each attempt runs in a thread of a
 dedicated pool under a timeout, and a failed attempt is retried with backoff (1, 2,
 4 ... s). An endpoint that hangs holds one thread and one worker for at most the
-timeout; the others go on. Every attempt's outcome is kept (`AlertStore.record`)."""
+timeout; the others go on. Every attempt's outcome is kept (`record`: backend/alerting/outcomes.py)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class Delivery:
                  policy_for: Callable[[str], DestinationPolicy | None] = lambda alert: None) -> None:
         self.timeout_s, self.retries = timeout_s, retries
         self.policy_for = policy_for  # an alert's destination policy: confined when made at run time
-        self.record = record  # where each outcome is kept (the alert engine's store)
+        self.record = record  # where each outcome is kept (Outcomes.keep, given at construction)
         self._send = send
         self._queue: asyncio.Queue[Notification] | None = None
         self._pool = ThreadPoolExecutor(max_workers=WORKERS * 2, thread_name_prefix="notify")

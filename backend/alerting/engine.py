@@ -23,6 +23,7 @@ from backend.alerting import rules, watches
 from backend.alerting.connectivity import network_works
 from backend.alerting.delivery import Delivery, Notification
 from backend.alerting.lifecycle import Judgement, Lifecycle, Policy
+from backend.alerting.outcomes import Outcomes
 from backend.alerting.store import AlertState, AlertStore, Incident, Quieting
 from backend.config.schema import Config
 from backend.events.envelope import Envelope
@@ -59,7 +60,8 @@ class Round:
 
 class AlertEngine:
     def __init__(self, config: Config, hub: Hub, database: Database, delivery: Delivery, base_url: str,
-                 clock: Callable[[], float] = time.time, active: Callable[[], bool] = lambda: True) -> None:
+                 clock: Callable[[], float] = time.time, active: Callable[[], bool] = lambda: True,
+                 outcomes: Outcomes | None = None) -> None:
         self.config = config
         # With several gateways every instance hears every event; only the poller alerts,
         # so a DOWN or a watch match is announced once, not once per instance.
@@ -81,7 +83,9 @@ class AlertEngine:
         self._short_since: dict[str, int | None] = {}  # readiness rule: since when too few are ready
         self.gateway_problems: dict[str, str] = {}  # what of the gateway itself is down, and why
         self.site_problems: dict[str, str] = {}  # probing sites stale or set aside, and why
-        self.notifications_recorded = 0  # by this instance: pages redraw their lists when it grows
+        # Where delivery keeps each attempt's outcome (given at construction; the engine is not
+        # in that path): the engine only reads how many there were.
+        self.outcomes = outcomes if outcomes is not None else Outcomes(self.store, database, clock)
         self.listeners: list[Callable[[], None]] = []  # told when incidents or notifications change (pages)
         # Every source's incidents go through the one lifecycle (backend/alerting/lifecycle.py).
         self.lifecycle = Lifecycle(self.store, database, lambda: self.state, delivery, self._changed)
@@ -369,11 +373,9 @@ class AlertEngine:
     def open_incident_count(self) -> int:
         return len(self.state.incidents)
 
-    async def record(self, notification: Notification, outcome: str, detail: str | None) -> None:
-        await self._db.run(self.store.record, self.now_ms(), notification.alert, notification.subject,
-                           notification.event, outcome, detail)
-        self.notifications_recorded += 1
-        self._changed()
+    @property
+    def notifications_recorded(self) -> int:
+        return self.outcomes.recorded
 
     def _changed(self) -> None:
         for listener in self.listeners:
