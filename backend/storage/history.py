@@ -22,7 +22,7 @@ BUCKET_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 @dataclass(frozen=True)
 class CheckRecord:
-    kind: str  # "services" or "websdrs"
+    group: str  # "services" or "websdrs"
     key: str  # service name or receiver id
     ts_ms: int
     status: str
@@ -49,7 +49,7 @@ class SnrMeasurement:
 
 @dataclass(frozen=True)
 class StateChange:
-    kind: str
+    group: str
     key: str
     ts_ms: int
     from_status: str
@@ -71,23 +71,23 @@ class HistoryStore(abc.ABC):
         """The last published entry of every target (read once, at start, before serving)."""
 
     @abc.abstractmethod
-    async def uptime(self, kind: str, since_ms: int) -> dict[str, float]:
+    async def uptime(self, group: str, since_ms: int) -> dict[str, float]:
         """Percent of checks up since `since_ms`, by target key."""
 
     @abc.abstractmethod
-    async def buckets(self, kind: str, key: str, size: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+    async def buckets(self, group: str, key: str, size: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
         """Roll-up rows of one target between two instants, oldest first."""
 
     @abc.abstractmethod
-    async def changes(self, kind: str | None, key: str | None, limit: int) -> list[dict[str, Any]]:
+    async def changes(self, group: str | None, key: str | None, limit: int) -> list[dict[str, Any]]:
         """State changes, newest first, optionally of one kind or one target."""
 
     @abc.abstractmethod
-    async def record_snr(self, kind: str, key: str, measurements: list[SnrMeasurement]) -> int:
+    async def record_snr(self, group: str, key: str, measurements: list[SnrMeasurement]) -> int:
         """Keep a receiver's own SNR measurements (those already kept are skipped); how many were new."""
 
     @abc.abstractmethod
-    async def snr_history(self, kind: str, key: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+    async def snr_history(self, group: str, key: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
         """A receiver's own SNR measurements between two instants, oldest first."""
 
     @abc.abstractmethod
@@ -107,22 +107,22 @@ class SQLHistoryStore(HistoryStore):
         self._db = db
         self._ids: dict[tuple[str, str], int] = {}
 
-    def _known(self, kind: str, key: str) -> int | None:
+    def _known(self, group: str, key: str) -> int | None:
         """The row id of a target if it exists (database thread only)."""
-        found = self._ids.get((kind, key))
+        found = self._ids.get((group, key))
         if found is None:
-            row = self._db.connection.execute("SELECT id FROM targets WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+            row = self._db.connection.execute("SELECT id FROM targets WHERE kind = ? AND key = ?", (group, key)).fetchone()
             if row is not None:
-                found = self._ids[(kind, key)] = row[0]
+                found = self._ids[(group, key)] = row[0]
         return found
 
-    def _target(self, kind: str, key: str) -> int:
+    def _target(self, group: str, key: str) -> int:
         """The row id of a target, created on first sight (database thread only)."""
-        found = self._known(kind, key)
+        found = self._known(group, key)
         if found is None:
             self._db.connection.execute("INSERT INTO targets (kind, key) VALUES (?, ?) ON CONFLICT (kind, key) DO NOTHING",
-                                        (kind, key))
-            found = self._known(kind, key)
+                                        (group, key))
+            found = self._known(group, key)
         return found
 
     async def record_round(self, checks, changes) -> None:
@@ -130,7 +130,7 @@ class SQLHistoryStore(HistoryStore):
 
     def _record_round(self, checks: list[CheckRecord], changes: list[StateChange]) -> None:
         with self._db.transaction() as connection:
-            rows = [(self._target(c.kind, c.key), c) for c in checks]
+            rows = [(self._target(c.group, c.key), c) for c in checks]
             connection.executemany(
                 """INSERT INTO checks (target, ts, status, response_ms, error, users, snr_db, users_max,
                                       adc_overloads, gps_fixes_min)
@@ -173,7 +173,7 @@ class SQLHistoryStore(HistoryStore):
                 )
             connection.executemany(
                 "INSERT INTO state_changes (target, ts, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?)",
-                [(self._target(s.kind, s.key), s.ts_ms, s.from_status, s.to_status, s.reason) for s in changes],
+                [(self._target(s.group, s.key), s.ts_ms, s.from_status, s.to_status, s.reason) for s in changes],
             )
 
     async def save_last(self, entries) -> None:
@@ -184,30 +184,30 @@ class SQLHistoryStore(HistoryStore):
             connection.executemany(
                 "INSERT INTO last_status (target, entry) VALUES (?, ?) "
                 "ON CONFLICT (target) DO UPDATE SET entry = excluded.entry",
-                [(self._target(kind, key), encode(entry)) for (kind, key), entry in entries.items()],
+                [(self._target(group, key), encode(entry)) for (group, key), entry in entries.items()],
             )
 
     def last_entries(self) -> dict[tuple[str, str], dict[str, Any]]:
         rows = self._db.connection.execute(
             "SELECT t.kind, t.key, s.entry FROM last_status s JOIN targets t ON t.id = s.target").fetchall()
-        return {(kind, key): json.loads(entry) for kind, key, entry in rows}
+        return {(group, key): json.loads(entry) for group, key, entry in rows}
 
-    async def uptime(self, kind: str, since_ms: int) -> dict[str, float]:
-        return await self._db.run(self._uptime, kind, since_ms)
+    async def uptime(self, group: str, since_ms: int) -> dict[str, float]:
+        return await self._db.run(self._uptime, group, since_ms)
 
-    def _uptime(self, kind: str, since_ms: int) -> dict[str, float]:
+    def _uptime(self, group: str, since_ms: int) -> dict[str, float]:
         rows = self._db.connection.execute(
             """SELECT t.key, sum(r.up), sum(r.checks) FROM rollup_hour r JOIN targets t ON t.id = r.target
                WHERE t.kind = ? AND r.bucket >= ? GROUP BY t.key""",
-            (kind, since_ms // 1000 // 3600 * 3600),
+            (group, since_ms // 1000 // 3600 * 3600),
         ).fetchall()
         return {key: percent(up, checks) for key, up, checks in rows if checks}
 
-    async def buckets(self, kind, key, size, start_ms, end_ms) -> list[dict[str, Any]]:
-        return await self._db.run(self._buckets, kind, key, size, start_ms, end_ms)
+    async def buckets(self, group, key, size, start_ms, end_ms) -> list[dict[str, Any]]:
+        return await self._db.run(self._buckets, group, key, size, start_ms, end_ms)
 
-    def _buckets(self, kind: str, key: str, size: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
-        target = self._known(kind, key)
+    def _buckets(self, group: str, key: str, size: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        target = self._known(group, key)
         if target is None or size not in BUCKET_SECONDS:
             return []
         seconds = BUCKET_SECONDS[size]
@@ -227,14 +227,14 @@ class SQLHistoryStore(HistoryStore):
             adc_count, fixes_sum, fixes_count in rows
         ]
 
-    async def changes(self, kind, key, limit) -> list[dict[str, Any]]:
-        return await self._db.run(self._changes, kind, key, limit)
+    async def changes(self, group, key, limit) -> list[dict[str, Any]]:
+        return await self._db.run(self._changes, group, key, limit)
 
-    def _changes(self, kind: str | None, key: str | None, limit: int) -> list[dict[str, Any]]:
+    def _changes(self, group: str | None, key: str | None, limit: int) -> list[dict[str, Any]]:
         where, args = [], []
-        if kind is not None:
+        if group is not None:
             where.append("t.kind = ?")
-            args.append(kind)
+            args.append(group)
         if key is not None:
             where.append("t.key = ?")
             args.append(key)
@@ -247,12 +247,12 @@ class SQLHistoryStore(HistoryStore):
         return [{"kind": k, "id": key_, "ts_ms": ts, "from": f, "to": to, "reason": reason}
                 for k, key_, ts, f, to, reason in rows]
 
-    async def record_snr(self, kind, key, measurements) -> int:
-        return await self._db.run(self._record_snr, kind, key, measurements)
+    async def record_snr(self, group, key, measurements) -> int:
+        return await self._db.run(self._record_snr, group, key, measurements)
 
-    def _record_snr(self, kind: str, key: str, measurements: list[SnrMeasurement]) -> int:
+    def _record_snr(self, group: str, key: str, measurements: list[SnrMeasurement]) -> int:
         with self._db.transaction() as connection:
-            target = self._target(kind, key)
+            target = self._target(group, key)
             added = 0
             for m in measurements:
                 added += connection.execute(
@@ -261,11 +261,11 @@ class SQLHistoryStore(HistoryStore):
                     (target, m.ts_ms, m.snr_all_db, m.snr_hf_db, m.noise_db, encode(m.bands))).rowcount
         return added
 
-    async def snr_history(self, kind, key, start_ms, end_ms) -> list[dict[str, Any]]:
-        return await self._db.run(self._snr_history, kind, key, start_ms, end_ms)
+    async def snr_history(self, group, key, start_ms, end_ms) -> list[dict[str, Any]]:
+        return await self._db.run(self._snr_history, group, key, start_ms, end_ms)
 
-    def _snr_history(self, kind: str, key: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
-        target = self._known(kind, key)
+    def _snr_history(self, group: str, key: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        target = self._known(group, key)
         if target is None:
             return []
         rows = self._db.connection.execute(
