@@ -9,7 +9,7 @@ from typing import Any
 
 from nicegui import ui
 
-from backend.alerting.engine import READINESS, SITE
+from backend.alerting.engine import GATEWAY, READINESS, SITE
 from backend.kinds import GROUPS, RECEIVERS, SERVICES
 from backend.timefmt import iso_from_ms
 from ui import format as fmt
@@ -33,6 +33,8 @@ def incident_subject(incident: Mapping[str, Any], names: Mapping[str, str]) -> s
         return f"readiness at {incident['id']} MHz"
     if incident["kind"] == SITE:
         return f"probing site {incident['id']}"
+    if incident["kind"] == GATEWAY:
+        return f"the gateway: {incident['id']}"
     return f"{incident['kind'][:-1]} {fmt.target_name(names, incident['id'])}"
 
 
@@ -174,7 +176,7 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
         change_list(state, CHANGES_SHOWN)
 
     async def on_change(change: dict[str, Any]) -> None:
-        if change.get("kind") == "gateway":
+        if change.get("kind") == GATEWAY:
             await alerts.show.refresh()
         if change.get("kind") == SITE:
             await sites.show.refresh()

@@ -43,6 +43,7 @@ from backend.timefmt import iso_from_ms
 log = logging.getLogger(__name__)
 
 GATEWAY = "gateway"
+PROBE_WORKER = "probe-worker"  # the gateway's problem the poller reports when its worker dies (monitor/poller.py)
 SITE = "site"  # status:changed of a probing site (backend/sites): stale, or its votes set aside
 READINESS = "readiness"  # the incidents' kind for [[readiness_alerts]]; their key is the frequency
 HANDLED = frozenset({*GROUP_OF_TOPIC, STATUS_CHANGED, SIGNALS_DETECTED, LOCALIZATIONS_UPDATED})
@@ -152,7 +153,9 @@ class AlertEngine:
         await self.refresh()
         if not self._active():
             return
-        await self._round(group, checked)
+        await self._gateway_fine(PROBE_WORKER, "probe worker")  # a round came: the worker works
+        if await self._round(group, checked):
+            await self._gateway_fine(f"network-{group}", f"the gateway's reach to its {group}")
         if group == RECEIVERS.name:
             await self._readiness_round(everything)
 
@@ -172,10 +175,11 @@ class AlertEngine:
 
     # -- targets ------------------------------------------------------------------------
 
-    async def _round(self, kind: str, entries: dict[str, dict[str, Any]]) -> None:
+    async def _round(self, kind: str, entries: dict[str, dict[str, Any]]) -> bool:
+        """The round's targets judged; False when the round was the gateway's own problem."""
         fresh = {key: entry for key, entry in entries.items() if entry.get("check_status")}
         if not fresh:
-            return
+            return True
         reason_key = GROUPS[kind].reason_field
         suspect = rules.suspect_round([(e["check_status"], e.get(reason_key)) for e in fresh.values()])
         problem = f"network-{kind}"
@@ -196,7 +200,7 @@ class AlertEngine:
                                     publish=True)
         if suspect is not None:
             self.rounds_evaluated += 1
-            return
+            return False
         if problem in self.gateway_problems:
             await self._gateway({"kind": GATEWAY, "id": problem, "name": f"the gateway's reach to its {kind}",
                                  "from": "down", "to": "up", "since": iso_from_ms(self.now_ms()), "reason": None},
@@ -209,6 +213,7 @@ class AlertEngine:
                 if rules.covers(alert.targets, kind, key):
                     await self.lifecycle.judge(Policy.of(alert), judgement, now_ms, quiet)
         self.rounds_evaluated += 1  # after its notifications are queued
+        return True
 
     def _target_judgement(self, kind: str, key: str, entry: dict[str, Any], reason: str | None) -> Judgement:
         """A target's check as the lifecycle takes it, with the group's words."""
@@ -261,31 +266,44 @@ class AlertEngine:
 
     async def _gateway(self, change: dict[str, Any], publish: bool = False) -> None:
         """The gateway's own problem: kept here (the one place pages, metrics and the API
-        read it), told once to everyone who gets alerts, and, when this engine found it
-        (its reach in a round), published for clients and the other gateways; hearing that
-        event back changes nothing, as the problem is known already."""
+        read it) and, on the poller, judged by the one lifecycle for every alert (one
+        incident each, kept, so a restart or a new poller does not tell it twice); when this
+        engine found it (its reach in a round) it is published for clients and the other
+        gateways, and hearing that event back changes nothing."""
         key = change.get("id", "gateway")
         if publish:
             await self._hub.publish(STATUS_CHANGED, change)
-        if change.get("to") == "down":
+        failing = change.get("to") == "down"
+        if failing:
             if key in self.gateway_problems:
                 return  # heard already
             self.gateway_problems[key] = change.get("reason") or "unknown"
-            self._changed()
-            if not self._active():
-                return
-            title = f"GATEWAY PROBLEM: {change.get('name', key)}"
-            body = f"{change.get('reason')}\nTarget alerts are held while this lasts.\n{self._base_url}/system"
-        else:
-            if self.gateway_problems.pop(key, None) is None:
-                return
-            self._changed()
-            if not self._active():
-                return
-            title = f"GATEWAY RESOLVED: {change.get('name', key)}"
-            body = f"The gateway's {change.get('name', key)} is working again.\n{self._base_url}/system"
-        for alert in self.config.alerts:  # one notification of its own, to everyone who gets alerts
-            self.delivery.submit(Notification(alert.name, "gateway", "GATEWAY", title, body, tuple(alert.urls)))
+        elif self.gateway_problems.pop(key, None) is None and not self._gateway_incident_open(key):
+            return
+        self._changed()
+        if not self._active():
+            return
+        name, reason = change.get("name", key), change.get("reason")
+
+        def words(action: str, incident: Incident, now_ms: int) -> tuple[str, str]:
+            if action == "RESOLVED":
+                return (f"GATEWAY RESOLVED: {name}", f"The gateway's {name} is working again.\n{self._base_url}/system")
+            return (f"GATEWAY PROBLEM: {name}",
+                    f"{reason}\nTarget alerts are held while this lasts.\n{self._base_url}/system")
+        judgement = Judgement(GATEWAY, key, failing, reason, words, "gateway", event="GATEWAY")
+        for alert in self.config.alerts:  # to everyone who gets alerts; told when it ends, whatever send_resolved
+            policy = Policy(alert.name, tuple(alert.urls))
+            await self.lifecycle.judge(policy, judgement, self.now_ms())
+
+    def _gateway_incident_open(self, key: str) -> bool:
+        return any(kind == GATEWAY and subject == key for _, kind, subject in self.state.incidents)
+
+    async def _gateway_fine(self, key: str, name: str) -> None:
+        """A round shows this part of the gateway works: an incident a restart or a previous
+        poller left open for it is resolved (the problem is not known here any more)."""
+        if key not in self.gateway_problems and self._gateway_incident_open(key):
+            await self._gateway({"kind": GATEWAY, "id": key, "name": name, "from": "down", "to": "up",
+                                 "since": iso_from_ms(self.now_ms()), "reason": None}, publish=True)
 
     # -- the probing sites -------------------------------------------------------------------
 

@@ -171,3 +171,25 @@ async def test_a_sites_problem_goes_to_the_alerts_that_name_sites_once_and_resol
 async def test_a_sites_problem_goes_to_every_alert_when_none_names_sites(engine):
     await site_change(engine, "milano", "ok", "problem")
     assert [(n.alert, n.title) for n in engine.delivery.kept] == [("on-call", "SITE PROBLEM: milano has its votes set aside")]
+
+
+async def test_the_gateways_problem_is_an_incident_told_once_across_a_restart_and_resolved_by_a_good_round(
+        engine, tmp_path):
+    """The gateway's own problems go through the one lifecycle: one incident per alert, kept.
+    A new engine (a restart, or a new poller) hearing the problem again tells nothing; when
+    its rounds show that part working, the incident left open is resolved, once."""
+    down = {"kind": "gateway", "id": "probe-worker", "name": "probe worker", "from": "up", "to": "down",
+            "since": "x", "reason": "the probe worker process died"}
+    await engine.handle(await engine._hub.publish("status:changed", down))
+    assert titles(engine) == ["GATEWAY PROBLEM: probe worker"] and engine.open_incident_count() == 1
+    again = AlertEngine(engine.config, engine._hub, engine._db, KeptDelivery(), "http://gw", clock=engine.test_clock)
+    await again.start()  # what the store kept: the open incident
+    await again.handle(await again._hub.publish("status:changed", down))
+    assert again.delivery.kept == []  # the problem goes on: told already, by the one before
+    later = AlertEngine(engine.config, engine._hub, engine._db, KeptDelivery(), "http://gw", clock=engine.test_clock)
+    await later.start()  # a restart after the worker came back: nothing says the problem ended
+    later.test_clock, later.test_active = engine.test_clock, engine.test_active
+    await round_(later, {"api": HEALTHY, "inference": HEALTHY, "training": HEALTHY})  # the worker works
+    await round_(later, {"api": HEALTHY, "inference": HEALTHY, "training": HEALTHY})
+    assert [n.title for n in later.delivery.kept] == ["GATEWAY RESOLVED: probe worker"]
+    assert later.open_incident_count() == 0 and later.gateway_problems == {}
