@@ -27,6 +27,7 @@ from pydantic import (
 
 from backend.config.crontab import cron_trigger
 from backend.kinds import KINDS, default_kind, kind_names, where_fields
+from backend.kinds.base import http_url
 from backend.kinds.tcp import split_address
 from backend.safety.destinations import DEFAULT_REFUSED
 
@@ -56,13 +57,7 @@ def _tile_template(value: str) -> str:
     return value
 
 
-def _http_url(value: str) -> str:
-    if not re.match(r"^https?://[^/\s]+", value):
-        raise ValueError("must be an http:// or https:// URL")
-    return value
-
-
-HttpUrlText = Annotated[str, AfterValidator(_http_url)]
+HttpUrlText = Annotated[str, AfterValidator(http_url)]
 
 
 def _number(low: float, high: float, low_inclusive: bool = True) -> Any:
@@ -283,7 +278,7 @@ class AuthSettings(_Section):
 
 
 class HttpSettings(_Section):
-    public_url: Annotated[str, AfterValidator(lambda v: v and _http_url(v))] = ""  # as browsers reach it
+    public_url: Annotated[str, AfterValidator(lambda v: v and http_url(v))] = ""  # as browsers reach it
     allowed_origins: list[Annotated[str, AfterValidator(_origin)]] = []  # other sites' pages that may call the API
     # Host headers answered besides public_url's host (and loopback names when bound to loopback).
     allowed_hosts: list[Annotated[str, AfterValidator(_host_name)]] = []

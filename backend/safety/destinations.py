@@ -18,6 +18,7 @@ it. A name that resolves to a refused address, a redirect, `0x7f000001` or
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import ipaddress
 import socket
@@ -148,8 +149,6 @@ async def first_refusal(policy: DestinationPolicy, host: str, port: int, timeout
     """Why a name or address would be refused, for the error shown when an entry is saved:
     every address it resolves to now is checked (the connection itself is checked again,
     whatever the name resolves to then). A name that does not resolve is not refused here."""
-    import asyncio
-
     try:
         found = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM),
                                        timeout_s)

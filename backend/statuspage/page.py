@@ -37,10 +37,6 @@ class StatusPages:
         self._cache: dict[tuple[str, str], tuple[float, str]] = {}  # ("page" | "feed", slug)
         self.renders = 0  # how many times a page or feed was built (tests read it)
 
-    @property
-    def cached_entries(self) -> int:
-        return len(self._cache)
-
     def settings(self, slug: str) -> StatusPageSettings | None:
         return next((page for page in self._config().status_pages if page.slug == slug), None)
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import psutil
+import psycopg
 import pytest
 
 from tests.auth.test_access import cli, create_token
@@ -406,3 +407,28 @@ def test_a_silence_far_in_the_past_or_future_is_a_clear_422(tmp_path, starts_at)
             assert answer.status_code == 422 and "starts_at" in answer.text, answer.text
     finally:
         gw.stop()
+
+
+def test_two_gateways_on_one_postgresql_make_one_first_admin(tmp_path, postgres):
+    """The same race through two real gateways on one database: both take the setup form
+    at once; one admin is made, the other is told setup is closed."""
+    url = postgres.new_database()
+    gateways = [Gateway(None, tmp_path / f"data-{n}", env={"HEIMDALL_DATABASE_URL": url}).start() for n in (1, 2)]
+    try:
+        start, answers = threading.Barrier(2), []
+
+        def set_up(gw: Gateway, name: str) -> None:
+            start.wait()
+            answers.append(httpx.post(gw.url + "/setup", data={"name": name, "password": ADMIN_PASSWORD,
+                                                               "again": ADMIN_PASSWORD}, timeout=30).status_code)
+        threads = [threading.Thread(target=set_up, args=(gw, f"admin-{n}")) for n, gw in enumerate(gateways)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(answers)[0] == 303 and sorted(answers)[1] in (404, 422), answers
+        with psycopg.connect(url) as connection:
+            assert connection.execute("SELECT count(*) FROM accounts WHERE role = 'admin'").fetchone()[0] == 1
+    finally:
+        for gw in gateways:
+            gw.stop()

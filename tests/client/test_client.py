@@ -16,7 +16,7 @@ import httpx
 from client import ConnectionState, HeimdallClient, SyncClient, TokenRefused, backoff_delay
 from tests.fake_targets import refused_url
 from tests.gateway import ROOT, TOKEN, Gateway
-from tests.waiting import eventually, wait_for
+from tests.waiting import wait_for
 
 # -- the schedule -----------------------------------------------------------------------------
 
@@ -60,7 +60,7 @@ def post(gw: Gateway, i: int) -> dict:
 
 async def connected_client(gw: Gateway, topics: list[str], **options) -> tuple[HeimdallClient, list]:
     """A started client, connected, and the list every event it delivers lands in."""
-    received: list = []
+    received = Received()
     client = HeimdallClient(gw.url, topics=topics, **options)
     client.on("*", received.append)
     await client.start()
@@ -68,8 +68,26 @@ async def connected_client(gw: Gateway, topics: list[str], **options) -> tuple[H
     return client, received
 
 
-async def collect(client: HeimdallClient, received: list, count: int, timeout: float = 20) -> None:
-    await eventually(lambda: len([e for e in received if e.event == "signals:detected"]) >= count, timeout)
+class Received(list):
+    """Every event the client delivered, in order; `arrived` is set at each one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived = asyncio.Event()
+
+    def append(self, item) -> None:
+        super().append(item)
+        self.arrived.set()
+
+
+async def collect(client: HeimdallClient, received: Received, count: int, timeout: float = 20) -> None:
+    """Until `count` detections were delivered: woken by each delivery, not by a clock."""
+    async with asyncio.timeout(timeout):
+        while True:
+            received.arrived.clear()
+            if len([e for e in received if e.event == "signals:detected"]) >= count:
+                return
+            await received.arrived.wait()
 
 
 async def test_watchdog_and_resume_without_gap_or_duplicate(make_gateway):
@@ -173,7 +191,7 @@ class Forwarder:
 async def test_polls_while_the_websocket_is_refused_then_returns_to_it(make_gateway):
     gw = make_gateway()
     forwarder = Forwarder(gw.port)
-    received = []
+    received = Received()
     client = HeimdallClient(gw.url, ws_url=f"ws://127.0.0.1:{forwarder.port}/ws/updates", topics=["signals:detected"],
                             poll_after_failures=1, poll_interval_s=0.3)
     client.on("*", received.append)
