@@ -12,8 +12,7 @@ from fastapi import HTTPException, Query, Request, Response
 from backend.api.history import DAY_MS, instant
 from backend.auth.scopes import ScopedRouter
 from backend.events.topics import WEBSDRS_STATUS
-from backend.kinds import RECEIVERS, kind_of
-from backend.kinds.readiness import of_entry
+from backend.kinds import RECEIVERS, receiver_readiness
 from backend.locating import exports
 from backend.locating.geometry import coverage as coverage_of
 from backend.locating.network import readiness_at, ready_count, ready_positions
@@ -75,7 +74,7 @@ async def export_receivers(request: Request, format: Format = "geojson") -> Resp
     for w in runtime.settings.config.websdrs:
         entry = health.get(w.id) or RECEIVERS.unknown(w)
         details = entry.get("details") or {}
-        readiness = entry.get("readiness") or of_entry(kind_of(RECEIVERS.name, w).readiness, entry, None)
+        readiness = entry.get("readiness") or receiver_readiness(w, entry, None)
         rows.append({"id": w.id, "name": w.name, "kind": w.kind, "url": redact_url(w.url),
                      "latitude": w.latitude, "longitude": w.longitude, "status": entry.get("status"),
                      "readiness": readiness["state"], "readiness_reasons": "; ".join(readiness["reasons"]),

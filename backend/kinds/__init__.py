@@ -15,6 +15,7 @@ from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
 from backend.kinds import http_receiver, http_service, kiwisdr, openwebrx, tcp, websdr
 from backend.kinds.base import CheckSpec, Target, TargetGroup, TargetKind, WhereField
 from backend.kinds.fields import distance_km
+from backend.kinds.readiness import of_entry
 from backend.safety.destinations import DestinationPolicy, policy_of
 
 _KIND_MODULES = (http_service, tcp, openwebrx, kiwisdr, websdr, http_receiver)
@@ -85,7 +86,7 @@ def targets_of(config: Any) -> dict[str, list[Target]]:
         Target(group.name, group.key_of(t), group.name_of_target(t),
                CheckSpec(f"{group.name}/{t.kind}", getattr(t, kind_of(group.name, t).where_field),
                          polling.timeout_s, polling.degraded_threshold_ms, confined(group, t)),
-               group.position_of(t), t.quorum)
+               group.position_of(t), t.quorum, tuple(map(tuple, getattr(t, "frequency_ranges_mhz", None) or ())))
         for t in group.configured(config)] for group in GROUPS.values()}
 
 
@@ -108,3 +109,10 @@ def with_position_check(details: dict[str, Any], configured: tuple[float, float]
 
 __all__ = ["CHECKS", "GROUPS", "GROUP_OF_TOPIC", "GroupName", "KINDS", "RECEIVERS", "SERVICES", "CheckSpec", "Target",
            "TargetGroup", "TargetKind", "initial_state", "kind_names", "kind_of", "targets_of", "with_position_check"]
+
+
+def receiver_readiness(receiver: Any, entry: dict[str, Any], freq_mhz: float | None) -> dict[str, Any]:
+    """A configured receiver's readiness from its entry: its kind's rules, its bands as
+    configured within those it reports (backend/kinds/readiness.py)."""
+    return of_entry(kind_of(RECEIVERS.name, receiver).readiness, entry, freq_mhz,
+                    getattr(receiver, "frequency_ranges_mhz", None))

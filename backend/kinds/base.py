@@ -105,6 +105,7 @@ class Target:
     spec: CheckSpec
     position: tuple[float, float] | None = None  # configured (lat, lon) of a receiver
     quorum: int | str | None = None  # its own [sites] quorum, if configured
+    bands: tuple[tuple[float, float], ...] = ()  # a receiver's configured frequency_ranges_mhz
 
 
 # Details a receiver reports of the moment it was read: shown only while it answers.

@@ -8,14 +8,14 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from backend.kinds import RECEIVERS, kind_of
-from backend.kinds.readiness import READY, of_entry
+from backend.kinds import RECEIVERS, receiver_readiness
+from backend.kinds.readiness import READY
 from backend.locating.geometry import coverage_grid
 
 
 def readiness_at(config, entries: Mapping[str, Mapping[str, Any]], freq_mhz: float) -> dict[str, dict[str, Any]]:
     """{receiver id: {"state", "reasons"}} for every configured receiver."""
-    return {w.id: of_entry(kind_of(RECEIVERS.name, w).readiness, entries.get(w.id) or RECEIVERS.unknown(w), freq_mhz)
+    return {w.id: receiver_readiness(w, entries.get(w.id) or RECEIVERS.unknown(w), freq_mhz)
             for w in config.websdrs}
 
 

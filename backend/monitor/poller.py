@@ -166,7 +166,7 @@ class Monitor:
                                               since, uptimes.get(target.key), details)
             entries[target.key]["sites"] = views.get(target.key) or {}
             if group.keeps_details:  # receivers: whether it can take part now, at any frequency it covers
-                readiness = of_entry(CHECKS[target.spec.probe].readiness, entries[target.key], None)
+                readiness = of_entry(CHECKS[target.spec.probe].readiness, entries[target.key], None, target.bands)
                 entries[target.key]["readiness"] = readiness
                 moved = readiness_change(self._entries[group_name].get(target.key), readiness)
                 if moved is not None:

@@ -67,10 +67,47 @@ def test_openwebrx_profile_and_free_slot():
 
 
 def test_a_receiver_not_answering_or_not_checked_is_unusable():
-    gone = {"status": "online", "check_status": "offline", "error_message": "connection refused", "details": {}}
+    gone = {"status": "offline", "check_status": "offline", "error_message": "connection refused", "details": {}}
     assert of_entry(openwebrx.readiness, gone, 145.5) == {"state": "unusable",
                                                           "reasons": ["not answering: connection refused"]}
     assert of_entry(openwebrx.readiness, {"status": "unknown"}, None)["reasons"] == ["not checked yet"]
+
+
+def test_readiness_follows_the_confirmed_status_the_cards_show():
+    """One failed check, not yet confirmed by the flap rule: the cards still say online, so
+    readiness still counts it, and says why (issue 31: cards and coverage note in step)."""
+    kept = owrx_entry(OWRX, users=3)
+    once = {**kept, "status": "online", "check_status": "offline", "error_message": "connection refused",
+            "details": {"bands_mhz": kept["details"]["bands_mhz"]}}
+    judged = of_entry(openwebrx.readiness, once, 145.5)
+    assert judged["state"] == "ready" and "its last check failed (connection refused)" in judged["reasons"][0]
+    confirmed = {**once, "status": "offline"}
+    assert of_entry(openwebrx.readiness, confirmed, 145.5)["state"] == "unusable"
+
+
+def test_configured_bands_narrow_what_the_receiver_reports_and_say_so():
+    """`frequency_ranges_mhz = [[430, 440]]` on a receiver reporting 2 m and 70 cm: not
+    ready on 2 m, ready on 70 cm, and the reason names the configured bands."""
+    entry = owrx_entry(OWRX, users=3)
+    reported = entry["details"]["bands_mhz"]
+    assert any(low <= 145.5 <= high for low, high in reported) and any(low <= 438.5 <= high for low, high in reported)
+    on_2m = of_entry(openwebrx.readiness, entry, 145.5, [[430.0, 440.0]])
+    assert on_2m["state"] == "unusable"
+    assert on_2m["reasons"][0].startswith("145.5 MHz is outside its configured bands within those it reports (4")
+    assert of_entry(openwebrx.readiness, entry, 438.5, [[430.0, 440.0]])["state"] == "ready"
+    assert of_entry(openwebrx.readiness, entry, 145.5, None)["state"] == "ready"  # none configured: its own
+
+
+def test_configured_bands_stand_alone_and_disagreeing_bands_are_unusable():
+    online = {"status": "online", "check_status": "online", "details": {"title": "WebSDR"}}
+    websdr = kind_of(RECEIVERS.name, type("T", (), {"kind": "websdr"})())
+    assert of_entry(websdr.readiness, online, 7.1, [[7.0, 7.2]])["state"] == "ready"
+    outside = of_entry(websdr.readiness, online, 14.1, [[7.0, 7.2]])
+    assert outside == {"state": "unusable", "reasons": ["14.1 MHz is outside its configured bands (7–7.2 MHz)"]}
+    entry = owrx_entry(OWRX, users=3)
+    apart = of_entry(openwebrx.readiness, entry, None, [[1000.0, 1100.0]])
+    assert apart["state"] == "unusable" and apart["reasons"][0].startswith("its configured bands (1000–1100 MHz) "
+                                                                           "are outside those it reports")
 
 
 def test_a_kind_without_bands_is_limited_for_a_frequency():

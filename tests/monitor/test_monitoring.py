@@ -168,6 +168,25 @@ def test_readiness_for_a_frequency_from_real_receiver_answers(make_gateway, targ
     assert httpx.get(gw.url + "/api/v1/coverage", params={"freq_mhz": 14.1, "sigma_t_us": 0}).status_code == 422
 
 
+def test_readiness_and_coverage_honour_the_configured_bands(make_gateway, targets):
+    """A real OpenWebRX answer (2 m and 70 cm profiles) on a receiver configured for 70 cm
+    only: not ready at 145.5 MHz, with the configured bands named; ready at 438.5 MHz; the
+    coverage API counts it the same way (issue 31)."""
+    only_70cm = (f'[[websdrs]]\nid = "owrx-70cm"\nname = "Owrx 70 cm"\nurl = "{targets.url("owrx-70cm", "openwebrx")}"\n'
+                 'kind = "openwebrx"\nlatitude = 45.2\nlongitude = 7.9\nfrequency_ranges_mhz = [[430.0, 440.0]]\n')
+    gw = make_gateway(raw=monitoring_config(targets, interval=1.0) + only_70cm)
+    wait_for(lambda: websdrs_of(gw)["owrx-70cm"]["details"].get("users") == 3)
+    two_metres = httpx.get(gw.url + "/api/v1/readiness", params={"freq_mhz": 145.5}).json()["receivers"]
+    assert two_metres["owrx"]["state"] == "ready"  # the same answer, no bands configured
+    assert two_metres["owrx-70cm"] == {"state": "unusable", "reasons": [
+        "145.5 MHz is outside its configured bands within those it reports (437.6–440 MHz)"]}
+    seventy = httpx.get(gw.url + "/api/v1/readiness", params={"freq_mhz": 438.5}).json()["receivers"]
+    assert seventy["owrx-70cm"] == {"state": "ready", "reasons": []}
+    on_2m = httpx.get(gw.url + "/api/v1/coverage", params={"freq_mhz": 145.5, "cells": 3}).json()["receivers"]
+    on_70cm = httpx.get(gw.url + "/api/v1/coverage", params={"freq_mhz": 438.5, "cells": 3}).json()["receivers"]
+    assert "owrx-70cm" not in on_2m and "owrx-70cm" in on_70cm
+
+
 async def test_rounds_publish_full_maps_and_state_changes(make_gateway, targets):
     gw = make_gateway(raw=monitoring_config(targets, interval=1.0))
     await asyncio.to_thread(wait_for, lambda: services_of(gw)["svc-degraded"]["status"] == "degraded")
