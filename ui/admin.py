@@ -149,9 +149,21 @@ class Alerts:
     async def send_test(self, channel: str) -> None:
         if (actor := await self.desk.admin_now()) is None:
             return
-        self.desk.runtime.alerts.send_test(channel)
+        waiting = ui.notification(f"Sending a test through {channel}…", spinner=True, timeout=None)
+        try:
+            attempts = await self.desk.runtime.alerts.send_test(channel)
+        finally:
+            waiting.dismiss()
         await self.desk.audit("test notification sent", actor.name, channel)
-        ui.notify(f"Test sent through {channel}")
+        if attempts is None:
+            ui.notify(f"No alert or watch named {channel} any more", type="warning")
+        elif all(a.delivered for a in attempts):
+            ui.notify(f"Test delivered through {channel} ({len(attempts)} of {len(attempts)} URLs took it)",
+                      type="positive")
+        else:
+            failed = "; ".join(f"{a.url}: {a.reason}" for a in attempts if not a.delivered)
+            ui.notify(f"Test through {channel} FAILED at {failed}", type="negative", timeout=0, close_button=True,
+                      multi_line=True)
         await self.desk.refresh()
 
     async def silence(self) -> None:

@@ -39,6 +39,15 @@ class Notification:
 Record = Callable[[Notification, str, str | None], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """What became of a notification at one URL (the URL shown redacted)."""
+
+    url: str
+    delivered: bool
+    reason: str | None
+
+
 class Delivery:
     def __init__(self, timeout_s: float, retries: int, record: Record | None,
                  send: Callable[..., tuple[bool, str | None]] = providers.send,
@@ -93,25 +102,36 @@ class Delivery:
             finally:
                 self.pending -= 1
 
-    async def _deliver(self, notification: Notification, url: str) -> None:
-        loop = asyncio.get_running_loop()
+    async def try_now(self, notification: Notification) -> list[Attempt]:
+        """Send now, through every URL at once, each tried as often as any notification is,
+        and answer what became of it at each (a test: the one who asked is waiting)."""
+        delivered = await asyncio.gather(*(self._deliver(notification, url) for url in notification.urls))
+        return [Attempt(providers.shown(url), ok, reason) for url, (ok, reason) in zip(notification.urls, delivered)]
+
+    async def _attempt(self, notification: Notification, url: str) -> tuple[bool, str | None]:
+        try:
+            return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(
+                self._pool, self._send, url, notification.title, notification.body, self.timeout_s,
+                self.policy_for(notification.alert)), self.timeout_s + 1)
+        except asyncio.TimeoutError:
+            return False, f"no answer within {self.timeout_s:g} s"
+
+    async def _deliver(self, notification: Notification, url: str) -> tuple[bool, str | None]:
+        """Every attempt at one URL, with backoff; the outcome kept and returned."""
         reason: str | None = None
         for attempt in range(self.retries + 1):
             if attempt:
                 await asyncio.sleep(2 ** (attempt - 1))
             started = time.monotonic()
-            try:
-                ok, reason = await asyncio.wait_for(loop.run_in_executor(
-                    self._pool, self._send, url, notification.title, notification.body, self.timeout_s,
-                    self.policy_for(notification.alert)), self.timeout_s + 1)
-            except asyncio.TimeoutError:
-                ok, reason = False, f"no answer within {self.timeout_s:g} s"
+            ok, reason = await self._attempt(notification, url)
             if ok:
                 self.outcomes[(notification.alert, "sent")] += 1
                 await self._keep(notification, "sent", f"attempt {attempt + 1}, "
                                                          f"{(time.monotonic() - started) * 1000:.0f} ms")
-                return
+                return True, None
         self.outcomes[(notification.alert, "failed")] += 1
         log.warning("notification %s/%s failed after %d attempts: %s", notification.alert, notification.event,
                     self.retries + 1, reason)
-        await self._keep(notification, "failed", f"{self.retries + 1} attempts: {reason}")
+        tried = f"{self.retries + 1} attempt{'s' if self.retries else ''}: {reason}"
+        await self._keep(notification, "failed", tried)
+        return False, tried

@@ -21,8 +21,10 @@ from typing import Any, Callable
 
 from backend.alerting import rules, watches
 from backend.alerting.connectivity import network_works
-from backend.alerting.delivery import Delivery, Notification
+from backend.alerting.delivery import Attempt, Delivery, Notification
+from backend.alerting.grouping import Grouper, host_of
 from backend.alerting.lifecycle import Judgement, Lifecycle, Policy
+from backend.alerting.notify_test import TEST_BODY, TEST_TITLE, urls_of
 from backend.alerting.outcomes import Outcomes
 from backend.alerting.store import AlertState, AlertStore, Incident, Quieting
 from backend.config.schema import Config
@@ -38,7 +40,7 @@ from backend.kinds import GROUP_OF_TOPIC, GROUPS, RECEIVERS
 from backend.kinds.status import is_down
 from backend.locating.network import readiness_at, ready_count
 from backend.storage.database import Database
-from backend.timefmt import iso_from_ms
+from backend.timefmt import iso_from_ms, parse_iso_ms
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,8 @@ class AlertEngine:
         self.outcomes = outcomes if outcomes is not None else Outcomes(self.store, database, clock)
         self.listeners: list[Callable[[], None]] = []  # told when incidents or notifications change (pages)
         # Every source's incidents go through the one lifecycle (backend/alerting/lifecycle.py).
-        self.lifecycle = Lifecycle(self.store, database, lambda: self.state, delivery, self._changed)
+        self.grouper = Grouper(delivery.submit)  # what fails together is told together
+        self.lifecycle = Lifecycle(self.store, database, lambda: self.state, self.grouper, self._changed)
         hub.subscribe(self._enqueue)
 
     def _enqueue(self, env: Envelope) -> None:
@@ -212,6 +215,7 @@ class AlertEngine:
             for alert in self.config.alerts:
                 if rules.covers(alert.targets, kind, key):
                     await self.lifecycle.judge(Policy.of(alert), judgement, now_ms, quiet)
+        self.lifecycle.end_round()
         self.rounds_evaluated += 1  # after its notifications are queued
         return True
 
@@ -221,6 +225,7 @@ class AlertEngine:
         name, noun = group.name_of(self.config, key), group.noun
         state = entry.get("check_status")
         page = f"\n{self._base_url}{group.page_of(key)}"
+        where = group.location_of(self.config, key)
 
         def words(action: str, incident: Incident, now_ms: int) -> tuple[str, str]:
             since = iso_from_ms(incident.opened_ms)
@@ -230,7 +235,10 @@ class AlertEngine:
             return (f"{'DOWN' if action == 'DOWN' else 'STILL DOWN'}: {noun} {name} is {state}",
                     f"The {noun} {name} ({kind}:{key}) is {state}: {reason or 'no reason given'}. "
                     f"Down since {since}.{page}")
-        return Judgement(kind, key, is_down(state), reason, words, f"{kind}:{key}")
+        checked = entry.get("last_check")
+        return Judgement(kind, key, is_down(state), reason, words, f"{kind}:{key}",
+                         at_ms=parse_iso_ms(checked) if checked else None, label=f"{noun} {name}",
+                         host=host_of(where) if where else None)
 
     # -- readiness: enough receivers to locate on a frequency ------------------------------
 
@@ -402,15 +410,14 @@ class AlertEngine:
             except Exception:
                 log.exception("an alerts listener failed")
 
-    def send_test(self, alert_name: str) -> bool:
-        """A test notification through one alert or watch (the admin page's button)."""
-        from backend.alerting.notify_test import BODY, TITLE, urls_of
-
+    async def send_test(self, alert_name: str) -> list[Attempt] | None:
+        """A test notification through one alert or watch, now: what became of it at each
+        of its URLs (None: no such alert or watch). The admin page and the API wait for it."""
         urls = urls_of(self.config, alert_name)
         if urls is None:
-            return False
-        self.delivery.submit(Notification(alert_name, "test", "TEST", TITLE, BODY, tuple(urls)))
-        return True
+            return None
+        return await self.delivery.try_now(Notification(alert_name, "test", "TEST", TEST_TITLE, TEST_BODY,
+                                                        tuple(urls)))
 
 
 def why_not(judged: dict[str, dict[str, Any]], most: int = 10) -> str:

@@ -73,11 +73,14 @@ class AlertStore:
         return AlertState(self.open_incidents(), self.quietings("silences", now_ms),
                           self.quietings("maintenance", now_ms))
 
-    def open_incident(self, alert: str, kind: str, key: str, now_ms: int, reason: str | None) -> Incident:
+    def open_incident(self, alert: str, kind: str, key: str, now_ms: int, reason: str | None,
+                      since_ms: int | None = None) -> Incident:
+        """An incident open since `since_ms` (its first failure; now when not known), told now."""
+        opened = now_ms if since_ms is None else min(since_ms, now_ms)
         (incident_id,) = self._c.execute("INSERT INTO incidents (alert, kind, key, opened_ms, reason, last_sent_ms) "
                                          "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                                         (alert, kind, key, now_ms, reason, now_ms)).fetchone()
-        return Incident(incident_id, alert, kind, key, now_ms, reason, now_ms)
+                                         (alert, kind, key, opened, reason, now_ms)).fetchone()
+        return Incident(incident_id, alert, kind, key, opened, reason, now_ms)
 
     def sent(self, incident_id: int, now_ms: int) -> None:
         self._c.execute("UPDATE incidents SET last_sent_ms = ? WHERE id = ?", (now_ms, incident_id))

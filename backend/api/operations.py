@@ -130,10 +130,14 @@ async def acknowledge(request: Request, incident_id: QuietingId) -> dict[str, An
     return incident
 
 
-@router.post("/api/v1/notifications/test", scope="operator", status_code=202)
+@router.post("/api/v1/notifications/test", scope="operator")
 async def send_test(request: Request, body: TestRequest) -> dict[str, Any]:
-    """A test notification through one alert or watch. Needs `operator`."""
-    if not runtime_of(request).alerts.send_test(body.name):
+    """A test notification through one alert or watch, answered when it arrived or failed at
+    each of its URLs (shown redacted), retries included: `delivered` is true only when every
+    URL took it. Needs `operator`."""
+    attempts = await runtime_of(request).alerts.send_test(body.name)
+    if attempts is None:
         raise HTTPException(404, f"no alert or watch named {body.name!r}")
     await audit(request, "test notification sent", body.name)
-    return {"sent": body.name}
+    return {"sent": body.name, "delivered": all(a.delivered for a in attempts),
+            "urls": [{"url": a.url, "delivered": a.delivered, "reason": a.reason} for a in attempts]}

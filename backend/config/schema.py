@@ -335,6 +335,10 @@ class AlertSettings(_Section):
     success_threshold: Annotated[int, Field(ge=1, le=100)] = 2  # consecutive good checks before RESOLVED
     send_resolved: bool = True
     reminder_every_min: _number(0, 10_080) = 0  # repeat DOWN while still down; 0: never
+    # What fails together is told together (backend/alerting/grouping.py): targets at one
+    # host, everything of this alert, or each alone; over one round, or group_wait_s more.
+    group_by: Literal["host", "alert", "none"] = "host"
+    group_wait_s: _number(0, 3600) = 0
 
 
 class ReadinessAlertSettings(_Section):

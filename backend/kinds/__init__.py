@@ -62,13 +62,14 @@ SERVICES = TargetGroup(
     name="services", topic=SERVICES_HEALTH, noun="service", up="healthy", down="unreachable", reason_field="error",
     key_field="name", configured=lambda config: config.services, key_of=lambda s: s.name,
     name_of_target=lambda s: s.name, page_of=lambda key: f"/services/{quote(key, safe='')}",
-    from_config=lambda s: {"url": KINDS[("services", s.kind)].location(s)})
+    from_config=lambda s: {"url": KINDS[("services", s.kind)].location(s)},
+    where_of=lambda s: getattr(s, KINDS[("services", s.kind)].where_field))
 
 RECEIVERS = TargetGroup(
     name="websdrs", topic=WEBSDRS_STATUS, noun="receiver", up="online", down="offline", reason_field="error_message",
     key_field="websdr_id", configured=lambda config: config.websdrs, key_of=lambda w: w.id,
     name_of_target=lambda w: w.name, page_of=lambda key: f"/websdrs/{key}", keeps_details=True,
-    position_of=lambda w: (w.latitude, w.longitude))
+    position_of=lambda w: (w.latitude, w.longitude), where_of=lambda w: getattr(w, KINDS[("websdrs", w.kind)].where_field))
 
 GROUPS: dict[str, TargetGroup] = {group.name: group for group in (SERVICES, RECEIVERS)}
 GROUP_OF_TOPIC: dict[str, TargetGroup] = {group.topic: group for group in GROUPS.values()}

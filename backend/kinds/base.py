@@ -130,6 +130,7 @@ class TargetGroup:
     from_config: Callable[[Any], dict[str, Any]] = field(default=lambda target: {})
     keeps_details: bool = False  # entries carry what the target told about itself
     position_of: Callable[[Any], tuple[float, float] | None] = field(default=lambda target: None)
+    where_of: Callable[[Any], str | None] = field(default=lambda target: None)  # as configured: may hold secrets
 
     def keys(self, config: Any) -> list[str]:
         return [self.key_of(t) for t in self.configured(config)]
@@ -140,6 +141,13 @@ class TargetGroup:
 
     def name_of(self, config: Any, key: str) -> str:
         return self.names(config).get(key, key)
+
+    def location_of(self, config: Any, key: str) -> str | None:
+        """Where a configured target is reached (its URL or address, as configured), or None."""
+        for target in self.configured(config):
+            if self.key_of(target) == key:
+                return self.where_of(target)
+        return None
 
     def unknown(self, target: Any) -> dict[str, Any]:
         """The entry of a target before its first check."""

@@ -253,9 +253,10 @@ urls = ["{hooks.url("all")}"]
 targets = ["services:*"]
 failure_threshold = 2
 """)
-    if reference:  # the network works after all: the targets' own alerts go out
-        wait_for(lambda: len(hooks.titles("all")) == 3, timeout=30)
-        assert all(t.startswith("DOWN") for t in hooks.titles("all"))
+    if reference:  # the network works after all: the targets' own alerts go out, as one (one host)
+        wait_for(lambda: hooks.titles("all"), timeout=30)
+        assert hooks.titles("all") == [f"DOWN: 3 on 127.0.0.1:{targets.port}: service api, service inference, "
+                                       "service training"]
     else:
         wait_for(lambda: hooks.titles("all"), timeout=20)
         gw.settle(rounds=3)
@@ -405,3 +406,125 @@ def test_secrets_in_notification_urls_come_from_the_environment(tmp_path):
     result = subprocess.run([sys.executable, "main.py", "--config", str(tmp_path / "c.toml"), "--data-dir",
                              str(tmp_path / "d")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "environment variable BOT_TOKEN is not set" in result.stderr
+
+
+def test_a_test_reports_the_delivery_itself_for_file_and_browser_rules(make_gateway, parts, tmp_path):
+    """Issue 31: "Send a test" through a dead webhook once looked like a success, and
+    notify-test did not know a rule made in the browser. Both now answer what became of
+    the delivery at each URL, for rules of the file and of the browser alike."""
+    import subprocess
+    import sys
+
+    from tests.auth.test_access import create_token
+    from tests.fake_targets import refused_url
+    from tests.gateway import ROOT
+
+    targets, hooks = parts
+    dead = refused_url().replace("http://", "json://") + "hook"
+    gw = make_gateway(raw=config(targets, hooks, f'[[alerts]]\nname = "broken-hook"\nurls = ["{dead}"]\n'
+                                                 'targets = ["services:*"]\n'))
+    operator = {"Authorization": f"Bearer {create_token(tmp_path / 'data', 'ops', 'read,operator')}"}
+
+    def test(name: str) -> dict:
+        answer = httpx.post(gw.url + "/api/v1/notifications/test", headers=operator, json={"name": name}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    good = test("on-call")
+    assert good["delivered"] is True and good["urls"][0]["delivered"] is True
+    assert hooks.titles("on-call") == ["TEST: Heimdall Live notifications work"]
+    broken = test("broken-hook")
+    assert broken["delivered"] is False and broken["urls"][0]["url"] == dead
+    assert broken["urls"][0]["reason"].startswith("1 attempt: ")
+    api = gw.url + "/api/v1/targets"
+    for name, url in (("browser-dead", dead), ("browser-good", hooks.url("browser-good"))):
+        made = httpx.post(api, headers=operator, json={"section": "alerts", "entry": {
+            "name": name, "urls": [url], "targets": ["websdrs:*"]}})
+        assert made.status_code == 201, made.text
+    wait_for(lambda: httpx.post(gw.url + "/api/v1/notifications/test", headers=operator,
+                                json={"name": "browser-dead"}, timeout=30).status_code == 200)
+    assert test("browser-dead")["delivered"] is False
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEIMDALL_")}
+
+    def notify_test(name: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "main.py", "notify-test", name, "--config", str(gw.config),
+                               "--data-dir", str(tmp_path / "data")], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=60)
+    failed = notify_test("browser-dead")
+    assert failed.returncode == 1 and failed.stdout.startswith(f"FAILED {dead}: 1 attempt: "), failed
+    sent = notify_test("browser-good")
+    assert sent.returncode == 0 and sent.stdout.startswith("sent"), sent
+    assert hooks.titles("browser-good") == ["TEST: Heimdall Live notifications work"]
+
+
+def test_receivers_of_one_host_are_told_as_one_since_their_first_failed_check(make_gateway, parts):
+    """Issue 31: one OpenWebRX host serving three receivers stops answering: one DOWN naming
+    the three (Alertmanager's group_by host, on by default), one RESOLVED; "since" is each
+    one's first failed check, not the time the alert fired (its third)."""
+    from backend.timefmt import parse_iso_ms
+
+    targets, hooks = parts
+    receivers = "".join(f'[[websdrs]]\nid = "{key}"\nname = "{key.title()}"\nurl = "{targets.url(key, "openwebrx")}"\n'
+                        f'kind = "openwebrx"\nlatitude = 45.0\nlongitude = 7.{i}\n\n'
+                        for i, key in enumerate(("genova", "milano", "torino")))
+    other_host = FakeTargets().__enter__()  # another host: its receiver is told on its own
+    elsewhere = f'[[websdrs]]\nid = "asti"\nname = "Asti"\nurl = "{other_host.url("asti", "openwebrx")}"\n' \
+                'kind = "openwebrx"\nlatitude = 44.9\nlongitude = 8.2\n'
+    try:
+        told_apart(make_gateway, targets, hooks, other_host, receivers, elsewhere)
+    finally:
+        other_host.__exit__(None, None, None)
+
+
+def told_apart(make_gateway, targets, hooks, other_host, receivers: str, elsewhere: str) -> None:
+    from backend.timefmt import parse_iso_ms
+
+    gw = make_gateway(raw=f"""
+[polling]
+websdrs_interval_s = 1
+services_interval_s = 60
+timeout_s = 1
+down_after = 2
+
+[delivery]
+retries = 0
+
+{receivers}
+{elsewhere}
+[[alerts]]
+name = "radio"
+urls = ["{hooks.url("radio")}"]
+targets = ["websdrs:*"]
+failure_threshold = 3
+success_threshold = 1
+""")
+
+    def health() -> dict:
+        return httpx.get(gw.url + "/api/v1/websdrs/health").json()
+    wait_for(lambda: all(e["status"] == "online" for e in health().values()), timeout=20)
+    for key in ("genova", "milano", "torino"):
+        targets.set(key, "close")
+    other_host.set("asti", "close")
+    first = wait_for(lambda: (h := health()) and all(h[k]["check_status"] == "offline" for k in ("genova", "torino"))
+                     and h, interval=0.05)
+    first_failed = {k: first[k]["last_check"] for k in ("genova", "milano", "torino")}
+    downs = wait_for(lambda: [m for m in hooks.received if m["title"].startswith("DOWN")] if len(
+        [m for m in hooks.received if m["title"].startswith("DOWN")]) >= 2 else None, timeout=20)
+    grouped = next(m for m in downs if m["title"].startswith("DOWN: 3 on"))
+    assert grouped["title"] == f"DOWN: 3 on 127.0.0.1:{targets.port}: receiver Genova, receiver Milano, receiver Torino"
+    assert [m["title"] for m in downs if m is not grouped] == ["DOWN: receiver Asti is offline"]  # another host
+    since = [line for line in grouped["message"].split("Down since ")[1:]]
+    assert len(since) == 3
+    for key, text in zip(("genova", "milano", "torino"), since):
+        assert parse_iso_ms(text.split(".\n")[0].rstrip(".")) == parse_iso_ms(first_failed[key]), (key, text)
+    for key in ("genova", "milano", "torino"):
+        targets.set(key, "openwebrx")
+    other_host.set("asti", "openwebrx")
+    wait_for(lambda: len([m for m in hooks.received if m["title"].startswith("RESOLVED")]) >= 2, timeout=20)
+    gw.settle(rounds=2)
+    titles = [m["title"] for m in hooks.received]
+    assert titles.count(grouped["title"]) == 1 and len([t for t in titles if t.startswith("DOWN")]) == 2
+    resolved = sorted(t for t in titles if t.startswith("RESOLVED"))
+    assert resolved == ["RESOLVED: 3 on 127.0.0.1:" + str(targets.port) + ": receiver Genova, receiver Milano, "
+                        "receiver Torino", "RESOLVED: receiver Asti is online again"]

@@ -42,20 +42,25 @@ def config(**alert) -> Config:
     })
 
 
-@pytest.fixture
-async def engine(tmp_path):
+async def made_engine(tmp_path, **alert) -> AlertEngine:
     database = open_database(tmp_path / "db")
     hub = Hub(LocalBus(), {})
     clock = Clock()
     active = {"poller": True}
-    made = AlertEngine(config(reminder_every_min=10), hub, database, KeptDelivery(), "http://gw", clock=clock,
+    made = AlertEngine(config(**alert), hub, database, KeptDelivery(), "http://gw", clock=clock,
                        active=lambda: active["poller"])
     await made.start()
-    made.test_clock, made.test_active = clock, active
+    made.test_clock, made.test_active, made.test_database = clock, active, database
     made.test_changes = []  # status:changed envelopes, as every hub subscriber gets them
     hub.subscribe(lambda env: made.test_changes.append(env) if env.event == "status:changed" else None)
+    return made
+
+
+@pytest.fixture
+async def engine(tmp_path):
+    made = await made_engine(tmp_path, reminder_every_min=10)
     yield made
-    await database.close()
+    await made.test_database.close()
 
 
 async def round_(engine: AlertEngine, statuses: dict[str, tuple[str, str | None]]) -> None:
@@ -97,8 +102,71 @@ async def test_down_at_the_threshold_resolved_after_and_reminders_stop_when_ackn
 async def test_everything_refused_at_once_is_alerted_not_blamed_on_the_gateway(engine):
     for _ in range(2):
         await round_(engine, {name: REFUSED for name in NAMES})
-    assert sorted(titles(engine)) == sorted(f"DOWN: service {n} is unreachable" for n in NAMES)
+    # The three are at one host (127.0.0.1:9): one DOWN names them all, each body kept.
+    assert titles(engine) == ["DOWN: 3 on 127.0.0.1:9: service api, service inference, service training"]
+    assert all(f"The service {n} (services:{n}) is unreachable" in engine.delivery.kept[0].body for n in NAMES)
     assert engine.gateway_problems == {}
+    await round_(engine, {name: HEALTHY for name in NAMES})
+    assert titles(engine)[-1] == "RESOLVED: 3 on 127.0.0.1:9: service api, service inference, service training"
+
+
+@pytest.mark.parametrize("group_by, expected", [
+    ("none", sorted(f"DOWN: service {n} is unreachable" for n in NAMES)),
+    ("alert", ["DOWN: 3: service api, service inference, service training"])])
+async def test_grouping_is_the_alerts_own_choice(tmp_path, group_by, expected):
+    engine = await made_engine(tmp_path, group_by=group_by)
+    try:
+        for _ in range(2):
+            await round_(engine, {name: REFUSED for name in NAMES})
+        assert sorted(titles(engine)) == expected
+    finally:
+        await engine.test_database.close()
+
+
+async def test_down_since_the_first_failed_check_not_the_alerts_time(tmp_path):
+    engine = await made_engine(tmp_path, failure_threshold=3)
+    try:
+        await round_(engine, {"api": HEALTHY, "inference": HEALTHY, "training": HEALTHY})
+        await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
+        first_failed = iso_from_ms(int(engine.test_clock.now * 1000))
+        engine.test_clock.now += 120
+        for _ in range(2):
+            await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
+        assert titles(engine) == ["DOWN: service api is unreachable"]
+        assert f"Down since {first_failed}." in engine.delivery.kept[0].body
+        incident = next(iter(engine.state.incidents.values()))
+        assert iso_from_ms(incident.opened_ms) == first_failed
+        await round_(engine, {"api": HEALTHY, "inference": HEALTHY, "training": HEALTHY})
+        assert f"after being down since {first_failed}" in engine.delivery.kept[-1].body
+    finally:
+        await engine.test_database.close()
+
+
+async def test_group_wait_gathers_later_rounds_into_the_first_message():
+    """With group_wait_s, what the next rounds say within the wait joins the first group
+    (waited on by the delivery's own event, not a sleep)."""
+    import asyncio
+
+    from backend.alerting.delivery import Notification
+    from backend.alerting.grouping import Grouper
+
+    out: list[Notification] = []
+    arrived = asyncio.Event()
+    grouper = Grouper(lambda n: (out.append(n), arrived.set()))
+
+    def down(name: str) -> Notification:
+        return Notification("radio", f"websdrs:{name}", "DOWN", f"DOWN: receiver {name}", f"body {name}", ("json://x",))
+    grouper.add(down("a"), "receiver a", "host:8073", "host", 0.3)
+    grouper.end_round()
+    assert out == []  # still waiting for the rest of its group
+    grouper.add(down("b"), "receiver b", "host:8073", "host", 0.3)
+    grouper.add(down("c"), "receiver c", "elsewhere:8073", "host", 0)
+    grouper.end_round()
+    assert [n.title for n in out] == ["DOWN: receiver c"]  # another host, no wait: its round ended
+    arrived.clear()
+    await asyncio.wait_for(arrived.wait(), 5)
+    assert [n.title for n in out][1:] == ["DOWN: 2 on host:8073: receiver a, receiver b"]
+    assert out[1].body == "body a\n\nbody b" and grouper.waiting == 0
 
 
 async def test_timeouts_everywhere_are_the_gateways_problem_and_hold_the_alerts(engine):
