@@ -462,7 +462,6 @@ def test_receivers_of_one_host_are_told_as_one_since_their_first_failed_check(ma
     """Issue 31: one OpenWebRX host serving three receivers stops answering: one DOWN naming
     the three (Alertmanager's group_by host, on by default), one RESOLVED; "since" is each
     one's first failed check, not the time the alert fired (its third)."""
-    from backend.timefmt import parse_iso_ms
 
     targets, hooks = parts
     receivers = "".join(f'[[websdrs]]\nid = "{key}"\nname = "{key.title()}"\nurl = "{targets.url(key, "openwebrx")}"\n'
