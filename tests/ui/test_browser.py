@@ -362,3 +362,33 @@ def test_map_labels_of_nearby_receivers_do_not_overlap(browser, make_gateway):
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
     assert page.errors == []
     page.close()
+
+
+def test_the_coverage_layer_follows_readiness_both_ways_on_an_open_tab(browser, make_gateway, targets):
+    """Issue 31: on an open dashboard the layer once stayed green with every receiver
+    offline, and was missing after a recovery (the push ran outside any tab's context and
+    logged an ERROR each round). All offline: no ready area; back: the same layer again."""
+    gw = make_gateway(raw=triangle_config(targets).replace("timeout_s = 1\n", "timeout_s = 1\ndown_after = 1\n", 1))
+    wait_for(lambda: httpx.get(gw.url + "/api/v1/readiness", params={"freq_mhz": 145.5}).json()["ready"] == 3)
+    page = open_page(browser, gw.url + "/")
+    note = page.locator(".hl-coverage-note")
+    note.filter(has_text="3 of 3 receivers ready").wait_for(timeout=10_000)
+    page.wait_for_selector("img.hl-coverage", state="attached", timeout=5_000)
+    drawn = page.get_attribute("img.hl-coverage", "src")
+    try:
+        for key in ("torino", "cuneo", "asti"):
+            targets.set(key, "close")
+        note.filter(has_text="0 of 3 receivers ready").wait_for(timeout=15_000)
+        page.wait_for_selector("img.hl-coverage", state="detached", timeout=5_000)
+        assert page.locator(".hl-card").filter(has_text="Receivers online").inner_text().count("0 / 3") == 1
+    finally:
+        for key in ("torino", "cuneo", "asti"):
+            targets.set(key, "openwebrx")
+    note.filter(has_text="3 of 3 receivers ready").wait_for(timeout=15_000)
+    page.wait_for_selector("img.hl-coverage", state="attached", timeout=5_000)
+    assert page.get_attribute("img.hl-coverage", "src") == drawn
+    assert page.errors == []
+    page.close()
+    gw.process.terminate()
+    output = gw.process.stdout.read()
+    assert " ERROR " not in output and "slot stack" not in output, output[-3000:]

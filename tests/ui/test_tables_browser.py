@@ -137,6 +137,17 @@ def test_the_dashboard_clusters_the_map_and_lists_what_changed(browser, gateway)
     page = open_page(browser, gateway.url + "/?status=problems")
     page.wait_for_function("() => window.L && typeof L.markerClusterGroup === 'function'", timeout=15_000)
     page.wait_for_selector(".hl-cluster", timeout=15_000)
+    # Each cluster shows its members' states by share (issue 31: a cluster once took its
+    # worst member's colour, and 85 % online looked all orange); the worst is on a badge.
+    clusters = page.eval_on_selector_all(".hl-cluster", """nodes => nodes.map(n => ({label: n.getAttribute('aria-label'),
+        ring: n.style.background, badge: (n.querySelector('.hl-cluster-badge-down') || {}).textContent || ''}))""")
+    mixed = [c for c in clusters if "online" in c["label"] and "offline" in c["label"]]
+    assert mixed, clusters
+    for cluster in mixed:
+        offline = int(cluster["label"].split(" offline")[0].rsplit(" ", 1)[-1])
+        assert cluster["badge"] == str(offline)
+        assert "rgb(22, 163, 74)" in cluster["ring"] and "rgb(220, 38, 38)" in cluster["ring"], cluster
+    assert not [c for c in clusters if "offline" not in c["label"] and c["badge"]]
     services = page.locator(".hl-table").nth(0)
     assert services.locator("tbody tr[data-key]").count() == 0  # the one service is healthy
     assert shown_keys(page)[:1] == ["rx-0007"]

@@ -206,15 +206,38 @@ window.heimdallReceivers = (function () {
     span.textContent = text;
     return span.innerHTML;
   }
-  function clusterIcon(cluster) {
+  // A cluster is a ring of its members' states, each by its share (the way map clustering
+  // usually shows a mix), the count inside; the worst state's count on a badge, and every
+  // count in its label, so a few offline among many online are neither hidden nor blown up.
+  const ORDER = [["online", "online"], ["degraded", "degraded"], ["down", "offline"], ["unknown", "not checked yet"]];
+  function stateOf(status) {
+    if (DOWN.includes(status)) return "down";
+    if (status === "degraded") return "degraded";
+    return status === "unknown" || !status ? "unknown" : "online";
+  }
+  function clusterIcon(cluster, colors) {
     const markers = cluster.getAllChildMarkers();
-    const down = markers.filter((m) => DOWN.includes(m.hlStatus)).length;
-    const degraded = markers.filter((m) => m.hlStatus === "degraded").length;
-    const state = down === markers.length ? "down" : down || degraded ? "mixed" : "up";
-    const note = down ? '<span class="hl-cluster-down">' + down + "</span>" : "";
+    const counts = { online: 0, degraded: 0, down: 0, unknown: 0 };
+    for (const marker of markers) counts[stateOf(marker.hlStatus)] += 1;
+    const color = { online: colors.online, degraded: colors.degraded, down: colors.offline, unknown: colors.unknown };
+    let from = 0;
+    const stops = [];
+    for (const [state] of ORDER) {
+      if (!counts[state]) continue;
+      const to = from + (counts[state] / markers.length) * 360;
+      stops.push(color[state] + " " + from.toFixed(1) + "deg " + to.toFixed(1) + "deg");
+      from = to;
+    }
+    const worst = counts.down ? "down" : counts.degraded ? "degraded" : counts.unknown ? "unknown" : "online";
+    const label = markers.length + " receivers: " + ORDER.filter(([state]) => counts[state])
+      .map(([state, words]) => counts[state] + " " + words).join(", ");
+    const badge = worst === "online" ? "" : '<span class="hl-cluster-badge hl-cluster-badge-' + worst + '">' +
+      counts[worst] + "</span>";
     return L.divIcon({
-      html: '<div class="hl-cluster hl-cluster-' + state + '">' + markers.length + note + "</div>",
-      className: "hl-cluster-icon", iconSize: L.point(40, 40),
+      html: '<div class="hl-cluster hl-cluster-worst-' + worst + '" role="img" aria-label="' + label + '" title="' +
+        label + '" style="background: conic-gradient(' + stops.join(", ") + ')"><span class="hl-cluster-count">' +
+        markers.length + "</span>" + badge + "</div>",
+      className: "hl-cluster-icon", iconSize: L.point(44, 44),
     });
   }
   function draw(elementId, receivers, colors, labelledUpTo) {
@@ -225,7 +248,8 @@ window.heimdallReceivers = (function () {
     const clustered = typeof L.markerClusterGroup === "function" && receivers.length > labelledUpTo;
     const layer = clustered
       ? L.markerClusterGroup({ maxClusterRadius: 45, disableClusteringAtZoom: 13, showCoverageOnHover: false,
-                               chunkedLoading: true, iconCreateFunction: clusterIcon })
+                               chunkedLoading: true,
+                               iconCreateFunction: function (cluster) { return clusterIcon(cluster, colors); } })
       : L.layerGroup();
     const markers = new Map();
     for (const [id, name, lat, lon, status, href] of receivers) {
@@ -306,14 +330,17 @@ window.heimdallCoverage = (function () {
     canvas.width = n;
     canvas.height = n;
     const context = canvas.getContext("2d");
+    let painted = 0;
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) {
         const code = grid.codes[i * n + j];
         if (code === "-" || code === undefined) continue;
         context.fillStyle = colors[Number(code)];
         context.fillRect(j, n - 1 - i, 1, 1); // row 0 is the south: the canvas's bottom
+        painted += 1;
       }
     }
+    if (!painted) return; // no fix anywhere (too few ready): no layer, not an empty one
     const [south, west, north, east] = grid.bounds;
     const layer = L.imageOverlay(canvas.toDataURL(), [[south, west], [north, east]],
                                  { opacity: 0.45, interactive: false, className: "hl-coverage" });
