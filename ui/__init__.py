@@ -56,7 +56,7 @@ def register(runtime: Runtime) -> LiveState:
 
     @page(state, "/websdrs/{key}", "Receiver · Heimdall Live", "read")
     async def receiver_page(request: Request, key: str) -> None:
-        await target_page.render(state, principal(request), RECEIVERS.name, key)
+        await target_page.render(state, principal(request), RECEIVERS.name, key, request.query_params)
 
     @page(state, "/services/{key:path}", "Service · Heimdall Live", "read")  # a name may hold a "/"
     async def service_page(request: Request, key: str) -> None:

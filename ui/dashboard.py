@@ -20,7 +20,7 @@ from ui.live_table import Column, LiveTable
 from ui.netmap import DETECTIONS_SHOWN, LOCALIZATIONS_SHOWN, NetworkMap
 from ui.rows import View
 from ui.state import LiveState
-from ui.view_bar import keep_in_url, keep_param_in_url, view_bar
+from ui.view_bar import frequency_in, keep_in_url, keep_param_in_url, view_bar
 
 SERVICE_ROWS, RECEIVER_ROWS, CHANGES_SHOWN, FEED_ROWS = 10, 15, 10, 20
 COVERAGE_CELLS = 40  # along each side of the coverage grid
@@ -61,16 +61,6 @@ def summary_card(title: str, html: bool = False) -> tuple[ui.card, ui.element, u
         value = (ui.html("", sanitize=False) if html else ui.label()).classes("hl-figure")
         note = ui.label().classes("text-sm opacity-90")
     return card, value, note
-
-
-def coverage_frequency(query: Mapping[str, str], default: float) -> float:
-    """The coverage layer's frequency from the URL (`?freq=145.5`; `0` for none), else the
-    configured one; what does not read as a frequency is the configured one."""
-    try:
-        value = float(str(query.get("freq", ""))[:20])
-    except ValueError:
-        return default
-    return value if 0 <= value <= 1e6 else default
 
 
 class Summary:
@@ -183,7 +173,7 @@ class MapPanel:
     def __init__(self, state: LiveState, query: Mapping[str, str]) -> None:
         self.state = state
         self.map: NetworkMap | None = None
-        self.freq = coverage_frequency(query, self.config().map.coverage_freq_mhz)
+        self.freq = frequency_in(query, self.config().map.coverage_freq_mhz)
         self.sent: Any = None  # the grid on the map
         self.pushing: str | bool = False  # a push running, or asked for again meanwhile
         with ui.row().classes("w-full items-center gap-3"):

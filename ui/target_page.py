@@ -15,13 +15,14 @@ from typing import Any
 from nicegui import ui
 
 from backend.alerting import rules
-from backend.kinds import GROUPS, kind_of
+from backend.kinds import GROUPS, kind_of, receiver_readiness
 from backend.kinds.fields import kept_figures
 from backend.timefmt import iso_from_ms, parse_iso_ms
 from ui import format as fmt
 from ui import page_access
 from ui.frame import header, time_tag
 from ui.state import LiveState
+from ui.view_bar import frequency_in, keep_param_in_url
 
 DAY_MS = 86_400_000
 CHANGES_SHOWN = 20
@@ -35,10 +36,18 @@ def uptime_over(days: list[dict[str, Any]], since_ms: int) -> float | None:
     return round(sum(b["up"] for b in kept) * 100.0 / checks, 1) if checks else None
 
 
+def readiness_line(target: Any, entry: Mapping[str, Any], freq_mhz: float) -> tuple[str, str]:
+    """A receiver's readiness, always for a frequency (0: any it covers), as a detail line."""
+    judged = receiver_readiness(target, dict(entry), freq_mhz or None)
+    label = f"Readiness at {freq_mhz:g} MHz" if freq_mhz else "Readiness (any frequency it covers)"
+    return label, "; ".join([judged["state"], *judged["reasons"]])
+
+
 def detail_lines(group_name: str, target: Any, entry: Mapping[str, Any],
-                 longer: Mapping[str, float | None] | None = None) -> list[tuple[str, str]]:
+                 longer: Mapping[str, float | None] | None = None, freq_mhz: float = 0) -> list[tuple[str, str]]:
     """(label, text) pairs of what is known about a target, in reading order; `longer`:
-    its uptime over longer spans ("7 d", "30 d")."""
+    its uptime over longer spans ("7 d", "30 d"); `freq_mhz`: where a receiver's readiness
+    is judged."""
     d = entry.get("details") or {}
     group = GROUPS[group_name]
     kind = kind_of(group_name, target)
@@ -55,9 +64,8 @@ def detail_lines(group_name: str, target: Any, entry: Mapping[str, Any],
             lines.append(("Reason", reason))
         return lines
     lines.append(("Users", fmt.users(d)))
-    readiness = entry.get("readiness")
-    if readiness:
-        lines.append(("Readiness", "; ".join([readiness["state"], *readiness["reasons"]])))
+    if entry.get("status"):
+        lines.append(readiness_line(target, entry, freq_mhz))
     if entry.get("status") == "degraded" and reason:
         lines.append(("Not usable", reason))
     if d.get("password_required"):
@@ -83,7 +91,9 @@ def detail_lines(group_name: str, target: Any, entry: Mapping[str, Any],
     if "sw_version" in d:
         lines.append(("Software", f"{d.get('software', '')} {d['sw_version']}".strip()))
     if "bands_mhz" in d:
-        lines.append(("Bands", ", ".join(f"{lo:g}–{hi:g} MHz" for lo, hi in d["bands_mhz"])))
+        lines.append(("Bands it reports", ", ".join(f"{lo:g}–{hi:g} MHz" for lo, hi in d["bands_mhz"])))
+    if getattr(target, "frequency_ranges_mhz", None):
+        lines.append(("Bands configured", ", ".join(f"{lo:g}–{hi:g} MHz" for lo, hi in target.frequency_ranges_mhz)))
     if reason and entry.get("status") != "degraded":
         lines.append(("Last error", reason))
     return lines
@@ -209,7 +219,8 @@ def find_target(state: LiveState, group_name: str, key: str) -> Any | None:
     return next((t for t in group.configured(state.runtime.settings.config) if group.key_of(t) == key), None)
 
 
-async def render(state: LiveState, principal: Any, group_name: str, key: str) -> None:
+async def render(state: LiveState, principal: Any, group_name: str, key: str,
+                 query: Mapping[str, str] | None = None) -> None:
     group = GROUPS[group_name]
     list_path, list_label = LIST_PAGES[group_name]
     header(list_path, principal, state.figures)
@@ -219,14 +230,15 @@ async def render(state: LiveState, principal: Any, group_name: str, key: str) ->
         if target is None:
             ui.label(f"No {group.noun} with the id {key!r} is configured.").classes("text-lg hl-empty")
             return
-        await _render_target(state, principal, group_name, target)
+        await _render_target(state, principal, group_name, target, query or {})
 
 
 class Subject:
     """The target a page is about, and what its parts share."""
 
-    def __init__(self, state: LiveState, group_name: str, target: Any) -> None:
+    def __init__(self, state: LiveState, group_name: str, target: Any, freq_mhz: float = 0) -> None:
         self.state, self.group_name, self.target = state, group_name, target
+        self.freq_mhz = freq_mhz  # a receiver's readiness is for this frequency (0: any it covers)
         self.group = GROUPS[group_name]
         self.key = self.group.key_of(target)
         self.name = self.group.name_of_target(target)
@@ -273,22 +285,34 @@ class Headline:
 
 
 class Details:
-    """All its probe tells, and the uptime over 7 and 30 days."""
+    """All its probe tells, and the uptime over 7 and 30 days; a receiver's readiness at the
+    frequency chosen here (kept in the URL, `?freq=`; the map's coverage frequency at first)."""
 
     def __init__(self, subject: Subject, longer: dict[str, Any]) -> None:
         self.subject, self.longer = subject, longer
-        self.box = ui.column().classes("gap-1 min-w-[min(22rem,100%)] max-w-full")
+        with ui.column().classes("gap-1 min-w-[min(22rem,100%)] max-w-full"):
+            if subject.group.keeps_details:
+                ui.number("Readiness at MHz", value=subject.freq_mhz or None, min=0, max=1e6, step=0.001, format="%g",
+                          on_change=lambda event: self.on_frequency(event.value)) \
+                    .props('dense outlined clearable debounce=400 aria-label="Readiness at MHz"').classes("w-44")
+            self.box = ui.column().classes("gap-1 max-w-full")
+
+    def on_frequency(self, value: Any) -> None:
+        self.subject.freq_mhz = float(value) if isinstance(value, (int, float)) and 0 < value <= 1e6 else 0.0
+        keep_param_in_url("freq", f"{self.subject.freq_mhz:g}" if self.subject.freq_mhz else "0")
+        self.fill(self.subject.entry())
 
     def fill(self, entry: Mapping[str, Any]) -> None:
         self.box.clear()
         with self.box:
-            for label, text in detail_lines(self.subject.group_name, self.subject.target, entry, self.longer):
-                with ui.row().classes("gap-2 no-wrap"):
+            for label, text in detail_lines(self.subject.group_name, self.subject.target, entry, self.longer,
+                                            self.subject.freq_mhz):
+                with ui.row().classes("gap-2 no-wrap max-w-full"):
                     ui.label(label).classes("opacity-70 w-36 shrink-0")
                     if label in ("Checked", "Last answer"):
                         ui.html(time_tag(text), sanitize=False)
                     else:
-                        ui.label(text).classes("break-words min-w-0")
+                        ui.label(text).classes("min-w-0 [overflow-wrap:anywhere]")
 
 
 class SiteViews:
@@ -378,9 +402,11 @@ class StateChanges:
             row.move(self.box, target_index=0)
 
 
-async def _render_target(state: LiveState, principal: Any, group_name: str, target: Any) -> None:
+async def _render_target(state: LiveState, principal: Any, group_name: str, target: Any,
+                         query: Mapping[str, str]) -> None:
     """The page of one target: its parts, and what keeps them live."""
-    subject = Subject(state, group_name, target)
+    subject = Subject(state, group_name, target,
+                      frequency_in(query, state.runtime.settings.config.map.coverage_freq_mhz))
     history, key = state.runtime.history, subject.key
     now_ms = int(time.time() * 1000)
     buckets = await history.buckets(group_name, key, "minute", now_ms - DAY_MS, now_ms)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from nicegui import ui
 
@@ -21,6 +21,16 @@ def keep_in_url(view: View, prefix: str = "") -> None:
         f"for (const n of {json.dumps(names)}) u.searchParams.delete(n);"
         f"for (const [n, v] of Object.entries({json.dumps(view.query(prefix))})) u.searchParams.set(n, v);"
         "history.replaceState(history.state, '', u.pathname + u.search + u.hash);")
+
+
+def frequency_in(query: Mapping[str, str], default: float) -> float:
+    """The page's frequency from its URL (`?freq=145.5`; `0` for none), else `default`; what
+    does not read as a frequency is `default` (the dashboard's coverage, a receiver's readiness)."""
+    try:
+        value = float(str(query.get("freq", ""))[:20])
+    except ValueError:
+        return default
+    return value if 0 <= value <= 1e6 else default
 
 
 def keep_param_in_url(name: str, value: str) -> None:

@@ -110,7 +110,13 @@ def test_a_receivers_own_page_and_the_links_to_it(browser, gateway, targets):
     page.wait_for_selector("text=State changes")
     body = page.locator("body").inner_text()
     assert "Receiver 0003" in body and "GPS fix" in body and "unknown → online" in body
-    assert "Readiness\nready" in body or "Readiness ready" in body
+    # Readiness is for a frequency, said, and chosen here (issue 31): the map's 145.5 MHz
+    # at first, where this KiwiSDR (0–30 MHz) cannot help; then 14.1 MHz, kept in the URL.
+    assert "Readiness at 145.5 MHz\nunusable; 145.5 MHz is outside its bands (0–30 MHz)" in body
+    page.get_by_label("Readiness at MHz").fill("14.1")
+    page.get_by_text("Readiness at 14.1 MHz").wait_for(timeout=10_000)
+    assert "Readiness at 14.1 MHz\nready" in page.locator("body").inner_text()
+    wait_for(lambda: query_of(page) == {"freq": ["14.1"]}, timeout=10)
     page.wait_for_selector("canvas", timeout=10_000)  # the charts, here only
     page.wait_for_selector("text=SNR, last 24 h")  # a KiwiSDR tells its SNR, kept in the history
     page.wait_for_selector("text=Users, last 24 h (most each minute, against the most it takes)")
