@@ -13,6 +13,7 @@ from nicegui import ui
 
 from backend.auth.principal import Principal
 from backend.config.managed import KEY_FIELD, EntryError
+from backend.config.schema import DEFAULT_CONFIG_PATH
 from backend.kinds import KINDS, SERVICES, default_kind, detection_order, kind_names, where_fields
 from backend.reconfigure.target_changes import TargetChanges
 from ui import format as fmt
@@ -247,18 +248,41 @@ ACTIONS = """<q-td :props="props">
     <span v-else class="opacity-60">in the file</span></q-td>"""
 
 
+ROWS_A_PAGE = 25
+# On a phone the table keeps what tells entries apart and what can be done with them.
+WIDE_ONLY = {"classes": "hl-wide", "headerClasses": "hl-wide"}
+TABLE_COLUMNS = [{"name": "name", "label": "Name", "field": "name", "align": "left", "sortable": True},
+                 {"name": "source", "label": "From", "field": "source", "align": "left", **WIDE_ONLY},
+                 {"name": "where", "label": "Where", "field": "where", "align": "left",
+                  "classes": "hl-where", "headerClasses": ""},
+                 {"name": "state", "label": "State", "field": "state", "align": "left", **WIDE_ONLY},
+                 {"name": "actions", "label": "", "field": "actions", "align": "left"}]
+
+
+def name_of(section: str, entry: dict[str, Any], key: str) -> str:
+    """What the operator named it, and its id where that differs (receivers)."""
+    name = str(entry.get("name") or key)
+    return name if name == key else f"{name} ({key})"
+
+
 class TargetTables:
     """What there is, section by section: the file's entries and those made here, which
-    can be edited, paused, resumed and removed."""
+    can be edited, paused, resumed and removed; each table searchable and in pages (a
+    thousand receivers are a thousand rows)."""
 
     def __init__(self, bench: Workbench) -> None:
         self.bench = bench
         self.tables: dict[str, ui.table] = {}
+        self.titles: dict[str, ui.label] = {}
         for section, title in SECTIONS:
-            ui.label(title).classes("text-lg font-semibold")
-            table = ui.table(columns=[{"name": n, "label": label, "field": n, "align": "left"} for n, label in (
-                ("id", "Name"), ("source", "From"), ("where", "Where"), ("state", "State"), ("actions", ""))],
-                rows=[], row_key="key").props("dense flat wrap-cells").classes("w-full")
+            with ui.row().classes("w-full items-center gap-3"):
+                self.titles[section] = ui.label(title).classes("text-lg font-semibold")
+                search = ui.input(placeholder=f"Search {title.lower()}…").props(
+                    f'dense outlined clearable type=search aria-label="Search {title.lower()}"').classes("w-64")
+            table = ui.table(columns=TABLE_COLUMNS, rows=[], row_key="key",
+                             pagination={"rowsPerPage": ROWS_A_PAGE, "sortBy": None}) \
+                .props("dense flat wrap-cells").classes("w-full hl-targets-table")
+            table.bind_filter_from(search, "value")
             empty_table_slot(table, "None.")
             table.add_slot("body-cell-actions", ACTIONS)
             table.on("pause", self.toggle)
@@ -271,10 +295,12 @@ class TargetTables:
         listed = await self.bench.changes.listed()
         for section, table in self.tables.items():
             table.rows = [{"key": f"{t['section']}:{t['id']}", "id": t["id"], "source": t["source"],
+                           "name": name_of(section, t["entry"], t["id"]),
                            "paused": t["paused"], "where": where_of(section, t["entry"]),
                            "state": "paused" if t["paused"] else "running"}
                           for t in listed if t["section"] == section]
             table.update()
+            self.titles[section].set_text(f"{dict(SECTIONS)[section]} ({len(table.rows)})")
 
     async def toggle(self, event: Any) -> None:
         if (actor := await self.bench.allowed()) is None or not isinstance(event.args, str):
@@ -362,15 +388,23 @@ class EditDialog:
         await self.bench.refresh()
 
 
+def file_words(settings: Any) -> str:
+    """Where the entries not made here come from, as this gateway runs."""
+    if settings.demo:
+        return "of the demo's simulated network (python main.py --demo: no file is read)"
+    if settings.config_path == DEFAULT_CONFIG_PATH:
+        return f"of the built-in configuration ({settings.config_path}; run with --config FILE for your own)"
+    return f"of the configuration file ({settings.config_path})"
+
+
 async def render(state: LiveState, principal: Principal) -> None:
     """The page: its parts, in order."""
     header("/targets", principal, state.figures)
     bench = Workbench(state)
     with ui.column().classes("w-full p-4 gap-4"):
         ui.html('<h2 class="text-2xl font-semibold">Targets</h2>', sanitize=False)
-        ui.label(f"Entries of the configuration file ({state.runtime.settings.config_path}) are changed there; the "
-                 "ones made here are kept in the database, take effect at once and survive a restart.").classes(
-            "opacity-80")
+        ui.label(f"Entries {file_words(state.runtime.settings)} are changed there; the ones made here are kept in "
+                 "the database, take effect at once and survive a restart.").classes("opacity-80")
         ReceiverForm(bench)
         ServiceForm(bench)
         AlertRuleForm(bench)

@@ -107,7 +107,9 @@ class ConfigReloader:
                     listener(config)
                 except Exception:
                     log.exception("a config reload listener failed")
-            log.warning("config reloaded (%s): %d services, %d receivers", why, len(config.services),
-                        len(config.websdrs))
+            # A file's reload is confirmed in the log (shown by default); a browser edit is in
+            # the audit log already and is no warning.
+            log.log(logging.INFO if not read_file else logging.WARNING, "config reloaded (%s): %d services, "
+                    "%d receivers", why, len(config.services), len(config.websdrs))
             self.applied += 1
             return True

@@ -69,6 +69,8 @@ def test_search_filter_and_sort_change_the_rows_and_the_url(browser, gateway):
     assert page.locator(".hl-counts").inner_text() == "53 online · 7 offline"
     page.fill("input[type=search]", "receiver 0042")
     wait_for(lambda: shown_keys(page) == ["rx-0042"], timeout=10)
+    # The counts are of what the search leaves, beside the whole (issue 31).
+    assert page.locator(".hl-counts").inner_text() == "1 match: 1 online (of 60: 53 online · 7 offline)"
     wait_for(lambda: query_of(page) == {"q": ["receiver 0042"]}, timeout=10)
     page.fill("input[type=search]", "")
     wait_for(lambda: len(shown_keys(page)) == 50, timeout=10)  # the first screen, and a way to the rest
