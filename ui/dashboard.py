@@ -85,7 +85,7 @@ class Summary:
             element.set_content(text) if html else element.set_text(text)
 
     def color(self, card: ui.card, entries: Mapping[str, Mapping[str, Any]]) -> None:
-        wanted = f"hl-card-{health(entries) if entries else 'up'}"
+        wanted = f"hl-card-{health(entries) if entries else 'empty'}"  # none configured is not "all up"
         if self.shown.get(card.id) != wanted:
             if card.id in self.shown:
                 card.classes(remove=self.shown[card.id])
@@ -178,7 +178,7 @@ class MapPanel:
         self.pushing: str | bool = False  # a push running, or asked for again meanwhile
         with ui.row().classes("w-full items-center gap-3"):
             ui.label("Map").classes("text-xl font-semibold")
-            ui.number("Coverage at MHz", value=self.freq or None, min=0, max=1e6, step=0.001, format="%g",
+            ui.number("Coverage frequency, MHz", value=self.freq or None, min=0, max=1e6, step=0.001, format="%g",
                       on_change=lambda event: self.on_frequency(event.value)) \
                 .props('dense outlined clearable debounce=400 aria-label="Coverage frequency in MHz"').classes("w-44")
         self.box = ui.column().classes("w-full gap-2 min-h-[24rem]")
@@ -251,12 +251,29 @@ class MapPanel:
         background_tasks.create(self.push_coverage(), name="coverage")  # receivers may have moved
 
 
+def way_on(principal: Any) -> None:
+    """Nothing is watched yet: say so, and where to go from here."""
+    with ui.card().classes("w-full hl-way-on"):
+        ui.label("Nothing is monitored yet").classes("text-lg font-semibold")
+        if principal is not None and principal.may("operator"):
+            ui.html('Add a receiver or a service on <a class="hl-target-link" href="/targets">Targets</a>, or '
+                    "list them in a configuration file (<code>python main.py --config FILE</code>).", sanitize=False)
+        else:
+            ui.html('<a class="hl-target-link" href="/login?next=/targets">Sign in</a> as an operator to add '
+                    "receivers and services, or list them in a configuration file "
+                    "(<code>python main.py --config FILE</code>).", sanitize=False)
+        ui.html("To see what a network looks like first: <code>python main.py --demo</code>.", sanitize=False)
+
+
 def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> None:
     """The page: its parts, side by side on a wide screen, one above the other on a phone;
     and what keeps them live."""
     header("/", principal, state.figures)
     view = View.from_query(query).known(statuses=(), kinds=())  # one filter for both groups: problems or all
     with ui.column().classes("w-full p-3 gap-3"):
+        config = state.runtime.settings.config
+        if not config.services and not config.websdrs:
+            way_on(principal)
         Summary(state)
         with ui.row().classes("w-full gap-4 items-start no-wrap max-lg:flex-wrap"):
             with ui.column().classes("grow basis-3/5 gap-2 min-w-0 w-full"):

@@ -37,6 +37,14 @@ LEGEND = [
 class NetworkMap:
     def __init__(self, config: Config, websdrs: dict[str, dict[str, Any]]) -> None:
         tiles = config.map
+        # What the coverage layer says comes first, in view with the map (the frequency is
+        # in the field above it).
+        with ui.row().classes("gap-3 items-center text-sm hl-legend hl-coverage-legend") \
+                .props('aria-label="Coverage legend"') as self.coverage_legend:
+            self.coverage_note = ui.label().classes("hl-coverage-note")
+            for _, color, label in COVERAGE_CLASSES:
+                ui.html(f'<span class="hl-swatch" style="background:{color}"></span>{label}', sanitize=False)
+            ui.html('<span class="hl-swatch hl-swatch-none"></span>no fix', sanitize=False)
         # The map's own maxZoom: clustering needs one, and without a tile layer none is set.
         self.map = ui.leaflet(center=CENTER, zoom=8, options={"maxZoom": tiles.max_zoom}, additional_resources=[
             f"{CLUSTER}/MarkerCluster.css", f"{CLUSTER}/MarkerCluster.Default.css",
@@ -62,12 +70,6 @@ class NetworkMap:
                     sanitize=False)
             ui.html(f'<span class="hl-area" style="border-color:{LOCALIZATION_COLOR}"></span>'
                     'localization: 1σ, 2σ, 3σ (dashed lines: its receivers; click for details)', sanitize=False)
-        with ui.row().classes("gap-3 items-center text-sm hl-legend hl-coverage-legend") \
-                .props('aria-label="Coverage legend"') as self.coverage_legend:
-            self.coverage_note = ui.label().classes("hl-coverage-note")
-            for _, color, label in COVERAGE_CLASSES:
-                ui.html(f'<span class="hl-swatch" style="background:{color}"></span>{label}', sanitize=False)
-            ui.html('<span class="hl-swatch hl-swatch-none"></span>no fix', sanitize=False)
         self._positions: dict[str, tuple[float, float]] = {}
         self._names: dict[str, str] = {}
         self._detections: list = []
@@ -138,9 +140,9 @@ class NetworkMap:
         self.coverage_legend.set_visibility(grid is not None)
         if grid is not None:
             warnings = "; ".join(grid["warnings"])
-            self.coverage_note.set_text(f"Coverage at {grid['freq_mhz']:g} MHz, 1σ error with "
-                                        f"{grid['ready']} of {grid['judged']} receivers ready"
-                                        + (f" — {warnings}" if warnings else "") + ":")
+            self.coverage_note.set_text(f"{grid['ready']} of {grid['judged']} receivers ready at "
+                                        f"{grid['freq_mhz']:g} MHz" + (f" — {warnings}" if warnings else "")
+                                        + "; expected 1σ position error:")
         shown = None if grid is None else {"bounds": grid["bounds"], "cells": grid["cells"],
                                            "codes": coverage_codes(grid["error_m"])}
         self._js(f"heimdallCoverage.draw({self.map.id}, {json.dumps(shown)}, "

@@ -42,8 +42,8 @@ def answer_lines(answer: dict[str, Any]) -> list[str]:
     lines = [f"{answer['status']}" + (f" in {answer['response_time_ms']:.0f} ms" if answer.get("response_time_ms")
                                       is not None else "") + (f": {answer['error']}" if answer.get("error") else ""),
              f"kind: {answer['kind']}" + (" (told from its answer)" if answer.get("detected") else "")]
-    if details.get("software"):
-        lines.append(f"software: {details['software']}")
+    if details.get("software") or details.get("sw_version"):
+        lines.append("software: " + " ".join(str(details[k]) for k in ("software", "sw_version") if details.get(k)))
     if details.get("users_max") is not None:
         lines.append(f"users: {fmt.users(details)}")
     if details.get("bands_mhz"):

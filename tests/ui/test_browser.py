@@ -288,7 +288,7 @@ def test_the_map_draws_coverage_and_localizations_with_their_sigmas(browser, mak
     wait_for(lambda: httpx.get(gw.url + "/api/v1/readiness", params={"freq_mhz": 145.5}).json()["ready"] == 3)
     page = open_page(browser, gw.url + "/")
     note = page.locator(".hl-coverage-note")
-    note.filter(has_text="Coverage at 145.5 MHz, 1σ error with 3 of 3 receivers ready").wait_for(timeout=10_000)
+    note.filter(has_text="3 of 3 receivers ready at 145.5 MHz; expected 1σ position error:").wait_for(timeout=10_000)
     page.wait_for_selector("img.hl-coverage", state="attached", timeout=5_000)
     OUTPUT.mkdir(exist_ok=True)
     page.locator(".nicegui-leaflet").screenshot(path=str(OUTPUT / "map-coverage-overview.png"))
@@ -320,11 +320,11 @@ def test_the_map_draws_coverage_and_localizations_with_their_sigmas(browser, mak
     page.screenshot(path=str(OUTPUT / "map-coverage.png"), full_page=True)
     # A receiver stops answering: the layer and its legend follow the readiness.
     targets.set("asti", "hang")
-    note.filter(has_text="2 of 3 receivers ready — 2 receivers ready: a position needs at least 3") \
+    note.filter(has_text="2 of 3 receivers ready at 145.5 MHz — 2 receivers ready: a position needs at least 3") \
         .wait_for(timeout=10_000)
     # Another frequency, typed by the operator: kept in the URL.
     page.get_by_label("Coverage frequency in MHz").fill("14.1")
-    note.filter(has_text="Coverage at 14.1 MHz, 1σ error with 0 of 3").wait_for(timeout=5_000)
+    note.filter(has_text="0 of 3 receivers ready at 14.1 MHz").wait_for(timeout=5_000)
     page.wait_for_function("location.search.includes('freq=14.1')", timeout=5_000)
     assert page.errors == []
     page.close()
@@ -392,3 +392,17 @@ def test_the_coverage_layer_follows_readiness_both_ways_on_an_open_tab(browser, 
     gw.process.terminate()
     output = gw.process.stdout.read()
     assert " ERROR " not in output and "slot stack" not in output, output[-3000:]
+
+
+def test_an_empty_dashboard_is_not_green_and_shows_the_way_on(browser, make_gateway):
+    """Issue 31: with nothing configured the cards said a green "0 / 0" and nothing led on."""
+    gw = make_gateway(raw="[polling]\nservices_interval_s = 30\n")
+    page = open_page(browser, gw.url + "/")
+    page.get_by_text("Nothing is monitored yet").wait_for(timeout=10_000)
+    # Anonymous here: the way on is to sign in as an operator, then Targets.
+    assert page.locator(".hl-way-on a").first.get_attribute("href") == "/login?next=/targets"
+    cards = page.locator(".hl-card")
+    assert cards.filter(has_text="Receivers online").get_attribute("class").count("hl-card-empty") == 1
+    assert page.locator(".hl-card-up").count() == 0
+    assert page.errors == []
+    page.close()

@@ -192,8 +192,24 @@ window.heimdallWatchTiles = function (elementId) {
     localStorage.setItem(KEY, String(dark));
     apply();
   };
+  // Charts draw their own text (ECharts, on a canvas): give it the page's contrast in either mode.
+  function chartText() {
+    if (!(window.Quasar && Quasar.Dark)) return;
+    const dark = Quasar.Dark.isActive;
+    const color = dark ? "#e5e7eb" : "#374151";
+    const lines = dark ? "rgba(229, 231, 235, .18)" : "rgba(55, 65, 81, .15)";
+    document.querySelectorAll(".nicegui-echart").forEach(function (node) {
+      const element = getElement(node.id.slice(1));
+      const chart = element && element.chart;
+      if (!chart || chart.hlDark === dark) return;
+      chart.hlDark = dark;
+      const axis = { axisLabel: { color: color }, nameTextStyle: { color: color },
+                     splitLine: { lineStyle: { color: lines } } };
+      chart.setOption({ textStyle: { color: color }, legend: { textStyle: { color: color } }, xAxis: axis, yAxis: axis });
+    });
+  }
   // NiceGUI sets its own mode when the page mounts: keep ours (a no-op once it holds).
-  setInterval(apply, 100);
+  setInterval(function () { apply(); chartText(); }, 100);
 })();
 
 // The receivers on the network map: one clustered layer, drawn once with every receiver
@@ -258,8 +274,9 @@ window.heimdallReceivers = (function () {
         className: "hl-receiver hl-receiver-" + id,
       });
       marker.hlStatus = status;
+      // "auto": to the left of a receiver in the map's right half, so no label runs off its edge.
       marker.bindTooltip(escapeText(name), {
-        permanent: receivers.length <= labelledUpTo, direction: "right", className: "hl-map-label" });
+        permanent: receivers.length <= labelledUpTo, direction: "auto", className: "hl-map-label" });
       marker.on("click", function () { window.location.href = href; });
       markers.set(id, marker);
       layer.addLayer(marker);
