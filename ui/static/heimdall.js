@@ -263,7 +263,7 @@ window.heimdallReceivers = (function () {
     if (element.hlReceivers) map.removeLayer(element.hlReceivers.layer);
     const clustered = typeof L.markerClusterGroup === "function" && receivers.length > labelledUpTo;
     const layer = clustered
-      ? L.markerClusterGroup({ maxClusterRadius: 45, disableClusteringAtZoom: 13, showCoverageOnHover: false,
+      ? L.markerClusterGroup({ maxClusterRadius: 60, disableClusteringAtZoom: 13, showCoverageOnHover: false,
                                chunkedLoading: true,
                                iconCreateFunction: function (cluster) { return clusterIcon(cluster, colors); } })
       : L.layerGroup();
