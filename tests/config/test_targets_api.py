@@ -47,6 +47,9 @@ url = "{targets.url("inference", "healthy")}health"
             assert trial["kind"] == "openwebrx" and trial["detected"] and trial["status"] == "online"
             assert trial["details"]["software"].startswith("OpenWebRX") and trial["details"]["users_max"] == 20
             assert trial["details"]["reported_position"]["lat"] and trial["details"]["bands_mhz"]
+            from ui.targets import answer_lines  # what the Targets page shows of it: the version too
+
+            assert f"software: OpenWebRX {trial['details']['sw_version']}" in answer_lines(trial)
             dead = httpx.post(api + "/test", headers=operator, json={
                 "section": "websdrs", "entry": {"url": targets.url("gone", "close")}}).json()
             assert dead["status"] == "offline" and not dead["detected"] and dead["error"]
@@ -95,6 +98,10 @@ url = "{targets.url("inference", "healthy")}health"
             assert httpx.delete(api + "/websdrs/asti", headers=operator).status_code == 204
             wait_for(lambda: "asti" not in receivers(gw))
             assert httpx.delete(api + "/websdrs/asti", headers=operator).status_code == 404
+            gw.process.terminate()
+            output = "".join(gw.output) + gw.process.stdout.read()
+            # Browser and API edits are in the audit log; they are no warning (issue 31).
+            assert "WARNING" not in output, output[-2000:]
         finally:
             gw.stop()
         audit = sqlite3.connect(tmp_path / "data" / "heimdall.db").execute(

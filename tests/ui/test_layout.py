@@ -164,6 +164,11 @@ def test_screenshots_of_the_pages_operators_keep_open(browser, thousand, demo, s
                 shown(page, gw.url, path)
                 if path == "/":
                     page.wait_for_selector(".hl-cluster, .hl-receiver", state="attached", timeout=20_000)
+                if label == "receiver":  # the charts' own text has the page's contrast (issue 31: dim in dark)
+                    page.wait_for_function("""(light) => [...document.querySelectorAll('.nicegui-echart')].every(n => {
+                        const c = getElement(n.id.slice(1)).chart;
+                        return c && c.getOption().xAxis[0].axisLabel.color === light; })""",
+                                           arg="#e5e7eb" if dark else "#374151", timeout=10_000)
                 page.screenshot(path=str(SCREENS / f"{network}-{label}-{name}.png"), full_page=True)
             assert page.errors == []
         finally:

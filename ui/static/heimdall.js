@@ -25,12 +25,16 @@
     return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   }
 
+  function span(s) {
+    if (s < 60) return s + " s";
+    if (s < 3600) return Math.floor(s / 60) + " min";
+    if (s < 86400) return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min";
+    return Math.floor(s / 86400) + " d";
+  }
+  // A time past reads "5 min ago"; one to come (a silence's end, a maintenance window) "in 5 min".
   function ago(ms) {
-    const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
-    if (s < 60) return s + " s ago";
-    if (s < 3600) return Math.floor(s / 60) + " min ago";
-    if (s < 86400) return Math.floor(s / 3600) + " h " + Math.floor((s % 3600) / 60) + " min ago";
-    return Math.floor(s / 86400) + " d ago";
+    const s = Math.round((Date.now() - ms) / 1000);
+    return s < -1 ? "in " + span(-s) : span(Math.max(0, s)) + " ago";
   }
 
   function render() {
