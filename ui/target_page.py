@@ -251,6 +251,16 @@ class Subject:
         return (group_name, key) == (self.group_name, self.key)
 
 
+def quiet_html(reason: str | None) -> str:
+    """"silenced, ends <time>" (kept current by the browser: "in 59 min"), or the reason as text."""
+    if not reason:
+        return ""
+    head, found, until = reason.partition(" until ")
+    if found and until.endswith("Z") and " " not in until:
+        return f"{html.escape(head)}, ends {time_tag(html.escape(until))}"
+    return html.escape(reason)
+
+
 class Headline:
     """Its state and since when; an operator may silence it for an hour."""
 
@@ -260,7 +270,7 @@ class Headline:
         with ui.row().classes("items-center gap-3 hl-live"):
             self.dot = ui.html("", sanitize=False)
             ui.html(f'<h2 class="text-2xl font-semibold">{html.escape(subject.name)}</h2>', sanitize=False)
-            self.status = ui.label().classes("text-xl")
+            self.status = ui.html("", sanitize=False).classes("text-xl")
             self.since = ui.html("", sanitize=False).classes("opacity-80")
             if principal is not None and principal.may("operator"):
                 ui.button("Silence 1 h", on_click=self.silence).props(
@@ -269,8 +279,8 @@ class Headline:
     def fill(self, entry: Mapping[str, Any]) -> None:
         subject, current = self.subject, entry.get("status", "unknown")
         self.dot.set_content(f'<span class="hl-dot" style="background:{fmt.status_color(current)}"></span>')
-        self.status.set_text(" · ".join(filter(None, [current, subject.engine.quiet_reason(subject.group_name,
-                                                                                            subject.key)])))
+        self.status.set_content(" · ".join(filter(None, [html.escape(current), quiet_html(
+            subject.engine.quiet_reason(subject.group_name, subject.key))])))
         self.since.set_content(f"since {time_tag(entry.get('since'))}" if entry.get("since") else "")
 
     async def silence(self) -> None:

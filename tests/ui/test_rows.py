@@ -100,3 +100,12 @@ def test_a_receiver_is_found_by_the_place_it_names_itself():
     table = rows_of("websdrs", config(3), entries)
     assert table["rx-0001"]["location"] == "Torino, Italy" and table["rx-0002"]["location"] == "45.00, 7.60"
     assert View(q="torino").pick(table) == (["rx-0001"], 1)
+
+
+def test_a_silence_on_a_targets_page_says_when_it_ends_as_a_time_the_browser_keeps_current():
+    from ui.target_page import quiet_html
+
+    shown = quiet_html("silenced until 2026-12-07T07:48:38.000Z")
+    assert shown == ('silenced, ends <time datetime="2026-12-07T07:48:38.000Z">2026-12-07T07:48:38.000Z</time>')
+    assert quiet_html("in maintenance (<b>upgrade</b>)") == "in maintenance (&lt;b&gt;upgrade&lt;/b&gt;)"
+    assert quiet_html(None) == ""
