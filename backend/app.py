@@ -25,6 +25,7 @@ from backend.api import (
     ingest,
     locating,
     operations,
+    push,
     sites,
     status,
     targets,
@@ -42,6 +43,7 @@ from backend.events.bus import Bus, LocalBus
 from backend.events.hub import Hub
 from backend.events.redis_bus import RedisBus
 from backend.ingest.outbox import Outbox
+from backend.ingest.push import PushStore
 from backend.kinds import initial_state
 from backend.metrics.collector import Metrics
 from backend.monitor.poller import Monitor
@@ -71,7 +73,7 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
         lease = RedisLease(settings.redis_url, instance_id(),
                            lease_ttl_s(config.polling.services_interval_s, config.polling.websdrs_interval_s))
     # The last known statuses from before a restart are there before the first round.
-    hub = Hub(bus, initial_state(config, history_store.last_entries()),
+    hub = Hub(bus, initial_state(config, history_store.last_entries()), passed=tuple(config.feed.pass_through) if settings.feed_url else (),
               replay_size=config.hub.replay_buffer)
     outcomes = Outcomes(AlertStore(database), database)  # each attempt's outcome, kept by delivery itself
     delivery = Delivery(config.delivery.timeout_s, config.delivery.retries, record=outcomes.keep)
@@ -111,6 +113,12 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
     runtime.revalidator = Revalidator(runtime.auth)
     runtime.revalidator.sources.append(runtime.manager.open_principals)
     runtime.outbox = Outbox(records, hub, shared=bool(settings.database_url and settings.redis_url))
+    runtime.push = PushStore(database)
+    runtime.monitor.push_reports = lambda: database.run(runtime.push.latest)
+    if settings.feed_url:  # the platform's RabbitMQ feed (backend/feed)
+        from backend.feed.joined import feed_of
+
+        runtime.feed = feed_of(runtime)
     if settings.redis_url:
         runtime.instances = InstanceRegistry(settings.redis_url, lease.instance, lambda: {
             "poller_leader": lease.held, "ws_clients": len(runtime.manager.connections), "version": __version__,
@@ -138,6 +146,10 @@ def build_app(runtime: Runtime) -> FastAPI:
         if runtime.oidc is not None:
             tasks.append(asyncio.create_task(refresh_sso_sessions(runtime)))
         tasks.append(asyncio.create_task(reloader.watch()))  # the file (not in the demo) and the browser's entries
+        if runtime.feed is not None:
+            from backend.feed.joined import watch as watch_feed
+
+            tasks += [asyncio.create_task(runtime.feed.run()), asyncio.create_task(watch_feed(runtime))]
         reload_on_sighup(reloader, tasks)
         try:
             yield
@@ -163,6 +175,7 @@ def build_app(runtime: Runtime) -> FastAPI:
     app.include_router(locating.router)
     app.include_router(history.router)
     app.include_router(ingest.router)
+    app.include_router(push.router)
     app.include_router(alerts_api.router)
     app.include_router(operations.router)
     app.include_router(sites.router)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # these modules read the runtime themselves
     from backend.auth.revalidate import Revalidator
     from backend.cluster.instances import InstanceRegistry
     from backend.ingest.outbox import Outbox
+    from backend.ingest.push import PushStore
     from backend.serving.edge import EdgeLimits
     from backend.statuspage.page import StatusPages
 
@@ -56,6 +57,8 @@ class Runtime:
     # Applies a new configuration in place, once serving (backend/reconfigure/reloader.py,
     # a room above this one: only its shape is named here).
     reloader: Reloader | None = None
+    push: PushStore | None = None  # push services' latest reports (backend/ingest/push.py)
+    feed: Any = None  # the platform's RabbitMQ feed, when [feed] has a URL (backend/feed/consumer.py)
 
     def event_bus_state(self) -> str:
         """`local` (one process), or `up` / `down` for the shared log on Redis."""

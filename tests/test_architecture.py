@@ -95,11 +95,11 @@ def test_no_kind_is_compared_by_name_outside_the_kinds_room():
 
 def _kind_names() -> tuple[set[str], set[str]]:
     """The kinds' names: those no other word shares, and those that are also common words
-    (`http` is a URL scheme and an ASGI scope type too)."""
+    (`http` is a URL scheme and an ASGI scope type too; `push` a token's scope)."""
     from backend.kinds import KINDS
 
     names = {name for _, name in KINDS}
-    shared = {"http"} & names
+    shared = {"http", "push"} & names
     return names - shared, shared
 
 

@@ -186,7 +186,8 @@ class ServiceForm:
         self.fields = {"name": self.name, "kind": self.kind, **{w.name: self.where for w in wheres}}
 
     def _where(self) -> dict[str, str]:
-        return {KINDS[("services", self.kind.value)].where_field: (self.where.value or "").strip()}
+        field = KINDS[("services", self.kind.value)].where_field
+        return {field: (self.where.value or "").strip()} if field else {}
 
     async def test(self) -> None:
         if await self.bench.allowed() is None:

@@ -48,6 +48,7 @@ GATEWAY = "gateway"
 PROBE_WORKER = "probe-worker"  # the gateway's problem the poller reports when its worker dies (monitor/poller.py)
 SITE = "site"  # status:changed of a probing site (backend/sites): stale, or its votes set aside
 READINESS = "readiness"  # the incidents' kind for [[readiness_alerts]]; their key is the frequency
+FEED = "feed"  # the incidents' kind (and key) of the platform's RabbitMQ feed (backend/feed)
 HANDLED = frozenset({*GROUP_OF_TOPIC, STATUS_CHANGED, SIGNALS_DETECTED, LOCALIZATIONS_UPDATED})
 QUEUE_LIMIT = 10_000  # events waiting for the engine; beyond this they are dropped and counted
 
@@ -86,6 +87,7 @@ class AlertEngine:
         self._short_since: dict[str, int | None] = {}  # readiness rule: since when too few are ready
         self.gateway_problems: dict[str, str] = {}  # what of the gateway itself is down, and why
         self.site_problems: dict[str, str] = {}  # probing sites stale or set aside, and why
+        self.feed_trouble: str | None = None  # why the platform's feed is down, once it is told
         # Where delivery keeps each attempt's outcome (given at construction; the engine is not
         # in that path): the engine only reads how many there were.
         self.outcomes = outcomes if outcomes is not None else Outcomes(self.store, database, clock)
@@ -341,6 +343,34 @@ class AlertEngine:
             return (f"SITE PROBLEM: {site} {what}",
                     f"Site {site}: {reason}.\nTargets are judged by the other sites meanwhile.\n{self._base_url}/system")
         judgement = Judgement(SITE, site, problem, reason, words, f"site {site}", event="SITE")
+        for alert in routed:
+            await self.lifecycle.judge(Policy.once(alert), judgement, self.now_ms())
+
+    # -- the platform's feed ------------------------------------------------------------------
+
+    async def feed_problem(self, reason: str | None) -> None:
+        """The platform's feed (backend/feed) down for `[feed] alert_after_s` (a reason), or
+        working again (None): told once, resolved once, like a site's problem, to the alerts
+        that name `feed:*`, else to every alert."""
+        told = any(kind == FEED for _, kind, _ in self.state.incidents)  # by this or an earlier poller
+        if reason is None and self.feed_trouble is None and not told:
+            return
+        self.feed_trouble = reason
+        self._changed()
+        if not self._active():
+            return
+        named = [a for a in self.config.alerts if any(p.startswith("feed:") for p in a.targets)]
+        routed = named or self.config.alerts
+
+        def words(action: str, incident: Incident, now_ms: int) -> tuple[str, str]:
+            if action == "RESOLVED":
+                return ("FEED RESOLVED: the platform's events arrive again",
+                        f"The platform's RabbitMQ feed is connected again, since {iso_from_ms(now_ms)}; it was "
+                        f"down since {iso_from_ms(incident.opened_ms)}.\n{self._base_url}/system")
+            return ("FEED PROBLEM: the platform's events do not arrive",
+                    f"The platform's RabbitMQ feed is not connected: {reason}. Detections, localizations and "
+                    f"push reports from the bus wait in RabbitMQ meanwhile.\n{self._base_url}/system")
+        judgement = Judgement(FEED, FEED, reason is not None, reason, words, "feed", event="FEED")
         for alert in routed:
             await self.lifecycle.judge(Policy.once(alert), judgement, self.now_ms())
 

@@ -10,6 +10,7 @@ failure's time, not the alert's). Adding a source is a judgement and its words."
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -19,6 +20,8 @@ from backend.alerting.rules import decide
 from backend.alerting.store import AlertState, AlertStore, Incident
 from backend.kinds.status import Streak
 from backend.storage.database import Database
+
+log = logging.getLogger(__name__)
 
 # (action, the incident, now in ms) -> (title, body). Actions: DOWN, REMINDER, RESOLVED.
 Words = Callable[[str, Incident, int], tuple[str, str]]
@@ -76,11 +79,21 @@ class Lifecycle:
         self._changed = changed
         self._streaks: dict[tuple[str, str, str], Streak] = {}
         self._failing_since: dict[tuple[str, str, str], int] = {}  # the first failed judgement of a streak
+        # Told (action, incident, subject) when an incident opens (DOWN) or is resolved: the
+        # feed's answers on the platform's bus (backend/feed/answers.py).
+        self.incident_listeners: list[Callable[[str, Incident, str], None]] = []
 
     def forget_streaks(self) -> None:
         """A new poller counts only the rounds it has seen."""
         self._streaks.clear()
         self._failing_since.clear()
+
+    def _tell(self, action: str, incident: Incident, subject: str) -> None:
+        for listener in list(self.incident_listeners):
+            try:
+                listener(action, incident, subject)
+            except Exception:
+                log.exception("an incident listener failed")
 
     def end_round(self) -> None:
         """A round of judgements is over: its grouped notifications go out."""
@@ -109,10 +122,12 @@ class Lifecycle:
                                           now_ms, judgement.reason, self._failing_since.get(index, now_ms))
             state.incidents[index] = incident
             self._changed()
+            self._tell(action, incident, judgement.subject)
         elif action == "RESOLVED":
             del state.incidents[index]
             await self._db.run(self._store.resolve, incident.id, now_ms)
             self._changed()
+            self._tell(action, incident, judgement.subject)
             if not policy.send_resolved:
                 return action
         else:

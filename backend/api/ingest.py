@@ -20,6 +20,7 @@ from backend.api.requests import runtime_of
 from backend.auth.scopes import ScopedRouter
 from backend.events.envelope import encode
 from backend.events.topics import LOCALIZATIONS_UPDATED, SIGNALS_DETECTED
+from backend.ingest.accept import accept
 from backend.ingest.models import MAX_OBJECT_BYTES, Detection, Localization
 
 router = ScopedRouter(tags=["ingestion"])
@@ -36,18 +37,10 @@ async def _ingest(request: Request, model: type[BaseModel], kind: str, topic: st
     item = await parse_body(request, model, MAX_OBJECT_BYTES)
     if isinstance(item, StrictJSONResponse):
         return item
-    record, created = await runtime.records.add(kind, item.stored_form(server_id=uuid.uuid4().hex))
-    # Published now, or as soon as the event bus is back; a retry of a stored record that
-    # is still waiting (the bus was down) gets it published, never twice.
-    if created:
-        await runtime.outbox.publish(kind, record)
-    elif runtime.outbox.waiting:
-        await runtime.outbox.drain()
-    if not created:
-        runtime.metrics.ingested.labels(kind, "duplicate").inc()
-        return StrictJSONResponse(record, status_code=200)  # the same id again: the first one
-    runtime.metrics.ingested.labels(kind, "stored").inc()
-    return StrictJSONResponse(record, status_code=201)
+    record, created = await accept(runtime.records, runtime.outbox, runtime.metrics.ingested, kind,
+                                   item.stored_form(server_id=uuid.uuid4().hex))
+    # The same id again: the first one, 200.
+    return StrictJSONResponse(record, status_code=201 if created else 200)
 
 
 @router.post("/api/v1/signals", scope="ingest", status_code=201)

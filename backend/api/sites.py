@@ -20,7 +20,7 @@ from backend.api.bodies import parse_body
 from backend.api.errors import StrictJSONResponse, error
 from backend.api.requests import runtime_of
 from backend.auth.scopes import ScopedRouter
-from backend.kinds import targets_of
+from backend.kinds import CHECKS, targets_of
 from backend.kinds.status import SERVICE_STATUSES, WEBSDR_STATUSES
 from backend.safety.redact import redact_text
 from backend.sites.quorum import Vote, site_problem
@@ -58,9 +58,11 @@ class Round(BaseModel):
 
 
 def site_targets(config: Any, site: str) -> dict[str, list]:
-    """The targets a site probes: those its `[[sites.agents]]` entry names, else all."""
+    """The targets a site probes: those its `[[sites.agents]]` entry names, else all; never
+    a push service (nothing to probe: it reports itself)."""
     chosen = next((agent for agent in config.sites.agents if agent.name == site), None)
-    every = targets_of(config)
+    every = {group: [t for t in targets if not CHECKS[t.spec.probe].reported]
+             for group, targets in targets_of(config).items()}
     if chosen is None:
         return every
     return {group: [t for t in targets if covers(chosen.targets, group, t.key)] for group, targets in every.items()}

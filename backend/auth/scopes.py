@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 PUBLIC = "public"  # anyone, without credentials
 PUBLIC_BADGE = "public-badge"  # anyone when `[badges] public = true`, else a reader
-DECLARABLE = frozenset({PUBLIC, PUBLIC_BADGE, "read", "ingest", "operator", "admin", "agent"})
+DECLARABLE = frozenset({PUBLIC, PUBLIC_BADGE, "read", "ingest", "push", "operator", "admin", "agent"})
 # What each scope holds besides itself (roles nest: admin > operator > read).
 IMPLIES = {"admin": frozenset({"operator", "read"}), "operator": frozenset({"read"})}
 MARK = "__heimdall_scope__"

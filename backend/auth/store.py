@@ -20,7 +20,7 @@ from backend.storage.database import Database
 ROLES = ("viewer", "operator", "admin")
 # operator: on call; silences, acknowledges, sets maintenance, sends test notifications.
 # agent: a probe agent's (backend/sites): fetch its site's targets, post its site's results; nothing else.
-SCOPES = ("read", "ingest", "operator", "admin", "agent")
+SCOPES = ("read", "ingest", "push", "operator", "admin", "agent")
 ROLE_SCOPES = {"viewer": frozenset({"read"}), "operator": frozenset({"read", "operator"}),
                "admin": frozenset({"read", "operator", "admin"})}
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")

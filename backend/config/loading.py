@@ -28,6 +28,7 @@ from backend.config.schema import (
     DEFAULT_PORT,
     Config,
     ConfigError,
+    check_amqp_url,
     check_redis_url,
 )
 
@@ -48,6 +49,8 @@ class Settings:
     database_url: str = ""  # PostgreSQL, shared by several gateways; empty: SQLite in data_dir
     # [auth.oidc]'s client secret, from HEIMDALL_OIDC_CLIENT_SECRET, its file or the config; never shown.
     oidc_client_secret: str = field(default="", repr=False)
+    # The platform's RabbitMQ ([feed] url or HEIMDALL_FEED_URL); carries a password, never shown.
+    feed_url: str = field(default="", repr=False)
 
     @property
     def database_location(self) -> Path | str:
@@ -75,6 +78,15 @@ def _redis_url_from(environ: Mapping[str, str], configured: str) -> str:
         return check_redis_url(value)
     except ValueError as error:
         raise ConfigError(f"HEIMDALL_REDIS_URL: {error}") from None
+
+
+def _feed_url_from(environ: Mapping[str, str], configured: str) -> str:
+    """HEIMDALL_FEED_URL wins over [feed] url; checked the same way, never quoted."""
+    value = environ.get("HEIMDALL_FEED_URL", configured)
+    try:
+        return check_amqp_url(value)
+    except ValueError as error:
+        raise ConfigError(f"HEIMDALL_FEED_URL: {error}") from None
 
 
 def is_loopback(host: str) -> bool:
@@ -288,6 +300,7 @@ def load_settings(argv: list[str], environ: Mapping[str, str]) -> Settings:
         redis_url=_redis_url_from(environ, config.cluster.redis_url),
         database_url=database_url_from(environ),
         oidc_client_secret=oidc_client_secret(config, environ),
+        feed_url=_feed_url_from(environ, config.feed.url),
     )
 
 

@@ -83,7 +83,7 @@ def _known_kind(group: str, name: str) -> str:
 def _kind_check(group: str, target: Any) -> Any:
     """The target has what its kind needs (backend/kinds)."""
     kind = KINDS[(group, target.kind)]
-    if not getattr(target, kind.where_field):
+    if kind.where_field and not getattr(target, kind.where_field):
         raise ValueError(f"a {target.kind} target needs {kind.where_field}")
     problem = kind.config_problem(target)
     if problem:
@@ -113,6 +113,8 @@ class _ServiceTarget(_Section):
     kind: Annotated[str, Field(max_length=32), AfterValidator(lambda v: _known_kind("services", v))] = \
         default_kind("services")
     quorum: Quorum | None = None  # this target's own [sites] quorum
+    # A push service (kind = "push"): down when no report came for this long.
+    deadline_s: _number(1, 86_400) | None = None
 
     @model_validator(mode="after")
     def _check_kind(self) -> "_ServiceTarget":
@@ -134,6 +136,9 @@ class _WebSDRTarget(_Section):
     frequency_ranges_mhz: list[Annotated[list[_number(0, 1e6, low_inclusive=False)],
                                          Field(min_length=2, max_length=2)]] = []
     quorum: Quorum | None = None  # this receiver's own [sites] quorum
+    # The Heimdall platform's id of this receiver (its station_id, "3" or a UUID), when it
+    # is not this `id`: the platform's feed names receivers by it (backend/feed).
+    platform_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
     @field_validator("id")
     @classmethod
@@ -315,9 +320,32 @@ class ClusterSettings(_Section):
     redis_url: Annotated[str, Field(max_length=2000), AfterValidator(check_redis_url)] = ""  # or HEIMDALL_REDIS_URL
 
 
+def check_amqp_url(value: str) -> str:
+    if value and not re.match(r"amqps?://[^\s]+$", value):
+        raise ValueError("must be amqp://user:password@host:port/vhost (or amqps://)")
+    return value
+
+
+class FeedSettings(_Section):
+    """The Heimdall platform's own events, from its RabbitMQ exchange (backend/feed).
+    Without a URL (here or HEIMDALL_FEED_URL) there is no feed."""
+
+    url: Annotated[str, Field(max_length=2000), AfterValidator(check_amqp_url)] = ""  # its password is a secret
+    exchange: Annotated[str, Field(min_length=1, max_length=255)] = "heimdall.events"  # a topic exchange
+    queue: Annotated[str, Field(min_length=1, max_length=200)] = "heimdall-live"  # ours: durable
+    bindings: Annotated[list[Annotated[str, Field(min_length=1, max_length=255)]],
+                        Field(min_length=1, max_length=50)] = ["#"]
+    # Event names passed to /ws/updates as they come (fnmatch patterns: "training:*").
+    pass_through: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=50)] = [
+        "training:*", "dataset:*", "export:*", "terrain:*", "session:*"]
+    prefetch: Annotated[int, Field(ge=1, le=10_000)] = 200  # unacknowledged at once: a flood waits in RabbitMQ
+    alert_after_s: _number(1, 86_400) = 120  # FEED PROBLEM when it has been down this long
+    publish: bool = False  # answer on the same exchange: status changes and incidents
+
+
 def _target_pattern(value: str) -> str:
-    if not re.fullmatch(r"(services|websdrs|sites):(\*|[A-Za-z0-9][A-Za-z0-9_. -]{0,63})", value):
-        raise ValueError(f"{value!r} is not kind:id, e.g. services:*, websdrs:torino, sites:milano")
+    if not re.fullmatch(r"(services|websdrs|sites|feed):(\*|[A-Za-z0-9][A-Za-z0-9_. -]{0,63})", value):
+        raise ValueError(f"{value!r} is not kind:id, e.g. services:*, websdrs:torino, sites:milano, feed:*")
     return value
 
 
@@ -489,6 +517,7 @@ class Config(_Section):
     sites: SitesSettings = SitesSettings()
     status_pages: list[StatusPageSettings] = []
     targets: TargetsSettings = TargetsSettings()
+    feed: FeedSettings = FeedSettings()
     # (section, key) of the entries made at run time (backend/config/managed.py `merged`):
     # never read from the file, so no file can claim its entries are confined or not.
     _made_at_run_time: frozenset[tuple[str, str]] = PrivateAttr(default=frozenset())
@@ -510,6 +539,19 @@ class Config(_Section):
             for key in page.websdrs:
                 if key not in websdrs:
                     raise ValueError(f"status_pages '{page.slug}': no receiver with id '{key}'")
+        return self
+
+    @model_validator(mode="after")
+    def _platform_ids_name_one_receiver(self) -> "Config":
+        ids = {w.id for w in self.websdrs}
+        seen: set[str] = set()
+        for receiver in self.websdrs:
+            wanted = receiver.platform_id
+            if wanted is None:
+                continue
+            if wanted in seen or (wanted in ids and wanted != receiver.id):
+                raise ValueError(f"websdrs: platform_id '{wanted}' names more than one receiver")
+            seen.add(wanted)
         return self
 
     @model_validator(mode="after")

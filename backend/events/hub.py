@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 
 from backend.events.bus import Bus
 from backend.events.envelope import Envelope
-from backend.events.topics import ALL_TOPICS, STATE_TOPICS, WILDCARD
+from backend.events.topics import ALL_TOPICS, STATE_TOPICS, WILDCARD, passes_through
 from backend.timefmt import utc_now_iso
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,12 @@ def topic_matches(topics: frozenset[str], event: str) -> bool:
 
 
 class Hub:
-    def __init__(self, bus: Bus, initial_state: dict[str, Any], replay_size: int = 10_000) -> None:
+    def __init__(self, bus: Bus, initial_state: dict[str, Any], replay_size: int = 10_000,
+                 passed: tuple[str, ...] = ()) -> None:
         self._bus = bus
+        # The platform's own events passed through as they came ([feed] pass_through): stream
+        # topics of their own names (backend/events/topics.py `passes_through`).
+        self.passed = passed
         self._buffer: deque[Envelope] = deque(maxlen=replay_size)
         self._evicted_upto = 0  # seq of the newest event that has left the buffer
         self._subscribers: list[Subscriber] = []
@@ -97,7 +101,7 @@ class Hub:
 
     async def publish(self, event: str, data: Any, fence: str | None = None, once: str | None = None) -> Envelope | None:
         """The only way an event enters. `fence`, `once`: see Bus.publish."""
-        if event not in ALL_TOPICS:
+        if event not in ALL_TOPICS and not passes_through(event, self.passed):
             raise UnknownTopic(event)
         return await self._bus.publish(event, data, fence, once)
 

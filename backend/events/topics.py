@@ -4,6 +4,8 @@ State topics carry the full current value each time (a map keyed by target), so 
 latest event alone is a snapshot. The other topics are a stream of new things.
 """
 
+from fnmatch import fnmatchcase
+
 SERVICES_HEALTH = "services:health"
 WEBSDRS_STATUS = "websdrs:status"
 SIGNALS_DETECTED = "signals:detected"
@@ -28,6 +30,13 @@ UPSTREAM_SPELLINGS = {
     "service:health": SERVICES_HEALTH,
 }
 SPELLINGS = ALL_TOPICS | frozenset(UPSTREAM_SPELLINGS)
+
+
+def passes_through(event: str, patterns: tuple[str, ...]) -> bool:
+    """An event of the Heimdall platform's own passed to /ws/updates as it came (`[feed]
+    pass_through`, fnmatch patterns such as `training:*`): a stream topic named as the
+    platform names it. Never one of the gateway's own names."""
+    return event not in SPELLINGS and event != WILDCARD and any(fnmatchcase(event, p) for p in patterns)
 
 
 def topic_of(spelling: str) -> str:

@@ -12,13 +12,13 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from backend.events.topics import SERVICES_HEALTH, WEBSDRS_STATUS
-from backend.kinds import http_receiver, http_service, kiwisdr, openwebrx, tcp, websdr
+from backend.kinds import http_receiver, http_service, kiwisdr, openwebrx, push, tcp, websdr
 from backend.kinds.base import CheckSpec, Target, TargetGroup, TargetKind, WhereField
 from backend.kinds.fields import distance_km
 from backend.kinds.readiness import of_entry
 from backend.safety.destinations import DestinationPolicy, policy_of
 
-_KIND_MODULES = (http_service, tcp, openwebrx, kiwisdr, websdr, http_receiver)
+_KIND_MODULES = (http_service, tcp, push, openwebrx, kiwisdr, websdr, http_receiver)
 
 # Each kind by its group and its configured name: "http" is a kind of service and of receiver.
 KINDS: dict[tuple[str, str], TargetKind] = {(m.KIND.group, m.KIND.name): m.KIND for m in _KIND_MODULES}
@@ -53,7 +53,7 @@ def where_fields(group: str) -> list[WhereField]:
     """The location fields the group's kinds use, each once, in the kinds' order."""
     found: dict[str, WhereField] = {}
     for kind in KINDS.values():
-        if kind.group == group:
+        if kind.group == group and kind.where is not None:
             found.setdefault(kind.where.name, kind.where)
     return list(found.values())
 
@@ -63,13 +63,13 @@ SERVICES = TargetGroup(
     key_field="name", configured=lambda config: config.services, key_of=lambda s: s.name,
     name_of_target=lambda s: s.name, page_of=lambda key: f"/services/{quote(key, safe='')}",
     from_config=lambda s: {"url": KINDS[("services", s.kind)].location(s)},
-    where_of=lambda s: getattr(s, KINDS[("services", s.kind)].where_field))
+    where_of=lambda s: KINDS[("services", s.kind)].where_value(s))
 
 RECEIVERS = TargetGroup(
     name="websdrs", topic=WEBSDRS_STATUS, noun="receiver", up="online", down="offline", reason_field="error_message",
     key_field="websdr_id", configured=lambda config: config.websdrs, key_of=lambda w: w.id,
     name_of_target=lambda w: w.name, page_of=lambda key: f"/websdrs/{key}", keeps_details=True,
-    position_of=lambda w: (w.latitude, w.longitude), where_of=lambda w: getattr(w, KINDS[("websdrs", w.kind)].where_field))
+    position_of=lambda w: (w.latitude, w.longitude), where_of=lambda w: KINDS[("websdrs", w.kind)].where_value(w))
 
 GROUPS: dict[str, TargetGroup] = {group.name: group for group in (SERVICES, RECEIVERS)}
 GROUP_OF_TOPIC: dict[str, TargetGroup] = {group.topic: group for group in GROUPS.values()}
@@ -85,9 +85,10 @@ def targets_of(config: Any) -> dict[str, list[Target]]:
         return policy if config.made_at_run_time(group.name, group.key_of(target)) else None
     return {group.name: [
         Target(group.name, group.key_of(t), group.name_of_target(t),
-               CheckSpec(f"{group.name}/{t.kind}", getattr(t, kind_of(group.name, t).where_field),
+               CheckSpec(f"{group.name}/{t.kind}", kind_of(group.name, t).where_value(t) or group.key_of(t),
                          polling.timeout_s, polling.degraded_threshold_ms, confined(group, t)),
-               group.position_of(t), t.quorum, tuple(map(tuple, getattr(t, "frequency_ranges_mhz", None) or ())))
+               group.position_of(t), t.quorum, tuple(map(tuple, getattr(t, "frequency_ranges_mhz", None) or ())),
+               getattr(t, "deadline_s", None))
         for t in group.configured(config)] for group in GROUPS.values()}
 
 
@@ -117,3 +118,8 @@ def receiver_readiness(receiver: Any, entry: dict[str, Any], freq_mhz: float | N
     configured within those it reports (backend/kinds/readiness.py)."""
     return of_entry(kind_of(RECEIVERS.name, receiver).readiness, entry, freq_mhz,
                     getattr(receiver, "frequency_ranges_mhz", None))
+
+
+def push_services(config: Any) -> set[str]:
+    """The services judged from their own reports (kind `push`: backend/kinds/push.py)."""
+    return {s.name for s in config.services if KINDS[(SERVICES.name, s.kind)].reported}

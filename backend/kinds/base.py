@@ -73,7 +73,7 @@ class TargetKind:
     group: str  # the group's name: "services" or "websdrs"
     check: Check
     label: str = ""  # for people: "OpenWebRX", "TCP port"
-    where: WhereField = URL  # where a target of this kind is
+    where: WhereField | None = URL  # where a target of this kind is; None: nowhere (it reports: push)
     # Its place when "Test" tells a target's kind from its answer: lowest first; None: never
     # tried unasked (a kind its answer cannot tell apart).
     detection_rank: int | None = None
@@ -85,14 +85,20 @@ class TargetKind:
     # What the receiver keeps of its own past, fetched hourly (KiwiSDR's /snr): a list of
     # measurements as plain dicts for backend/storage/history.py SnrMeasurement; None: nothing.
     own_history: Callable[[ProbeClient, str, float], Awaitable[list[dict[str, Any]]]] | None = None
+    reported: bool = False  # judged from what it reports (backend/kinds/push.py), never probed
 
     @property
-    def where_field(self) -> str:
-        return self.where.name
+    def where_field(self) -> str | None:
+        return self.where.name if self.where is not None else None
+
+    def where_value(self, target: Any) -> str | None:
+        """Where the target is, as configured (may hold secrets); None for a kind that is nowhere."""
+        return getattr(target, self.where_field) if self.where_field else None
 
     def location(self, target: Any) -> str:
         """Where the target is, for pages and answers: secrets in URLs redacted."""
-        return redact_url(getattr(target, self.where_field) or "")
+        where = self.where_value(target)
+        return redact_url(where) if where else ("reports itself" if self.reported else "")
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class Target:
     position: tuple[float, float] | None = None  # configured (lat, lon) of a receiver
     quorum: int | str | None = None  # its own [sites] quorum, if configured
     bands: tuple[tuple[float, float], ...] = ()  # a receiver's configured frequency_ranges_mhz
+    deadline_s: float | None = None  # a push service's: down when no report came for this long
 
 
 # Details a receiver reports of the moment it was read: shown only while it answers.

@@ -103,3 +103,12 @@ class _StateCollector:
         for state in states:
             counted.add_metric([state.name], 1.0 if state.state == "ok" else 0.0)
         yield counted
+        feed = runtime.feed
+        if feed is not None:  # the platform's RabbitMQ feed (backend/feed)
+            yield GaugeMetricFamily("heimdall_feed_up", "1 while the platform's feed is connected",
+                                    value=1.0 if feed.state.state == "connected" else 0.0)
+            messages = CounterMetricFamily("heimdall_feed_messages", "The feed's messages by event and outcome "
+                                           "(accepted, duplicate, rejected, retried)", labels=["event", "outcome"])
+            for (event, outcome), count in feed.state.messages.items():
+                messages.add_metric([event, outcome], count)
+            yield messages

@@ -8,7 +8,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from backend.cluster.leader import LocalLease
 from backend.config.schema import Config
@@ -20,6 +20,7 @@ from backend.kinds import (
     GROUPS,
     RECEIVERS,
     initial_state,
+    push,
     targets_of,
     with_position_check,
 )
@@ -60,6 +61,10 @@ class Monitor:
         self.round_listeners: list[Callable[[str, dict[str, Any], dict[str, Any]], None]] = []
         # What the other sites saw (backend/sites): each target's verdict takes their votes.
         self.sites = sites
+        # Push services' latest reports (backend/ingest/push.py), read once a round; and since
+        # when each has been waited for (its deadline runs from then until a first report).
+        self.push_reports: Callable[[], Awaitable[dict[str, dict[str, Any]]]] | None = None
+        self._waiting_since: dict[str, int] = {}
 
     def _adopt_shared_state(self) -> None:
         """Just became the poller: carry on from what the previous one published."""
@@ -112,13 +117,25 @@ class Monitor:
         except StaleLeader as stale:  # lost the lease while probing: the new poller's results count
             log.warning("round of %s discarded: %s", group_name, stale)
 
+    async def _reported(self, targets: list, now_ms: int) -> dict[str, ProbeResult | None]:
+        """The push services' checks of this round, from their latest reports."""
+        reports = await self.push_reports() if self.push_reports is not None else {}
+        return {t.key: push.judge(reports.get(t.key), t.deadline_s or 60, now_ms,
+                                  self._waiting_since.setdefault(t.key, now_ms)) for t in targets}
+
     async def _round(self, group_name: str) -> None:
         targets = self._targets[group_name]
+        reported = [t for t in targets if CHECKS[t.spec.probe].reported]
+        if reported:  # judged from their reports; one not due yet stays as it is (unknown)
+            judged = await self._reported(reported, int(time.time() * 1000))
+            targets = [t for t in targets if not CHECKS[t.spec.probe].reported or judged[t.key] is not None]
         # Slowest first: a target that timed out last time starts its wait at once, beside
         # the quick ones, instead of after them. The round then lasts about one timeout.
-        order = sorted(range(len(targets)), key=lambda i: self._expected_ms(group_name, targets[i].key), reverse=True)
+        order = sorted((i for i, t in enumerate(targets) if not CHECKS[t.spec.probe].reported),
+                       key=lambda i: self._expected_ms(group_name, targets[i].key), reverse=True)
         try:
-            started = await self._worker.run([targets[i].spec for i in order], self._config.polling.max_concurrency)
+            started = await self._worker.run([targets[i].spec for i in order], self._config.polling.max_concurrency) \
+                if order else []
         except WorkerStopped:
             return  # shutting down: nothing to publish
         except WorkerFailed as failure:
@@ -130,6 +147,9 @@ class Monitor:
         results: list[ProbeResult] = [None] * len(targets)  # type: ignore[list-item]
         for position, index in enumerate(order):
             results[index] = started[position]
+        for index, target in enumerate(targets):
+            if results[index] is None:
+                results[index] = judged[target.key]
         now_ms = int(time.time() * 1000)
         checked = iso_from_ms(now_ms)
         results, views = await self._with_sites(group_name, targets, results, now_ms)

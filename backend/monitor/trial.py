@@ -24,6 +24,10 @@ async def probe_once(section: str, entry: dict[str, Any], timeout_s: float, degr
     result, kind = None, tried[0]
     async with probe_client(4) as client:
         for kind in tried:
+            if KINDS[(section, kind)].reported:  # nothing to connect to: it reports (backend/kinds/push.py)
+                return {"kind": kind, "detected": False, "status": group.down, "response_time_ms": None,
+                        "error": f"a {kind} service is not probed: it reports itself (POST /api/v1/push/NAME)",
+                        "details": {}}
             where = entry.get(KINDS[(section, kind)].where_field)
             if not where:
                 return {"kind": kind, "detected": False, "status": group.down, "response_time_ms": None,

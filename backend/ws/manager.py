@@ -86,7 +86,7 @@ class ConnectionManager:
         """Forget a connection everywhere (its socket is gone or going)."""
         self.connections.discard(conn)
         for topic in conn.topics:
-            self._by_topic[topic].discard(conn)
+            self._by_topic.get(topic, set()).discard(conn)
         conn.topics.clear()
 
     def open_principals(self) -> list[tuple[Any, Callable[[Any], None]]]:
@@ -173,8 +173,8 @@ class ConnectionManager:
         conn.close(protocol.CLOSE_TRY_AGAIN_LATER, "send queue full: the client does not read fast enough")
 
     def _index(self, conn: Connection, topics: set[str]) -> None:
-        for topic in topics:
-            self._by_topic[topic].add(conn)
+        for topic in topics:  # a platform event's name gets its set when first asked for
+            self._by_topic.setdefault(topic, set()).add(conn)
         conn.topics |= topics
 
     def _choose(self, conn: Connection) -> None:
@@ -185,7 +185,7 @@ class ConnectionManager:
 
     def _unindex(self, conn: Connection) -> None:
         for topic in conn.topics:
-            self._by_topic[topic].discard(conn)
+            self._by_topic.get(topic, set()).discard(conn)
         conn.topics.clear()
 
     async def heartbeat_loop(self) -> None:
@@ -236,7 +236,7 @@ class ConnectionManager:
             self._close(conn, close)
             return
         try:
-            request = protocol.parse_client_message(text or "")
+            request = protocol.parse_client_message(text or "", self._hub.passed)
         except protocol.ClientError as error:
             self.stats.client_errors += 1
             self._send_control(conn, "error", protocol.error_data(error.code, error.message))
@@ -256,7 +256,7 @@ class ConnectionManager:
             if not conn.chosen:  # everything but these, from the receive-all default
                 conn.chosen = True
             for topic in _expand(request.topics):
-                self._by_topic[topic].discard(conn)
+                self._by_topic.get(topic, set()).discard(conn)
                 conn.topics.discard(topic)
             self._send_control(conn, "unsubscribed", {"events": list(request.topics)})
 

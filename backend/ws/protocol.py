@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 from backend.events.envelope import decode
 from backend.events.hub import Since
-from backend.events.topics import ALL_TOPICS, SPELLINGS, UPSTREAM_SPELLINGS, WILDCARD
+from backend.events.topics import ALL_TOPICS, SPELLINGS, UPSTREAM_SPELLINGS, WILDCARD, passes_through
 
 # Close codes (RFC 6455 section 7.4.1 and the IANA registry).
 CLOSE_GOING_AWAY = 1001  # the gateway is shutting down
@@ -84,17 +84,19 @@ def receives_all_at_first(query_string: bytes) -> bool:
     return values[-1] == "all"
 
 
-def _topics(value: Any, field: str) -> tuple[str, ...]:
+def _topics(value: Any, field: str, passed: tuple[str, ...]) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(t, str) for t in value):
         raise ClientError("invalid_field", f"'{field}' must be a topic name or a non-empty list of topic names")
-    unknown = [t for t in value if t != WILDCARD and t not in SPELLINGS]
+    unknown = [t for t in value if t != WILDCARD and t not in SPELLINGS and not passes_through(t, passed)]
     if unknown:
         known = ", ".join(sorted(ALL_TOPICS))
         aliases = ", ".join(sorted(UPSTREAM_SPELLINGS))
+        platform = (f"; the platform's events named like {', '.join(passed)}" if passed else "")
         raise ClientError("unknown_topic",
-                          f"unknown topic {unknown[0]!r}; known topics: {known}, or '*' (also: {aliases})")
+                          f"unknown topic {unknown[0][:100]!r}; known topics: {known}, or '*' (also: {aliases})"
+                          + platform)
     return tuple(dict.fromkeys(value))  # keep order, drop repeats
 
 
@@ -109,24 +111,25 @@ def _since(value: Any) -> Since | None:
     return Since(epoch, seq)
 
 
-def _topics_and_since(message: dict[str, Any]) -> tuple[tuple[str, ...], Since | None]:
+def _topics_and_since(message: dict[str, Any], passed: tuple[str, ...]) -> tuple[tuple[str, ...], Since | None]:
     data = message.get("data")
     if data is not None and not isinstance(data, dict):
         raise ClientError("invalid_field", "'data' must be an object")
     data = data or {}
     if "channels" in message:
-        topics = _topics(message["channels"], "channels")
+        topics = _topics(message["channels"], "channels", passed)
     elif "events" in data:
-        topics = _topics(data["events"], "data.events")
+        topics = _topics(data["events"], "data.events", passed)
     elif "event_name" in data:
-        topics = _topics(data["event_name"], "data.event_name")
+        topics = _topics(data["event_name"], "data.event_name", passed)
     else:
         raise ClientError("invalid_field", "say which topics: data.events, data.event_name or channels")
     return topics, _since(data.get("since", message.get("since")))
 
 
-def parse_client_message(text: str) -> Request:
-    """One received text frame to a request; raises ClientError for anything else."""
+def parse_client_message(text: str, passed: tuple[str, ...] = ()) -> Request:
+    """One received text frame to a request; raises ClientError for anything else.
+    `passed`: the patterns of the platform's events passed through (`[feed] pass_through`)."""
     try:
         message = decode(text)
     except (ValueError, RecursionError):
@@ -141,10 +144,10 @@ def parse_client_message(text: str) -> Request:
     if event in ("pong", "heartbeat"):
         return Ignore()
     if event == "subscribe":
-        topics, since = _topics_and_since(message)
+        topics, since = _topics_and_since(message, passed)
         return Subscribe(topics, since)
     if event == "unsubscribe":
-        topics, since = _topics_and_since(message)
+        topics, since = _topics_and_since(message, passed)
         if since is not None:
             raise ClientError("invalid_field", "'since' belongs to subscribe, not unsubscribe")
         return Unsubscribe(topics)
