@@ -19,11 +19,11 @@ from tests.waiting import wait_for
 from tests.webhook import WebhookReceiver
 
 
-def feed_config(url: str, extra: str = "", interval: float = 1) -> str:
+def feed_config(url: str, extra: str = "", interval: float = 1, websdrs_interval: float = 60) -> str:
     return f"""
 [polling]
 services_interval_s = {interval}
-websdrs_interval_s = 60
+websdrs_interval_s = {websdrs_interval}
 timeout_s = 1
 down_after = 1
 
@@ -87,9 +87,10 @@ def service(gw: Gateway, name: str) -> dict:
 def gateway(rabbit, tmp_path):
     started: list[Gateway] = []
 
-    def start(extra: str = "", name: str = "gw", url: str | None = None, env: dict | None = None) -> Gateway:
+    def start(extra: str = "", name: str = "gw", url: str | None = None, env: dict | None = None,
+              websdrs_interval: float = 60) -> Gateway:
         path = tmp_path / f"{name}.toml"
-        path.write_text(feed_config(url or rabbit.url, extra))
+        path.write_text(feed_config(url or rabbit.url, extra, websdrs_interval=websdrs_interval))
         gw = Gateway(path, tmp_path / f"data-{name}", env=env).start()
         started.append(gw)
         wait_for(lambda: feed_up(gw), timeout=20)
@@ -108,7 +109,7 @@ def publisher(rabbit):
 
 
 async def test_each_platform_event_becomes_what_it_means(gateway, publisher):
-    gw = gateway()
+    gw = gateway(websdrs_interval=1)
     async with connect(gw.ws_url + "?initial=none") as ws:
         await ws.recv()  # connected
         await ws.send(json.dumps({"event": "subscribe", "data": {"events": [
@@ -149,14 +150,18 @@ async def test_each_platform_event_becomes_what_it_means(gateway, publisher):
     inference = wait_for(lambda: (s := service(gw, "inference"))["status"] == "healthy" and s)
     assert inference["response_time_ms"] == 12.5
 
-    # websdrs:health → the platform's view of each receiver, a site of its own.
+    # websdrs:health → the platform's view of each receiver, a site of its own ("platform"),
+    # shown per receiver beside the gateway's own check at its next round.
     publisher.publish("websdr.health.update", "websdrs:health", {"health_status": {
-        "1": {"websdr_id": "1", "name": "Torino", "status": "offline"},
+        "1": {"websdr_id": "1", "name": "Torino", "status": "offline", "last_check": "2026-12-07T06:00:00"},
         "99": {"websdr_id": "99", "name": "Elsewhere", "status": "online"}}})
-    sites = {s["name"]: s for s in wait_for(lambda: [s for s in httpx.get(gw.url + "/api/v1/sites").json()
-                                                      if s["name"] == "platform"] and
-                                            httpx.get(gw.url + "/api/v1/sites").json())}
-    assert "platform" in sites
+    platform = wait_for(lambda: next((s for s in httpx.get(gw.url + "/api/v1/sites").json()
+                                      if s["name"] == "platform"), None))
+    assert platform["stale"] is False and platform["gateway"] is False
+    torino = wait_for(lambda: (w := httpx.get(gw.url + "/api/v1/websdrs/health").json()["torino"])["sites"]
+                      .get("platform") and w, timeout=20)
+    assert torino["sites"]["platform"]["status"] == "offline" and "gateway" in torino["sites"]
+    assert "platform" not in httpx.get(gw.url + "/api/v1/websdrs/health").json()["milano"]["sites"]
     counts = feed_counts(gw)
     assert counts[("signal:detected", "accepted")] == 2 and counts[("pass_through", "accepted")] == 1
 
@@ -321,3 +326,43 @@ def test_rabbitmq_restarted_mid_stream_and_the_feed_problem_told_once_and_resolv
             gw.stop()
         hooks.__exit__(None, None, None)
         own.stop()
+
+
+def test_with_publish_the_gateway_answers_on_the_bus(gateway, rabbit, tmp_path):
+    """`[feed] publish = true`: a receiver's status change and an incident, in the
+    platform's envelope, on the same exchange (read here with kombu, as the platform would)."""
+    from kombu import Connection, Exchange, Queue
+
+    from tests.fake_targets import FakeTargets
+
+    with FakeTargets() as targets, Connection(rabbit.url) as connection:
+        exchange = Exchange("heimdall.events", type="topic", durable=False)
+        heard = Queue("platform-listens", exchange=exchange, routing_key="live.#", exclusive=True)
+        received: list = []
+        consumer = connection.Consumer([heard], callbacks=[lambda body, message: (received.append(
+            (message.delivery_info["routing_key"], body)), message.ack())], accept=["json"])
+        consumer.consume()
+        gw = gateway(extra=f'[[websdrs]]\nid = "asti"\nname = "Asti"\nurl = "{targets.url("asti", "openwebrx")}"\n'
+                           'kind = "openwebrx"\nlatitude = 44.9\nlongitude = 8.2\n'
+                           f'[[alerts]]\nname = "radio"\nurls = ["json://127.0.0.1:9/x"]\ntargets = ["websdrs:asti"]\n'
+                           'failure_threshold = 1\n', websdrs_interval=1, name="answers")
+        path = tmp_path / "answers.toml"
+        path.write_text(path.read_text().replace("[feed]\n", "[feed]\npublish = true\n"))
+        gw.restart()
+        wait_for(lambda: feed_up(gw), timeout=20)
+        wait_for(lambda: httpx.get(gw.url + "/api/v1/websdrs/health").json()["asti"]["status"] == "online")
+        targets.set("asti", "close")
+
+        def drained() -> list:
+            try:
+                connection.drain_events(timeout=0.2)
+            except TimeoutError:
+                pass
+            return [r for r in received if r[0] == "live.incident"] and received
+        wait_for(drained, timeout=20)
+    changes = [body for key, body in received if key == "live.status.changed"]
+    assert any(c["event"] == "websdr:status_changed" and c["data"]["id"] == "asti" and c["data"]["to"] == "offline"
+               for c in changes), received
+    incident = next(body for key, body in received if key == "live.incident")
+    assert incident["event"] == "live:incident" and incident["data"]["action"] == "opened"
+    assert incident["data"]["id"] == "asti" and "T" in incident["timestamp"] and not incident["timestamp"].endswith("Z")
