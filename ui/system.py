@@ -167,6 +167,10 @@ async def render(state: LiveState, principal: Any, query: Mapping[str, str]) -> 
         heading("Alerts")
         with ui.column().classes("w-full gap-2 hl-live"):
             await alerts.show()
+        if state.runtime.feed is not None:
+            heading("Platform feed")
+            ui.label().classes("hl-live hl-feed").props('role=status aria-label="Platform feed"') \
+                .bind_text_from(state.figures, "feed")
         heading("Probing sites")
         with ui.column().classes("w-full gap-2 hl-live"):
             await sites.show()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import HTTPException, Query, Request
@@ -85,8 +86,20 @@ async def gateway_stats(request: Request) -> dict[str, Any]:
         "ws_client_errors": stats.client_errors,
         "config_reloads": {"applied": runtime.reloader.applied, "refused": runtime.reloader.refused}
         if runtime.reloader is not None else {"applied": 0, "refused": 0},
+        "feed": feed_figures(runtime),
         **guard_figures(runtime),
     }
+
+
+def feed_figures(runtime: Runtime) -> dict[str, Any] | None:
+    """The platform's feed (backend/feed), when there is one: its state and why, when it was
+    last heard, messages a minute, its queue's depth, counts; the broker's URL redacted."""
+    feed = runtime.feed
+    if feed is None:
+        return None
+    answers = feed.answers
+    return {"url": feed.shown_url(), "queue": feed.settings.queue, **feed.state.as_dict(int(time.time() * 1000)),
+            "answers": {"published": answers.published, "dropped": answers.dropped} if answers else None}
 
 
 def guard_figures(runtime: Runtime) -> dict[str, int]:

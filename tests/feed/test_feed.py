@@ -309,6 +309,9 @@ def test_rabbitmq_restarted_mid_stream_and_the_feed_problem_told_once_and_resolv
         problem = wait_for(lambda: hooks.titles("ops"), timeout=30)
         assert problem == ["FEED PROBLEM: the platform's events do not arrive"]
         assert not feed_up(gw)
+        stats = httpx.get(gw.url + "/api/v1/gateway/stats").json()["feed"]
+        assert stats["state"] == "connecting" and stats["reason"] and stats["last_heard_ms"]
+        assert "guest:guest" not in json.dumps(stats) and stats["url"].startswith("amqp://***@127.0.0.1:")
         own.start()
         wait_for(lambda: feed_up(gw), timeout=60)  # reconnected, the queue declared and bound again
         publisher = PlatformPublisher(own.url)
