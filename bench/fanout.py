@@ -108,8 +108,8 @@ def start_server(kind: str, tmp: Path) -> Running:
 class LoadGenerator:
     """bench/node/client.js in a subprocess, driven over its stdin and stdout."""
 
-    def __init__(self, port: int, count: int) -> None:
-        self.process = subprocess.Popen(["node", str(NODE_DIR / "client.js"), str(port), str(count)],
+    def __init__(self, port: int, count: int, topic: str = "signals:detected") -> None:
+        self.process = subprocess.Popen(["node", str(NODE_DIR / "client.js"), str(port), str(count), topic],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def expect(self, word: str, timeout: float) -> None:

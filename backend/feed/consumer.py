@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Awaitable, Callable
@@ -45,6 +45,7 @@ BACKOFF_S = (1, 2, 4, 8, 16, 30)
 CONNECT_TIMEOUT_S = 10
 HANDLED_KEPT_MS = 7 * 86_400_000  # a message's identity is remembered this long (redeliveries come sooner)
 STATE_EVERY_S = 5.0  # the queue's depth is asked this often
+RECENT_IDENTITIES = 100_000  # handled messages remembered in memory (redeliveries of what only passes through)
 
 
 @dataclass
@@ -111,6 +112,7 @@ class Feed:
         # aio-pika runs each delivery's callback as a task of its own: one at a time here, in
         # the order they came, so a redelivery is seen as one and the platform's order holds.
         self._one_at_a_time = asyncio.Lock()
+        self._recent: OrderedDict[str, None] = OrderedDict()  # identities handled lately, newest last
 
     def open_channel(self) -> Any:
         """The channel while connected (our answers publish on it), else None."""
@@ -214,8 +216,13 @@ class Feed:
             await self._reject(message, rejected)
             return
         label = counted_event(reading.event, pass_through)
+        # What only passes through (progress, not kept) is told apart from a redelivery here,
+        # in memory (and once in a shared event log by its identity): no database trip for
+        # each of a thousand progress messages a second. What is kept is checked in the
+        # shared table, across restarts and gateways.
+        passing = all(action == platform.PASS_THROUGH for action, _ in reading.actions)
         try:
-            if await self._sinks.seen(reading.identity):
+            if reading.identity in self._recent or (not passing and await self._sinks.seen(reading.identity)):
                 self.state.messages[(label, "duplicate")] += 1
                 await message.ack()
                 self.handled += 1
@@ -232,7 +239,9 @@ class Feed:
                     await self._sinks.site_view(payload, received_ms)
                 elif action == platform.PASS_THROUGH:
                     await self._sinks.pass_through(payload, reading.identity)
-            await self._sinks.mark(reading.identity, received_ms)
+            if not passing:
+                await self._sinks.mark(reading.identity, received_ms)
+            self._remember(reading.identity)
         except Exception as exc:
             # Kept nowhere yet (the database or the event log away): back to the queue, and a
             # pause, so a broken store is not a busy loop; it comes again.
@@ -269,6 +278,11 @@ class Feed:
             return
         await message.ack()
         self.handled += 1
+
+    def _remember(self, identity: str) -> None:
+        self._recent[identity] = None
+        if len(self._recent) > RECENT_IDENTITIES:
+            self._recent.popitem(last=False)
 
     def _sparse(self, kind: str, every_s: float = 60) -> SparseLog:
         found = self._rejections.get(kind)

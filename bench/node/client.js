@@ -9,7 +9,8 @@
 // the client's cost per message is the benchmark's floor (all three servers are read
 // by it), and a stream-based client spent ~17 µs a message, which at 2,000 subscribers
 // put 30+ ms of the client's own queueing into every server's p99.
-// Usage: node client.js PORT COUNT
+// Usage: node client.js PORT COUNT [TOPIC]   (TOPIC: signals:detected by default; bench/feed.py
+// subscribes to a platform event passed through, training:progress)
 'use strict';
 const net = require('net');
 const crypto = require('crypto');
@@ -18,6 +19,7 @@ const readline = require('readline');
 
 const port = Number(process.argv[2]);
 const count = Number(process.argv[3]);
+const topic = process.argv[4] || 'signals:detected';
 const BATCH = 100; // connections opened at once: the server's accept backlog is finite
 
 const ns = [];
@@ -40,12 +42,12 @@ function clientFrame(opcode, payload) {
   return Buffer.concat([head, mask, body]);
 }
 
-const SUBSCRIBE = Buffer.from(JSON.stringify({ event: 'subscribe', data: { events: ['signals:detected'] } }));
+const SUBSCRIBE = Buffer.from(JSON.stringify({ event: 'subscribe', data: { events: [topic] } }));
 
 function onText(text) {
   const received = nowSeconds();
   const message = JSON.parse(text);
-  if (message.event === 'signals:detected') {
+  if (message.event === topic) {
     ns.push(message.data.bench_n);
     latencies.push(received - message.data.sent_at);
   } else if (message.event === 'subscribed') {

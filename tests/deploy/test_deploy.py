@@ -38,6 +38,23 @@ def test_the_compose_file_runs_two_gateways_on_redis_and_postgresql_behind_nginx
     assert "--appendonly" in services["redis"]["command"]  # a Redis restart keeps the log
 
 
+def test_the_platform_overlay_joins_the_platforms_network_broker_database_and_realm():
+    """deploy/platform/: an overlay on the platform's own docker-compose.yml (its service
+    names, its network, its credentials' variables), and a configuration that loads."""
+    from backend.config.loading import load_config
+
+    overlay = yaml.safe_load((ROOT / "deploy" / "platform" / "docker-compose.yml").read_text())
+    live = overlay["services"]["heimdall-live"]
+    assert live["networks"] == ["heimdall-network"]  # the platform's network, by its name in its compose file
+    assert {"rabbitmq", "postgres", "redis"} <= set(live["depends_on"])
+    env = live["environment"]
+    assert env["HEIMDALL_FEED_URL"] == "amqp://${RABBITMQ_DEFAULT_USER:-guest}:${RABBITMQ_DEFAULT_PASS:-guest}@rabbitmq:5672/"
+    assert env["HEIMDALL_DATABASE_URL"].startswith("postgresql://${POSTGRES_USER:-heimdall_user}:${POSTGRES_PASSWORD")
+    config = load_config(ROOT / "deploy" / "platform" / "heimdall-live.toml", {})
+    assert config.feed.publish and config.auth.oidc.issuer == "http://keycloak:8080/realms/heimdall"
+    assert {s.name for s in config.services if s.kind == "push"} == {"backend", "training", "inference"}
+
+
 def test_nginx_configuration_is_valid():
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(nginx):
