@@ -180,10 +180,15 @@ class ServiceForm:
                 self.where = ui.input(", or ".join(w.label + (f" ({kinds_using(w)})" if i else "")
                                                    for i, w in enumerate(wheres))).classes(
                     "min-w-[18rem] flex-1").props('aria-label="Service address"')
+                # A service that reports itself (kind push): how long it may stay silent.
+                self.deadline = ui.number("Deadline, s (push)", min=1, max=86_400).classes("w-40").props(
+                    'aria-label="Push deadline in seconds"').bind_visibility_from(
+                    self.kind, "value", backward=lambda kind: bool(getattr(KINDS.get(("services", kind)), "reported", False)))
                 ui.button("Test", on_click=self.test).props('outline aria-label="Test the service once"')
                 ui.button("Save service", on_click=self.save)
             self.found = ui.column().classes("gap-0 hl-test-answer")
-        self.fields = {"name": self.name, "kind": self.kind, **{w.name: self.where for w in wheres}}
+        self.fields = {"name": self.name, "kind": self.kind, "deadline_s": self.deadline,
+                       **{w.name: self.where for w in wheres}}
 
     def _where(self) -> dict[str, str]:
         field = KINDS[("services", self.kind.value)].where_field
@@ -203,6 +208,8 @@ class ServiceForm:
         if (actor := await self.bench.allowed()) is None:
             return
         entry = {"name": (self.name.value or "").strip(), "kind": self.kind.value, **self._where()}
+        if KINDS[("services", self.kind.value)].reported:
+            entry["deadline_s"] = self.deadline.value
         if await self.bench.save("services", entry, self.fields, actor):
             self.name.value = self.where.value = ""
             self.found.clear()

@@ -33,6 +33,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from backend.ingest.models import Detection, Localization
+from backend.timefmt import iso_z
 
 MAX_MESSAGE_BYTES = 1024 * 1024
 PUSH_STATUSES = ("healthy", "unhealthy", "degraded")
@@ -91,7 +92,7 @@ def platform_time(text: Any) -> str:
         raise Rejected(f"'timestamp' {text[:40]!r} is not an ISO date-time", "wrong fields") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return iso_z(moment)
 
 
 def _number(data: dict[str, Any], name: str) -> float:
