@@ -113,6 +113,7 @@ class Feed:
         # the order they came, so a redelivery is seen as one and the platform's order holds.
         self._one_at_a_time = asyncio.Lock()
         self._recent: OrderedDict[str, None] = OrderedDict()  # identities handled lately, newest last
+        self._acks: set[asyncio.Future] = set()  # acknowledgements on their way
 
     def open_channel(self) -> Any:
         """The channel while connected (our answers publish on it), else None."""
@@ -252,8 +253,17 @@ class Feed:
             await message.nack(requeue=True)
             return
         self.state.messages[(label, "accepted")] += 1
-        await message.ack()
         self.handled += 1
+        # Kept: the acknowledgement goes out behind it, without holding the next message
+        # (the next one's fan-out then joins this one's in one write to each subscriber).
+        self._acks.add(task := asyncio.ensure_future(message.ack()))
+        task.add_done_callback(self._acked)
+
+    def _acked(self, task: asyncio.Future) -> None:
+        self._acks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # The channel went away: the broker redelivers it, and it is recognised then.
+            self.state.messages[("other", "ack lost")] += 1
 
     async def _reject(self, message: AbstractIncomingMessage, rejected: platform.Rejected) -> None:
         """To the dead-letter queue with the reason, then acknowledged: the feed goes on."""

@@ -369,3 +369,23 @@ def test_with_publish_the_gateway_answers_on_the_bus(gateway, rabbit, tmp_path):
     incident = next(body for key, body in received if key == "live.incident")
     assert incident["event"] == "live:incident" and incident["data"]["action"] == "opened"
     assert incident["data"]["id"] == "asti" and "T" in incident["timestamp"] and not incident["timestamp"].endswith("Z")
+
+
+def test_the_gateway_starts_and_serves_without_the_broker_and_never_shows_its_password(tmp_path):
+    from tests.rabbitmq_server import free_port
+
+    path = tmp_path / "c.toml"
+    path.write_text(feed_config("").replace('url = ""\n', ""))  # the URL from the environment only
+    gw = Gateway(path, tmp_path / "data",
+                 env={"HEIMDALL_FEED_URL": f"amqp://live:s3cret-feed-pw@127.0.0.1:{free_port()}/"}).start()
+    try:
+        assert httpx.get(gw.url + "/healthz").status_code == 200
+        feed = wait_for(lambda: (f := httpx.get(gw.url + "/api/v1/gateway/stats").json()["feed"])["reason"] and f)
+        assert feed["state"] == "connecting" and feed["url"].startswith("amqp://***@127.0.0.1:")
+        assert "heimdall_feed_up 0.0" in httpx.get(gw.url + "/metrics").text
+        shown = json.dumps(feed) + httpx.get(gw.url + "/metrics").text
+        gw.process.terminate()
+        shown += "".join(gw.output) + gw.process.stdout.read()
+    finally:
+        gw.stop()
+    assert "s3cret-feed-pw" not in shown
