@@ -216,6 +216,10 @@ class Feed:
         except platform.Rejected as rejected:
             await self._reject(message, rejected)
             return
+        except Exception as exc:  # a reading this code did not foresee: set aside, never a stuck feed
+            log.exception("feed: a message could not be read")
+            await self._reject(message, platform.Rejected(f"could not be read ({type(exc).__name__})", "unreadable"))
+            return
         label = counted_event(reading.event, pass_through)
         # What only passes through (progress, not kept) is told apart from a redelivery here,
         # in memory (and once in a shared event log by its identity): no database trip for

@@ -26,7 +26,7 @@ from backend.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-RESTART_ONLY = ("websocket", "hub")
+RESTART_ONLY = ("websocket", "hub", "feed")  # the feed's connection and topics are made at start
 WATCH_EVERY_S = 5.0
 
 
