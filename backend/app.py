@@ -15,6 +15,7 @@ from backend.alerting.delivery import Delivery
 from backend.alerting.engine import AlertEngine
 from backend.alerting.outcomes import Outcomes
 from backend.alerting.store import AlertStore
+from backend.alerting.underneath import watch as watch_underneath
 from backend.api import alerts as alerts_api
 from backend.api import (
     announcements,
@@ -74,7 +75,7 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
                            lease_ttl_s(config.polling.services_interval_s, config.polling.websdrs_interval_s))
     # The last known statuses from before a restart are there before the first round.
     hub = Hub(bus, initial_state(config, history_store.last_entries()), passed=tuple(config.feed.pass_through) if settings.feed_url else (),
-              replay_size=config.hub.replay_buffer)
+              replay_size=config.hub.replay_buffer, replay_bytes=config.hub.replay_bytes)
     outcomes = Outcomes(AlertStore(database), database)  # each attempt's outcome, kept by delivery itself
     delivery = Delivery(config.delivery.timeout_s, config.delivery.retries, record=outcomes.keep)
     alerts = AlertEngine(config, hub, database, delivery,
@@ -146,6 +147,7 @@ def build_app(runtime: Runtime) -> FastAPI:
         if runtime.oidc is not None:
             tasks.append(asyncio.create_task(refresh_sso_sessions(runtime)))
         tasks.append(asyncio.create_task(reloader.watch()))  # the file (not in the demo) and the browser's entries
+        tasks.append(asyncio.create_task(watch_underneath(runtime)))  # storage and the event bus
         if runtime.feed is not None:
             from backend.feed.joined import watch as watch_feed
 

@@ -50,12 +50,23 @@ class PostgresServer:
         subprocess.run(self._as_owner(str(self.bin / "initdb"), "-D", str(data), "-U", "heimdall", "--auth=trust",
                                       "-E", "UTF8", "--no-sync"),
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return self.resume()
+
+    def resume(self) -> "PostgresServer":
+        """Start the server on its data directory (again, after `halt`)."""
+        assert self.directory is not None and self.bin is not None
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.directory} "
                    "-c fsync=off -c max_connections=200")
-        subprocess.run(self._as_owner(str(self.bin / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-t", "60",
-                                      "-l", str(self.directory / "log"), "start"),
+        subprocess.run(self._as_owner(str(self.bin / "pg_ctl"), "-D", str(self.directory / "data"), "-o", options,
+                                      "-w", "-t", "60", "-l", str(self.directory / "log"), "start"),
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         return self
+
+    def halt(self) -> None:
+        """Stop it as an operator would for maintenance (fast shutdown), keeping its data."""
+        assert self.directory is not None and self.bin is not None
+        subprocess.run(self._as_owner(str(self.bin / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "fast",
+                                      "-w", "stop"), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://heimdall@127.0.0.1:{self.port}/{database}"

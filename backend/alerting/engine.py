@@ -88,6 +88,7 @@ class AlertEngine:
         self.gateway_problems: dict[str, str] = {}  # what of the gateway itself is down, and why
         self.site_problems: dict[str, str] = {}  # probing sites stale or set aside, and why
         self.feed_trouble: str | None = None  # why the platform's feed is down, once it is told
+        self.parts_told: dict[str, str] = {}  # parts underneath whose problem this gateway told
         # Where delivery keeps each attempt's outcome (given at construction; the engine is not
         # in that path): the engine only reads how many there were.
         self.outcomes = outcomes if outcomes is not None else Outcomes(self.store, database, clock)
@@ -345,6 +346,33 @@ class AlertEngine:
         judgement = Judgement(SITE, site, problem, reason, words, f"site {site}", event="SITE")
         for alert in routed:
             await self.lifecycle.judge(Policy.once(alert), judgement, self.now_ms())
+
+    # -- the parts underneath: storage, the event bus --------------------------------------------
+
+    def part_problem(self, part: str, name: str, reason: str | None, may_tell: bool) -> None:
+        """A part underneath the gateway (`storage`, `event-bus`) down for its grace, or
+        working again (None). Shown with the gateway's own problems at once; told once and
+        resolved once, straight to every alert: not through the lifecycle, whose store may be
+        the part that is down (kept in memory: a restart meanwhile tells it again).
+        `may_tell`: this gateway is the poller, or was when the event bus went away (then
+        no lease can be proved, and the one that held it speaks); the one that told a
+        problem tells its end, whoever polls by then."""
+        if reason is not None:
+            self.gateway_problems[part] = reason
+        elif self.gateway_problems.pop(part, None) is None and part not in self.parts_told:
+            return
+        self._changed()
+        if reason is not None and may_tell and part not in self.parts_told:
+            self.parts_told[part] = reason
+            title, body = (f"GATEWAY PROBLEM: {name}", f"{reason}\nThe gateway serves on; what it cannot keep "
+                                                       f"or share meanwhile is answered 503.\n{self._base_url}/system")
+        elif reason is None and part in self.parts_told:  # the one that told it resolves it
+            del self.parts_told[part]
+            title, body = (f"GATEWAY RESOLVED: {name}", f"The gateway's {name} works again.\n{self._base_url}/system")
+        else:
+            return
+        for alert in self.config.alerts:
+            self.delivery.submit(Notification(alert.name, "gateway", "GATEWAY", title, body, tuple(alert.urls)))
 
     # -- the platform's feed ------------------------------------------------------------------
 

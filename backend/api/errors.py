@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Match, Mount
 
 from backend.auth.scopes import ScopedRouter
 from backend.events.envelope import encode
+from backend.storage.database import RETRY_AFTER_S, unavailable_reason
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 API_PATHS = re.compile(r"^/(api/|healthz$)")
@@ -35,7 +36,13 @@ def error(status: int, detail: str, headers: dict[str, str] | None = None, **ext
 
 
 async def internal_error(request: Request, exc: Exception) -> StrictJSONResponse:
-    """A bug: a short JSON 500 (the guard logs one line for it)."""
+    """A bug: a short JSON 500 (the guard logs one line for it). Storage that cannot be
+    used now (the database away, the disk full) is no bug: 503 with Retry-After, and
+    nothing was kept."""
+    reason = unavailable_reason(exc)
+    if reason is not None:
+        return error(503, f"storage unavailable ({reason}); nothing was kept: try again",
+                     headers={"Retry-After": str(RETRY_AFTER_S)})
     return error(500, "internal error")
 
 

@@ -36,6 +36,7 @@ from backend.auth.origin import check_origin, cors_headers
 from backend.auth.principal import Authenticator, headers_of, query_token, without_query_token
 from backend.auth.scopes import ScopeTable
 from backend.auth.sparse_log import SparseLog
+from backend.storage.database import unavailable_reason
 
 log = logging.getLogger("heimdall.auth")
 errors_log = logging.getLogger("heimdall.errors")
@@ -157,7 +158,12 @@ class Guard:
             self._errors_unlogged += 1
             return
         more = f" (and {self._errors_unlogged} more since the last line)" if self._errors_unlogged else ""
-        errors_log.error("internal error at %s %s: %s: %s%s", scope.get("method", "WS"), scope.get("path"),
-                         type(exc).__name__, str(exc)[:200], more)
+        reason = unavailable_reason(exc)
+        if reason is not None:  # answered 503: the storage's trouble, not a bug
+            errors_log.warning("storage unavailable at %s %s: %s%s", scope.get("method", "WS"), scope.get("path"),
+                               reason, more)
+        else:
+            errors_log.error("internal error at %s %s: %s: %s%s", scope.get("method", "WS"), scope.get("path"),
+                             type(exc).__name__, str(exc)[:200], more)
         self._last_error_log, self._errors_unlogged = now, 0
 

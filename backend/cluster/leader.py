@@ -16,6 +16,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from typing import Callable
 
 import redis.asyncio as aioredis
@@ -74,9 +75,22 @@ class RedisLease:
         self._renew = self._redis.register_script(RENEW)
         self.instance = instance
         self.ttl_s = ttl_s
-        self.held = False
+        self._held = False
+        # It was the poller when Redis went away: no lease can be proved by anyone then, and
+        # this one speaks for the gateway's own problems until Redis answers again.
+        self.lost_to_redis = False
+        self._proved_at = 0.0  # monotonic time just before the last acquire or renewal that succeeded
+        self._clock = time.monotonic
         self.fence: str | None = None
         self.on_acquired: list[Callable[[], None]] = []  # e.g. the monitor takes the shared state
+
+    @property
+    def held(self) -> bool:
+        """Held, and proved within the TTL. A process frozen past its TTL (SIGSTOP, a VM
+        paused, a long GC pause) wakes not holding it, before its lease task has run
+        again: the overdue round it wakes into neither probes, nor writes, nor notifies.
+        Its fencing token still guards the event log behind this."""
+        return self._held and self._clock() - self._proved_at < self.ttl_s
 
     def retime(self, config) -> None:
         """A reload changed the polling intervals: the TTL follows from the next renewal."""
@@ -89,7 +103,7 @@ class RedisLease:
                 await self._step()
                 await asyncio.sleep(self.ttl_s / 3)
         finally:
-            if self.held:  # a clean stop hands over at once instead of after the TTL
+            if self._held:  # a clean stop hands over at once instead of after the TTL
                 try:
                     await self._redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then "
                                            "return redis.call('DEL', KEYS[1]) end return 0", 1, LEASE, self.instance)
@@ -99,21 +113,26 @@ class RedisLease:
 
     async def _step(self) -> None:
         ttl_ms = int(self.ttl_s * 1000)
+        asked_at = self._clock()  # the lease runs from before the command: never longer here than in Redis
         try:
-            if self.held:
+            if self._held:
                 if not await self._renew(keys=[LEASE], args=[self.instance, ttl_ms]):
                     self._lose("another instance holds the poller lease")
+                else:
+                    self._proved_at = asked_at
                 return
             token = await self._acquire(keys=[LEASE, FENCE], args=[self.instance, ttl_ms])
+            self.lost_to_redis = False  # Redis answers: the lease says who speaks
             if token:
-                self.fence, self.held = str(token), True
+                self.fence, self._held, self._proved_at = str(token), True, asked_at
                 log.warning("this instance (%s) is now the poller (fencing token %s)", self.instance, token)
                 for listener in self.on_acquired:
                     listener()
         except (RedisError, OSError) as exc:
-            if self.held:  # cannot prove the lease: stop polling rather than risk two pollers
+            if self._held:  # cannot prove the lease: stop polling rather than risk two pollers
                 self._lose(f"Redis unreachable ({exc})")
+                self.lost_to_redis = True
 
     def _lose(self, why: str) -> None:
-        self.held, self.fence = False, None
+        self._held, self.fence = False, None
         log.warning("this instance (%s) stopped polling: %s", self.instance, why)

@@ -198,6 +198,9 @@ class WebSocketSettings(_Section):
 
 class HubSettings(_Section):
     replay_buffer: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
+    # ... and at most this many bytes of them: a state topic's round is a full snapshot
+    # (176 KiB at 200 receivers), and 10,000 of them would hold gigabytes.
+    replay_bytes: Annotated[int, Field(ge=64 * 1024, le=1 << 34)] = 32 * 1024 * 1024
 
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -447,6 +450,9 @@ class ConnectivitySettings(_Section):
 
     references: list[Annotated[str, AfterValidator(_host_port)]] = []  # TCP host:port
     timeout_s: _number(0.1, 30) = 3
+    # A part underneath the gateway (its storage, its event bus) down this long is the
+    # gateway's own problem, told once (backend/alerting/underneath.py).
+    parts_grace_s: _number(0, 3600) = 10
 
 
 SITE_NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"

@@ -55,12 +55,17 @@ def topic_matches(topics: frozenset[str], event: str) -> bool:
 
 class Hub:
     def __init__(self, bus: Bus, initial_state: dict[str, Any], replay_size: int = 10_000,
-                 passed: tuple[str, ...] = ()) -> None:
+                 passed: tuple[str, ...] = (), replay_bytes: int = 32 * 1024 * 1024) -> None:
         self._bus = bus
         # The platform's own events passed through as they came ([feed] pass_through): stream
         # topics of their own names (backend/events/topics.py `passes_through`).
         self.passed = passed
-        self._buffer: deque[Envelope] = deque(maxlen=replay_size)
+        # The replay window: the newest events, at most `replay_size` of them and at most
+        # `replay_bytes` of their wire form (the latest value of each state topic is kept
+        # apart, in _latest, whatever leaves the window).
+        self._buffer: deque[Envelope] = deque()
+        self._replay_size, self._replay_bytes = replay_size, replay_bytes
+        self._buffer_bytes = 0
         self._evicted_upto = 0  # seq of the newest event that has left the buffer
         self._subscribers: list[Subscriber] = []
         self.log_restarted: list[Callable[[], None]] = []  # called when a new epoch begins
@@ -87,6 +92,7 @@ class Hub:
     def restart_log(self) -> None:
         """The shared log was lost (a new epoch): nothing before it can be replayed."""
         self._buffer.clear()
+        self._buffer_bytes = 0
         self._evicted_upto = 0
         for listener in list(self.log_restarted):
             listener()
@@ -153,9 +159,13 @@ class Hub:
             # Joined a shared log mid-epoch (backend/events/redis_bus.py): what came before the
             # first event this hub has cannot be replayed from here.
             self._evicted_upto = env.seq - 1
-        if len(self._buffer) == self._buffer.maxlen:
-            self._evicted_upto = self._buffer[0].seq
         self._buffer.append(env)
+        self._buffer_bytes += len(env.wire)
+        while len(self._buffer) > 1 and (len(self._buffer) > self._replay_size
+                                         or self._buffer_bytes > self._replay_bytes):
+            gone = self._buffer.popleft()
+            self._buffer_bytes -= len(gone.wire)
+            self._evicted_upto = gone.seq
         if env.event in STATE_TOPICS:
             self._latest[env.event] = env
         for subscriber in list(self._subscribers):

@@ -43,6 +43,7 @@ EPOCH, SEQ, LOG, ONCE, LATEST = (PREFIX + name for name in ("epoch", "seq", "log
 READ_BLOCK_MS = 1000  # a reader wakes at least this often to check the epoch
 READ_COUNT = 1000
 RETRY_S = 1.0  # between attempts while Redis is unreachable
+SOCKET_TIMEOUT_S = 3.0
 
 ONCE_TTL_S = 3600  # how long an event's idempotency key is remembered (see Bus.publish)
 
@@ -83,8 +84,10 @@ def envelope_of(entry_id: str, fields: dict[str, str]) -> Envelope:
 
 class RedisBus(Bus):
     def __init__(self, url: str, replay_size: int) -> None:
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
-                                              socket_connect_timeout=5, health_check_interval=10)
+        # A reader blocks READ_BLOCK_MS at most, so an answer later than SOCKET_TIMEOUT_S means
+        # Redis is gone or frozen: said within seconds (issue 33), not after a long timeout.
+        self._redis = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=SOCKET_TIMEOUT_S,
+                                              socket_connect_timeout=SOCKET_TIMEOUT_S, health_check_interval=10)
         self._replay_size = replay_size
         self._append = self._redis.register_script(APPEND)
         self._deliver: list[Deliver] = []

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 TOPIC_OF = {"detections": SIGNALS_DETECTED, "localizations": LOCALIZATIONS_UPDATED}
 RETRY_S = 1.0
 BATCH = 100
+# How long a POST waits for the event log before it is answered anyway (stored, its row
+# waiting): a frozen Redis would otherwise hold every POST for its socket timeout.
+PUBLISH_WAIT_S = 1.0
 
 
 class Outbox:
@@ -41,20 +44,25 @@ class Outbox:
         self._lock = asyncio.Lock()  # one drainer at a time: order, and nothing published twice
         self._in_flight: set[tuple[str, str]] = set()  # published, row not yet deleted
         self.waiting = False  # a publish found the bus unreachable; rows wait
+        self._drain_task: asyncio.Task | None = None
+        self._deferred = False  # a record was left to a drain: the next sweep makes sure
 
     async def publish(self, kind: str, record: dict) -> None:
         """After `add` stored `record` as new. The usual path: publish
         at once, then delete the row. The publish goes out before any database round
         trip, so POSTs arriving together publish together (the fan-out batches them)."""
         key = (kind, record["id"])
-        if self.waiting or self._lock.locked():
-            await self.drain()  # behind what waits, in order
+        if self.waiting:
+            return  # behind what waits, in order: the sweep (run) publishes it when the bus is back
+        if self._lock.locked():
+            self._deferred = True  # the sweep looks again, whatever the drain under way saw
+            self._drain_soon()  # behind the rows being drained, without holding the POST
             return
         if key in self._in_flight:
             return
         self._in_flight.add(key)
         try:
-            await self._hub.publish(TOPIC_OF[kind], record, once=f"{kind}:{record['id']}")
+            await self._publish(kind, record)
         except BusUnavailable as exc:
             self._in_flight.discard(key)
             self._wait(exc)
@@ -75,11 +83,31 @@ class Outbox:
                     return True
                 for kind, record in batch:
                     try:
-                        await self._hub.publish(TOPIC_OF[kind], record, once=f"{kind}:{record['id']}")
+                        await self._publish(kind, record)
                     except BusUnavailable as exc:
                         self._wait(exc)
                         return False
                     await self._records.mark_published(kind, record["id"])
+
+    async def _publish(self, kind: str, record: dict) -> None:
+        """One record into the event log, or BusUnavailable within PUBLISH_WAIT_S. A publish
+        cut short may still have reached the log: it goes again from the outbox with the
+        same idempotency key, and the log appends it once."""
+        try:
+            await asyncio.wait_for(self._hub.publish(TOPIC_OF[kind], record, once=f"{kind}:{record['id']}"),
+                                   PUBLISH_WAIT_S)
+        except asyncio.TimeoutError:
+            raise BusUnavailable(f"the event log did not answer within {PUBLISH_WAIT_S:g} s") from None
+
+    def _drain_soon(self) -> None:
+        if self._drain_task is None or self._drain_task.done():
+            self._drain_task = asyncio.get_running_loop().create_task(self._drain_quietly())
+
+    async def _drain_quietly(self) -> None:
+        try:
+            await self.drain()
+        except Exception:  # the database away for a moment: the sweep retries
+            log.warning("outbox drain failed; the sweep retries", exc_info=False)
 
     def _wait(self, exc: Exception) -> None:
         if not self.waiting:
@@ -91,7 +119,8 @@ class Outbox:
         await self.drain()
         while True:
             await asyncio.sleep(RETRY_S)
-            if self.waiting or self._shared:
+            if self.waiting or self._shared or self._deferred:
+                self._deferred = False
                 try:
                     await self.drain()
                 except Exception:  # the database unreachable for a moment: the next sweep retries

@@ -34,6 +34,30 @@ class DatabaseUnavailable(RuntimeError):
     """The configured database cannot be reached or migrated (one line, for people)."""
 
 
+# What SQLite says when the trouble is the disk or another process, not the statement.
+_SQLITE_UNAVAILABLE = ("database or disk is full", "disk i/o error", "database is locked", "unable to open database")
+RETRY_AFTER_S = 5  # what a client is told to wait while storage is unavailable
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why storage cannot be used now (the database away, the disk full), in a few words;
+    None for anything else (a bug is a bug). A request that meets it is answered 503 with
+    Retry-After, not 500: nothing was kept, and the same request later will be."""
+    if isinstance(exc, DatabaseUnavailable):
+        return str(exc)
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        return text if text.startswith(_SQLITE_UNAVAILABLE) else None
+    module = type(exc).__module__
+    if module.startswith("psycopg"):
+        import psycopg
+
+        if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+            return "the database does not answer: " + redact_text(str(exc).strip().splitlines()[0] if str(exc) else
+                                                                  type(exc).__name__)[:200]
+    return None
+
+
 class Database:
     """What the stores use: `connection.execute(sql, params)`, `transaction()`, `run()`."""
 
@@ -42,13 +66,41 @@ class Database:
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database")
+        # Why storage cannot be used, since the last call that met it, until one succeeds
+        # again (/healthz, the pages, the gateway's own problem "database" read it).
+        self.unavailable: str | None = None
+        self.listeners: list[Callable[[str | None], None]] = []  # told when that changes
 
     def transaction(self) -> "_Transaction":
         return _Transaction(self.connection)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(*args)` on the database thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        except Exception as exc:
+            reason = unavailable_reason(exc)
+            if reason is not None:
+                self._became(reason)
+            raise
+        if self.unavailable is not None:
+            self._became(None)
+        return result
+
+    def _became(self, reason: str | None) -> None:
+        if (reason is None) == (self.unavailable is None):
+            self.unavailable = reason  # still down: the latest reason
+            return
+        self.unavailable = reason
+        if reason is None:
+            log.warning("storage is available again")
+        else:
+            log.warning("storage unavailable: %s", reason)
+        for listener in list(self.listeners):
+            try:
+                listener(reason)
+            except Exception:
+                log.exception("a storage listener failed")
 
     def close_now(self) -> None:
         self.connection.close()

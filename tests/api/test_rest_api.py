@@ -29,7 +29,7 @@ def post(gw: Gateway, path: str, body, headers=None, raw: bytes | None = None) -
 
 def test_healthz(gateway):
     response = httpx.get(gateway.url + "/healthz")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200 and response.json() == {"status": "ok", "parts": {"storage": "up"}}
 
 
 def test_detection_is_stored_published_and_answered_201(gateway):

@@ -94,3 +94,25 @@ def test_a_replay_page_is_bounded_in_bytes_and_says_more():
     assert page.recovered and page.more and len(page.events) == 3
     whole = hub.replay(frozenset({"*"}), Since("e", 0), max_bytes=1_000_000)
     assert not whole.more and len(whole.events) == 10
+
+
+async def test_the_replay_window_is_bounded_in_bytes_as_well_as_in_events():
+    """Issue 33: an idle gateway with 200 receivers grew 24 MiB a minute, each round's
+    176 KiB snapshot kept 10,000 times. The window now holds at most `replay_bytes`; a
+    resume from before it is told (recovered: false) and gets the latest values."""
+    from backend.events.bus import LocalBus
+    from backend.events.hub import Hub, Since
+
+    hub = Hub(LocalBus(), {}, replay_size=10_000, replay_bytes=100_000)
+    await hub.join()
+    big = {f"rx-{i:04d}": {"status": "online", "padding": "x" * 40} for i in range(200)}  # ~14 KB a round
+    first = await hub.publish("websdrs:status", big)
+    for _ in range(50):
+        await hub.publish("websdrs:status", big)
+    kept = hub._buffer_bytes
+    assert kept <= 100_000 and len(hub._buffer) < 10
+    assert hub.latest("websdrs:status").seq == first.seq + 50  # the latest value stays, whatever left
+    gone = hub.replay(frozenset({"websdrs:status"}), Since(hub.epoch, first.seq))
+    assert gone.recovered is False and [e.seq for e in gone.events] == [first.seq + 50]
+    recent = hub.replay(frozenset({"websdrs:status"}), Since(hub.epoch, first.seq + 48))
+    assert recent.recovered is True and [e.seq for e in recent.events] == [first.seq + 49, first.seq + 50]

@@ -12,15 +12,19 @@ from backend.storage import SQLRecordStore, open_database
 
 
 class SwitchableBus(LocalBus):
-    """An in-process bus that can be made unreachable, as Redis can be."""
+    """An in-process bus that can be made unreachable, as Redis can be, or frozen (a
+    Redis stopped by SIGSTOP: the publish neither fails nor returns)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.down = False
+        self.thawed = asyncio.Event()
+        self.thawed.set()
 
     async def publish(self, event, data, fence=None, once=None):
         if self.down:
             raise BusUnavailable("Redis is unreachable (test)")
+        await self.thawed.wait()
         return await super().publish(event, data, fence, once)
 
 
@@ -61,7 +65,9 @@ async def test_rows_wait_while_the_bus_is_down_and_go_out_once_in_order(tmp_path
     assert not await outbox.drain()  # still down
     bus.down = False
     stored, _ = await records.add("detections", detection(3))
-    await outbox.publish("detections", stored)  # behind the ones that waited
+    await outbox.publish("detections", stored)  # behind the ones that waited: left to the sweep
+    assert seen == []
+    assert await outbox.drain()  # the sweep (Outbox.run, every RETRY_S while rows wait)
     assert seen == ["d0", "d1", "d2", "d3"]
     assert not outbox.waiting and await records.unpublished(10) == []
     assert await outbox.drain() and seen == ["d0", "d1", "d2", "d3"]
@@ -108,3 +114,23 @@ async def test_two_gateways_sharing_an_outbox_publish_each_row_once(tmp_path):
             await bus.stop()
         await database.close()
         server.stop()
+
+
+async def test_a_frozen_event_log_does_not_hold_a_post(tmp_path, monkeypatch):
+    """Issue 33: with Redis frozen, a POST waited for its 5 s socket timeout and then the
+    outbox's retry (up to 14 s). It is answered after PUBLISH_WAIT_S now, its row waiting;
+    when the log thaws, the sweep publishes it, once."""
+    from backend.ingest import outbox as outbox_module
+
+    monkeypatch.setattr(outbox_module, "PUBLISH_WAIT_S", 0.05)
+    database, records, bus, outbox, seen = await parts(tmp_path)
+    bus.thawed.clear()
+    stored, _ = await records.add("detections", detection(1))
+    await asyncio.wait_for(outbox.publish("detections", stored), 1)  # answered, not held
+    assert outbox.waiting and seen == [] and len(await records.unpublished(10)) == 1
+    stored, _ = await records.add("detections", detection(2))
+    await asyncio.wait_for(outbox.publish("detections", stored), 0.01)  # behind it, at once
+    bus.thawed.set()
+    assert await outbox.drain()
+    assert seen == ["d1", "d2"] and await records.unpublished(10) == []
+    await database.close()

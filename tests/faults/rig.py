@@ -1,0 +1,234 @@
+"""The fault rig (issue 33), shared by tests/faults/ and bench/faults.py: two gateways on a
+private redis-server and PostgreSQL, healthy services as fakes on loopback, a real
+webhook, one /ws/updates subscriber on each gateway, and a client posting detections
+(with ids) at a steady rate to both. A fault is applied to one part underneath, held,
+undone; then what must hold is measured:
+
+- every POST answered within 5 s, 2xx or 503 with Retry-After (never 500, never a hang);
+- every detection answered 2xx stored exactly once, on both gateways' REST;
+- each subscriber got every accepted detection at most once, and where it missed one it
+  was told (its connection closed with a new epoch, then `recovered: false`);
+- no DOWN or RESOLVED of a target (they stayed healthy); the gateway's own problem told
+  once and resolved once when the fault outlasted `[connectivity] parts_grace_s`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.fake_targets import FakeTargets
+from tests.gateway import Gateway
+from tests.postgres_server import PostgresServer
+from tests.redis_server import RedisServer
+from tests.waiting import wait_for
+from tests.webhook import WebhookReceiver
+
+POST_LIMIT_S = 5.0
+
+
+@dataclass
+class Post:
+    id: str
+    status: int | None
+    took_s: float
+    retry_after: str | None
+    gateway: str
+
+
+@dataclass
+class Subscriber:
+    """A client of one gateway's /ws/updates that resumes as a careful client does."""
+
+    name: str
+    received: list[str] = field(default_factory=list)
+    told_gap: int = 0  # resumes answered `recovered: false` (a gap it knows of)
+    reconnects: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self, url: str) -> None:
+        asyncio.run(self._run(url))
+
+    async def _run(self, url: str) -> None:
+        since = None
+        while not self.stop.is_set():
+            try:
+                async with connect(url + "?initial=none", open_timeout=5) as ws:
+                    hello = json.loads(await ws.recv())
+                    data: dict = {"events": ["signals:detected"]}
+                    if since is not None:
+                        data["since"] = since
+                    await ws.send(json.dumps({"event": "subscribe", "data": data}))
+                    epoch = hello["data"]["epoch"]
+                    while not self.stop.is_set():
+                        try:
+                            message = json.loads(await asyncio.wait_for(ws.recv(), 0.5))
+                        except asyncio.TimeoutError:
+                            continue
+                        if message["event"] == "subscribed" and message["data"].get("recovered") is False:
+                            self.told_gap += 1
+                        if message["event"] == "signals:detected":
+                            self.received.append(message["data"]["id"])
+                        if "seq" in message:
+                            since = {"epoch": epoch, "seq": message["seq"]}
+            except (ConnectionClosed, OSError, asyncio.TimeoutError):
+                self.reconnects += 1
+                await asyncio.sleep(0.2)
+
+
+class Rig:
+    def __init__(self, directory: Path, rate_per_s: float = 10.0, grace_s: float = 3.0) -> None:
+        self.directory = directory
+        self.rate = rate_per_s
+        self.grace_s = grace_s
+        self.redis: RedisServer | None = None
+        self.postgres: PostgresServer | None = None
+        self.targets = FakeTargets()
+        self.hooks = WebhookReceiver()
+        self.gateways: list[Gateway] = []
+        self.subscribers: list[Subscriber] = []
+        self.posts: list[Post] = []
+        self._posting = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def config(self) -> str:
+        services = "".join(f'[[services]]\nname = "{name}"\nurl = "{self.targets.url(name, "healthy")}health"\n'
+                           for name in ("api", "inference", "training"))
+        return (f'[polling]\nservices_interval_s = 1\nwebsdrs_interval_s = 60\ntimeout_s = 1\n'
+                f'[cluster]\nredis_url = "{self.redis.url}"\n'
+                f'[connectivity]\nparts_grace_s = {self.grace_s}\n[delivery]\nretries = 0\ntimeout_s = 2\n'
+                f'[[alerts]]\nname = "ops"\nurls = ["{self.hooks.url("ops")}"]\ntargets = ["services:*"]\n'
+                f'failure_threshold = 2\n' + services)
+
+    def start(self) -> "Rig":
+        self.targets.__enter__()
+        self.hooks.__enter__()
+        self.redis = RedisServer(self.directory / "redis").start()
+        self.postgres = PostgresServer().start()
+        database = self.postgres.new_database()
+        for name in ("a", "b"):
+            path = self.directory / f"{name}.toml"
+            path.write_text(self.config())
+            gw = Gateway(path, self.directory / f"data-{name}", env={"HEIMDALL_DATABASE_URL": database}).start()
+            self.gateways.append(gw)
+        wait_for(lambda: all(s["status"] == "healthy" for s in
+                             httpx.get(self.gateways[0].url + "/api/v1/system/status").json()["services"]), 30)
+        for gw in self.gateways:
+            subscriber = Subscriber(gw.url)
+            self.subscribers.append(subscriber)
+            self._thread(subscriber.run, gw.ws_url)
+        return self
+
+    def _thread(self, target, *args) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def poller(self) -> Gateway:
+        return next(gw for gw in self.gateways
+                    if httpx.get(gw.url + "/api/v1/gateway/stats", timeout=5).json().get("poller_leader"))
+
+    # -- the client posting detections ----------------------------------------------------
+
+    def start_posting(self) -> None:
+        self._posting.set()
+        self._thread(self._post_forever)
+
+    def stop_posting(self) -> None:
+        self._posting.clear()
+
+    def _post_forever(self) -> None:
+        n = len(self.posts)
+        with httpx.Client(timeout=POST_LIMIT_S + 5) as client:
+            start = time.monotonic()
+            while self._posting.is_set():
+                gw = self.gateways[n % 2]
+                body = {"id": f"fault-{n:06d}", "frequency_mhz": 145.5, "snr_db": 10.0, "websdr_id": "none",
+                        "timestamp": "2026-12-07T12:00:00Z"}
+                sent = time.monotonic()
+                try:
+                    answer = client.post(gw.url + "/api/v1/signals", json=body, headers=gw.auth())
+                    status, retry = answer.status_code, answer.headers.get("retry-after")
+                except httpx.HTTPError:
+                    status, retry = None, None
+                self.posts.append(Post(body["id"], status, time.monotonic() - sent, retry, gw.url))
+                n += 1
+                wait = start + n / self.rate - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+
+    # -- faults -------------------------------------------------------------------------------
+
+    @staticmethod
+    def hold(seconds: float) -> None:
+        """A fault's length: the scenario itself, not a wait for something to happen."""
+        time.sleep(max(0.0, seconds))
+
+    def wait_posts(self, count: int) -> None:
+        """`count` more POSTs answered (the load flows)."""
+        target = len(self.posts) + count
+        wait_for(lambda: len(self.posts) >= target, 30)
+
+    def freeze(self, pid: int, hold_s: float) -> float:
+        """SIGSTOP for `hold_s`, then SIGCONT; the moment it was resumed (monotonic)."""
+        os.kill(pid, signal.SIGSTOP)
+        self.hold(hold_s)
+        os.kill(pid, signal.SIGCONT)
+        return time.monotonic()
+
+    # -- what must hold ----------------------------------------------------------------------
+
+    def settle(self, timeout: float = 60) -> None:
+        """Posting stopped: wait until every accepted detection is on both gateways' REST."""
+        accepted = {p.id for p in self.posts if p.status in (200, 201)}
+        for gw in self.gateways:
+            wait_for(lambda gw=gw: accepted <= set(self.stored(gw)), timeout)
+
+    def stored(self, gw: Gateway) -> list[str]:
+        return [s["id"] for s in httpx.get(gw.url + "/api/v1/signals", params={"limit": 10_000}, timeout=30).json()
+                if s["id"].startswith("fault-")]
+
+    def figures(self) -> dict:
+        answered = [p for p in self.posts if p.status is not None]
+        accepted = {p.id for p in self.posts if p.status in (200, 201)}
+        stored = [self.stored(gw) for gw in self.gateways]
+        return {
+            "posts": len(self.posts),
+            "accepted": len(accepted),
+            "answered_503": sum(1 for p in self.posts if p.status == 503),
+            "bad_answers": [(p.id, p.status, p.retry_after) for p in self.posts
+                            if p.status is None or not (200 <= p.status < 300 or (p.status == 503 and p.retry_after))],
+            "slowest_post_s": round(max((p.took_s for p in answered), default=0), 2),
+            "over_limit": sum(1 for p in self.posts if p.took_s > POST_LIMIT_S),
+            "stored_twice": [sum(1 for i in ids if ids.count(i) > 1) for ids in stored],
+            "not_stored": [len(accepted - set(ids)) for ids in stored],
+            "delivered_twice": [len(s.received) - len(set(s.received)) for s in self.subscribers],
+            "missed": [len(accepted - set(s.received)) for s in self.subscribers],
+            "told_gap": [s.told_gap for s in self.subscribers],
+            "target_alerts": [t for t in self.hooks.titles("ops") if not t.startswith("GATEWAY")],
+            "gateway_alerts": [t for t in self.hooks.titles("ops") if t.startswith("GATEWAY")],
+        }
+
+    def stop(self) -> None:
+        self.stop_posting()
+        for subscriber in self.subscribers:
+            subscriber.stop.set()
+        for thread in self._threads:
+            thread.join(10)
+        for gw in self.gateways:
+            gw.stop()
+        for part in (self.redis, self.postgres):
+            if part is not None:
+                part.stop()
+        self.hooks.__exit__(None, None, None)
+        self.targets.__exit__(None, None, None)
