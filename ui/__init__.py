@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import FastAPI, Request
+from nicegui import Client, ui
 from nicegui import app as nicegui_app
-from nicegui import ui
 
 from backend.auth.guard import client_address
 from backend.kinds import RECEIVERS, SERVICES
@@ -41,6 +41,7 @@ def attach(app: FastAPI, runtime: Runtime) -> LiveState:
 def register(runtime: Runtime) -> LiveState:
     """The pages and their shared state (also used by the `user` tests); `state.load()` fills it."""
     state = LiveState(runtime)
+    runtime.page_clients = lambda: len(Client.instances)  # the soak's figure: page sessions kept
     frame.install()
     page_access.install()
     if runtime.revalidator is not None:

@@ -99,8 +99,30 @@ async def gateway_stats(request: Request) -> dict[str, Any]:
         "config_reloads": {"applied": runtime.reloader.applied, "refused": runtime.reloader.refused}
         if runtime.reloader is not None else {"applied": 0, "refused": 0},
         "feed": feed_figures(runtime),
+        "process": process_figures(runtime),
         **guard_figures(runtime),
     }
+
+
+def process_figures(runtime: Runtime) -> dict[str, Any]:
+    """What a leak would show first (bench/soak.py watches them): memory, descriptors,
+    asyncio tasks, page sessions kept by the pages."""
+    import asyncio
+    import os
+    import resource
+
+    try:
+        descriptors: int | None = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        descriptors = None
+    try:
+        with open("/proc/self/statm") as statm:
+            rss = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"rss_bytes": rss, "open_descriptors": descriptors, "asyncio_tasks": len(asyncio.all_tasks()),
+            "page_clients": runtime.page_clients() if runtime.page_clients is not None else None,
+            "ws_clients": len(runtime.manager.connections)}
 
 
 def feed_figures(runtime: Runtime) -> dict[str, Any] | None:
