@@ -35,7 +35,7 @@ from backend.auth.networks import apply_forwarded
 from backend.auth.origin import check_origin, cors_headers
 from backend.auth.principal import Authenticator, headers_of, query_token, without_query_token
 from backend.auth.scopes import ScopeTable
-from backend.auth.sparse_log import SparseLog
+from backend.safety.sparse_log import SparseLog
 from backend.storage.database import unavailable_reason
 
 log = logging.getLogger("heimdall.auth")

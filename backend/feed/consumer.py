@@ -34,10 +34,10 @@ from typing import Any, Awaitable, Callable
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-from backend.auth.sparse_log import SparseLog
 from backend.feed import platform
 from backend.kinds import push_services
 from backend.safety.redact import redact_text, redact_url
+from backend.safety.sparse_log import SparseLog
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from backend.api.requests import authenticator_of, is_secure
 from backend.auth.guard import client_address
 from backend.auth.oidc import OidcError
 from backend.auth.scopes import ScopedRouter
-from backend.auth.sparse_log import SparseLog
 from backend.auth.store import FLOW_MS, AuthError
+from backend.safety.sparse_log import SparseLog
 from backend.web.login import safe_next
 from backend.web.plain_page import error_line, plain_page
 
