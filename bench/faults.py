@@ -59,6 +59,7 @@ def postgresql_stopped(rig: Rig, hold_s: float) -> dict:
 
 def poller_frozen(rig: Rig, hold_s: float) -> dict:
     poller = rig.poller()
+    rig.post_to = [gw for gw in rig.gateways if gw is not poller]  # the frozen one answers nothing
     resumed = rig.freeze(poller.process.pid, hold_s)
     before = dict(rig.targets.hits)
     rig.hold(1.0 - (time.monotonic() - resumed))

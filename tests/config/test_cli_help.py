@@ -40,7 +40,7 @@ def test_the_main_help_lists_every_sub_command_with_a_line():
     (("token", "list"), ["--data-dir"]),
     (("token", "revoke"), ["--data-dir"]),
     (("watch",), ["--events", "--json", "--token"]),
-    (("notify-test",), ["--config", "name"]),
+    (("notify-test",), ["--config", "--data-dir", "name"]),
     (("agent",), ["--gateway", "--token", "--site", "--bind-address", "--buffer-rounds"]),
 ])
 def test_every_sub_commands_help_works_and_shows_its_options(args, options):

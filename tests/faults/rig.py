@@ -99,6 +99,7 @@ class Rig:
         self.subscribers: list[Subscriber] = []
         self.posts: list[Post] = []
         self._posting = threading.Event()
+        self.post_to: list[Gateway] = []  # where the client posts, in turn (both, unless a scenario says)
         self._threads: list[threading.Thread] = []
 
     def config(self) -> str:
@@ -123,6 +124,7 @@ class Rig:
             self.gateways.append(gw)
         wait_for(lambda: all(s["status"] == "healthy" for s in
                              httpx.get(self.gateways[0].url + "/api/v1/system/status").json()["services"]), 30)
+        self.post_to = list(self.gateways)
         for gw in self.gateways:
             subscriber = Subscriber(gw.url)
             self.subscribers.append(subscriber)
@@ -152,7 +154,8 @@ class Rig:
         with httpx.Client(timeout=POST_LIMIT_S + 5) as client:
             start = time.monotonic()
             while self._posting.is_set():
-                gw = self.gateways[n % 2]
+                targets = self.post_to
+                gw = targets[n % len(targets)]
                 body = {"id": f"fault-{n:06d}", "frequency_mhz": 145.5, "snr_db": 10.0, "websdr_id": "none",
                         "timestamp": "2026-12-07T12:00:00Z"}
                 sent = time.monotonic()

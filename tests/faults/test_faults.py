@@ -94,6 +94,7 @@ def test_postgresql_stopped(rig):
 def test_the_poller_frozen_neither_probes_nor_notifies_when_it_wakes(rig):
     poller = rig.poller()
     other = next(gw for gw in rig.gateways if gw is not poller)
+    rig.post_to = [other]  # a frozen process answers nothing: the client posts to the one that runs
     rig.start_posting()
     resumed = rig.freeze(poller.process.pid, 8.0)
     hits_at_wake = dict(rig.targets.hits)
