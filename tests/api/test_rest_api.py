@@ -155,7 +155,7 @@ frequency_ranges_mhz = [[144, 146]]
         assert websdrs == [{
             "id": "genova", "name": "Genova", "url": targets.url("genova-hangs"), "kind": "kiwisdr",
             "latitude": 44.395, "longitude": 8.956, "altitude_m": 100.0, "frequency_ranges_mhz": [[144.0, 146.0]],
-            "quorum": None, **unknown, "maintenance": None,
+            "quorum": None, "platform_id": None, **unknown, "maintenance": None,
         }]
         health = httpx.get(gw.url + "/api/v1/websdrs/health").json()
         assert health == {"genova": {"websdr_id": "genova", **unknown}}
