@@ -198,7 +198,7 @@ class Rig:
             wait_for(lambda gw=gw: accepted <= set(self.stored(gw)), timeout)
 
     def stored(self, gw: Gateway) -> list[str]:
-        return [s["id"] for s in httpx.get(gw.url + "/api/v1/signals", params={"limit": 10_000}, timeout=30).json()
+        return [s["id"] for s in httpx.get(gw.url + "/api/v1/signals", params={"limit": 1000}, timeout=30).json()
                 if s["id"].startswith("fault-")]
 
     def figures(self) -> dict:

@@ -5,6 +5,7 @@ freed."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 
@@ -27,20 +28,17 @@ def small_disk(tmp_path):
 
 
 def fill(directory) -> None:
-    """Fill the filesystem to its last byte."""
-    with open(directory / "filler", "wb") as filler:
-        try:
-            while True:
-                filler.write(b"\0" * (1 << 20))
-                filler.flush()
-        except OSError:
-            pass
-        try:
-            while True:
-                filler.write(b"\0" * 4096)
-                filler.flush()
-        except OSError:
-            pass
+    """Fill the filesystem to its last byte (unbuffered: nothing left to flush at close)."""
+    descriptor = os.open(directory / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (1 << 20, 4096, 1):
+            try:
+                while True:
+                    os.write(descriptor, b"\0" * size)
+            except OSError:
+                pass
+    finally:
+        os.close(descriptor)
 
 
 def test_a_full_disk_is_answered_503_told_on_healthz_and_recovers_when_freed(small_disk, tmp_path):

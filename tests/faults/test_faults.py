@@ -54,7 +54,9 @@ def test_redis_frozen(rig):
     figures = rig.figures()
     common_invariants(figures)
     assert figures["accepted"] == figures["posts"]  # stored while Redis was frozen, published after
-    assert figures["gateway_alerts"] == ["GATEWAY PROBLEM: event bus (Redis)", "GATEWAY RESOLVED: event bus (Redis)"]
+    wait_for(lambda: len(rig.figures()["gateway_alerts"]) >= 2, 30)
+    assert rig.figures()["gateway_alerts"] == ["GATEWAY PROBLEM: event bus (Redis)",
+                                               "GATEWAY RESOLVED: event bus (Redis)"]
 
 
 def test_redis_killed_and_started_again_empty(rig):
