@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -26,7 +27,10 @@ PASSWORD = "soak-password-long-enough"
 
 def config(targets: FakeTargets, receivers: int) -> str:
     text = ("[polling]\nservices_interval_s = 1\nwebsdrs_interval_s = 1\ntimeout_s = 1\n"
-            '[map]\ntile_url = ""\n[http]\nmax_connections_per_address = 5000\n')
+            '[map]\ntile_url = ""\n[http]\nmax_connections_per_address = 5000\n'
+            # A small replay window, full within the warm-up: what grows after it is not the
+            # window filling up to its bound (32 MiB by default) but something kept.
+            "[hub]\nreplay_bytes = 1048576\n")
     for i in range(receivers):
         kind = "kiwisdr" if i % 3 == 0 else "openwebrx"
         text += (f'[[websdrs]]\nid = "rx-{i:04d}"\nname = "Receiver {i:04d}"\nurl = "{targets.url(f"{kind}-{i}")}"\n'
@@ -69,7 +73,9 @@ class Soak:
                     await ws.send(json.dumps({"event": "subscribe", "data": {"events": ["websdrs:status"]}}))
                     while json.loads(await ws.recv())["event"] != "subscribed":
                         pass
-        asyncio.run(cycles())
+        # In a thread of its own: Playwright's sync API keeps an event loop in this one.
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, cycles()).result()
 
     def sign_ins(self, count: int) -> None:
         for _ in range(count):
