@@ -191,6 +191,9 @@ class RedisBus(Bus):
     async def _read_forever(self) -> None:
         while True:
             try:
+                if not self.connected:  # back: join again (a new epoch? what was missed?) before reading on
+                    await self._join()
+                    log.warning("event bus back (Redis)")
                 answer = await self._redis.xread({LOG: f"{self._last_seq}-0"}, count=READ_COUNT, block=READ_BLOCK_MS)
                 if answer:
                     for _, entries in answer:
@@ -203,9 +206,6 @@ class RedisBus(Bus):
                 if self.connected:
                     log.warning("event bus down (Redis: %s); retrying every %g s", exc, RETRY_S)
                 self.connected = False
+                # Retried at the top: a join that failed while Redis was still frozen is tried
+                # again, never left with a working log marked down (issue 33: it stayed "down").
                 await asyncio.sleep(RETRY_S)
-                try:
-                    await self._join()
-                    log.warning("event bus back (Redis)")
-                except (RedisError, OSError):
-                    pass
