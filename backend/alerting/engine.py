@@ -39,7 +39,8 @@ from backend.events.topics import (
 from backend.kinds import GROUP_OF_TOPIC, GROUPS, RECEIVERS
 from backend.kinds.status import is_down
 from backend.locating.network import readiness_at, ready_count
-from backend.storage.database import Database
+from backend.safety.sparse_log import SparseLog
+from backend.storage.database import Database, unavailable_reason
 from backend.timefmt import iso_from_ms, parse_iso_ms
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class AlertEngine:
         self.site_problems: dict[str, str] = {}  # probing sites stale or set aside, and why
         self.feed_trouble: str | None = None  # why the platform's feed is down, once it is told
         self.parts_told: dict[str, str] = {}  # parts underneath whose problem this gateway told
+        self._quiet = SparseLog(log, 60)
         # Where delivery keeps each attempt's outcome (given at construction; the engine is not
         # in that path): the engine only reads how many there were.
         self.outcomes = outcomes if outcomes is not None else Outcomes(self.store, database, clock)
@@ -149,8 +151,12 @@ class AlertEngine:
                     await self.judge_round(item.group, item.checked, item.everything)
                 else:
                     await self.handle(item)
-            except Exception:
-                log.exception("alert engine failed on %s", item)
+            except Exception as exc:
+                reason = unavailable_reason(exc)
+                if reason is None:
+                    log.exception("alert engine failed on %s", item)
+                else:  # its store away: rounds are not judged meanwhile (no target moves either)
+                    self._quiet.warning("alert engine waits: storage unavailable (%s)", reason)
 
     async def judge_round(self, group: str, checked: dict[str, dict[str, Any]],
                           everything: dict[str, dict[str, Any]]) -> None:

@@ -24,6 +24,8 @@ import logging
 from backend.events.bus import BusUnavailable
 from backend.events.hub import Hub
 from backend.events.topics import LOCALIZATIONS_UPDATED, SIGNALS_DETECTED
+from backend.safety.sparse_log import SparseLog
+from backend.storage.database import unavailable_reason
 from backend.storage.records import RecordStore
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ class Outbox:
         self._in_flight: set[tuple[str, str]] = set()  # published, row not yet deleted
         self.waiting = False  # a publish found the bus unreachable; rows wait
         self._drain_task: asyncio.Task | None = None
+        self._quiet = SparseLog(log, 60)
         self._deferred = False  # a record was left to a drain: the next sweep makes sure
 
     async def publish(self, kind: str, record: dict) -> None:
@@ -106,8 +109,9 @@ class Outbox:
     async def _drain_quietly(self) -> None:
         try:
             await self.drain()
-        except Exception:  # the database away for a moment: the sweep retries
-            log.warning("outbox drain failed; the sweep retries", exc_info=False)
+        except Exception as exc:  # the database away for a moment: the sweep retries
+            self._quiet.warning("outbox drain failed, the sweep retries: %s", unavailable_reason(exc) or
+                                type(exc).__name__)
 
     def _wait(self, exc: Exception) -> None:
         if not self.waiting:
@@ -123,5 +127,9 @@ class Outbox:
                 self._deferred = False
                 try:
                     await self.drain()
-                except Exception:  # the database unreachable for a moment: the next sweep retries
-                    log.exception("outbox sweep failed")
+                except Exception as exc:  # the database unreachable for a moment: the next sweep retries
+                    reason = unavailable_reason(exc)
+                    if reason is None:
+                        log.exception("outbox sweep failed")
+                    else:  # once a minute, not a traceback a second (a log nobody drains blocks the loop)
+                        self._quiet.warning("outbox sweep waits: storage unavailable (%s)", reason)

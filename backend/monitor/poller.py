@@ -30,11 +30,9 @@ from backend.kinds.readiness import of_entry, readiness_change
 from backend.kinds.status import is_down
 from backend.monitor.debounce import Debouncer
 from backend.monitor.worker import ProbeWorker, WorkerFailed, WorkerStopped
-from backend.safety.sparse_log import SparseLog
 from backend.sites.book import SiteBook
 from backend.sites.quorum import Vote, site_problem
 from backend.storage import CheckRecord, HistoryStore, RecordStore, StateChange
-from backend.storage.database import unavailable_reason
 from backend.storage.history import SnrMeasurement
 from backend.timefmt import iso_from_ms
 
@@ -66,7 +64,6 @@ class Monitor:
         # Push services' latest reports (backend/ingest/push.py), read once a round; and since
         # when each has been waited for (its deadline runs from then until a first report).
         self.push_reports: Callable[[], Awaitable[dict[str, dict[str, Any]]]] | None = None
-        self._storage_log = SparseLog(log, 60)
         self._waiting_since: dict[str, int] = {}
 
     def _adopt_shared_state(self) -> None:
@@ -119,13 +116,6 @@ class Monitor:
             await self._round(group_name)
         except StaleLeader as stale:  # lost the lease while probing: the new poller's results count
             log.warning("round of %s discarded: %s", group_name, stale)
-        except Exception as exc:
-            if unavailable_reason(exc) is None:
-                raise
-            # Storage away (the database stopped, the disk full): the round is not kept and
-            # not published, so no target moves; said once a minute, and on /healthz.
-            self._storage_log.warning("round of %s not kept: storage unavailable (%s)", group_name,
-                                      unavailable_reason(exc))
 
     async def _reported(self, targets: list, now_ms: int) -> dict[str, ProbeResult | None]:
         """The push services' checks of this round, from their latest reports."""

@@ -6,17 +6,42 @@ Only one process may run them; a second worker would probe every target twice.
 
 from __future__ import annotations
 
+import functools
+import logging
 from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from backend.config.schema import Config
 from backend.kinds import GROUPS
 from backend.monitor.poller import Monitor
+from backend.safety.sparse_log import SparseLog
+from backend.storage.database import unavailable_reason
 
 POLL_JOBS = tuple(f"poll-{group}" for group in GROUPS)
 MONITOR_JOBS = (*POLL_JOBS, "prune-history", "prune-records", "own-histories", "watch-sites")
 OWN_HISTORIES_EVERY_MIN = 60  # KiwiSDR measures its SNR hourly
+
+
+_quiet = SparseLog(logging.getLogger(__name__), 60)
+
+
+def storage_tolerant(job: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """A job that meets storage away (the database stopped, the disk full) skips its turn:
+    a round not kept is not published, so no target moves; said once a minute and on
+    /healthz, never a traceback each turn (four a second for watch-sites; a log nobody
+    drains then blocks the process)."""
+    @functools.wraps(job)
+    async def run(*args: Any) -> None:
+        try:
+            await job(*args)
+        except Exception as exc:
+            reason = unavailable_reason(exc)
+            if reason is None:
+                raise
+            _quiet.warning("%s skipped: storage unavailable (%s)", job.__name__, reason)
+    return run
 
 
 def build_scheduler(monitor: Monitor, config: Config) -> AsyncIOScheduler:
@@ -37,18 +62,18 @@ def schedule_monitor(scheduler: AsyncIOScheduler, monitor: Monitor, config: Conf
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None, "next_run_time": now}
     for group in GROUPS:  # one job a group, at the group's own interval ([polling] <group>_interval_s)
         if monitor.has_targets(group):
-            scheduler.add_job(monitor.poll, "interval", args=[group], id=f"poll-{group}",
+            scheduler.add_job(storage_tolerant(monitor.poll), "interval", args=[group], id=f"poll-{group}",
                               seconds=getattr(config.polling, f"{group}_interval_s"), **common)
-    scheduler.add_job(monitor.prune, "interval", minutes=config.history.prune_interval_min, id="prune-history",
+    scheduler.add_job(storage_tolerant(monitor.prune), "interval", minutes=config.history.prune_interval_min, id="prune-history",
                       **common)
-    scheduler.add_job(monitor.prune_records, "interval", minutes=config.records.prune_interval_min,
+    scheduler.add_job(storage_tolerant(monitor.prune_records), "interval", minutes=config.records.prune_interval_min,
                       id="prune-records", **common)
     # A silent site is stale after two intervals: looked for four times an interval.
     shortest = min(config.polling.services_interval_s, config.polling.websdrs_interval_s)
-    scheduler.add_job(monitor.watch_sites, "interval", seconds=max(0.5, shortest / 4), id="watch-sites", **common)
+    scheduler.add_job(storage_tolerant(monitor.watch_sites), "interval", seconds=max(0.5, shortest / 4), id="watch-sites", **common)
     # After the first round has said which receivers answer.
     first = now + timedelta(seconds=2 * config.polling.websdrs_interval_s)
-    scheduler.add_job(monitor.fetch_own_histories, "interval", minutes=OWN_HISTORIES_EVERY_MIN, id="own-histories",
+    scheduler.add_job(storage_tolerant(monitor.fetch_own_histories), "interval", minutes=OWN_HISTORIES_EVERY_MIN, id="own-histories",
                       **{**common, "next_run_time": first})
 
 

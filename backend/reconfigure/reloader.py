@@ -23,6 +23,7 @@ from backend.config.managed import ManagedStore, merged
 from backend.config.schema import ConfigError
 from backend.monitor.scheduler import schedule_monitor
 from backend.runtime import Runtime
+from backend.storage.database import unavailable_reason
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,26 @@ class ConfigReloader:
             return None
         return info.st_mtime_ns, info.st_size
 
+    async def _managed_signature(self) -> tuple[int, int] | None:
+        """The browser's entries' signature, or None while storage is unavailable (the
+        watch goes on: it must outlive a database restart)."""
+        try:
+            return await self._runtime.database.run(self._managed.signature)
+        except Exception as exc:
+            if unavailable_reason(exc) is None:
+                raise
+            return None
+
     async def watch(self) -> None:
         """Reload when the file's modification time or size changes (a stat every few
         seconds), or when an entry made in the browser changed (here or on another gateway
         on the same database)."""
-        self._managed_seen = await self._runtime.database.run(self._managed.signature)
+        self._managed_seen = await self._managed_signature()
         while True:
             await asyncio.sleep(WATCH_EVERY_S)
-            managed = await self._runtime.database.run(self._managed.signature)
+            managed = await self._managed_signature()
+            if managed is None:
+                continue  # storage away: the browser's entries cannot have changed meanwhile
             if managed != self._managed_seen:
                 await self.reload("targets changed in the browser", read_file=False)
                 continue
