@@ -65,13 +65,18 @@ async def updates(websocket: WebSocket) -> None:
             manager.disconnect(websocket)
 
 
-def main() -> None:
+def serve(port: int = 0) -> None:
+    """Listen on 127.0.0.1:port (0: any), say so, and serve until stopped."""
     sock = socket.socket()
-    sock.bind(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0))
+    sock.bind(("127.0.0.1", port))
     sock.listen(2048)
     print(f"listening {sock.getsockname()[1]}", flush=True)
     config = uvicorn.Config(app, log_level="warning", ws_per_message_deflate=False, backlog=2048)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def main() -> None:
+    serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
 
 
 if __name__ == "__main__":

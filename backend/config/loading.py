@@ -15,7 +15,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import tomllib
 from pydantic import ValidationError
@@ -71,22 +71,13 @@ def database_url_from(environ: Mapping[str, str]) -> str:
     return value
 
 
-def _redis_url_from(environ: Mapping[str, str], configured: str) -> str:
-    """HEIMDALL_REDIS_URL wins over [cluster] redis_url; checked the same way."""
-    value = environ.get("HEIMDALL_REDIS_URL", configured)
+def _url_from(environ: Mapping[str, str], variable: str, configured: str, check: Callable[[str], str]) -> str:
+    """An environment variable wins over the file's URL (HEIMDALL_REDIS_URL over [cluster]
+    redis_url, HEIMDALL_FEED_URL over [feed] url); checked the same way, never quoted."""
     try:
-        return check_redis_url(value)
+        return check(environ.get(variable, configured))
     except ValueError as error:
-        raise ConfigError(f"HEIMDALL_REDIS_URL: {error}") from None
-
-
-def _feed_url_from(environ: Mapping[str, str], configured: str) -> str:
-    """HEIMDALL_FEED_URL wins over [feed] url; checked the same way, never quoted."""
-    value = environ.get("HEIMDALL_FEED_URL", configured)
-    try:
-        return check_amqp_url(value)
-    except ValueError as error:
-        raise ConfigError(f"HEIMDALL_FEED_URL: {error}") from None
+        raise ConfigError(f"{variable}: {error}") from None
 
 
 def is_loopback(host: str) -> bool:
@@ -297,10 +288,10 @@ def load_settings(argv: list[str], environ: Mapping[str, str]) -> Settings:
         config=config,
         demo=args.demo,
         session_secret=environ.get("HEIMDALL_SESSION_SECRET"),
-        redis_url=_redis_url_from(environ, config.cluster.redis_url),
+        redis_url=_url_from(environ, "HEIMDALL_REDIS_URL", config.cluster.redis_url, check_redis_url),
         database_url=database_url_from(environ),
         oidc_client_secret=oidc_client_secret(config, environ),
-        feed_url=_feed_url_from(environ, config.feed.url),
+        feed_url=_url_from(environ, "HEIMDALL_FEED_URL", config.feed.url, check_amqp_url),
     )
 
 

@@ -75,9 +75,7 @@ class FeedState:
 def counted_event(event: str | None, pass_through: list[str]) -> str:
     """The event label of a counted message: a name the gateway knows, or "other" (names
     come from outside: the label set stays bounded)."""
-    known = ("signal:detected", "localization:complete", "service:health", "system:comprehensive_health",
-             "websdrs:health")
-    if event in known:
+    if event in platform.MAPPED_EVENTS:
         return event
     return "pass_through" if event and any(fnmatchcase(event, p) for p in pass_through) else "other"
 
@@ -107,7 +105,7 @@ class Feed:
         self._rejections: dict[str, SparseLog] = {}
         self._connection: aio_pika.abc.AbstractConnection | None = None
         self._channel: Any = None
-        self.handled = 0  # messages acknowledged (tests and the benchmark wait on it)
+        self._depth_task: asyncio.Task | None = None
         self.answers: Any = None  # our answers on the bus, with `[feed] publish` (backend/feed/answers.py)
         # aio-pika runs each delivery's callback as a task of its own: one at a time here, in
         # the order they came, so a redelivery is seen as one and the platform's order holds.
@@ -187,7 +185,7 @@ class Feed:
         self._queue, self._channel = queue, channel
         self._set("connected", None)
         await queue.consume(self._on_message)
-        asyncio.get_running_loop().create_task(self._watch_depth(queue, closed))
+        self._depth_task = asyncio.get_running_loop().create_task(self._watch_depth(queue, closed))  # kept: not collected
 
     async def _watch_depth(self, queue: Any, closed: asyncio.Event) -> None:
         while not closed.is_set():
@@ -230,7 +228,6 @@ class Feed:
             if reading.identity in self._recent or (not passing and await self._sinks.seen(reading.identity)):
                 self.state.messages[(label, "duplicate")] += 1
                 await message.ack()
-                self.handled += 1
                 return
             received_ms = self.now_ms()
             for action, payload in reading.actions:
@@ -257,7 +254,6 @@ class Feed:
             await message.nack(requeue=True)
             return
         self.state.messages[(label, "accepted")] += 1
-        self.handled += 1
         # Kept: the acknowledgement goes out behind it, without holding the next message
         # (the next one's fan-out then joins this one's in one write to each subscriber).
         self._acks.add(task := asyncio.ensure_future(message.ack()))
@@ -291,7 +287,6 @@ class Feed:
             await message.nack(requeue=True)  # not set aside: it comes again
             return
         await message.ack()
-        self.handled += 1
 
     def _remember(self, identity: str) -> None:
         self._recent[identity] = None

@@ -40,6 +40,10 @@ PUSH_STATUSES = ("healthy", "unhealthy", "degraded")
 PLATFORM_SITE = "platform"  # the platform's view of the receivers, one site of the quorum
 
 DETECTION, LOCALIZATION, PUSH, SITE_VIEW, PASS_THROUGH = "detection", "localization", "push", "site", "pass"
+# The platform's events this module maps onto ours (read_message); others only pass through.
+DETECTED, LOCALIZED, SERVICE_HEALTH, SYSTEM_HEALTH, WEBSDRS_HEALTH = (
+    "signal:detected", "localization:complete", "service:health", "system:comprehensive_health", "websdrs:health")
+MAPPED_EVENTS = (DETECTED, LOCALIZED, SERVICE_HEALTH, SYSTEM_HEALTH, WEBSDRS_HEALTH)
 
 
 class Rejected(ValueError):
@@ -162,28 +166,28 @@ def read_message(body: bytes, message_id: str | None, config: Any, pass_through:
     event, data = document["event"], document.get("data") or {}
     at = platform_time(document.get("timestamp"))
     reading = Reading(event, identity_of(body, message_id))
-    if event == "signal:detected":
+    if event == DETECTED:
         reading.actions.append((DETECTION, detection_from(data, at, reading.identity, config)))
-    elif event == "localization:complete":
+    elif event == LOCALIZED:
         reading.actions.append((LOCALIZATION, localization_from(data, at, reading.identity)))
-    elif event == "service:health":
+    elif event == SERVICE_HEALTH:
         name = data.get("service")
         if not isinstance(name, str) or not name:
             raise Rejected("data.service must name a service", "wrong fields")
         if name in push_services:
             reading.actions.append((PUSH, (name, push_report(data, at))))
-    elif event == "system:comprehensive_health":
+    elif event == SYSTEM_HEALTH:
         components = data.get("components")
         if not isinstance(components, dict):
             raise Rejected("data.components must be an object", "wrong fields")
         for name, fields in components.items():
             if name in push_services:
                 reading.actions.append((PUSH, (name, push_report(fields, at))))
-    elif event == "websdrs:health":
+    elif event == WEBSDRS_HEALTH:
         reading.actions.append((SITE_VIEW, site_view(data, at, config)))
     if any(fnmatch.fnmatchcase(event, pattern) for pattern in pass_through):
         reading.actions.append((PASS_THROUGH, document))
-    if not reading.actions and event not in ("service:health", "system:comprehensive_health"):
+    if not reading.actions and event not in (SERVICE_HEALTH, SYSTEM_HEALTH):  # a health report of no push service: fine
         raise Rejected(f"no use for event {event[:64]!r} (not mapped, not in pass_through)", "unknown event")
     return reading
 
