@@ -100,11 +100,14 @@ class PlatformPublisher:
     """Publishes as the platform's EventPublisher does (kombu, the same exchange, bodies
     and routing keys); one connection kept open, as a benchmark needs."""
 
-    def __init__(self, url: str, exchange: str = "heimdall.events") -> None:
+    def __init__(self, url: str, exchange: str = "heimdall.events", confirm: bool = False) -> None:
+        """`confirm`: wait for the broker's publisher confirm (the fault rig's way of knowing
+        what the broker took; the platform's own publisher does not)."""
         from kombu import Connection, Exchange
 
         self.exchange = Exchange(exchange, type="topic", durable=False, auto_delete=False)
-        self.connection = Connection(url)
+        self.connection = Connection(url, connect_timeout=2,
+                                     transport_options={"confirm_publish": True} if confirm else {})
         self.producer = self.connection.Producer()
 
     def publish(self, routing_key: str, event: str, data: dict[str, Any], **properties: Any) -> None:

@@ -41,7 +41,20 @@ from backend.safety.sparse_log import SparseLog
 
 log = logging.getLogger(__name__)
 
-BACKOFF_S = (1, 2, 4, 8, 16, 30)
+# Again soon: the platform's exchange is not durable, so while we are not bound whatever
+# it publishes goes to no queue and is lost (a broker restart drops our binding with the
+# exchange). A refused connection costs nothing; refused credentials wait longer, since
+# trying again will not change them and each try is a line in the broker's log.
+BACKOFF_S = (0.5, 1, 2)
+REFUSED_CREDENTIALS_BACKOFF_S = 30
+
+
+def retry_after(attempt: int, exc: BaseException | None) -> float:
+    """Seconds before connect attempt `attempt + 1` (0: the first retry)."""
+    if isinstance(exc, aio_pika.exceptions.ProbableAuthenticationError):
+        return REFUSED_CREDENTIALS_BACKOFF_S
+    return BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+
 CONNECT_TIMEOUT_S = 10
 HANDLED_KEPT_MS = 7 * 86_400_000  # a message's identity is remembered this long (redeliveries come sooner)
 STATE_EVERY_S = 5.0  # the queue's depth is asked this often
@@ -145,6 +158,7 @@ class Feed:
         attempt = 0
         while True:
             closed = asyncio.Event()
+            failure: Exception | None = None
             try:
                 await self._connect(closed)
                 attempt = 0
@@ -154,9 +168,10 @@ class Feed:
                 await self._close()
                 raise
             except Exception as exc:  # the broker away, refused credentials, a channel error ...
+                failure = exc
                 self._set("connecting", redact_text(f"{type(exc).__name__}: {exc}")[:300] or type(exc).__name__)
             await self._close()
-            wait = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+            wait = retry_after(attempt, failure)
             attempt += 1
             await asyncio.sleep(wait)
 

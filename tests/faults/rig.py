@@ -10,6 +10,12 @@ undone; then what must hold is measured:
   was told (its connection closed with a new epoch, then `recovered: false`);
 - no DOWN or RESOLVED of a target (they stayed healthy); the gateway's own problem told
   once and resolved once when the fault outlasted `[connectivity] parts_grace_s`.
+
+With `feed=True` both gateways also take the platform's events from a private RabbitMQ
+(one queue, as two gateways of one site do), and a publisher sends `signal:detected` at
+the same rate as the platform's EventPublisher does (kombu, tests/rabbitmq_server.py):
+every message the broker took is stored exactly once, except those that met no queue
+(see `feed_lost_window`).
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from backend.feed.platform import identity_of
 from tests.fake_targets import FakeTargets
 from tests.gateway import Gateway
 from tests.postgres_server import PostgresServer
+from tests.rabbitmq_server import PlatformPublisher, RabbitServer
 from tests.redis_server import RedisServer
 from tests.waiting import wait_for
 from tests.webhook import WebhookReceiver
@@ -44,6 +52,13 @@ class Post:
     took_s: float
     retry_after: str | None
     gateway: str
+
+
+@dataclass
+class Published:
+    identity: str  # the stored detection's id (backend/feed/platform.py identity_of)
+    taken: bool  # the broker confirmed it
+    at: float  # monotonic
 
 
 @dataclass
@@ -87,8 +102,16 @@ class Subscriber:
 
 
 class Rig:
-    def __init__(self, directory: Path, rate_per_s: float = 10.0, grace_s: float = 3.0) -> None:
+    def __init__(self, directory: Path, rate_per_s: float = 10.0, grace_s: float = 3.0, feed: bool = False) -> None:
         self.directory = directory
+        self.feed = feed
+        self.rabbit: RabbitServer | None = None
+        self.published: list[Published] = []
+        self._publishing = threading.Event()
+        # From the broker's loss until both gateways are bound again: what the publisher
+        # sends meanwhile meets no queue (the platform's exchange is not durable, so our
+        # binding goes with it) and is dropped by RabbitMQ, confirmed all the same.
+        self.feed_gap: tuple[float, float] | None = None
         self.rate = rate_per_s
         self.grace_s = grace_s
         self.redis: RedisServer | None = None
@@ -109,13 +132,23 @@ class Rig:
                 f'[cluster]\nredis_url = "{self.redis.url}"\n'
                 f'[connectivity]\nparts_grace_s = {self.grace_s}\n[delivery]\nretries = 0\ntimeout_s = 2\n'
                 f'[[alerts]]\nname = "ops"\nurls = ["{self.hooks.url("ops")}"]\ntargets = ["services:*"]\n'
-                f'failure_threshold = 2\n' + services)
+                f'failure_threshold = 2\n' + services
+                + (self.feed_config() if self.feed else ""))
+
+    def feed_config(self) -> str:
+        """The feed, and the receiver its detections name (the platform's station "1")."""
+        return (f'[feed]\nurl = "{self.rabbit.url}"\nalert_after_s = {self.grace_s}\n'
+                f'[[websdrs]]\nid = "torino"\nplatform_id = "1"\nname = "Torino"\n'
+                f'url = "{self.targets.url("torino", "openwebrx")}"\nkind = "openwebrx"\n'
+                'latitude = 45.07\nlongitude = 7.69\n')
 
     def start(self) -> "Rig":
         self.targets.__enter__()
         self.hooks.__enter__()
         self.redis = RedisServer(self.directory / "redis").start()
         self.postgres = PostgresServer().start()
+        if self.feed:
+            self.rabbit = RabbitServer(self.directory / "rabbit").start()
         database = self.postgres.new_database()
         for name in ("a", "b"):
             path = self.directory / f"{name}.toml"
@@ -125,6 +158,8 @@ class Rig:
         wait_for(lambda: all(s["status"] == "healthy" for s in
                              httpx.get(self.gateways[0].url + "/api/v1/system/status").json()["services"]), 30)
         self.post_to = list(self.gateways)
+        if self.feed:
+            wait_for(self.feeds_up, 30)
         for gw in self.gateways:
             subscriber = Subscriber(gw.url)
             self.subscribers.append(subscriber)
@@ -170,6 +205,38 @@ class Rig:
                 if wait > 0:
                     time.sleep(wait)
 
+    # -- the platform publishing on its bus ---------------------------------------------------
+
+    def feeds_up(self) -> bool:
+        return all(httpx.get(gw.url + "/healthz", timeout=5).json()["parts"].get("feed") == "up"
+                   for gw in self.gateways)
+
+    def start_publishing(self) -> None:
+        self._publishing.set()
+        self._thread(self._publish_forever)
+
+    def stop_publishing(self) -> None:
+        self._publishing.clear()
+
+    def _publish_forever(self) -> None:
+        # Publisher confirms tell the rig what the broker took (the platform's own publisher
+        # does not wait for them, so it cannot know what a crash lost either).
+        publisher = PlatformPublisher(self.rabbit.url, confirm=True)
+        n, start = len(self.published), time.monotonic()
+        while self._publishing.is_set():
+            message_id = f"feed-{n:06d}"
+            try:
+                publisher.signal(145.5e6, 10.0, "1", properties={"message_id": message_id}, n=n)
+                taken = True
+            except Exception:  # noqa: BLE001 - any failure of the broker: not taken, next one
+                taken = False
+            self.published.append(Published(identity_of(b"", message_id), taken, time.monotonic()))
+            n += 1
+            wait = start + n / self.rate - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        publisher.close()
+
     # -- faults -------------------------------------------------------------------------------
 
     @staticmethod
@@ -193,44 +260,60 @@ class Rig:
 
     def settle(self, timeout: float = 60) -> None:
         """Posting stopped: wait until every accepted detection is on both gateways' REST."""
-        accepted = {p.id for p in self.posts if p.status in (200, 201)}
+        accepted = {p.id for p in self.posts if p.status in (200, 201)} | self.feed_expected()
         for gw in self.gateways:
             wait_for(lambda gw=gw: accepted <= set(self.stored(gw)), timeout)
 
     def stored(self, gw: Gateway) -> list[str]:
         return [s["id"] for s in httpx.get(gw.url + "/api/v1/signals", params={"limit": 1000}, timeout=30).json()
-                if s["id"].startswith("fault-")]
+                if s["id"].startswith(("fault-", "amqp-"))]
+
+    def feed_expected(self) -> set[str]:
+        """Messages the broker took outside the gap: each must be stored."""
+        gap = self.feed_gap or (float("inf"), float("inf"))
+        return {p.identity for p in self.published if p.taken and not gap[0] <= p.at <= gap[1]}
 
     def figures(self) -> dict:
         answered = [p for p in self.posts if p.status is not None]
-        accepted = {p.id for p in self.posts if p.status in (200, 201)}
         stored = [self.stored(gw) for gw in self.gateways]
+        from_feed = {i for ids in stored for i in ids if i.startswith("amqp-")}
+        posted = {p.id for p in self.posts if p.status in (200, 201)}
+        # What a subscriber should have had: every accepted POST, every stored message.
+        accepted = posted | from_feed
+        expected = accepted | self.feed_expected()
+        own = ("GATEWAY", "FEED")
         return {
+            "feed_published": sum(1 for p in self.published if p.taken),
+            "feed_not_taken": sum(1 for p in self.published if not p.taken),
+            "feed_stored": len(from_feed),
+            "feed_lost_in_gap": sum(1 for p in self.published if p.taken and p.identity not in from_feed),
+            "feed_gap_s": round(self.feed_gap[1] - self.feed_gap[0], 1) if self.feed_gap else None,
             "posts": len(self.posts),
-            "accepted": len(accepted),
+            "accepted": len(posted),
             "answered_503": sum(1 for p in self.posts if p.status == 503),
             "bad_answers": [(p.id, p.status, p.retry_after) for p in self.posts
                             if p.status is None or not (200 <= p.status < 300 or (p.status == 503 and p.retry_after))],
             "slowest_post_s": round(max((p.took_s for p in answered), default=0), 2),
             "over_limit": sum(1 for p in self.posts if p.took_s > POST_LIMIT_S),
             "stored_twice": [sum(1 for i in ids if ids.count(i) > 1) for ids in stored],
-            "not_stored": [len(accepted - set(ids)) for ids in stored],
+            "not_stored": [len(expected - set(ids)) for ids in stored],
             "delivered_twice": [len(s.received) - len(set(s.received)) for s in self.subscribers],
             "missed": [len(accepted - set(s.received)) for s in self.subscribers],
             "told_gap": [s.told_gap for s in self.subscribers],
-            "target_alerts": [t for t in self.hooks.titles("ops") if not t.startswith("GATEWAY")],
-            "gateway_alerts": [t for t in self.hooks.titles("ops") if t.startswith("GATEWAY")],
+            "target_alerts": [t for t in self.hooks.titles("ops") if not t.startswith(own)],
+            "gateway_alerts": [t for t in self.hooks.titles("ops") if t.startswith(own)],
         }
 
     def stop(self) -> None:
         self.stop_posting()
+        self.stop_publishing()
         for subscriber in self.subscribers:
             subscriber.stop.set()
         for thread in self._threads:
             thread.join(10)
         for gw in self.gateways:
             gw.stop()
-        for part in (self.redis, self.postgres):
+        for part in (self.redis, self.postgres, self.rabbit):
             if part is not None:
                 part.stop()
         self.hooks.__exit__(None, None, None)

@@ -1,17 +1,20 @@
 """When the parts underneath fail (issue 33), with real parts: two gateways on a private
-redis-server and PostgreSQL, posting and subscribing throughout (tests/faults/rig.py).
+redis-server and PostgreSQL (and RabbitMQ, for the feed's scenario), posting and
+subscribing throughout (tests/faults/rig.py).
 Holds are short here (CI); bench/faults.py runs the same scenarios with the long ones
 and prints the figures docs/reliability.md keeps."""
 
 from __future__ import annotations
 
 import shutil
+import time
 
 import httpx
 import pytest
 
 from tests.faults.rig import POST_LIMIT_S, Rig
 from tests.postgres_server import binary_dir
+from tests.rabbitmq_server import RABBITMQ_BIN
 from tests.redis_server import RedisServer
 from tests.waiting import wait_for
 
@@ -110,3 +113,34 @@ def test_the_poller_frozen_neither_probes_nor_notifies_when_it_wakes(rig):
     rig.settle()
     figures = rig.figures()
     common_invariants(figures)
+
+
+@pytest.mark.skipif(not RABBITMQ_BIN.exists(), reason="rabbitmq-server is needed (.ci/run installs it)")
+def test_rabbitmq_killed_and_started_again(tmp_path):
+    """The feed's broker dies as in a crash while the platform publishes and clients POST:
+    the POSTs never notice; every message the broker took before it died is stored once
+    (redelivered ones too: kept, then acknowledged); FEED PROBLEM once, RESOLVED once."""
+    rig = Rig(tmp_path, rate_per_s=10, grace_s=GRACE_S, feed=True).start()
+    try:
+        rig.start_posting()
+        rig.start_publishing()
+        rig.wait_posts(20)
+        lost_from = time.monotonic()
+        rig.rabbit.kill()
+        rig.hold(HOLD_S)
+        rig.rabbit.start()
+        wait_for(rig.feeds_up, 60)
+        rig.feed_gap = (lost_from, time.monotonic())
+        rig.wait_posts(20)  # both flowing again after it
+        rig.stop_publishing()
+        rig.stop_posting()
+        rig.settle()
+        figures = rig.figures()
+        common_invariants(figures)
+        assert figures["accepted"] == figures["posts"]  # no POST met the broker's fault
+        assert figures["feed_stored"] >= 40 and figures["feed_not_taken"] > 0, figures
+        wait_for(lambda: len(rig.figures()["gateway_alerts"]) >= 2, 30)
+        assert rig.figures()["gateway_alerts"] == ["FEED PROBLEM: the platform's events do not arrive",
+                                                   "FEED RESOLVED: the platform's events arrive again"]
+    finally:
+        rig.stop()
