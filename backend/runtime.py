@@ -58,7 +58,8 @@ class Runtime:
     # a room above this one: only its shape is named here).
     reloader: Reloader | None = None
     push: PushStore | None = None  # push services' latest reports (backend/ingest/push.py)
-    page_clients: Callable[[], int] | None = None  # open page sessions, counted by the pages (ui/)
+    # The pages' own figures (ui/): sessions kept (`page_clients`), closed ones collected.
+    page_figures: Callable[[], dict[str, Any]] | None = None
     feed: Any = None  # the platform's RabbitMQ feed, when [feed] has a URL (backend/feed/consumer.py)
 
     def event_bus_state(self) -> str:

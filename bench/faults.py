@@ -1,7 +1,9 @@
 """The fault suite of issue 33 with the long holds, printing what was measured for
 docs/reliability.md: two gateways on a private redis-server and PostgreSQL, a client
 posting detections with ids at 10 a second to both, a subscriber on each, a real
-webhook (tests/faults/rig.py; tests/faults/ runs the same with short holds in CI).
+webhook; for the feed's scenario a private RabbitMQ too, and the platform publishing
+`signal:detected` at the same rate (tests/faults/rig.py; tests/faults/ runs the same with
+short holds in CI).
 
     python bench/faults.py                      # every scenario
     python bench/faults.py --only redis-frozen postgresql-stopped
@@ -67,8 +69,22 @@ def poller_frozen(rig: Rig, hold_s: float) -> dict:
     return {"checks_in_the_second_after_waking": checks, "recovered_after_s": recovered(rig)}
 
 
+def rabbitmq_killed(rig: Rig, hold_s: float) -> dict:
+    lost_from = time.monotonic()
+    rig.rabbit.kill()
+    rig.hold(hold_s)
+    rig.rabbit.start()
+    answering = time.monotonic()
+    wait_for(rig.feeds_up, 120)
+    rig.feed_gap = (lost_from, time.monotonic())
+    return {"feeds_bound_after_the_broker_answered_s": round(time.monotonic() - answering, 1),
+            "recovered_after_s": recovered(rig)}
+
+
 SCENARIOS = {"redis-frozen": (redis_frozen, 15), "redis-killed": (redis_killed, 5),
-             "postgresql-stopped": (postgresql_stopped, 15), "poller-frozen": (poller_frozen, 20)}
+             "postgresql-stopped": (postgresql_stopped, 15), "poller-frozen": (poller_frozen, 20),
+             "rabbitmq-killed": (rabbitmq_killed, 15)}
+FEED_SCENARIOS = {"rabbitmq-killed"}
 
 
 def main() -> None:
@@ -81,12 +97,15 @@ def main() -> None:
     for name in args.only:
         run, hold_s = SCENARIOS[name]
         with tempfile.TemporaryDirectory() as tmp:
-            rig = Rig(Path(tmp), rate_per_s=args.rate, grace_s=10).start()
+            rig = Rig(Path(tmp), rate_per_s=args.rate, grace_s=10, feed=name in FEED_SCENARIOS).start()
             try:
                 rig.start_posting()
+                if rig.feed:
+                    rig.start_publishing()
                 rig.wait_posts(50)
                 extra = run(rig, hold_s)
                 rig.wait_posts(50)
+                rig.stop_publishing()
                 rig.stop_posting()
                 rig.settle(120)
                 rig.hold(12)  # what the alerts say after it: the grace and a delivery

@@ -13,6 +13,7 @@ from backend.kinds import RECEIVERS, SERVICES
 from backend.runtime import Runtime
 from ui import admin, dashboard, frame, page_access, receivers, system, target_page, targets
 from ui.pages import page, principal
+from ui.sessions import SessionSweeper
 from ui.state import LiveState
 
 
@@ -41,7 +42,11 @@ def attach(app: FastAPI, runtime: Runtime) -> LiveState:
 def register(runtime: Runtime) -> LiveState:
     """The pages and their shared state (also used by the `user` tests); `state.load()` fills it."""
     state = LiveState(runtime)
-    runtime.page_clients = lambda: len(Client.instances)  # the soak's figure: page sessions kept
+    sweeper = SessionSweeper()
+    nicegui_app.on_delete(sweeper.session_deleted)
+    nicegui_app.on_shutdown(sweeper.stop)
+    # The soak's figures: page sessions kept, and closed ones collected.
+    runtime.page_figures = lambda: {"page_clients": len(Client.instances), **sweeper.figures()}
     frame.install()
     page_access.install()
     if runtime.revalidator is not None:

@@ -106,7 +106,7 @@ async def gateway_stats(request: Request) -> dict[str, Any]:
 
 def process_figures(runtime: Runtime) -> dict[str, Any]:
     """What a leak would show first (bench/soak.py watches them): memory, descriptors,
-    asyncio tasks, page sessions kept by the pages."""
+    asyncio tasks, page sessions kept by the pages and the passes that collect closed ones."""
     import asyncio
     import os
     import resource
@@ -121,8 +121,8 @@ def process_figures(runtime: Runtime) -> dict[str, Any]:
     except OSError:
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"rss_bytes": rss, "open_descriptors": descriptors, "asyncio_tasks": len(asyncio.all_tasks()),
-            "page_clients": runtime.page_clients() if runtime.page_clients is not None else None,
-            "ws_clients": len(runtime.manager.connections)}
+            "ws_clients": len(runtime.manager.connections),
+            **(runtime.page_figures() if runtime.page_figures is not None else {"page_clients": None})}
 
 
 def feed_figures(runtime: Runtime) -> dict[str, Any] | None:
