@@ -62,6 +62,18 @@ class Runtime:
     page_figures: Callable[[], dict[str, Any]] | None = None
     feed: Any = None  # the platform's RabbitMQ feed, when [feed] has a URL (backend/feed/consumer.py)
 
+    def parts(self) -> dict[str, str]:
+        """The parts underneath, `up` or `down` (storage's with why: `down: …`): storage (the
+        database, the disk), the event bus (Redis, with several gateways), the platform's
+        feed (when configured). /healthz answers with them; every page shows what is down."""
+        parts = {"storage": "down: " + self.database.unavailable if self.database.unavailable else "up"}
+        bus = self.event_bus_state()
+        if bus != "local":
+            parts["event_bus"] = bus
+        if self.feed is not None:
+            parts["feed"] = "up" if self.feed.state.state == "connected" else "down"
+        return parts
+
     def event_bus_state(self) -> str:
         """`local` (one process), or `up` / `down` for the shared log on Redis."""
         connected = getattr(self.hub.bus, "connected", None)

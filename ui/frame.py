@@ -69,6 +69,11 @@ def header(active: str, principal: Any = None, figures: Any = None) -> None:
         ui.label("Event bus down: this page shows what this instance has; ingested objects are kept and "
                  "published when it returns").classes("hl-problem w-full").props("role=alert") \
             .bind_visibility_from(figures, "event_bus", backward=lambda bus: bus == "down")
+        ui.label().classes("hl-problem w-full").props("role=alert") \
+            .bind_text_from(figures, "storage", backward=lambda why: f"Storage unavailable ({why}): what "
+                            "arrives now is refused with 503 for its sender to retry, and checks are not kept; "
+                            "this page shows what was known before") \
+            .bind_visibility_from(figures, "storage", backward=bool)
         # The gateway's own problem, while it lasts: target alerts may be held meanwhile.
         ui.label().classes("hl-problem w-full").props("role=alert") \
             .bind_text_from(figures, "gateway_problem", backward=lambda text: f"Gateway problem: {text}") \

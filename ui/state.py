@@ -51,6 +51,8 @@ class GatewayFigures:
     instances: str = ""  # the live gateway instances, when there are several
     gateway_problem: str = ""  # the gateway's own trouble (its network, its worker), shown on every page
     feed: str = ""  # the platform's RabbitMQ feed, in words (System page), when there is one
+    storage: str = ""  # why storage is unavailable, while it is (a banner on every page)
+    parts: str = ""  # the parts underneath and their state, in words (System page)
 
 
 def feed_words(feed: Any, now_ms: int) -> str:
@@ -64,6 +66,14 @@ def feed_words(feed: Any, now_ms: int) -> str:
              else "nothing heard yet")
     depth = f"{state.queue_depth} waiting in {feed.settings.queue}" if state.queue_depth is not None else ""
     return " · ".join(filter(None, [head, heard, f"{state.per_minute(time.monotonic())} messages a minute", depth]))
+
+
+PART_NAMES = {"storage": "Storage", "event_bus": "Event bus", "feed": "Platform feed"}
+
+
+def parts_words(parts: dict[str, str]) -> str:
+    """"Storage: up · Event bus: down · Platform feed: up", as /healthz names them."""
+    return " · ".join(f"{PART_NAMES.get(name, name)}: {state}" for name, state in parts.items())
 
 
 class LiveState:
@@ -231,20 +241,26 @@ class LiveState:
     async def update_figures_forever(self) -> None:
         """One task for the whole process; tabs see the values through bindings."""
         while True:
-            runtime = self.runtime
-            self.figures.ws_clients = len(runtime.manager.connections)
-            self.figures.events_published = runtime.hub.events_published
-            self.figures.uptime_s = round(runtime.uptime_s())
-            self.figures.slow_consumers_closed = runtime.manager.stats.slow_consumers_closed
-            self.figures.event_bus = runtime.event_bus_state()
-            if runtime.feed is not None:
-                self.figures.feed = feed_words(runtime.feed, int(time.time() * 1000))
-            if runtime.instances is not None and self.figures.event_bus == "down":
-                self.figures.instances = "unknown while the event bus is down"
-            elif runtime.instances is not None:
-                live = await runtime.instances.live()
-                mine = runtime.instances.instance
-                self.figures.instances = ", ".join(
-                    f"{item.get('id')}{' (poller)' if item.get('poller_leader') else ''}"
-                    f"{' (this page)' if item.get('id') == mine else ''}" for item in live) or "none seen"
+            await self.update_figures()
             await asyncio.sleep(FIGURES_EVERY_S)
+
+    async def update_figures(self) -> None:
+        """The gateway's figures now (a step of update_figures_forever)."""
+        runtime = self.runtime
+        self.figures.ws_clients = len(runtime.manager.connections)
+        self.figures.events_published = runtime.hub.events_published
+        self.figures.uptime_s = round(runtime.uptime_s())
+        self.figures.slow_consumers_closed = runtime.manager.stats.slow_consumers_closed
+        self.figures.event_bus = runtime.event_bus_state()
+        self.figures.storage = runtime.database.unavailable or ""
+        self.figures.parts = parts_words(runtime.parts())
+        if runtime.feed is not None:
+            self.figures.feed = feed_words(runtime.feed, int(time.time() * 1000))
+        if runtime.instances is not None and self.figures.event_bus == "down":
+            self.figures.instances = "unknown while the event bus is down"
+        elif runtime.instances is not None:
+            live = await runtime.instances.live()
+            mine = runtime.instances.instance
+            self.figures.instances = ", ".join(
+                f"{item.get('id')}{' (poller)' if item.get('poller_leader') else ''}"
+                f"{' (this page)' if item.get('id') == mine else ''}" for item in live) or "none seen"

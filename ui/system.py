@@ -137,10 +137,9 @@ def gateway_figures(state: LiveState) -> None:
             with ui.card().classes("hl-card"):
                 ui.label(title).classes("text-sm uppercase opacity-70")
                 ui.label().classes("hl-figure").bind_text_from(figures, attribute, backward=shown)
-    if state.runtime.instances is not None:  # several gateways on Redis
-        with ui.row().classes("gap-4 hl-live items-center"):
-            ui.label("Event bus: up").bind_visibility_from(figures, "event_bus", backward=lambda bus: bus == "up")
-            ui.label("Event bus: down").bind_visibility_from(figures, "event_bus", backward=lambda bus: bus == "down")
+    with ui.row().classes("gap-4 hl-live items-center"):
+        ui.label().bind_text_from(figures, "parts", backward=lambda text: f"Parts underneath: {text}")
+        if state.runtime.instances is not None:  # several gateways on Redis
             ui.label().bind_text_from(figures, "instances", backward=lambda text: f"Gateway instances: {text}")
 
 

@@ -30,14 +30,7 @@ async def healthz(request: Request) -> dict[str, Any]:
     restarted). `status` is `degraded` while a part underneath is down, each named in
     `parts`: storage (the database, the disk), the event bus (Redis), the platform's feed.
     Renders no page, checks no target and asks nothing of them: what they said last."""
-    runtime = runtime_of(request)
-    parts: dict[str, str] = {"storage": "down: " + runtime.database.unavailable if runtime.database.unavailable
-                             else "up"}
-    bus = runtime.event_bus_state()
-    if bus != "local":
-        parts["event_bus"] = bus
-    if runtime.feed is not None:
-        parts["feed"] = "up" if runtime.feed.state.state == "connected" else "down"
+    parts = runtime_of(request).parts()
     degraded = any(state != "up" for state in parts.values())
     return {"status": "degraded" if degraded else "ok", "parts": parts}
 

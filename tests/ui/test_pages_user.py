@@ -192,3 +192,20 @@ async def test_a_targets_own_page_is_reached_by_its_link_whatever_its_name(tmp_p
         await user.should_see("Alert rules: none covers it")
         await user.open("/services/nothing-here")
         await user.should_see("No service with the id 'nothing-here' is configured.")
+
+
+async def test_storage_unavailable_is_shown_on_every_page_while_it_is(live):
+    """Issue 33: what is degraded is said on the pages at once, not only after the grace
+    that raises the gateway's own problem; the System page names every part."""
+    user, runtime, state = live
+    runtime.database._became("database or disk is full")
+    await state.update_figures()
+    for path in ("/", "/websdrs", "/system"):
+        await user.open(path)
+        await user.should_see("Storage unavailable (database or disk is full)")
+    await user.should_see("Parts underneath: Storage: down: database or disk is full")
+    runtime.database._became(None)
+    await state.update_figures()
+    await user.open("/system")
+    await user.should_see("Parts underneath: Storage: up")
+    await user.should_not_see("Storage unavailable")
