@@ -73,9 +73,7 @@ class Soak:
                     await ws.send(json.dumps({"event": "subscribe", "data": {"events": ["websdrs:status"]}}))
                     while json.loads(await ws.recv())["event"] != "subscribed":
                         pass
-        # In a thread of its own: Playwright's sync API keeps an event loop in this one.
-        with ThreadPoolExecutor(1) as thread:
-            thread.submit(asyncio.run, cycles()).result()
+        asyncio.run(cycles())
 
     def sign_ins(self, count: int) -> None:
         for _ in range(count):
@@ -90,29 +88,38 @@ class Soak:
         return figures(self.gateway)
 
     def round(self, browser, pages: int, sockets: int, sign_ins: int) -> None:
-        self.pages(browser, pages)
-        self.sockets(sockets)
-        self.sign_ins(sign_ins)
+        """Tabs, sockets and sign-ins at the same time, as a day brings them. The tabs in
+        this thread (Playwright's sync API keeps an event loop in it), the others in two."""
+        with ThreadPoolExecutor(2) as threads:
+            others = [threads.submit(self.sockets, sockets), threads.submit(self.sign_ins, sign_ins)]
+            self.pages(browser, pages)
+            for done in others:
+                done.result()
 
     def stop(self) -> None:
         self.gateway.stop()
         self.targets.__exit__(None, None, None)
 
 
-def run(directory: Path, receivers: int, warmup: tuple[int, int, int], load: tuple[int, int, int],
-        rounds: int = 1, settle_s: float = 90) -> tuple[dict, dict, float]:
-    """(baseline, after, seconds) of a soak: a warm-up, then `rounds` of `load`."""
+def run(directory: Path, receivers: int, load: tuple[int, int, int], rounds: int = 1,
+        settle_s: float = 90) -> tuple[dict, dict, float]:
+    """(baseline, after, seconds) of a soak: a round of `load` to warm up (the baseline is
+    what the process holds once it has seen the load: its caches, its allocator's
+    working set), then `rounds` more of it."""
     from playwright.sync_api import sync_playwright
 
     soak = Soak(directory, receivers)
     try:
         with sync_playwright() as playwright:
             browser = launch(playwright)
-            soak.round(browser, *warmup)
+            soak.round(browser, *load)
             baseline = soak.settled({"page_clients": 0}, settle_s)
             started = time.monotonic()
-            for _ in range(rounds):
+            for n in range(rounds):
                 soak.round(browser, *load)
+                now = figures(soak.gateway)  # sessions of the last tabs still kept: a trend, not a result
+                print(f"round {n + 1}/{rounds}: {time.monotonic() - started:.0f} s, RSS {now['rss_bytes'] / 2**20:.1f} MiB, "
+                      f"{now['page_clients']} sessions kept", flush=True)
             after = soak.settled(baseline, settle_s)
             browser.close()
         return baseline, after, time.monotonic() - started
