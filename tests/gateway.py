@@ -118,7 +118,8 @@ class Gateway:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process and self.process.stdout:
+        if self.process and self.process.stdout and not self.process.stdout.closed:
+            self.output.extend(self.process.stdout.readlines())  # what it wrote after start, for a test to read
             self.process.stdout.close()
 
     def restart(self) -> "Gateway":

@@ -2,7 +2,9 @@
 
 NiceGUI's elements hold one another in reference cycles, so a deleted session is freed
 only by the cyclic garbage collector's full pass, and CPython runs that pass rarely on a
-large heap (once the long-lived objects have grown by a quarter). Left to it, a gateway
+large heap (once the long-lived objects have grown by a quarter; rarer still with the
+server's own policy, backend/serving/gcpolicy.py, which keeps full passes out of the
+fan-out's way). Left to it, a gateway
 whose tabs open and close keeps tens of MiB of dead sessions at a time, and the
 allocator keeps that high-water mark as RSS for good: about 0.7 MiB an open of a
 receiver's page, measured (issue 33, docs/reliability.md). So a full pass runs a little

@@ -64,6 +64,7 @@ class Guard:
         self._last_error_log = 0.0
         self._errors_unlogged = 0
         self._host_log = SparseLog(log, ERROR_LOG_EVERY_S)  # anyone can send a foreign Host
+        self._origin_log = SparseLog(log, ERROR_LOG_EVERY_S)  # and any Origin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -131,8 +132,8 @@ class Guard:
         refusal = check_origin(request, self._auth.config.http.public_url, self._auth.allowed_origins)
         if refusal is not None and refusal.status == 403:
             self.stats.origin_refused += 1
-            log.warning("refused a request from origin %r at %s (address %s)",
-                        request.headers.get("origin", "")[:200], request.path, request.address)
+            self._origin_log.warning("refused a request from origin %r at %s (address %s)",
+                                     request.headers.get("origin", "")[:200], request.path[:200], request.address)
         return refusal
 
     async def _call(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -71,6 +71,23 @@ def test_made_up_host_headers_neither_grow_memory_nor_reach_the_feed(tmp_path):
         gw.stop()
 
 
+def test_a_flood_of_foreign_origins_is_a_line_now_and_then_not_a_line_each(tmp_path):
+    """Anyone can send an Origin: 300 refusals write one line (the rest counted in the
+    next), as a refused Host does; a log nobody drains must not fill and block the process."""
+    gw = Gateway(None, tmp_path / "data").start()
+    try:
+        with httpx.Client() as client:
+            for _ in range(300):
+                answer = client.get(gw.url + "/_nicegui_ws/socket.io/?EIO=4&transport=polling",
+                                    headers={"Origin": "http://evil.example"})
+                assert answer.status_code == 403
+        assert gw.stats()["origin_refused"] == 300
+    finally:
+        gw.stop()
+    lines = [line for line in gw.output if "refused a request from origin" in line]
+    assert 1 <= len(lines) <= 2, lines[:5]
+
+
 # -- 3, 7, 8. the first admin's setup ----------------------------------------------------
 
 
