@@ -244,6 +244,14 @@ class AlertRuleForm:
             self.name.value = self.urls.value = ""
 
 
+def actions_slot(settings: Any) -> str:
+    """Edit, pause, remove for an entry made here; for the others, one word for where they
+    come from (kept on one line: a phone's column is narrow)."""
+    fixed = "the demo's" if settings.demo else (
+        "built-in" if settings.config_path == DEFAULT_CONFIG_PATH else "in the file")
+    return ACTIONS.replace("FIXED", fixed)
+
+
 ACTIONS = """<q-td :props="props">
     <template v-if="props.row.source === 'browser'">
     <q-btn flat dense label="Edit" :aria-label="'Edit ' + props.row.id"
@@ -253,7 +261,7 @@ ACTIONS = """<q-td :props="props">
            @click="$parent.$emit('pause', props.row.key)" />
     <q-btn flat dense color="negative" label="Remove" :aria-label="'Remove ' + props.row.id"
            @click="$parent.$emit('remove', props.row.key)" /></template>
-    <span v-else class="opacity-60">in the file</span></q-td>"""
+    <span v-else class="opacity-60 whitespace-nowrap">FIXED</span></q-td>"""
 
 
 ROWS_A_PAGE = 25
@@ -292,7 +300,7 @@ class TargetTables:
                 .props("dense flat wrap-cells").classes("w-full hl-targets-table")
             table.bind_filter_from(search, "value")
             empty_table_slot(table, "None.")
-            table.add_slot("body-cell-actions", ACTIONS)
+            table.add_slot("body-cell-actions", actions_slot(self.bench.runtime.settings))
             table.on("pause", self.toggle)
             table.on("edit", self.edit)
             table.on("remove", self.remove)

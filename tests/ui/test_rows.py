@@ -109,3 +109,20 @@ def test_a_silence_on_a_targets_page_says_when_it_ends_as_a_time_the_browser_kee
     assert shown == ('silenced, ends <time datetime="2026-12-07T07:48:38.000Z">2026-12-07T07:48:38.000Z</time>')
     assert quiet_html("in maintenance (<b>upgrade</b>)") == "in maintenance (&lt;b&gt;upgrade&lt;/b&gt;)"
     assert quiet_html(None) == ""
+
+
+def test_entries_not_made_here_say_where_they_come_from_in_a_word():
+    """The Targets page's last column for an entry of the demo, the built-in network or a
+    file (it said "in the file" for all three, on three lines on a phone)."""
+    from types import SimpleNamespace
+
+    from backend.config.schema import DEFAULT_CONFIG_PATH
+    from ui.targets import actions_slot
+
+    def word(**settings) -> str:
+        slot = actions_slot(SimpleNamespace(**settings))
+        return slot.split('whitespace-nowrap">')[1].split("<")[0]
+
+    assert word(demo=True, config_path=None) == "the demo's"
+    assert word(demo=False, config_path=DEFAULT_CONFIG_PATH) == "built-in"
+    assert word(demo=False, config_path="/etc/heimdall/live.toml") == "in the file"
