@@ -1,8 +1,8 @@
 """A week of tabs, compressed (issue 33): one gateway with 1,000 receivers and rounds
 every second; 2,000 page opens and closes in a real Chromium (the dashboard, the
 receivers, a receiver's page), 20,000 /ws/updates connect-subscribe-close cycles and
-10,000 sign-ins and sign-outs, in 20 rounds (each: tabs, sockets and sign-ins at the same
-time) after one more to warm up; then the gateway's memory, descriptors, asyncio tasks
+10,000 sign-ins and sign-outs, in 20 rounds (each: tabs, then sockets, then sign-ins) after
+one more to warm up; then the gateway's memory, descriptors, asyncio tasks
 and page sessions against their warmed-up baseline (tests/faults/soak.py;
 tests/faults/test_soak.py runs a short one in CI).
 
