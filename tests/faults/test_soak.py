@@ -1,12 +1,12 @@
 """A week of tabs, compressed for CI (tests/faults/soak.py; bench/soak.py runs the long
 one): after page opens and closes in a real Chromium, socket cycles and sign-ins, the
-gateway's page sessions, descriptors and asyncio tasks come back to their warmed-up
-baseline.
+gateway's page sessions, descriptors, asyncio tasks and memory come back to their
+warmed-up baseline.
 
-Its memory does not yet (issue 33, open): a receiver's page opened and closed leaves
-about 1.4 MiB of RSS behind that tracemalloc does not see in Python's own objects (the
-dashboard about 0.05 MiB, sockets and sign-ins nothing); docs/reliability.md has the
-figures. It is printed here, not asserted, until it is fixed."""
+Memory: the issue's bound is +30 MiB for the full soak. This short one (60 tabs, 600
+sockets, 100 sign-ins after a round like it) grew 3.0 MiB with closed sessions collected
+soon (ui/sessions.py) and 30.8 MiB without (same machine, same run of the code
+otherwise): held here to 15 MiB."""
 
 from __future__ import annotations
 
@@ -28,4 +28,7 @@ def test_tabs_sockets_and_sign_ins_leave_no_session_descriptor_or_task_behind(tm
     assert abs(after["open_descriptors"] - baseline["open_descriptors"]) <= 10, (baseline, after)
     assert after["asyncio_tasks"] <= baseline["asyncio_tasks"] + 10, (baseline, after)
     assert after["ws_clients"] == 0
-    print(f"RSS {baseline['rss_bytes'] / 2**20:.1f} → {after['rss_bytes'] / 2**20:.1f} MiB")
+    grown = (after["rss_bytes"] - baseline["rss_bytes"]) / 2**20
+    print(f"RSS {baseline['rss_bytes'] / 2**20:.1f} → {after['rss_bytes'] / 2**20:.1f} MiB ({grown:+.1f})")
+    assert grown <= 15, (baseline, after)
+    assert after["collections_after_closed_tabs"] > baseline["collections_after_closed_tabs"]
