@@ -4,11 +4,11 @@ NiceGUI's elements hold one another in reference cycles, so a deleted session is
 only by the cyclic garbage collector's full pass, and CPython runs that pass rarely on a
 large heap (once the long-lived objects have grown by a quarter; rarer still with the
 server's own policy, backend/serving/gcpolicy.py, which keeps full passes out of the
-fan-out's way). Left to it, a gateway
-whose tabs open and close keeps tens of MiB of dead sessions at a time, and the
-allocator keeps that high-water mark as RSS for good: about 0.7 MiB an open of a
-receiver's page, measured (issue 33, docs/reliability.md). So a full pass runs a little
-after sessions are deleted: one for a burst of closes, at most one every `min_interval_s`.
+fan-out's way). Left to it, a gateway whose tabs open and close keeps tens of MiB of
+dead sessions at a time, and the allocator keeps that high-water mark as RSS for good:
+about 0.7 MiB an open of a receiver's page, measured (issue 33, docs/reliability.md). So
+a full pass runs a little after sessions are deleted: one for a burst of closes, at most
+one every `min_interval_s`.
 """
 
 from __future__ import annotations
@@ -36,8 +36,12 @@ class SessionSweeper:
 
     def session_deleted(self) -> None:
         """NiceGUI deleted a session: a pass soon, unless one is already due."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # deleted outside the server's loop (its shutdown): nothing to keep small
+            return
         if self._pending is None or self._pending.done():
-            self._pending = asyncio.get_running_loop().create_task(self._pass_soon(), name="collect closed sessions")
+            self._pending = loop.create_task(self._pass_soon(), name="collect closed sessions")
 
     def wait_s(self) -> float:
         return max(self.after_s, self._last_at + self.min_interval_s - self._clock())
