@@ -51,17 +51,23 @@ class Soak:
                    stdin=PASSWORD + "\n").returncode == 0
         self.gateway = Gateway(directory / "c.toml", directory / "data").start(timeout=60)
         self.receivers = receivers
+        self.slow_pages = 0  # tabs not connected within 60 s (a 2-core machine at 1,000 receivers a second)
 
     def pages(self, browser, count: int) -> None:
         """`count` page opens and closes, in turn on the dashboard, the receivers and one
         receiver's page, each once its socket is connected."""
+        from playwright.sync_api import TimeoutError as PageTimeout
+
         paths = ["/", "/websdrs", "/websdrs/rx-0001"]
         context = browser.new_context()
         for n in range(count):
             page = context.new_page()
-            page.goto(self.gateway.url + paths[n % 3], wait_until="domcontentloaded", timeout=60_000)
-            page.wait_for_function("window.heimdallConnection && window.heimdallConnection.state === 'connected'",
-                                   timeout=60_000)
+            try:
+                page.goto(self.gateway.url + paths[n % 3], wait_until="domcontentloaded", timeout=60_000)
+                page.wait_for_function("window.heimdallConnection && window.heimdallConnection.state === 'connected'",
+                                       timeout=60_000)
+            except PageTimeout:  # counted, and the tab closed all the same: what it left behind is measured
+                self.slow_pages += 1
             page.close()
         context.close()
 
@@ -122,8 +128,8 @@ def run(directory: Path, receivers: int, load: tuple[int, int, int], rounds: int
                 soak.round(browser, *load)
                 now = figures(soak.gateway)  # sessions of the last tabs still kept: a trend, not a result
                 print(f"round {n + 1}/{rounds}: {time.monotonic() - started:.0f} s, RSS {now['rss_bytes'] / 2**20:.1f} MiB, "
-                      f"{now['page_clients']} sessions kept", flush=True)
-            after = soak.settled(baseline, settle_s)
+                      f"{now['page_clients']} sessions kept, {soak.slow_pages} slow tabs so far", flush=True)
+            after = {**soak.settled(baseline, settle_s), "slow_pages": soak.slow_pages}
             browser.close()
         return baseline, after, time.monotonic() - started
     finally:
