@@ -28,6 +28,7 @@ def test_tabs_sockets_and_sign_ins_leave_no_session_descriptor_or_task_behind(tm
     assert abs(after["open_descriptors"] - baseline["open_descriptors"]) <= 10, (baseline, after)
     assert after["asyncio_tasks"] <= baseline["asyncio_tasks"] + 10, (baseline, after)
     assert after["ws_clients"] == 0
+    assert after["slow_pages"] == after["slow_sign_ins"] == 0  # 100 receivers: every tab and sign-in answered
     grown = (after["rss_bytes"] - baseline["rss_bytes"]) / 2**20
     print(f"RSS {baseline['rss_bytes'] / 2**20:.1f} → {after['rss_bytes'] / 2**20:.1f} MiB ({grown:+.1f})")
     assert grown <= 15, (baseline, after)
