@@ -44,7 +44,32 @@ def storage_tolerant(job: Callable[..., Awaitable[None]]) -> Callable[..., Await
     return run
 
 
+class RoundsRunningLate(logging.Filter):
+    """APScheduler's "Execution of job ... skipped: maximum number of running instances
+    reached", once a minute (with how many since) instead of at every turn a round is still
+    running: with rounds longer than their interval (1,000 receivers every second on two
+    cores) that was a line a second, which fills a log, and it blocked a gateway whose
+    output nobody drained for good (the soak, issue 33)."""
+
+    def __init__(self, sparse: SparseLog) -> None:
+        super().__init__()
+        self.sparse = sparse
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "maximum number of running instances" not in str(record.msg):
+            return True
+        self.sparse.warning("%s: a round took longer than its interval, so rounds run back to back",
+                            record.getMessage())
+        return False
+
+
+def quiet_late_rounds(logger: logging.Logger = logging.getLogger("apscheduler.scheduler")) -> None:
+    if not any(isinstance(f, RoundsRunningLate) for f in logger.filters):
+        logger.addFilter(RoundsRunningLate(SparseLog(logging.getLogger(__name__), 60)))
+
+
 def build_scheduler(monitor: Monitor, config: Config) -> AsyncIOScheduler:
+    quiet_late_rounds()
     scheduler = AsyncIOScheduler(timezone=timezone.utc)
     schedule_monitor(scheduler, monitor, config)
     return scheduler
