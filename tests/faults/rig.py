@@ -184,13 +184,21 @@ class Rig:
     def stop_posting(self) -> None:
         self._posting.clear()
 
+    def _at_rate(self, running: threading.Event, first: int, step) -> None:
+        """`step(n)` for n = first, first + 1, ... at `rate` a second while `running` is set:
+        a client's own pace (the one sleep here is that pace, not a wait for an event)."""
+        n, start = first, time.monotonic()
+        while running.is_set():
+            step(n)
+            n += 1
+            wait = start + (n - first) / self.rate - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+
     def _post_forever(self) -> None:
-        n = len(self.posts)
         with httpx.Client(timeout=POST_LIMIT_S + 5) as client:
-            start = time.monotonic()
-            while self._posting.is_set():
-                targets = self.post_to
-                gw = targets[n % len(targets)]
+            def post(n: int) -> None:
+                gw = self.post_to[n % len(self.post_to)]
                 body = {"id": f"fault-{n:06d}", "frequency_mhz": 145.5, "snr_db": 10.0, "websdr_id": "none",
                         "timestamp": "2026-12-07T12:00:00Z"}
                 sent = time.monotonic()
@@ -200,10 +208,7 @@ class Rig:
                 except httpx.HTTPError:
                     status, retry = None, None
                 self.posts.append(Post(body["id"], status, time.monotonic() - sent, retry, gw.url))
-                n += 1
-                wait = start + n / self.rate - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
+            self._at_rate(self._posting, len(self.posts), post)
 
     # -- the platform publishing on its bus ---------------------------------------------------
 
@@ -222,8 +227,8 @@ class Rig:
         # Publisher confirms tell the rig what the broker took (the platform's own publisher
         # does not wait for them, so it cannot know what a crash lost either).
         publisher = PlatformPublisher(self.rabbit.url, confirm=True)
-        n, start = len(self.published), time.monotonic()
-        while self._publishing.is_set():
+
+        def publish(n: int) -> None:
             message_id = f"feed-{n:06d}"
             try:
                 publisher.signal(145.5e6, 10.0, "1", properties={"message_id": message_id}, n=n)
@@ -231,10 +236,7 @@ class Rig:
             except Exception:  # noqa: BLE001 - any failure of the broker: not taken, next one
                 taken = False
             self.published.append(Published(identity_of(b"", message_id), taken, time.monotonic()))
-            n += 1
-            wait = start + n / self.rate - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
+        self._at_rate(self._publishing, len(self.published), publish)
         publisher.close()
 
     # -- faults -------------------------------------------------------------------------------
