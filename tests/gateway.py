@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -70,7 +71,9 @@ class Gateway:
         self.port = port
         self.process: subprocess.Popen | None = None
         self.url = ""
-        self.output: list[str] = []
+        self.output: list[str] = []  # the process's log, line by line, read as it is written
+        self._said = threading.Condition()
+        self._reader: threading.Thread | None = None
         self.extra_args = extra_args
         self.env = env or {}  # HEIMDALL_DATABASE_URL, say
 
@@ -98,9 +101,27 @@ class Gateway:
             if found:
                 self.url = found.group(1)
                 self.port = int(found.group(2))  # a restart comes back on the same port
+                # Read the log as it comes: a pipe nobody reads fills up and blocks the gateway
+                # on its next log line (a flood of them stopped the soak's gateway once).
+                self._reader = threading.Thread(target=self._read_log, args=(self.process.stdout,), daemon=True)
+                self._reader.start()
                 self._wait_ready(deadline)
                 return self
         raise RuntimeError("gateway did not start in time:\n" + "".join(self.output))
+
+    def _read_log(self, stream) -> None:
+        for line in stream:
+            with self._said:
+                self.output.append(line)
+                self._said.notify_all()
+
+    def wait_for_line(self, text: str, timeout: float = 30) -> str:
+        """The first line of the log so far, or to come, that contains `text`."""
+        with self._said:
+            found = self._said.wait_for(lambda: next((line for line in self.output if text in line), None), timeout)
+        if found is None:
+            raise AssertionError(f"the gateway did not say {text!r} in {timeout} s:\n" + "".join(self.output[-40:]))
+        return found
 
     def _wait_ready(self, deadline: float) -> None:
         def answering() -> bool:
@@ -110,7 +131,8 @@ class Gateway:
                 return False
         wait_for(answering, max(0.1, deadline - time.monotonic()), 0.05)
 
-    def stop(self) -> None:
+    def stop(self) -> str:
+        """Stop the process (if it still runs) and answer everything it wrote."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -118,9 +140,12 @@ class Gateway:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self._reader is not None:
+            self._reader.join(10)  # the pipe ends when the process (and any child holding it) has
+            self._reader = None
         if self.process and self.process.stdout and not self.process.stdout.closed:
-            self.output.extend(self.process.stdout.readlines())  # what it wrote after start, for a test to read
             self.process.stdout.close()
+        return "".join(self.output)
 
     def restart(self) -> "Gateway":
         self.stop()

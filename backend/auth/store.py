@@ -14,7 +14,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from backend.auth.passwords import hash_password, verify_password
+from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.storage.database import Database
 
 ROLES = ("viewer", "operator", "admin")
@@ -192,7 +192,12 @@ class AuthStore:
         row = self._c.execute("SELECT name, role, password_hash FROM accounts WHERE name = ? AND source = 'local'",
                               (name,)).fetchone()
         ok = verify_password(row[2] if row else None, password)
-        return Account(row[0], row[1]) if ok and row else None
+        if not (ok and row):
+            return None
+        if needs_rehash(row[2]):  # the password is at hand only now: store it with today's parameters
+            self._c.execute("UPDATE accounts SET password_hash = ? WHERE name = ? AND password_hash = ?",
+                            (hash_password(password), row[0], row[2]))
+        return Account(row[0], row[1])
 
     # -- API tokens ----------------------------------------------------------------------
 

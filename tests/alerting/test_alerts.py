@@ -202,7 +202,7 @@ failure_threshold = 5
     assert group == gw.process.pid and len(psutil.Process(gw.process.pid).children(recursive=True)) >= 1
     os.killpg(group, stop)
     assert gw.process.wait(20) == 0
-    output = gw.process.stdout.read()
+    output = gw.stop()
     assert f"Heimdall Live stopped ({stop.name})" in output
     assert "Traceback" not in output and "leaked semaphore" not in output and "KeyboardInterrupt" not in output
     assert hooks.titles("all") == []  # the process is gone: nothing more can come

@@ -143,8 +143,7 @@ def test_failed_tokens_are_throttled_per_address_and_logged(locked):
     assert httpx.get(gw.url + "/api/v1/system/status", headers=bearer(tokens["read"])).status_code == 200
     other = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"))
     assert other.get(gw.url + "/api/v1/system/status", headers=bearer("wrong-x")).status_code == 401
-    gw.process.terminate()
-    log = gw.process.stdout.read()
+    log = gw.stop()
     assert log.count("refused credentials from 127.0.0.1") == 10
     assert "wrong-" not in log and tokens["read"] not in log  # never the secret
 
@@ -158,8 +157,7 @@ def test_failed_logins_are_throttled_audited_and_the_password_never_logged(locke
     # A browser gets the login page with a plain sentence and the wait, not raw JSON.
     assert throttled.status_code == 429 and throttled.headers["content-type"].startswith("text/html")
     assert re.search(r"Try again in \d+ s", throttled.text) and int(throttled.headers["retry-after"]) > 0
-    gw.process.terminate()
-    log = gw.process.stdout.read()
+    log = gw.stop()
     assert "failed login for account 'ops' from 127.0.0.1" in log and "Wr0ng-guess" not in log
 
 

@@ -49,8 +49,7 @@ def signed_in(gw: Gateway, name: str, password: str) -> httpx.Client:
 
 
 def output_after_stop(gw: Gateway) -> str:
-    gw.process.terminate()
-    return gw.process.stdout.read()
+    return gw.stop()
 
 
 # -- 1. forwarded headers only from configured proxies -------------------------------------

@@ -332,8 +332,7 @@ def test_apprise_never_logs_a_key(tmp_path):
                           json={"name": "phone"}).json()["delivered"] is False
         wait_for(lambda: any("phone" in json.dumps(n) and "failed" in json.dumps(n)
                              for n in gw.alerts()["notifications"]), timeout=30)
-        gw.process.terminate()
-        output = "".join(gw.output) + gw.process.stdout.read()
+        output = gw.stop()
     finally:
         gw.stop()
     assert "prowl" in output.lower()  # apprise did say something about it

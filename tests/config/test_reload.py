@@ -80,8 +80,7 @@ async def test_sighup_adds_and_removes_targets_while_clients_stay_connected(make
             if browser is not None:
                 await browser.close()
                 await playwright.stop()
-        gw.process.terminate()
-        output = gw.process.stdout.read()
+        output = gw.stop()
         refused = [line for line in output.splitlines() if "reload" in line and "refused" in line]
         assert len(refused) == 1 and "polling.timeout_s" in refused[0], output
 
@@ -101,9 +100,7 @@ def test_a_deleted_config_file_is_said_once_and_the_running_configuration_stays(
         gw = make_gateway(raw=config(targets, "torino"))
         wait_for(lambda: websdr_ids(gw) == {"torino"})
         Path(gw.config).unlink()
-        for line in iter(gw.process.stdout.readline, ""):  # the gateway's log, until it says so
-            if "is gone" in line:
-                break
+        line = gw.wait_for_line("is gone")
         assert "config file" in line and "the running configuration stays" in line
         assert websdr_ids(gw) == {"torino"}
         Path(gw.config).write_text(config(targets, "torino", "asti"))

@@ -98,8 +98,7 @@ url = "{targets.url("inference", "healthy")}health"
             assert httpx.delete(api + "/websdrs/asti", headers=operator).status_code == 204
             wait_for(lambda: "asti" not in receivers(gw))
             assert httpx.delete(api + "/websdrs/asti", headers=operator).status_code == 404
-            gw.process.terminate()
-            output = "".join(gw.output) + gw.process.stdout.read()
+            output = gw.stop()
             # Browser and API edits are in the audit log; they are no warning (issue 31).
             assert "WARNING" not in output, output[-2000:]
         finally:

@@ -59,8 +59,7 @@ def test_a_full_disk_is_answered_503_told_on_healthz_and_recovers_when_freed(sma
         (small_disk / "filler").unlink()
         assert wait_for(lambda: post().status_code == 201, 30)
         assert wait_for(lambda: httpx.get(gw.url + "/healthz").json()["status"] == "ok", 10)
-        gw.process.terminate()
-        output = "".join(gw.output) + gw.process.stdout.read()
+        output = gw.stop()
     finally:
         gw.stop()
     assert "Traceback" not in output and "internal error" not in output, output[-3000:]

@@ -389,8 +389,7 @@ def test_the_coverage_layer_follows_readiness_both_ways_on_an_open_tab(browser, 
     assert page.get_attribute("img.hl-coverage", "src") == drawn
     assert page.errors == []
     page.close()
-    gw.process.terminate()
-    output = gw.process.stdout.read()
+    output = gw.stop()
     assert " ERROR " not in output and "slot stack" not in output, output[-3000:]
 
 
