@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -15,6 +18,8 @@ _hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
 # Verifying against this when an account does not exist costs the same time as a real
 # check, so an attacker cannot tell names that exist from names that do not.
 _DUMMY = _hasher.hash(secrets.token_urlsafe(16))
+
+T = TypeVar("T")
 
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024
@@ -51,3 +56,30 @@ def password_problem(password: str) -> str | None:
 
 def random_password() -> str:
     return secrets.token_urlsafe(15)  # 20 characters, 120 bits
+
+
+class PasswordsBusy(RuntimeError):
+    """More password checks are waiting than the lane takes: try again in a moment."""
+
+
+class PasswordLane:
+    """Argon2 work, one at a time on a thread of its own. Not on the database thread: a
+    burst of sign-ins held every store behind it there (detections POSTed waited on
+    password checks). One at a time: a burst takes one core at most, whatever its size.
+    At most `max_waiting` wait; more are refused (PasswordsBusy), not queued for minutes."""
+
+    def __init__(self, max_waiting: int = 32) -> None:
+        self.max_waiting = max_waiting
+        self.waiting = 0
+        self.refused = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="passwords")
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self.waiting >= self.max_waiting:
+            self.refused += 1
+            raise PasswordsBusy(f"{self.waiting} password checks are waiting")
+        self.waiting += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        finally:
+            self.waiting -= 1

@@ -18,6 +18,7 @@ from backend.auth.headers import content_security_policy
 from backend.auth.hosts import allowed_hosts
 from backend.auth.networks import address_in, networks
 from backend.auth.origin import normalize
+from backend.auth.passwords import PasswordLane, hash_password, needs_rehash, verify_password
 from backend.auth.scopes import granted
 from backend.auth.store import SESSION_DAYS, Account, AuthStore
 from backend.auth.throttle import LoginThrottle, Throttle
@@ -103,6 +104,7 @@ class Authenticator:
     def __init__(self, config: Config, database: Database, store: AuthStore, env_token: str, session_secret: str,
                  login_required: bool, bound_host: str = "127.0.0.1") -> None:
         self._bound_host = bound_host
+        self.passwords = PasswordLane(config.auth.password_checks_waiting)  # argon2's own thread
         self.reconfigure(config)
         if self.allowed_hosts is None:
             log.warning("answering any Host header: set [http] public_url or allowed_hosts to the names browsers use")
@@ -122,6 +124,7 @@ class Authenticator:
         """A reload: origins, proxies and the like take effect; whether login is required
         (it depends on the address bound) stays as it started."""
         self.config = config
+        self.passwords.max_waiting = config.auth.password_checks_waiting
         self._proxies = networks(config.auth.trusted_proxies)
         # Normalized once here, not for every request the guard sees.
         self.allowed_origins = frozenset(o for o in (normalize(x) for x in config.http.allowed_origins) if o)
@@ -156,6 +159,18 @@ class Authenticator:
     async def store_call(self, fn, *args):
         """Run a store method on the database thread."""
         return await self._db.run(fn, *args)
+
+    async def check_password(self, name: str, password: str) -> Account | None:
+        """The account a name and password sign in as, or None. The row is read on the
+        database thread; argon2 runs in the password lane (PasswordsBusy when it is full)."""
+        found = await self._db.run(self.store.password_hash_of, name)
+        stored = found[1] if found else None
+        if not await self.passwords.run(verify_password, stored, password) or found is None:
+            return None
+        if needs_rehash(stored):  # the password is at hand only now: stored again with today's parameters
+            fresh = await self.passwords.run(hash_password, password)
+            await self._db.run(self.store.replace_password_hash, name, stored, fresh)
+        return found[0]
 
     def forget(self, key: str) -> None:
         self._cache.pop(key, None)

@@ -188,16 +188,26 @@ class AuthStore:
             raise AuthError(f"no account named {name!r}")
         self._c.execute("DELETE FROM sessions WHERE account = ?", (name,))
 
-    def check_password(self, name: str, password: str) -> Account | None:
+    def password_hash_of(self, name: str) -> tuple[Account, str] | None:
+        """A local account and its password hash (checked off the database thread:
+        backend/auth/passwords.py PasswordLane)."""
         row = self._c.execute("SELECT name, role, password_hash FROM accounts WHERE name = ? AND source = 'local'",
                               (name,)).fetchone()
-        ok = verify_password(row[2] if row else None, password)
-        if not (ok and row):
+        return (Account(row[0], row[1]), row[2]) if row and row[2] else None
+
+    def replace_password_hash(self, name: str, old_hash: str, new_hash: str) -> None:
+        """The same password stored with today's parameters, unless it changed meanwhile."""
+        self._c.execute("UPDATE accounts SET password_hash = ? WHERE name = ? AND password_hash = ?",
+                        (new_hash, name, old_hash))
+
+    def check_password(self, name: str, password: str) -> Account | None:
+        """The whole check in this thread (the CLI, tests); the server uses Authenticator's."""
+        found = self.password_hash_of(name)
+        if not verify_password(found[1] if found else None, password) or found is None:
             return None
-        if needs_rehash(row[2]):  # the password is at hand only now: store it with today's parameters
-            self._c.execute("UPDATE accounts SET password_hash = ? WHERE name = ? AND password_hash = ?",
-                            (hash_password(password), row[0], row[2]))
-        return Account(row[0], row[1])
+        if needs_rehash(found[1]):
+            self.replace_password_hash(name, found[1], hash_password(password))
+        return found[0]
 
     # -- API tokens ----------------------------------------------------------------------
 

@@ -282,6 +282,9 @@ class AuthSettings(_Section):
     trusted_header: Annotated[str, AfterValidator(_header_name)] = ""  # e.g. X-Forwarded-User from oauth2-proxy
     trusted_proxies: list[Annotated[str, AfterValidator(_cidr)]] = []  # the header counts only from these
     password_login: bool = True  # local accounts' passwords; off: single sign-on and tokens only
+    # Password checks (argon2id, ~0.15 s of a core each, one at a time) that may wait; a
+    # sign-in beyond them is answered 503 with Retry-After, not queued for minutes.
+    password_checks_waiting: Annotated[int, Field(ge=1, le=10_000)] = 32
     oidc: OidcSettings | None = None
 
 

@@ -15,12 +15,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backend.api.requests import authenticator_of, is_secure
 from backend.auth.guard import client_address
+from backend.auth.passwords import PasswordsBusy
 from backend.auth.scopes import ScopedRouter
+from backend.safety.sparse_log import SparseLog
 from backend.web.plain_page import error_line, plain_page
 
 router = ScopedRouter(include_in_schema=False)
 log = logging.getLogger("heimdall.auth")
 MAX_FORM_BYTES = 4096
+BUSY_RETRY_S = 2  # a full password lane empties in about 5 s (32 checks of ~0.15 s)
+busy_log = SparseLog(log)  # a flood of sign-ins is a line now and then, not a line each
 
 FORM = """<form method="post" action="/login">
  <input type="hidden" name="next" value="{next}">
@@ -83,7 +87,13 @@ async def login(request: Request) -> Response:
         log.warning("refused a login for account %r from %s: too many failures", name, address)
         return page_for(request, target, f"Too many failed sign-ins for this account from your address. "
                                          f"Try again in {wait} s.", name, status=429, retry_after=wait)
-    account = await auth.store_call(auth.store.check_password, name, password)
+    try:
+        account = await auth.check_password(name, password)
+    except PasswordsBusy:
+        busy_log.warning("refused a login for account %r from %s: %d password checks already waiting",
+                         name, address, auth.passwords.max_waiting)
+        return page_for(request, target, f"Many people are signing in at once. Try again in {BUSY_RETRY_S} s.",
+                        name, status=503, retry_after=BUSY_RETRY_S)
     if account is None:
         auth.logins.failed(name, address)
         await auth.store_call(auth.store.audit, "login failed", None, name, address)
