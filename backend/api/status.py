@@ -135,6 +135,7 @@ def guard_figures(runtime: Runtime) -> dict[str, int]:
         return {}
     return {"origin_refused": guard.stats.origin_refused, "auth_refused": guard.stats.auth_refused,
             "throttled": guard.stats.throttled, "server_errors": guard.stats.server_errors,
+            "sign_ins_busy": runtime.auth.passwords.refused,  # answered 503: the password lane was full
             **(runtime.edge.figures() if runtime.edge is not None else {})}
 
 

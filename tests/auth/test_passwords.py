@@ -97,9 +97,12 @@ def test_a_login_while_the_lane_is_full_is_asked_to_come_back(tmp_path):
     try:
         with ThreadPoolExecutor(8) as clients:
             answers = list(clients.map(sign_in, range(8)))
+        counted = gw.stats_with({"cookie": next(a for a in answers if a.status_code == 303).headers["set-cookie"]
+                                 .split(";")[0]})["sign_ins_busy"]
     finally:
         output = gw.stop()
     busy = [a for a in answers if a.status_code == 503]
     assert busy and all(a.status_code == 303 for a in answers if a not in busy), [a.status_code for a in answers]
     assert all(a.headers["retry-after"] == "2" and "Try again in 2 s." in a.text for a in busy)
+    assert counted == len(busy)
     assert "password checks already waiting" in output and PASSWORD not in output
