@@ -26,6 +26,10 @@ ROLE_SCOPES = {"viewer": frozenset({"read"}), "operator": frozenset({"read", "op
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 TOKEN_PREFIX = "hl_"
 SESSION_DAYS = 7
+# Open sessions an account keeps (every screen of a control room signed in as one viewer
+# fits); beyond, a new sign-in ends the oldest: a script that signs in and never out
+# cannot grow the table without bound.
+MAX_SESSIONS_PER_ACCOUNT = 1000
 FLOW_MS = 10 * 60_000  # a sign-in at the identity provider must come back within this
 MAX_FLOWS = 1000  # sign-ins under way at once, for the whole database (anonymous requests start them)
 SETUP_CLOSED = "setup_closed"  # its name in shared_secrets: the database has had an admin
@@ -254,6 +258,9 @@ class AuthStore:
         self._c.execute("INSERT INTO sessions (id_hash, account, created_ms, expires_ms, oidc_tokens, refresh_due_ms) "
                         "VALUES (?, ?, ?, ?, ?, ?)", (digest(session_id), account, now,
                                                       now + SESSION_DAYS * 86_400_000, oidc_tokens, refresh_due_ms))
+        self._c.execute("DELETE FROM sessions WHERE account = ? AND id_hash NOT IN (SELECT id_hash FROM sessions "
+                        "WHERE account = ? ORDER BY created_ms DESC LIMIT ?)",
+                        (account, account, MAX_SESSIONS_PER_ACCOUNT))
         return session_id
 
     # -- single sign-on (backend/auth/oidc.py) ----------------------------------------------

@@ -1,4 +1,5 @@
-"""Password hashes: the parameters new ones get, and an older hash moved onto them."""
+"""What a sign-in costs the server, bounded: argon2 in one lane and off the database thread,
+a bounded wait for it, older hashes moved onto today's parameters, and sessions kept per account."""
 
 from __future__ import annotations
 
@@ -106,3 +107,21 @@ def test_a_login_while_the_lane_is_full_is_asked_to_come_back(tmp_path):
     assert all(a.headers["retry-after"] == "2" and "Try again in 2 s." in a.text for a in busy)
     assert counted == len(busy)
     assert "password checks already waiting" in output and PASSWORD not in output
+
+
+def test_an_account_keeps_its_newest_sessions_and_the_oldest_end(database_location, monkeypatch):
+    """A script that signs in and never out cannot grow the sessions without bound."""
+    from backend.auth import store as store_module
+
+    clock = iter(range(1_000_000, 2_000_000, 1000))
+    monkeypatch.setattr(store_module, "now_ms", lambda: next(clock))
+    monkeypatch.setattr(store_module, "MAX_SESSIONS_PER_ACCOUNT", 3)
+    database = open_database(database_location)
+    store = AuthStore(database)
+    store.add_account("ops", "viewer", PASSWORD)
+    store.add_account("boss", "admin", PASSWORD)
+    theirs = store.open_session("boss")
+    opened = [store.open_session("ops") for _ in range(5)]
+    assert [store.session(s) for s in opened] == [None, None] + [Account("ops", "viewer")] * 3
+    assert store.session(theirs) == Account("boss", "admin")  # another account's are not counted
+    database.close_now()
