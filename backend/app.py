@@ -156,9 +156,12 @@ def build_app(runtime: Runtime) -> FastAPI:
         try:
             yield
         finally:
+            scheduler.shutdown(wait=False)  # no round starts now
+            # What the alert rules already decided to tell goes out before the workers
+            # stop (bounded): a deploy, a restart, is no reason to lose a DOWN.
+            await runtime.alerts.finish()
             for task in tasks:
                 task.cancel()
-            scheduler.shutdown(wait=False)
             await runtime.manager.close_all(grace_s=0)  # normally done already, before uvicorn's 1012
             await runtime.monitor.stop()
             await runtime.hub.bus.stop()

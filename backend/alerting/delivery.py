@@ -61,6 +61,8 @@ class Delivery:
         self.outcomes: Counter[tuple[str, str]] = Counter()  # (alert, "sent"|"failed"|"dropped")
         self._tasks: list[asyncio.Task] = []
         self.pending = 0  # submitted and not yet sent or given up: 0 means everything is out
+        self._sending: list[Notification] = []  # being sent now, by the workers
+        self._all_out: asyncio.Event | None = None  # set while nothing is pending
 
 
     def submit(self, notification: Notification) -> None:
@@ -73,6 +75,8 @@ class Delivery:
             self.pending -= 1
         self._queue.put_nowait(notification)
         self.pending += 1
+        if self._all_out is not None:
+            self._all_out.clear()
 
     async def run(self) -> None:
         if self._queue is None:
@@ -96,11 +100,37 @@ class Delivery:
         assert self._queue is not None
         while True:
             notification = await self._queue.get()
+            self._sending.append(notification)
             try:
                 for url in notification.urls:
                     await self._deliver(notification, url)
             finally:
+                self._sending.remove(notification)
                 self.pending -= 1
+                if self.pending == 0 and self._all_out is not None:
+                    self._all_out.set()
+
+    async def finish(self, within_s: float) -> int:
+        """A planned stop: what is queued goes on out for up to `within_s`; what is not out
+        by then is kept as dropped, with why, in the notification history (so it shows on
+        /admin), and logged. Answers how many were not sent. The workers still run."""
+        if self.pending:
+            self._all_out = asyncio.Event()
+            try:
+                async with asyncio.timeout(within_s):
+                    await self._all_out.wait()
+            except TimeoutError:
+                pass
+        left = list(self._sending)
+        while self._queue is not None and not self._queue.empty():
+            left.append(self._queue.get_nowait())
+        for notification in left:
+            self.outcomes[(notification.alert, "dropped")] += 1
+            await self._keep(notification, "dropped", f"the gateway stopped before it was sent ({within_s:g} s given)")
+        if left:
+            log.warning("stopping: %d notification(s) not sent within %g s (kept as dropped): %s", len(left),
+                        within_s, ", ".join(f"{n.alert}/{n.event} {n.subject}"[:120] for n in left[:5]))
+        return len(left)
 
     async def try_now(self, notification: Notification) -> list[Attempt]:
         """Send now, through every URL at once, each tried as often as any notification is,

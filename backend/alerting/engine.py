@@ -134,6 +134,12 @@ class AlertEngine:
     def reconfigure(self, config: Config) -> None:
         self.config = config
 
+    async def finish(self) -> int:
+        """A planned stop (no more rounds come): what waits for its group goes out now
+        with what is queued, for up to `[delivery] stop_wait_s`. How many were not sent."""
+        self.grouper.flush()
+        return await self.delivery.finish(self.config.delivery.stop_wait_s)
+
     def take_round(self, group: str, checked: dict[str, dict[str, Any]],
                    everything: dict[str, dict[str, Any]]) -> None:
         """The poller hands each round here: the entries it checked, and the group's whole

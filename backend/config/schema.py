@@ -438,6 +438,9 @@ class WatchSettings(_Section):
 class DeliverySettings(_Section):
     timeout_s: _number(1, 120) = 10  # per URL and attempt
     retries: Annotated[int, Field(ge=0, le=10)] = 2  # after the first attempt, with backoff 1, 2, 4 ... s
+    # A planned stop sends what is queued (and what waits for its group) for up to this
+    # long; what is not out by then is kept as dropped. Within docker stop's 10 s.
+    stop_wait_s: _number(0, 60) = 5
 
 
 def _host_port(value: str) -> str:

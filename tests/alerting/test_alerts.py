@@ -208,6 +208,63 @@ failure_threshold = 5
     assert hooks.titles("all") == []  # the process is gone: nothing more can come
 
 
+def test_a_planned_stop_sends_the_down_that_waits_for_its_group(tmp_path, parts):
+    """With group_wait_s the DOWN waits in memory; a deploy's SIGTERM in that wait lost it."""
+    from tests.gateway import Gateway
+
+    targets, hooks = parts
+    extra = f"""
+[[alerts]]
+name = "grouped"
+urls = ["{hooks.url("grouped")}"]
+targets = ["services:training"]
+failure_threshold = 1
+group_wait_s = 3600
+"""
+    (tmp_path / "c.toml").write_text(config(targets, hooks, extra))
+    gw = Gateway(tmp_path / "c.toml", tmp_path / "data").start()
+    targets.set("training", "503")
+    wait_for(lambda: gw.alerts()["notifications_grouped"] == 1)
+    assert hooks.titles("grouped") == []  # an hour to wait for its group
+    gw.process.send_signal(signal.SIGTERM)
+    assert gw.process.wait(20) == 0
+    output = gw.stop()
+    assert [t.split(":")[0] for t in hooks.titles("grouped")] == ["DOWN"], hooks.titles("grouped")
+    assert "not sent" not in output and "Traceback" not in output
+
+
+def test_a_planned_stop_that_cannot_deliver_keeps_it_as_dropped(tmp_path, parts):
+    """A webhook that hangs: the stop waits `stop_wait_s`, not the webhook; the history
+    says the notification was dropped and why, and the log says so once."""
+    import sqlite3
+
+    from tests.gateway import Gateway
+
+    targets, hooks = parts
+    hooks.hanging.add("stuck")
+    extra = f"""
+[[alerts]]
+name = "stuck"
+urls = ["{hooks.url("stuck")}"]
+targets = ["services:training"]
+failure_threshold = 1
+"""
+    text = config(targets, hooks, extra).replace("timeout_s = 2\nretries = 0\n",
+                                                 "timeout_s = 6\nretries = 0\nstop_wait_s = 1\n")
+    (tmp_path / "c.toml").write_text(text)
+    gw = Gateway(tmp_path / "c.toml", tmp_path / "data").start()
+    targets.set("training", "503")
+    wait_for(lambda: gw.alerts()["notifications_pending"] == 1)  # being sent, to a webhook that never answers
+    gw.process.send_signal(signal.SIGTERM)
+    assert gw.process.wait(20) == 0
+    output = gw.stop()
+    kept = sqlite3.connect(tmp_path / "data" / "heimdall.db").execute(
+        "SELECT alert, event, outcome, detail FROM notifications").fetchall()
+    assert kept == [("stuck", "DOWN", "dropped", "the gateway stopped before it was sent (1 s given)")], kept
+    said = [line for line in output.splitlines() if "not sent within" in line]
+    assert len(said) == 1 and "stuck/DOWN" in said[0], output[-2000:]
+
+
 def test_all_services_refusing_at_once_are_alerted(make_gateway, parts):
     """The platform's stack down together: a refused connection proves the network works."""
     from tests.fake_targets import refused_url
