@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from backend import __version__
 from backend.alerting.delivery import Delivery
 from backend.alerting.engine import AlertEngine
+from backend.alerting.kept import KeptQueue, keep_sending
 from backend.alerting.outcomes import Outcomes
 from backend.alerting.store import AlertStore
 from backend.alerting.underneath import watch as watch_underneath
@@ -69,15 +70,17 @@ def build_runtime(settings: Settings, api_token: str, session_secret: str, bus: 
     records = SQLRecordStore(database)
     if bus is None:
         bus = RedisBus(settings.redis_url, config.hub.replay_buffer) if settings.redis_url else LocalBus()
+    me = instance_id()
     lease: LocalLease | RedisLease = LocalLease()
     if settings.redis_url:
-        lease = RedisLease(settings.redis_url, instance_id(),
+        lease = RedisLease(settings.redis_url, me,
                            lease_ttl_s(config.polling.services_interval_s, config.polling.websdrs_interval_s))
     # The last known statuses from before a restart are there before the first round.
     hub = Hub(bus, initial_state(config, history_store.last_entries()), passed=tuple(config.feed.pass_through) if settings.feed_url else (),
               replay_size=config.hub.replay_buffer, replay_bytes=config.hub.replay_bytes)
     outcomes = Outcomes(AlertStore(database), database)  # each attempt's outcome, kept by delivery itself
-    delivery = Delivery(config.delivery.timeout_s, config.delivery.retries, record=outcomes.keep)
+    delivery = Delivery(config.delivery.timeout_s, config.delivery.retries, record=outcomes.keep,
+                        kept=KeptQueue(database, me))  # what is queued survives this process
     alerts = AlertEngine(config, hub, database, delivery,
                          config.http.public_url or base_url or f"http://{settings.host}:{settings.port}",
                          active=lambda: lease.held, outcomes=outcomes)
@@ -142,6 +145,10 @@ def build_app(runtime: Runtime) -> FastAPI:
                  asyncio.create_task(runtime.monitor.lease.run()), asyncio.create_task(runtime.outbox.run()),
                  asyncio.create_task(runtime.alerts.delivery.run()), asyncio.create_task(runtime.revalidator.run())]
         tasks += [asyncio.create_task(job()) for job in runtime.background]
+        kept = runtime.alerts.delivery.kept
+        if kept is not None:  # holds renewed; on the poller, what gateways gone left queued is sent
+            tasks.append(asyncio.create_task(keep_sending(kept, lambda: runtime.monitor.lease.held,
+                                                          runtime.alerts.send_kept)))
         if runtime.instances is not None:
             tasks.append(asyncio.create_task(runtime.instances.run()))
         if runtime.oidc is not None:
@@ -156,14 +163,14 @@ def build_app(runtime: Runtime) -> FastAPI:
         try:
             yield
         finally:
-            scheduler.shutdown(wait=False)  # no round starts now
+            await runtime.monitor.stop()  # a round in flight ends quietly (no gateway problem of a stop)
+            scheduler.shutdown(wait=False)  # and none starts
             # What the alert rules already decided to tell goes out before the workers
             # stop (bounded): a deploy, a restart, is no reason to lose a DOWN.
             await runtime.alerts.finish()
             for task in tasks:
                 task.cancel()
             await runtime.manager.close_all(grace_s=0)  # normally done already, before uvicorn's 1012
-            await runtime.monitor.stop()
             await runtime.hub.bus.stop()
             await runtime.database.close()
 

@@ -15,10 +15,13 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from backend.alerting import providers
 from backend.safety.destinations import DestinationPolicy
+
+if TYPE_CHECKING:
+    from backend.alerting.kept import KeptQueue
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,15 @@ class Notification:
 
 
 Record = Callable[[Notification, str, str | None], Awaitable[None]]
+# A notification's row in the database's queue (backend/alerting/kept.py): known, still
+# being written, or none (no queue, or the database could not keep it).
+Row = int | Awaitable[int | None] | None
+
+
+@dataclass
+class Queued:
+    notification: Notification
+    row: Row
 
 
 @dataclass(frozen=True)
@@ -51,29 +63,36 @@ class Attempt:
 class Delivery:
     def __init__(self, timeout_s: float, retries: int, record: Record | None,
                  send: Callable[..., tuple[bool, str | None]] = providers.send,
-                 policy_for: Callable[[str], DestinationPolicy | None] = lambda alert: None) -> None:
+                 policy_for: Callable[[str], DestinationPolicy | None] = lambda alert: None,
+                 kept: "KeptQueue | None" = None) -> None:
         self.timeout_s, self.retries = timeout_s, retries
+        self.kept = kept  # the database's copy of what is queued: a crash does not lose it
         self.policy_for = policy_for  # an alert's destination policy: confined when made at run time
         self.record = record  # where each outcome is kept (Outcomes.keep, given at construction)
         self._send = send
-        self._queue: asyncio.Queue[Notification] | None = None
+        self._queue: asyncio.Queue[Queued] | None = None
         self._pool = ThreadPoolExecutor(max_workers=WORKERS * 2, thread_name_prefix="notify")
         self.outcomes: Counter[tuple[str, str]] = Counter()  # (alert, "sent"|"failed"|"dropped")
         self._tasks: list[asyncio.Task] = []
         self.pending = 0  # submitted and not yet sent or given up: 0 means everything is out
-        self._sending: list[Notification] = []  # being sent now, by the workers
+        self._sending: list[Queued] = []  # being sent now, by the workers
         self._all_out: asyncio.Event | None = None  # set while nothing is pending
 
 
-    def submit(self, notification: Notification) -> None:
-        """Queue a notification; returns at once."""
+    def submit(self, notification: Notification, row: Row = None) -> None:
+        """Queue a notification; returns at once. `row`: its row in the database's queue
+        when it has one already (a group's, a claimed one); else it is kept now."""
         if self._queue is None:
             self._queue = asyncio.Queue()
+        if row is None and self.kept is not None:
+            row = asyncio.ensure_future(self.kept.keep(notification))
         if self._queue.qsize() >= QUEUE_LIMIT:
             dropped = self._queue.get_nowait()
-            self.outcomes[(dropped.alert, "dropped")] += 1
+            self.outcomes[(dropped.notification.alert, "dropped")] += 1
             self.pending -= 1
-        self._queue.put_nowait(notification)
+            if self.kept is not None:  # not to come back later either
+                asyncio.ensure_future(self._forget(dropped))
+        self._queue.put_nowait(Queued(notification, row))
         self.pending += 1
         if self._all_out is not None:
             self._all_out.clear()
@@ -99,21 +118,28 @@ class Delivery:
     async def _worker(self) -> None:
         assert self._queue is not None
         while True:
-            notification = await self._queue.get()
-            self._sending.append(notification)
+            item = await self._queue.get()
+            self._sending.append(item)
             try:
-                for url in notification.urls:
-                    await self._deliver(notification, url)
+                for url in item.notification.urls:
+                    await self._deliver(item.notification, url)
+                if self.kept is not None:  # out (or given up, and kept so): no longer queued
+                    await self._forget(item)
             finally:
-                self._sending.remove(notification)
+                self._sending.remove(item)
                 self.pending -= 1
                 if self.pending == 0 and self._all_out is not None:
                     self._all_out.set()
 
+    async def _forget(self, item: Queued) -> None:
+        assert self.kept is not None
+        await self.kept.forget(await row_of(item))
+
     async def finish(self, within_s: float) -> int:
-        """A planned stop: what is queued goes on out for up to `within_s`; what is not out
-        by then is kept as dropped, with why, in the notification history (so it shows on
-        /admin), and logged. Answers how many were not sent. The workers still run."""
+        """A planned stop: what is queued goes on out for up to `within_s`. What is not out
+        by then stays in the database's queue for the next start (or the next poller) to
+        send, told late; without that queue it is kept as dropped, with why, in the
+        history. Logged either way. Answers how many were not sent. The workers still run."""
         if self.pending:
             self._all_out = asyncio.Event()
             try:
@@ -124,12 +150,17 @@ class Delivery:
         left = list(self._sending)
         while self._queue is not None and not self._queue.empty():
             left.append(self._queue.get_nowait())
-        for notification in left:
+        lost = [item.notification for item in left if await row_of(item) is None]
+        for notification in lost:
             self.outcomes[(notification.alert, "dropped")] += 1
             await self._keep(notification, "dropped", f"the gateway stopped before it was sent ({within_s:g} s given)")
+        if self.kept is not None:
+            await self.kept.give_up_holds()
         if left:
-            log.warning("stopping: %d notification(s) not sent within %g s (kept as dropped): %s", len(left),
-                        within_s, ", ".join(f"{n.alert}/{n.event} {n.subject}"[:120] for n in left[:5]))
+            log.warning("stopping: %d notification(s) not sent within %g s, %d left queued for the next start: %s",
+                        len(left), within_s, len(left) - len(lost),
+                        ", ".join(f"{q.notification.alert}/{q.notification.event} {q.notification.subject}"[:120]
+                                  for q in left[:5]))
         return len(left)
 
     async def try_now(self, notification: Notification) -> list[Attempt]:
@@ -165,3 +196,9 @@ class Delivery:
         tried = f"{self.retries + 1} attempt{'s' if self.retries else ''}: {reason}"
         await self._keep(notification, "failed", tried)
         return False, tried
+
+
+async def row_of(item: Queued) -> int | None:
+    if item.row is None or isinstance(item.row, int):
+        return item.row
+    return await item.row

@@ -13,6 +13,7 @@ back while the gateway was stopped gets its RESOLVED once it is seen up.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from backend.alerting import rules, watches
 from backend.alerting.connectivity import network_works
 from backend.alerting.delivery import Attempt, Delivery, Notification
 from backend.alerting.grouping import Grouper, host_of
+from backend.alerting.kept import told_late
 from backend.alerting.lifecycle import Judgement, Lifecycle, Policy
 from backend.alerting.notify_test import TEST_BODY, TEST_TITLE, urls_of
 from backend.alerting.outcomes import Outcomes
@@ -96,7 +98,8 @@ class AlertEngine:
         self.outcomes = outcomes if outcomes is not None else Outcomes(self.store, database, clock)
         self.listeners: list[Callable[[], None]] = []  # told when incidents or notifications change (pages)
         # Every source's incidents go through the one lifecycle (backend/alerting/lifecycle.py).
-        self.grouper = Grouper(delivery.submit)  # what fails together is told together
+        # What fails together is told together; kept in the database while it waits.
+        self.grouper = Grouper(delivery.submit, delivery.kept.keep if delivery.kept is not None else None)
         self.lifecycle = Lifecycle(self.store, database, lambda: self.state, self.grouper, self._changed)
         hub.subscribe(self._enqueue)
 
@@ -133,6 +136,21 @@ class AlertEngine:
 
     def reconfigure(self, config: Config) -> None:
         self.config = config
+
+    def send_kept(self, row: int, notification: Notification, queued_ms: int) -> None:
+        """A notification a gateway gone left queued (backend/alerting/kept.py): sent to its
+        alert's URLs as configured now, told late; kept as dropped if its alert is gone."""
+        urls = urls_of(self.config, notification.alert)
+        if not urls:
+            asyncio.ensure_future(self._drop_kept(row, notification))
+            return
+        self.delivery.submit(dataclasses.replace(notification, body=told_late(notification.body, queued_ms),
+                                                 urls=tuple(urls)), row)
+
+    async def _drop_kept(self, row: int, notification: Notification) -> None:
+        await self.outcomes.keep(notification, "dropped", "its alert is no longer configured")
+        if self.delivery.kept is not None:
+            await self.delivery.kept.forget(row)
 
     async def finish(self) -> int:
         """A planned stop (no more rounds come): what waits for its group goes out now

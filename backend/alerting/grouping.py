@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Awaitable, Callable
 from urllib.parse import urlsplit
 
-from backend.alerting.delivery import Notification
+from backend.alerting.delivery import Notification, Row
+
+# Keeps a notification in the database's queue, in place of the rows it replaces (a
+# group's members): its row, or None (backend/alerting/kept.py KeptQueue.keep).
+Keep = Callable[..., Awaitable[int | None]]
 
 GROUP_BY = ("host", "alert", "none")
 NAMED_IN_TITLE = 5  # names listed in a grouped title; the body lists every one
@@ -40,6 +44,7 @@ def host_of(where: str) -> str:
 class Member:
     notification: Notification
     label: str  # "receiver Genova"
+    row: Row = None  # kept in the database while it waits for its group
 
 
 @dataclass
@@ -71,8 +76,9 @@ class Grouper:
     """Holds grouped notifications until their round ends or their wait is over, then
     hands each group to `submit` as one notification."""
 
-    def __init__(self, submit: Callable[[Notification], None]) -> None:
+    def __init__(self, submit: Callable[[Notification, Row], None], keep: Keep | None = None) -> None:
         self._submit = submit
+        self._keep = keep
         self._batches: dict[tuple[str, str, str, tuple[str, ...]], Batch] = {}
 
     @property
@@ -83,7 +89,7 @@ class Grouper:
             wait_s: float) -> None:
         """Queue one notification; `host` None: it belongs to no group, out at once."""
         if host is None or group_by == "none":
-            self._submit(notification)
+            self._submit(notification, None)
             return
         where = host if group_by == "host" else ""
         index = (notification.alert, notification.event, where, notification.urls)
@@ -92,7 +98,8 @@ class Grouper:
             batch = self._batches[index] = Batch(waits_for_round=wait_s <= 0)
             if wait_s > 0:
                 batch.timer = asyncio.get_running_loop().call_later(wait_s, self._flush, index)
-        batch.members.append(Member(notification, label))
+        row = asyncio.ensure_future(self._keep(notification)) if self._keep is not None else None
+        batch.members.append(Member(notification, label, row))
 
     def end_round(self) -> None:
         """The round was judged: what waits only for it goes out."""
@@ -110,4 +117,15 @@ class Grouper:
             return
         if batch.timer is not None:
             batch.timer.cancel()
-        self._submit(combined(batch.members, index[2]))
+        whole = combined(batch.members, index[2])
+        row: Row = None
+        if self._keep is not None:
+            row = batch.members[0].row if len(batch.members) == 1 else asyncio.ensure_future(
+                self._replace([m.row for m in batch.members], whole))
+        self._submit(whole, row)
+
+    async def _replace(self, rows: list[Row], whole: Notification) -> int | None:
+        """The group's one row in place of its members' (one transaction)."""
+        assert self._keep is not None
+        kept = [row if isinstance(row, int) or row is None else await row for row in rows]
+        return await self._keep(whole, tuple(kept))

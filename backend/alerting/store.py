@@ -63,6 +63,7 @@ QUIETING_TABLES = {"silences": "alert_silences", "maintenance": "maintenance_win
 
 class AlertStore:
     def __init__(self, db: Database) -> None:
+        self._db = db
         self._c = db.connection
 
     def open_incidents(self) -> dict[tuple[str, str, str], Incident]:
@@ -101,6 +102,47 @@ class AlertStore:
     def record(self, now_ms: int, alert: str, subject: str, event: str, outcome: str, detail: str | None) -> None:
         self._c.execute("INSERT INTO notifications (ts_ms, alert, subject, event, outcome, detail) "
                         "VALUES (?, ?, ?, ?, ?, ?)", (now_ms, alert, subject, event, outcome, detail))
+
+    # -- notifications kept until delivered (backend/alerting/kept.py) ---------------------
+
+    def keep_queued(self, fields: tuple[str, str, str, str, str], now_ms: int, holder: str, until_ms: int,
+                    replaces: tuple[int, ...] = ()) -> int:
+        """One notification (alert, subject, event, title, body) kept, held by `holder`;
+        the rows it `replaces` (a group's members, now one notification) go in the same
+        transaction, so a crash leaves either the members or the whole, never both."""
+        with self._db.transaction():
+            (row,) = self._c.execute(
+                "INSERT INTO notification_queue (alert, subject, event, title, body, queued_ms, holder, held_until_ms) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", (*fields, now_ms, holder, until_ms)).fetchone()
+            for replaced in replaces:
+                self._c.execute("DELETE FROM notification_queue WHERE id = ?", (replaced,))
+        return row
+
+    def forget_queued(self, row: int) -> None:
+        self._c.execute("DELETE FROM notification_queue WHERE id = ?", (row,))
+
+    def hold_queued(self, holder: str, until_ms: int) -> None:
+        """Renew (or, with 0, give up) every hold of `holder`."""
+        self._c.execute("UPDATE notification_queue SET held_until_ms = ? WHERE holder = ?", (until_ms, holder))
+
+    def claim_queued(self, holder: str, now_ms: int, until_ms: int, unheld_too: bool, limit: int = 100) -> list[tuple]:
+        """Rows whose hold has lapsed (and, with `unheld_too`, every row not `holder`'s own),
+        claimed for `holder`: each by a compare-and-set, so two gateways never both take one.
+        Answers (id, alert, subject, event, title, body, queued_ms) of those taken."""
+        where = "holder <> ?" if unheld_too else "held_until_ms < ?"
+        rows = self._c.execute("SELECT id, alert, subject, event, title, body, queued_ms, holder, held_until_ms "
+                               f"FROM notification_queue WHERE {where} ORDER BY id LIMIT ?",
+                               (holder if unheld_too else now_ms, limit)).fetchall()
+        taken = []
+        for row in rows:
+            if self._c.execute("UPDATE notification_queue SET holder = ?, held_until_ms = ? WHERE id = ? "
+                               "AND holder = ? AND held_until_ms = ?",
+                               (holder, until_ms, row[0], row[7], row[8])).rowcount == 1:
+                taken.append(row[:7])
+        return taken
+
+    def count_queued(self) -> int:
+        return self._c.execute("SELECT count(*) FROM notification_queue").fetchone()[0]
 
     def incidents(self, limit: int) -> list[dict]:
         return self._incident_rows("ORDER BY opened_ms DESC, id DESC LIMIT ?", (limit,))

@@ -17,13 +17,13 @@ from backend.timefmt import iso_from_ms
 NAMES = ("api", "inference", "training")
 
 
-class KeptDelivery(Delivery):
+class HandedDelivery(Delivery):
     def __init__(self) -> None:
         super().__init__(timeout_s=1, retries=0, record=None)
-        self.kept = []
+        self.handed = []
 
-    def submit(self, notification) -> None:
-        self.kept.append(notification)
+    def submit(self, notification, row=None) -> None:
+        self.handed.append(notification)
 
 
 class Clock:
@@ -47,7 +47,7 @@ async def made_engine(tmp_path, **alert) -> AlertEngine:
     hub = Hub(LocalBus(), {})
     clock = Clock()
     active = {"poller": True}
-    made = AlertEngine(config(**alert), hub, database, KeptDelivery(), "http://gw", clock=clock,
+    made = AlertEngine(config(**alert), hub, database, HandedDelivery(), "http://gw", clock=clock,
                        active=lambda: active["poller"])
     await made.start()
     made.test_clock, made.test_active, made.test_database = clock, active, database
@@ -73,7 +73,7 @@ async def round_(engine: AlertEngine, statuses: dict[str, tuple[str, str | None]
 
 
 def titles(engine: AlertEngine) -> list[str]:
-    return [n.title for n in engine.delivery.kept]
+    return [n.title for n in engine.delivery.handed]
 
 
 HEALTHY = ("healthy", None)
@@ -85,7 +85,7 @@ async def test_down_at_the_threshold_resolved_after_and_reminders_stop_when_ackn
     assert titles(engine) == []
     await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
     assert titles(engine) == ["DOWN: service api is unreachable"]
-    assert "connection refused" in engine.delivery.kept[0].body and "http://gw/services/api" in engine.delivery.kept[0].body
+    assert "connection refused" in engine.delivery.handed[0].body and "http://gw/services/api" in engine.delivery.handed[0].body
     engine.test_clock.now += 11 * 60
     await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
     assert titles(engine)[-1] == "STILL DOWN: service api is unreachable"
@@ -104,7 +104,7 @@ async def test_everything_refused_at_once_is_alerted_not_blamed_on_the_gateway(e
         await round_(engine, {name: REFUSED for name in NAMES})
     # The three are at one host (127.0.0.1:9): one DOWN names them all, each body kept.
     assert titles(engine) == ["DOWN: 3 on 127.0.0.1:9: service api, service inference, service training"]
-    assert all(f"The service {n} (services:{n}) is unreachable" in engine.delivery.kept[0].body for n in NAMES)
+    assert all(f"The service {n} (services:{n}) is unreachable" in engine.delivery.handed[0].body for n in NAMES)
     assert engine.gateway_problems == {}
     await round_(engine, {name: HEALTHY for name in NAMES})
     assert titles(engine)[-1] == "RESOLVED: 3 on 127.0.0.1:9: service api, service inference, service training"
@@ -133,11 +133,11 @@ async def test_down_since_the_first_failed_check_not_the_alerts_time(tmp_path):
         for _ in range(2):
             await round_(engine, {"api": REFUSED, "inference": HEALTHY, "training": HEALTHY})
         assert titles(engine) == ["DOWN: service api is unreachable"]
-        assert f"Down since {first_failed}." in engine.delivery.kept[0].body
+        assert f"Down since {first_failed}." in engine.delivery.handed[0].body
         incident = next(iter(engine.state.incidents.values()))
         assert iso_from_ms(incident.opened_ms) == first_failed
         await round_(engine, {"api": HEALTHY, "inference": HEALTHY, "training": HEALTHY})
-        assert f"after being down since {first_failed}" in engine.delivery.kept[-1].body
+        assert f"after being down since {first_failed}" in engine.delivery.handed[-1].body
     finally:
         await engine.test_database.close()
 
@@ -152,7 +152,7 @@ async def test_group_wait_gathers_later_rounds_into_the_first_message():
 
     out: list[Notification] = []
     arrived = asyncio.Event()
-    grouper = Grouper(lambda n: (out.append(n), arrived.set()))
+    grouper = Grouper(lambda n, row: (out.append(n), arrived.set()))
 
     def down(name: str) -> Notification:
         return Notification("radio", f"websdrs:{name}", "DOWN", f"DOWN: receiver {name}", f"body {name}", ("json://x",))
@@ -228,9 +228,9 @@ async def test_a_sites_problem_goes_to_the_alerts_that_name_sites_once_and_resol
         {"name": "network-team", "urls": ["json://127.0.0.1:9/y"], "targets": ["sites:milano"]}]}))
     await site_change(engine, "milano", "ok", "stale")
     await site_change(engine, "milano", "ok", "stale")  # heard twice (a new poller announces again)
-    assert [(n.alert, n.title) for n in engine.delivery.kept] == [("network-team", "SITE PROBLEM: milano is stale")]
+    assert [(n.alert, n.title) for n in engine.delivery.handed] == [("network-team", "SITE PROBLEM: milano is stale")]
     await site_change(engine, "torino", "ok", "stale")  # a site no alert names, while one alert names sites
-    assert len(engine.delivery.kept) == 1
+    assert len(engine.delivery.handed) == 1
     await site_change(engine, "milano", "stale", "ok")
     assert titles(engine)[1:] == ["SITE RESOLVED: milano reports again"]
     assert engine.site_problems == {"torino": "silent"}
@@ -238,7 +238,7 @@ async def test_a_sites_problem_goes_to_the_alerts_that_name_sites_once_and_resol
 
 async def test_a_sites_problem_goes_to_every_alert_when_none_names_sites(engine):
     await site_change(engine, "milano", "ok", "problem")
-    assert [(n.alert, n.title) for n in engine.delivery.kept] == [("on-call", "SITE PROBLEM: milano has its votes set aside")]
+    assert [(n.alert, n.title) for n in engine.delivery.handed] == [("on-call", "SITE PROBLEM: milano has its votes set aside")]
 
 
 async def test_the_gateways_problem_is_an_incident_told_once_across_a_restart_and_resolved_by_a_good_round(
@@ -250,14 +250,14 @@ async def test_the_gateways_problem_is_an_incident_told_once_across_a_restart_an
             "since": "x", "reason": "the probe worker process died"}
     await engine.handle(await engine._hub.publish("status:changed", down))
     assert titles(engine) == ["GATEWAY PROBLEM: probe worker"] and engine.open_incident_count() == 1
-    again = AlertEngine(engine.config, engine._hub, engine._db, KeptDelivery(), "http://gw", clock=engine.test_clock)
+    again = AlertEngine(engine.config, engine._hub, engine._db, HandedDelivery(), "http://gw", clock=engine.test_clock)
     await again.start()  # what the store kept: the open incident
     await again.handle(await again._hub.publish("status:changed", down))
-    assert again.delivery.kept == []  # the problem goes on: told already, by the one before
-    later = AlertEngine(engine.config, engine._hub, engine._db, KeptDelivery(), "http://gw", clock=engine.test_clock)
+    assert again.delivery.handed == []  # the problem goes on: told already, by the one before
+    later = AlertEngine(engine.config, engine._hub, engine._db, HandedDelivery(), "http://gw", clock=engine.test_clock)
     await later.start()  # a restart after the worker came back: nothing says the problem ended
     later.test_clock, later.test_active = engine.test_clock, engine.test_active
     await round_(later, {"api": HEALTHY, "inference": HEALTHY, "training": HEALTHY})  # the worker works
     await round_(later, {"api": HEALTHY, "inference": HEALTHY, "training": HEALTHY})
-    assert [n.title for n in later.delivery.kept] == ["GATEWAY RESOLVED: probe worker"]
+    assert [n.title for n in later.delivery.handed] == ["GATEWAY RESOLVED: probe worker"]
     assert later.open_incident_count() == 0 and later.gateway_problems == {}
