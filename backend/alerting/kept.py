@@ -38,13 +38,17 @@ def told_late(body: str, queued_ms: int) -> str:
 
 
 class KeptQueue:
-    def __init__(self, database: Database, holder: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, database: Database, holder: str, clock: Callable[[], float] = time.time,
+                 sole_gateway: bool | None = None) -> None:
         self._db = database
         self._store = AlertStore(database)
         self.holder = holder  # this process among the gateways
         self._clock = clock
         self._quiet = SparseLog(log, 60)
-        self._claimed_everything = database.dialect != "sqlite"  # on SQLite, the first claim takes all
+        # The only gateway on its database (SQLite, unless told): its first claim takes every
+        # row, since whoever held them is gone; on a shared database only lapsed holds.
+        sole = database.dialect == "sqlite" if sole_gateway is None else sole_gateway
+        self._claimed_everything = not sole
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)

@@ -271,6 +271,44 @@ def test_two_instances_announce_a_down_once(cluster, tmp_path):
                 gw.stop()
 
 
+def test_a_killed_pollers_undelivered_down_is_sent_by_the_next_poller(cluster, postgres, tmp_path):
+    """The poller was sending a DOWN to a webhook that hangs when it was killed. The
+    incident is shared (PostgreSQL), so the next poller raises no DOWN of its own: it
+    sends the one kept in the database, told late, once the dead poller's hold lapsed."""
+    from backend.alerting.kept import HOLD_S, RENEW_S
+    from tests.alerting.test_alerts import config as alerting_config
+    from tests.webhook import WebhookReceiver
+
+    redis_server, _ = cluster
+    redis, database = redis_server(), postgres.new_database()
+    with FakeTargets() as targets, WebhookReceiver() as hooks:
+        hooks.hanging.add("on-call")
+        raw = alerting_config(targets, hooks).replace("timeout_s = 2\nretries = 0\n", "timeout_s = 60\nretries = 0\n")
+        raw += f'\n[cluster]\nredis_url = "{redis.url}"\n'
+        gateways = []
+        for name in "ab":
+            (tmp_path / f"kept-{name}.toml").write_text(raw)
+            gateways.append(Gateway(tmp_path / f"kept-{name}.toml", tmp_path / f"kept-data-{name}",
+                                    env={"HEIMDALL_DATABASE_URL": database}).start())
+        try:
+            wait_for(lambda: any(gw.stats()["poller_leader"] for gw in gateways))
+            poller = next(gw for gw in gateways if gw.stats()["poller_leader"])
+            other = next(gw for gw in gateways if gw is not poller)
+            targets.set("inference", "503")
+            wait_for(lambda: poller.alerts()["notifications_pending"] == 1, timeout=15)  # the webhook hangs
+            os.kill(poller.process.pid, signal.SIGKILL)
+            poller.process.wait()
+            hooks.hanging.discard("on-call")
+            wait_for(lambda: hooks.titles("on-call"), timeout=HOLD_S + 2 * RENEW_S + 15)
+            other.settle(rounds=3)  # a second DOWN, or the kept one twice, would have come by now
+            told = [m for m in hooks.received if m["path"] == "/on-call"]
+            assert [m["title"] for m in told] == ["DOWN: service inference is unhealthy"]
+            assert "Told late: queued at " in told[0]["message"]
+        finally:
+            for gw in gateways:
+                gw.stop()
+
+
 async def test_the_same_id_posted_to_two_instances_at_once_is_one_201_one_200_one_event(cluster, postgres):
     redis_server, gateway = cluster
     redis, database = redis_server(), postgres.new_database()
