@@ -24,6 +24,8 @@ async def alerts(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] =
         "rounds_evaluated": engine.rounds_evaluated,  # on the poller: rounds the alert rules have seen
         "notifications_pending": engine.delivery.pending,  # queued or being sent
         "notifications_grouped": engine.grouper.waiting,  # waiting for their group (group_wait_s)
+        # kept in the database until delivered, by every gateway (backend/alerting/kept.py)
+        "notifications_queued": await db.run(engine.store.count_queued),
         "incidents": await db.run(engine.store.incidents, limit),
         "silences": [q.shown() for q in await db.run(engine.store.quietings, "silences", engine.now_ms())],
         "maintenance": [q.shown() for q in await db.run(engine.store.quietings, "maintenance", engine.now_ms())],

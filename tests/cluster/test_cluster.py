@@ -303,6 +303,7 @@ def test_a_killed_pollers_undelivered_down_is_sent_by_the_next_poller(cluster, p
             other.settle(rounds=3)  # a second DOWN, or the kept one twice, would have come by now
             told = [m for m in hooks.received if m["path"] == "/on-call"]
             assert [m["title"] for m in told] == ["DOWN: service inference is unhealthy"]
+            assert other.alerts()["notifications_queued"] == 0
             assert "Told late: queued at " in told[0]["message"]
         finally:
             for gw in gateways:
