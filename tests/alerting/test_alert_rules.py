@@ -137,7 +137,7 @@ async def test_reminders_come_on_time_with_a_controllable_clock(tmp_path):
     config = Config(alerts=[ALERT])
     hub = Hub(LocalBus("e"), {})
     delivery = Delivery(1, 0, record=None)
-    delivery.submit = sent.append  # what would be sent, in order
+    delivery.submit = lambda notification, row=None: sent.append(notification)  # what would be sent, in order
     engine = AlertEngine(config, hub, database, delivery, "http://gw", clock=lambda: now[0])
     await engine.start()
 
