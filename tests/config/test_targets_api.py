@@ -99,8 +99,10 @@ url = "{targets.url("inference", "healthy")}health"
             wait_for(lambda: "asti" not in receivers(gw))
             assert httpx.delete(api + "/websdrs/asti", headers=operator).status_code == 404
             output = gw.stop()
-            # Browser and API edits are in the audit log; they are no warning (issue 31).
-            assert "WARNING" not in output, output[-2000:]
+            # Browser and API edits are in the audit log; they are no warning (issue 31). (The
+            # rule's own notifications, to a port where nothing listens, may be, on a slow machine.)
+            warned = [line for line in output.splitlines() if "WARNING" in line and "notification" not in line]
+            assert warned == [], output[-2000:]
         finally:
             gw.stop()
         audit = sqlite3.connect(tmp_path / "data" / "heimdall.db").execute(
