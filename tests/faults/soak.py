@@ -102,9 +102,8 @@ class Soak:
         return figures(self.gateway)
 
     def round(self, browser, pages: int, sockets: int, sign_ins: int) -> None:
-        """Tabs, then sockets, then sign-ins. Not at the same time: on two cores a burst of
-        sign-ins (argon2id, four lanes each) starved the 1,000-receiver dashboard past
-        Playwright's 30 s, a test of the machine rather than of what stays behind."""
+        """Tabs, then sockets, then sign-ins: what stays behind each, not the machine's
+        share of two cores between them (docs/reliability.md, sign-ins)."""
         self.pages(browser, pages)
         self.sockets(sockets)
         self.sign_ins(sign_ins)
