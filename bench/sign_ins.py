@@ -4,8 +4,8 @@ A real gateway with N receivers checked every second (fakes on loopback, shaped 
 real captures), an account made by that checkout's own CLI (so its hash carries that
 checkout's argon2 parameters), then for `--seconds` each:
 
-1. quiet: `/healthz` asked back to back (the event loop's answer time, as a page's
-   request meets it);
+1. quiet: `/healthz` (the event loop's answer) and `/api/v1/signals?limit=1` (a read
+   through the database thread, as a page's or a tool's meets it) asked in turn, back to back;
 2. sign-ins: the same, while `--clients` clients sign in and out back to back.
 
 It prints the answer times (p50, p99, max), sign-ins a second and their p50/p99, and the
@@ -50,14 +50,18 @@ def make_account(checkout: Path, data_dir: Path) -> None:
                    capture_output=True, text=True, timeout=60)
 
 
-def answer_times(url: str, seconds: float) -> list[float]:
-    times = []
+PATHS = ("/healthz", "/api/v1/signals?limit=1")
+
+
+def answer_times(url: str, seconds: float) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {path: [] for path in PATHS}
     with httpx.Client(timeout=60) as client:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            started = time.perf_counter()
-            client.get(url + "/healthz").raise_for_status()
-            times.append(time.perf_counter() - started)
+            for path in PATHS:
+                started = time.perf_counter()
+                client.get(url + path).raise_for_status()
+                times[path].append(time.perf_counter() - started)
     return times
 
 
@@ -102,10 +106,11 @@ def measure(checkout: Path, receivers: int, clients: int, seconds: float) -> Non
         with sqlite3.connect(directory / "data" / "heimdall.db") as db:  # "$argon2id$v=19$m=..,t=..,p=..$..."
             hash_words = db.execute("SELECT password_hash FROM accounts").fetchone()[0].split("$")[3]
     print(f"{checkout} (argon2id {hash_words}), {receivers} receivers every second, {clients} clients signing in:")
-    print(f"  /healthz quiet:       p50 {ms(quiet, 0.5)} ms, p99 {ms(quiet, 0.99)} ms, max {ms(quiet, 1)} ms "
-          f"({len(quiet)} asked); gateway CPU {quiet_cpu / seconds:.0%} of a core")
-    print(f"  /healthz signing in:  p50 {ms(busy, 0.5)} ms, p99 {ms(busy, 0.99)} ms, max {ms(busy, 1)} ms "
-          f"({len(busy)} asked); gateway CPU {busy_cpu / seconds:.0%} of a core")
+    for when, times, cpu_s in (("quiet", quiet, quiet_cpu), ("signing in", busy, busy_cpu)):
+        print(f"  {when}: gateway CPU {cpu_s / seconds:.0%} of a core")
+        for path, took_s in times.items():
+            print(f"    {path}: p50 {ms(took_s, 0.5)} ms, p99 {ms(took_s, 0.99)} ms, max {ms(took_s, 1)} ms "
+                  f"({len(took_s)} asked)")
     print(f"  sign-ins: {len(took) / seconds:.1f} a second, p50 {ms(took, 0.5)} ms, p99 {ms(took, 0.99)} ms "
           f"(mean {statistics.mean(took) * 1000:.0f} ms)", flush=True)
 
