@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from backend import __version__
 from backend.alerting.delivery import Delivery
 from backend.alerting.engine import AlertEngine
-from backend.alerting.kept import KeptQueue, keep_sending
+from backend.alerting.kept import KeptQueue
 from backend.alerting.outcomes import Outcomes
 from backend.alerting.store import AlertStore
 from backend.alerting.underneath import watch as watch_underneath
@@ -147,8 +147,7 @@ def build_app(runtime: Runtime) -> FastAPI:
         tasks += [asyncio.create_task(job()) for job in runtime.background]
         kept = runtime.alerts.delivery.kept
         if kept is not None:  # holds renewed; on the poller, what gateways gone left queued is sent
-            tasks.append(asyncio.create_task(keep_sending(kept, lambda: runtime.monitor.lease.held,
-                                                          runtime.alerts.send_kept)))
+            tasks.append(asyncio.create_task(kept.run(lambda: runtime.monitor.lease.held, runtime.alerts.send_kept)))
         if runtime.instances is not None:
             tasks.append(asyncio.create_task(runtime.instances.run()))
         if runtime.oidc is not None:

@@ -77,6 +77,7 @@ class Delivery:
         self.pending = 0  # submitted and not yet sent or given up: 0 means everything is out
         self._sending: list[Queued] = []  # being sent now, by the workers
         self._all_out: asyncio.Event | None = None  # set while nothing is pending
+        self._chores: set[asyncio.Task] = set()  # notifications given up, being recorded (kept referenced)
 
 
     def submit(self, notification: Notification, row: Row = None) -> None:
@@ -88,10 +89,8 @@ class Delivery:
             row = asyncio.ensure_future(self.kept.keep(notification))
         if self._queue.qsize() >= QUEUE_LIMIT:
             dropped = self._queue.get_nowait()
-            self.outcomes[(dropped.notification.alert, "dropped")] += 1
             self.pending -= 1
-            if self.kept is not None:  # not to come back later either
-                asyncio.ensure_future(self._forget(dropped))
+            self.give_up(dropped.notification, dropped.row, f"more than {QUEUE_LIMIT} notifications waiting")
         self._queue.put_nowait(Queued(notification, row))
         self.pending += 1
         if self._all_out is not None:
@@ -135,6 +134,19 @@ class Delivery:
         assert self.kept is not None
         await self.kept.forget(await row_of(item))
 
+    def give_up(self, notification: Notification, row: Row, why: str) -> None:
+        """Not to be sent: kept as dropped, with why, in the history, and out of the
+        database's queue (so that no later claim sends it either)."""
+        task = asyncio.ensure_future(self._given_up(Queued(notification, row), why))
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
+
+    async def _given_up(self, item: Queued, why: str) -> None:
+        self.outcomes[(item.notification.alert, "dropped")] += 1
+        await self._keep(item.notification, "dropped", why)
+        if self.kept is not None:
+            await self._forget(item)
+
     async def finish(self, within_s: float) -> int:
         """A planned stop: what is queued goes on out for up to `within_s`. What is not out
         by then stays in the database's queue for the next start (or the next poller) to
@@ -150,10 +162,9 @@ class Delivery:
         left = list(self._sending)
         while self._queue is not None and not self._queue.empty():
             left.append(self._queue.get_nowait())
-        lost = [item.notification for item in left if await row_of(item) is None]
-        for notification in lost:
-            self.outcomes[(notification.alert, "dropped")] += 1
-            await self._keep(notification, "dropped", f"the gateway stopped before it was sent ({within_s:g} s given)")
+        lost = [item for item in left if await row_of(item) is None]  # not in the database's queue
+        for item in lost:
+            await self._given_up(item, f"the gateway stopped before it was sent ({within_s:g} s given)")
         if self.kept is not None:
             await self.kept.give_up_holds()
         if left:

@@ -142,15 +142,10 @@ class AlertEngine:
         alert's URLs as configured now, told late; kept as dropped if its alert is gone."""
         urls = urls_of(self.config, notification.alert)
         if not urls:
-            asyncio.ensure_future(self._drop_kept(row, notification))
+            self.delivery.give_up(notification, row, "its alert is no longer configured")
             return
         self.delivery.submit(dataclasses.replace(notification, body=told_late(notification.body, queued_ms),
                                                  urls=tuple(urls)), row)
-
-    async def _drop_kept(self, row: int, notification: Notification) -> None:
-        await self.outcomes.keep(notification, "dropped", "its alert is no longer configured")
-        if self.delivery.kept is not None:
-            await self.delivery.kept.forget(row)
 
     async def finish(self) -> int:
         """A planned stop (no more rounds come): what waits for its group goes out now

@@ -101,18 +101,15 @@ class KeptQueue:
     async def count(self) -> int:
         return await self._db.run(self._store.count_queued)
 
-
-async def keep_sending(queue: KeptQueue, active: Callable[[], bool],
-                       send: Callable[[int, Notification, int], None], every_s: float = RENEW_S) -> None:
-    """Renew this gateway's holds; on the poller, hand lapsed rows to `send`. Forever."""
-    while True:
-        try:
-            await queue.renew()
-            if active():
-                for row, notification, queued_ms in await queue.claim():
-                    send(row, notification, queued_ms)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # storage away: the next turn tries again
-            queue._quiet.warning("queued notifications: %s", type(exc).__name__)
-        await asyncio.sleep(every_s)
+    async def run(self, active: Callable[[], bool], send: Callable[[int, Notification, int], None],
+                  every_s: float = RENEW_S) -> None:
+        """Renew this gateway's holds; on the poller, hand lapsed rows to `send`. Forever."""
+        while True:
+            try:
+                await self.renew()
+                if active():
+                    for row, notification, queued_ms in await self.claim():
+                        send(row, notification, queued_ms)
+            except Exception as exc:  # storage away: the next turn tries again
+                self._quiet.warning("queued notifications: %s", type(exc).__name__)
+            await asyncio.sleep(every_s)

@@ -74,12 +74,15 @@ class PasswordLane:
         self.refused = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="passwords")
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    def run(self, fn: Callable[..., T], *args: Any) -> "asyncio.Future[T]":
+        """`fn(*args)` in the lane, to be awaited; refused at once when the lane is full."""
         if self.waiting >= self.max_waiting:
             self.refused += 1
             raise PasswordsBusy(f"{self.waiting} password checks are waiting")
         self.waiting += 1
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-        finally:
-            self.waiting -= 1
+        future = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _: asyncio.Future) -> None:
+        self.waiting -= 1

@@ -14,7 +14,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from backend.auth.passwords import hash_password, needs_rehash, verify_password
+from backend.auth.passwords import hash_password
 from backend.storage.database import Database
 
 ROLES = ("viewer", "operator", "admin")
@@ -203,15 +203,6 @@ class AuthStore:
         """The same password stored with today's parameters, unless it changed meanwhile."""
         self._c.execute("UPDATE accounts SET password_hash = ? WHERE name = ? AND password_hash = ?",
                         (new_hash, name, old_hash))
-
-    def check_password(self, name: str, password: str) -> Account | None:
-        """The whole check in this thread (the CLI, tests); the server uses Authenticator's."""
-        found = self.password_hash_of(name)
-        if not verify_password(found[1] if found else None, password) or found is None:
-            return None
-        if needs_rehash(found[1]):
-            self.replace_password_hash(name, found[1], hash_password(password))
-        return found[0]
 
     # -- API tokens ----------------------------------------------------------------------
 

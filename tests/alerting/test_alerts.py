@@ -52,6 +52,13 @@ success_threshold = 2
 """
 
 
+def rule(hooks: WebhookReceiver, name: str, targets: str, failure_threshold: int, **more) -> str:
+    """An `[[alerts]]` rule that notifies the webhook's path `name`."""
+    lines = [f'name = "{name}"', f'urls = ["{hooks.url(name)}"]', f'targets = ["{targets}"]',
+             f"failure_threshold = {failure_threshold}", *(f"{key} = {value}" for key, value in more.items())]
+    return "\n[[alerts]]\n" + "\n".join(lines) + "\n"
+
+
 @pytest.fixture
 def parts():
     with FakeTargets() as targets, WebhookReceiver() as hooks:
@@ -119,13 +126,7 @@ def test_a_flapping_target_sends_nothing(make_gateway, parts):
 def test_a_hanging_endpoint_delays_no_other_notification(make_gateway, parts):
     targets, hooks = parts
     hooks.hanging.add("stuck")
-    extra = f"""
-[[alerts]]
-name = "stuck"
-urls = ["{hooks.url("stuck")}"]
-targets = ["services:inference"]
-failure_threshold = 2
-"""
+    extra = rule(hooks, "stuck", "services:inference", 2)
     gw = make_gateway(raw=config(targets, hooks, extra))
     wait_for(lambda: httpx.get(gw.url + "/api/v1/system/status").json()["services"][0]["last_check"])
     targets.set("inference", "503")
@@ -158,13 +159,7 @@ duration_min = 60
 
 def test_a_killed_probe_worker_is_the_gateways_problem_not_every_targets(make_gateway, parts):
     targets, hooks = parts
-    extra = f"""
-[[alerts]]
-name = "all"
-urls = ["{hooks.url("all")}"]
-targets = ["services:*"]
-failure_threshold = 1
-"""
+    extra = rule(hooks, "all", "services:*", 1)
     gw = make_gateway(raw=config(targets, hooks, extra))
     wait_for(lambda: httpx.get(gw.url + "/api/v1/system/status").json()["services"][0]["last_check"])
     children = psutil.Process(gw.process.pid).children(recursive=True)
@@ -189,12 +184,7 @@ def test_an_orderly_stop_of_the_process_group_sends_nothing_and_exits_0(tmp_path
 name = "stuck"
 url = "{targets.url("stuck", "hang")}"
 
-[[alerts]]
-name = "all"
-urls = ["{hooks.url("all")}"]
-targets = ["services:*"]
-failure_threshold = 5
-"""
+{rule(hooks, "all", "services:*", 5)}"""
     (tmp_path / "c.toml").write_text(config(targets, hooks, extra))
     gw = Gateway(tmp_path / "c.toml", tmp_path / "data", own_process_group=True).start()
     wait_for(lambda: targets.hits.get("stuck", 0) >= 2)  # a round is in flight now
@@ -213,14 +203,7 @@ def test_a_planned_stop_sends_the_down_that_waits_for_its_group(tmp_path, parts)
     from tests.gateway import Gateway
 
     targets, hooks = parts
-    extra = f"""
-[[alerts]]
-name = "grouped"
-urls = ["{hooks.url("grouped")}"]
-targets = ["services:training"]
-failure_threshold = 1
-group_wait_s = 3600
-"""
+    extra = rule(hooks, "grouped", "services:training", 1, group_wait_s=3600)
     (tmp_path / "c.toml").write_text(config(targets, hooks, extra))
     gw = Gateway(tmp_path / "c.toml", tmp_path / "data").start()
     targets.set("training", "503")
@@ -244,13 +227,7 @@ def test_a_down_not_delivered_when_the_gateway_stops_is_sent_by_the_next_start(t
 
     targets, hooks = parts
     hooks.hanging.add("stuck")
-    extra = f"""
-[[alerts]]
-name = "stuck"
-urls = ["{hooks.url("stuck")}"]
-targets = ["services:training"]
-failure_threshold = 1
-"""
+    extra = rule(hooks, "stuck", "services:training", 1)
     text = config(targets, hooks, extra).replace("timeout_s = 2\nretries = 0\n",
                                                  "timeout_s = 6\nretries = 0\nstop_wait_s = 1\n")
     (tmp_path / "c.toml").write_text(text)
@@ -296,12 +273,7 @@ services_interval_s = 1
 timeout_s = 1
 
 {services}
-[[alerts]]
-name = "all"
-urls = ["{hooks.url("all")}"]
-targets = ["services:*"]
-failure_threshold = 2
-""")
+{rule(hooks, "all", "services:*", 2)}""")
     wait_for(lambda: len(hooks.titles("all")) == 4, timeout=20)
     gw.settle(rounds=2)
     assert sorted(hooks.titles("all")) == sorted(f"DOWN: service {n} is unreachable"
@@ -322,12 +294,7 @@ timeout_s = 1
 
 {connectivity}
 {services}
-[[alerts]]
-name = "all"
-urls = ["{hooks.url("all")}"]
-targets = ["services:*"]
-failure_threshold = 2
-""")
+{rule(hooks, "all", "services:*", 2)}""")
     if reference:  # the network works after all: the targets' own alerts go out, as one (one host)
         wait_for(lambda: hooks.titles("all"), timeout=30)
         assert hooks.titles("all") == [f"DOWN: 3 on 127.0.0.1:{targets.port}: service api, service inference, "
@@ -566,13 +533,7 @@ retries = 0
 
 {receivers}
 {elsewhere}
-[[alerts]]
-name = "radio"
-urls = ["{hooks.url("radio")}"]
-targets = ["websdrs:*"]
-failure_threshold = 3
-success_threshold = 1
-""")
+{rule(hooks, "radio", "websdrs:*", 3, success_threshold=1)}""")
 
     def health() -> dict:
         return httpx.get(gw.url + "/api/v1/websdrs/health").json()

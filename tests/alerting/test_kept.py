@@ -71,11 +71,19 @@ async def test_a_groups_members_are_kept_while_it_waits_then_replaced_by_the_who
     database = open_database(tmp_path / "heimdall.db")
     queue = KeptQueue(database, "poller", Clock())
     handed: list[tuple[Notification, object]] = []
-    grouper = Grouper(lambda n, row: handed.append((n, row)), queue.keep)
+    members_kept = asyncio.Event()
+
+    async def keep(notification: Notification, replaces: tuple = ()) -> int | None:
+        row = await queue.keep(notification, replaces)
+        if await queue.count() == 3:
+            members_kept.set()
+        return row
+
+    grouper = Grouper(lambda n, row: handed.append((n, row)), keep)
     for name in ("inference", "training", "ingestion"):
         grouper.add(down(name), f"service {name}", "127.0.0.1:9", "host", wait_s=3600)
-    await asyncio.sleep(0)
-    assert await queue.count() == 3 and handed == []  # waiting for the group, and kept
+    await asyncio.wait_for(members_kept.wait(), 10)
+    assert handed == []  # waiting for the group, and kept
     grouper.flush()
     (whole, row), = handed
     assert whole.title.startswith("DOWN: 3 on 127.0.0.1:9") and isinstance(await row, int)

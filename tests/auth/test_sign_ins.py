@@ -27,21 +27,22 @@ def test_new_hashes_take_one_lane_and_the_rfc_memory():
     assert hash_password(PASSWORD).startswith("$argon2id$v=19$m=65536,t=3,p=1$")
 
 
-def test_a_four_lane_hash_of_an_older_release_still_signs_in_and_is_stored_again(tmp_path):
+async def test_a_four_lane_hash_of_an_older_release_still_signs_in_and_is_stored_again(tmp_path):
     database = open_database(tmp_path / "heimdall.db")
     store = AuthStore(database)
     store.add_account("ops", "admin", PASSWORD)
+    auth = Authenticator(Config(), database, store, "e" * 20, "s" * 48, login_required=True)
     old = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4).hash(PASSWORD)  # argon2-cffi's default
     database.connection.execute("UPDATE accounts SET password_hash = ? WHERE name = 'ops'", (old,))
 
     def stored() -> str:
         return database.connection.execute("SELECT password_hash FROM accounts WHERE name = 'ops'").fetchone()[0]
 
-    assert store.check_password("ops", "not the password") is None
+    assert await auth.check_password("ops", "not the password") is None
     assert stored() == old  # a failed try changes nothing
-    assert store.check_password("ops", PASSWORD) == Account("ops", "admin")
+    assert await auth.check_password("ops", PASSWORD) == Account("ops", "admin")
     assert stored() != old and ",p=1$" in stored() and verify_password(stored(), PASSWORD)
-    assert store.check_password("ops", PASSWORD) == Account("ops", "admin")
+    assert await auth.check_password("ops", PASSWORD) == Account("ops", "admin")
     database.close_now()
 
 
@@ -59,8 +60,7 @@ async def test_sign_ins_do_not_hold_the_database_thread(tmp_path):
             Account("ops", "admin") if n % 2 else None)
         done.append("sign-in")
 
-    async def store_something() -> None:
-        await asyncio.sleep(0)  # queued behind the sign-ins' first database calls
+    async def store_something() -> None:  # started last: queued behind the sign-ins' first database calls
         await database.run(store.count_accounts)
         done.append("store")
 
@@ -72,10 +72,9 @@ async def test_sign_ins_do_not_hold_the_database_thread(tmp_path):
 async def test_a_full_password_lane_refuses_rather_than_queues():
     lane = PasswordLane(max_waiting=2)
     release = threading.Event()
-    held = [asyncio.ensure_future(lane.run(release.wait, 30)) for _ in range(2)]
-    await asyncio.sleep(0)  # both taken by the lane
+    held = [lane.run(release.wait, 30) for _ in range(2)]  # both taken by the lane at once
     with pytest.raises(PasswordsBusy):
-        await lane.run(verify_password, None, PASSWORD)
+        lane.run(verify_password, None, PASSWORD)
     assert lane.refused == 1 and lane.waiting == 2
     release.set()
     assert await asyncio.gather(*held) == [True, True]

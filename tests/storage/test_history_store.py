@@ -10,6 +10,7 @@ import sqlite3
 import pytest
 
 from backend.alerting.store import AlertStore
+from backend.auth.passwords import verify_password
 from backend.auth.secrets_files import SharedSecrets
 from backend.auth.store import Account, AuthStore
 from backend.storage import CheckRecord, SQLHistoryStore, SQLRecordStore, StateChange, open_database
@@ -206,7 +207,8 @@ async def test_accounts_tokens_and_sessions_are_shared_by_connections(database_l
     one, two = open_database(database_location), open_database(database_location)
     here, there = AuthStore(one), AuthStore(two)
     here.add_account("ops", "admin", "correct horse battery staple")
-    assert there.check_password("ops", "correct horse battery staple") == Account("ops", "admin")
+    found, password_hash = there.password_hash_of("ops")
+    assert found == Account("ops", "admin") and verify_password(password_hash, "correct horse battery staple")
     session = here.open_session("ops")
     assert there.session(session) == Account("ops", "admin")
     token = there.create_token("acquisition", frozenset({"ingest"}))
